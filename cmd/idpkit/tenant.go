@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/idpkit/idpkit/scim/store/sqlstore"
+	"github.com/idpkit/idpkit/scim/tenant"
+)
+
+func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: tenant needs a subcommand: create or configure", errUsage)
+	}
+	switch args[0] {
+	case "create":
+		return cmdTenantCreate(ctx, args[1:], stdout, stderr)
+	case "configure":
+		return cmdTenantConfigure(ctx, args[1:], stdout, stderr)
+	default:
+		return fmt.Errorf("%w: unknown tenant subcommand %q (want create or configure)", errUsage, args[0])
+	}
+}
+
+func cmdTenantCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("tenant create", "tenant create NAME [--db DSN] [--public-url URL]", stderr)
+	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
+	public := fs.String("public-url", envOr("IDPKIT_PUBLIC_URL", "http://127.0.0.1:8080"), "the server's public base URL (env IDPKIT_PUBLIC_URL)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: tenant create takes one NAME", errUsage)
+	}
+	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := &tenant.Service{Store: st, PublicURL: strings.TrimRight(*public, "/")}
+	c, err := svc.Create(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(c)
+}
+
+func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("tenant configure", "tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]", stderr)
+	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
+	domain := fs.String("okta-domain", "", "the Okta domain as Okta shows it (example.okta.com), or a URL (http only for loopback)")
+	clientID := fs.String("client-id", "", "the OIDC web app's client id")
+	clientSecret := fs.String("client-secret", envOr("IDPKIT_CLIENT_SECRET", ""), "the OIDC web app's client secret (env IDPKIT_CLIENT_SECRET)")
+	authServer := fs.String("auth-server", "", "a custom authorization server id such as default; empty uses the org authorization server")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: tenant configure takes one NAME", errUsage)
+	}
+	var missing []string
+	for name, v := range map[string]string{"--okta-domain": *domain, "--client-id": *clientID, "--client-secret": *clientSecret} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: tenant configure needs %s", errUsage, strings.Join(missing, ", "))
+	}
+	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := &tenant.Service{Store: st, HTTPClient: &http.Client{Timeout: 15 * time.Second}}
+	t, err := svc.Configure(ctx, pos[0], tenant.SignIn{OktaDomain: *domain, ClientID: *clientID, ClientSecret: *clientSecret, AuthServer: *authServer})
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]string{"tenant": t.Name, "oktaDomain": t.OktaDomain, "authServer": t.AuthServer, "issuer": t.Issuer, "clientId": t.ClientID})
+}

@@ -1,0 +1,294 @@
+package op
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// tokenResponse is the RFC 6749 §5.1 / OIDC Core §3.1.3.3 token response.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	Scope        string `json:"scope"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+}
+
+// grant is a refresh token's grant.
+type grant struct {
+	server   string
+	clientID string
+	userID   string
+	scopes   []string
+	authTime time.Time
+	expires  time.Time
+}
+
+const (
+	codeInvalid    = "The authorization code is invalid or has expired."
+	refreshInvalid = "The refresh token is invalid or expired."
+	pkceFailed     = "PKCE verification failed."
+)
+
+func (p *Provider) handleToken(as *authServer) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			writeOAuthError(w, http.StatusMethodNotAllowed, errInvalidRequest, "The token endpoint accepts only POST.")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			writeOAuthError(w, http.StatusBadRequest, errInvalidRequest, "The request body must be application/x-www-form-urlencoded.")
+			return
+		}
+		client, terr := p.authenticateClient(r)
+		if terr != nil {
+			terr.write(w)
+			return
+		}
+		var resp *tokenResponse
+		switch gt := r.PostForm.Get("grant_type"); gt {
+		case "":
+			terr = &tokenError{http.StatusBadRequest, errInvalidRequest, "The 'grant_type' parameter is required.", false}
+		case "authorization_code", "refresh_token":
+			if !allowsGrant(client, gt) {
+				terr = &tokenError{http.StatusBadRequest, errUnauthorizedClient, "The client is not authorized to use the provided grant type.", false}
+				break
+			}
+			if gt == "authorization_code" {
+				resp, terr = p.codeGrant(r.Context(), as, client, r)
+			} else {
+				resp, terr = p.refreshGrant(r.Context(), as, client, r)
+			}
+		default:
+			terr = &tokenError{http.StatusBadRequest, errUnsupportedGrantType, "The authorization grant type '" + gt + "' is not supported by this mock.", false}
+		}
+		if terr != nil {
+			p.log.InfoContext(r.Context(), "op: token refused", "client", client.ID, "error", terr.code, "description", terr.description)
+			terr.write(w)
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
+	}
+}
+
+// codeGrant redeems an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.6).
+// A code works once; a second redemption also revokes what the first
+// issued (RFC 6749 §4.1.2).
+func (p *Provider) codeGrant(ctx context.Context, as *authServer, client Client, r *http.Request) (*tokenResponse, *tokenError) {
+	form := r.PostForm
+	codeValue := form.Get("code")
+	if codeValue == "" {
+		return nil, &tokenError{http.StatusBadRequest, errInvalidRequest, "The 'code' parameter is required.", false}
+	}
+	now := p.now()
+	p.mu.Lock()
+	code, ok := p.codes[codeValue]
+	if ok && code.used {
+		delete(p.codes, codeValue)
+		p.revokeLocked(code.issuedJTI, code.issuedRefresh, now)
+		ok = false
+	}
+	if ok {
+		code.used = true
+	}
+	p.mu.Unlock()
+	if !ok || now.After(code.expires) || code.server != as.id || code.clientID != client.ID {
+		return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, codeInvalid, false}
+	}
+	if form.Get("redirect_uri") != code.redirectURI {
+		return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, "The 'redirect_uri' does not match the redirection URI used in the authorization request.", false}
+	}
+	verifier := form.Get("code_verifier")
+	switch {
+	case code.challenge == "" && verifier != "":
+		return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, pkceFailed, false}
+	case code.challenge != "":
+		if !validPKCE(verifier) {
+			return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, pkceFailed, false}
+		}
+		sum := sha256.Sum256([]byte(verifier))
+		if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(code.challenge)) != 1 {
+			return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, pkceFailed, false}
+		}
+	}
+	user, found := p.dir.User(ctx, code.userID)
+	if !found {
+		return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, codeInvalid, false}
+	}
+	resp, jti, err := p.mint(as, client, user, code.scopes, code.authTime, code.nonce)
+	if err != nil {
+		return nil, &tokenError{http.StatusInternalServerError, "server_error", "The tokens could not be signed.", false}
+	}
+	p.mu.Lock()
+	code.issuedJTI, code.issuedRefresh = jti, resp.RefreshToken
+	p.mu.Unlock()
+	return resp, nil
+}
+
+// refreshGrant serves RFC 6749 §6. Refresh tokens are not rotated, which is
+// Okta's default.
+func (p *Provider) refreshGrant(ctx context.Context, as *authServer, client Client, r *http.Request) (*tokenResponse, *tokenError) {
+	form := r.PostForm
+	rt := form.Get("refresh_token")
+	if rt == "" {
+		return nil, &tokenError{http.StatusBadRequest, errInvalidRequest, "The 'refresh_token' parameter is required.", false}
+	}
+	now := p.now()
+	p.mu.Lock()
+	g, ok := p.refresh[rt]
+	if ok && now.After(g.expires) {
+		delete(p.refresh, rt)
+		ok = false
+	}
+	p.mu.Unlock()
+	if !ok || g.server != as.id || g.clientID != client.ID {
+		return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, refreshInvalid, false}
+	}
+	scopes := g.scopes
+	if s := form.Get("scope"); s != "" {
+		scopes = strings.Fields(s)
+		for _, sc := range scopes {
+			if !slices.Contains(g.scopes, sc) {
+				return nil, &tokenError{http.StatusBadRequest, errInvalidScope, "The requested scope is invalid, unknown, or malformed.", false}
+			}
+		}
+	}
+	user, found := p.dir.User(ctx, g.userID)
+	if !found {
+		return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, refreshInvalid, false}
+	}
+	resp, _, err := p.mint(as, client, user, scopes, g.authTime, "")
+	if err != nil {
+		return nil, &tokenError{http.StatusInternalServerError, "server_error", "The tokens could not be signed.", false}
+	}
+	if resp.RefreshToken != "" {
+		// Keep the one refresh token; drop the fresh one mint stored.
+		p.mu.Lock()
+		delete(p.refresh, resp.RefreshToken)
+		p.mu.Unlock()
+	}
+	resp.RefreshToken = rt
+	return resp, nil
+}
+
+// mint signs an access token and an ID token, and stores a refresh token
+// when offline_access was granted to a client allowed to refresh. It
+// returns the access token's jti.
+func (p *Provider) mint(as *authServer, client Client, user User, scopes []string, authTime time.Time, nonce string) (*tokenResponse, string, error) {
+	now := p.now()
+	iat := now.Unix()
+	exp := now.Add(tokenLifetime).Unix()
+	base := p.base()
+	iss := base + as.root()
+	jti := "AT." + randomID(43)
+	access := map[string]any{
+		"ver":       1,
+		"jti":       jti,
+		"iss":       iss,
+		"aud":       as.audience(base),
+		"iat":       iat,
+		"exp":       exp,
+		"cid":       client.ID,
+		"uid":       user.ID,
+		"scp":       scopes,
+		"auth_time": authTime.Unix(),
+		"sub":       user.Login,
+	}
+	at, err := p.keys.sign(access)
+	if err != nil {
+		return nil, "", err
+	}
+	resp := &tokenResponse{
+		AccessToken: at,
+		TokenType:   "Bearer",
+		ExpiresIn:   int(tokenLifetime.Seconds()),
+		Scope:       strings.Join(scopes, " "),
+	}
+	if slices.Contains(scopes, "openid") {
+		id := map[string]any{
+			"ver":       1,
+			"jti":       "ID." + randomID(43),
+			"iss":       iss,
+			"aud":       client.ID,
+			"sub":       user.ID,
+			"iat":       iat,
+			"exp":       exp,
+			"auth_time": authTime.Unix(),
+			"amr":       []string{"pwd"},
+			"idp":       p.orgID,
+			"at_hash":   atHash(at),
+		}
+		if nonce != "" {
+			id["nonce"] = nonce
+		}
+		for k, v := range userClaims(user, scopes) {
+			id[k] = v
+		}
+		if resp.IDToken, err = p.keys.sign(id); err != nil {
+			return nil, "", err
+		}
+	}
+	if slices.Contains(scopes, "offline_access") && allowsGrant(client, "refresh_token") {
+		resp.RefreshToken = randomID(43)
+		p.mu.Lock()
+		for k, g := range p.refresh {
+			if now.After(g.expires) {
+				delete(p.refresh, k)
+			}
+		}
+		p.refresh[resp.RefreshToken] = &grant{
+			server: as.id, clientID: client.ID, userID: user.ID,
+			scopes: scopes, authTime: authTime, expires: now.Add(refreshLifetime),
+		}
+		p.mu.Unlock()
+	}
+	return resp, jti, nil
+}
+
+// userClaims are the scope-dependent claims (OIDC Core §5.4) shared by the
+// ID token and UserInfo.
+func userClaims(u User, scopes []string) map[string]any {
+	c := map[string]any{}
+	if slices.Contains(scopes, "profile") {
+		c["name"] = strings.TrimSpace(u.FirstName + " " + u.LastName)
+		c["preferred_username"] = u.Login
+		c["given_name"] = u.FirstName
+		c["family_name"] = u.LastName
+	}
+	if slices.Contains(scopes, "email") {
+		c["email"] = u.Email
+	}
+	if slices.Contains(scopes, "groups") {
+		g := append([]string{}, u.Groups...)
+		if len(g) > maxGroups {
+			g = g[:maxGroups]
+		}
+		c["groups"] = g
+	}
+	return c
+}
+
+// revokeLocked revokes an access token by jti and a refresh token; p.mu is
+// held.
+func (p *Provider) revokeLocked(jti, refreshToken string, now time.Time) {
+	for k, exp := range p.revoked {
+		if now.After(exp) {
+			delete(p.revoked, k)
+		}
+	}
+	if jti != "" {
+		p.revoked[jti] = now.Add(tokenLifetime)
+	}
+	if refreshToken != "" {
+		delete(p.refresh, refreshToken)
+	}
+}

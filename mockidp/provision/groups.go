@@ -1,0 +1,155 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+
+	"github.com/idpkit/idpkit/scim"
+	"github.com/idpkit/idpkit/scim/client"
+)
+
+// memberValue is one entry of a members add, as Okta sends it.
+type memberValue struct {
+	Value   string `json:"value"`
+	Display string `json:"display"`
+}
+
+// groupBody is the POST /Groups body.
+type groupBody struct {
+	Schemas     []string      `json:"schemas"`
+	DisplayName string        `json:"displayName"`
+	Members     []memberValue `json:"members"`
+}
+
+// PushGroup is Group Push of a new group: POST /Groups with the name and no
+// members (201 with the group's id required), then PATCH /Groups/{id} adding
+// the members in batches of at most BatchSize. It returns the group's id in
+// the app.
+func (e *Engine) PushGroup(ctx context.Context, t Target, name string, members []Member) (string, error) {
+	action := "push group " + name
+	if name == "" {
+		return "", fail(action, errors.New("empty group name"))
+	}
+	c := e.scim(t)
+	var created scim.Resource
+	resp, err := c.Do(ctx, "POST", "/Groups", groupBody{Schemas: []string{scim.SchemaGroup}, DisplayName: name, Members: []memberValue{}}, &created)
+	if err != nil {
+		return "", fail(action, err)
+	}
+	if err := wantStatus("POST", "/Groups", resp, 201); err != nil {
+		return "", fail(action, err)
+	}
+	if created == nil {
+		return "", fail(action, fmt.Errorf("POST /Groups: %w", client.ErrEmptyBody))
+	}
+	id := idOf(created)
+	if id == "" {
+		return "", fail(action, errors.New("POST /Groups: the created group has no id"))
+	}
+	for batch := range slices.Chunk(members, BatchSize) {
+		if err := e.patchGroup(ctx, c, id, []scim.PatchOperation{addOp(batch)}); err != nil {
+			return id, fail(action, err)
+		}
+	}
+	e.logger().DebugContext(ctx, "provision: pushed group", "name", name, "id", id, "members", len(members))
+	return id, nil
+}
+
+// UpdateGroup is a Group Push update: PATCH /Groups/{id} with, in this
+// order, one remove op per removed member (path members[value eq "<id>"]),
+// one add op with the added members, and the path-less rename op whose
+// value repeats the id, which Okta sends on every membership update. Ops
+// with nothing to do are left out; at most BatchSize member changes go in
+// one request, each request ending with the rename. With no member changes
+// one request carries only the rename; with no name either, nothing is sent.
+func (e *Engine) UpdateGroup(ctx context.Context, t Target, scimGroupID, name string, add, remove []Member) error {
+	action := "update group " + scimGroupID
+	if scimGroupID == "" {
+		return fail(action, errors.New("empty id"))
+	}
+	var rename []scim.PatchOperation
+	if name != "" {
+		rename = []scim.PatchOperation{{Op: "replace", Value: rawJSON(map[string]string{"id": scimGroupID, "displayName": name})}}
+	}
+	type change struct {
+		m   Member
+		add bool
+	}
+	changes := make([]change, 0, len(add)+len(remove))
+	for _, m := range remove {
+		changes = append(changes, change{m, false})
+	}
+	for _, m := range add {
+		changes = append(changes, change{m, true})
+	}
+	if len(changes) == 0 && rename == nil {
+		return nil
+	}
+	c := e.scim(t)
+	if len(changes) == 0 {
+		if err := e.patchGroup(ctx, c, scimGroupID, rename); err != nil {
+			return fail(action, err)
+		}
+		return nil
+	}
+	for batch := range slices.Chunk(changes, BatchSize) {
+		var ops []scim.PatchOperation
+		var adds []Member
+		for _, ch := range batch {
+			if ch.add {
+				adds = append(adds, ch.m)
+				continue
+			}
+			ops = append(ops, scim.PatchOperation{Op: "remove", Path: "members[value eq " + client.FilterString(ch.m.SCIMID) + "]"})
+		}
+		if len(adds) > 0 {
+			ops = append(ops, addOp(adds))
+		}
+		ops = append(ops, rename...)
+		if err := e.patchGroup(ctx, c, scimGroupID, ops); err != nil {
+			return fail(action, err)
+		}
+	}
+	e.logger().DebugContext(ctx, "provision: updated group", "id", scimGroupID, "added", len(add), "removed", len(remove))
+	return nil
+}
+
+// DeleteGroup is unlinking a pushed group with "delete the group in the
+// target app": DELETE /Groups/{id}, 204 (or 200) expected.
+func (e *Engine) DeleteGroup(ctx context.Context, t Target, scimGroupID string) error {
+	action := "delete group " + scimGroupID
+	if scimGroupID == "" {
+		return fail(action, errors.New("empty id"))
+	}
+	path := "/Groups/" + url.PathEscape(scimGroupID)
+	resp, err := e.scim(t).Do(ctx, "DELETE", path, nil, nil)
+	if err != nil {
+		return fail(action, err)
+	}
+	if err := wantStatus("DELETE", path, resp, 204, 200); err != nil {
+		return fail(action, err)
+	}
+	e.logger().DebugContext(ctx, "provision: deleted group", "id", scimGroupID)
+	return nil
+}
+
+func (e *Engine) patchGroup(ctx context.Context, c *client.Client, id string, ops []scim.PatchOperation) error {
+	path := "/Groups/" + url.PathEscape(id)
+	resp, err := c.Do(ctx, "PATCH", path, scim.PatchRequest{Schemas: []string{scim.SchemaPatchOp}, Operations: ops}, nil)
+	if err != nil {
+		return err
+	}
+	return wantStatus("PATCH", path, resp, 200, 204)
+}
+
+// addOp is {"op":"add","path":"members","value":[{"value":id,"display":login},…]}.
+func addOp(ms []Member) scim.PatchOperation {
+	vs := make([]memberValue, len(ms))
+	for i, m := range ms {
+		vs[i] = memberValue{Value: m.SCIMID, Display: m.Login}
+	}
+	return scim.PatchOperation{Op: "add", Path: "members", Value: rawJSON(vs)}
+}

@@ -1,0 +1,320 @@
+package provision
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/idpkit/idpkit/scim"
+	"github.com/idpkit/idpkit/scim/client"
+)
+
+// TestCredentials is Okta's "Test API Credentials" (also run on Save):
+// GET /Users?startIndex=1&count=2, which must answer 200 with a
+// ListResponse. Okta does not read /ServiceProviderConfig.
+func (e *Engine) TestCredentials(ctx context.Context, t Target) error {
+	const action = "test credentials"
+	path := "/Users?" + client.ListQuery{StartIndex: 1, Count: 2}.Encode()
+	var lr struct {
+		Schemas      []string `json:"schemas"`
+		TotalResults *int     `json:"totalResults"`
+	}
+	resp, err := e.scim(t).Do(ctx, "GET", path, nil, &lr)
+	if err != nil {
+		return fail(action, err)
+	}
+	if err := wantStatus("GET", path, resp, 200); err != nil {
+		return fail(action, err)
+	}
+	if lr.TotalResults == nil && !slices.Contains(lr.Schemas, scim.SchemaListResponse) {
+		return fail(action, fmt.Errorf("GET %s: answer is not a ListResponse", path))
+	}
+	e.logger().DebugContext(ctx, "provision: credentials ok", "base", t.BaseURL)
+	return nil
+}
+
+// CreateUser is assigning a user to the app with Create Users on. Okta looks
+// the login up with GET /Users?filter=userName eq "<login>"&startIndex=1&count=100;
+// when nothing matches it sends POST /Users and needs 201 with the user and
+// its id; when an inactive user matches it reactivates that user with a
+// path-less PATCH; when an active user matches it adopts that user's id.
+// It returns the user's id in the app.
+func (e *Engine) CreateUser(ctx context.Context, t Target, u User) (string, error) {
+	action := "create user " + u.Login
+	if u.Login == "" {
+		return "", fail(action, errors.New("empty login"))
+	}
+	c := e.scim(t)
+	path := "/Users?" + client.ListQuery{Filter: "userName eq " + client.FilterString(u.Login), StartIndex: 1, Count: 100}.Encode()
+	var lr scim.ListResponse
+	resp, err := c.Do(ctx, "GET", path, nil, &lr)
+	if err != nil {
+		return "", fail(action, err)
+	}
+	if err := wantStatus("GET", path, resp, 200); err != nil {
+		return "", fail(action, err)
+	}
+	if len(bytes.TrimSpace(resp.Body)) == 0 {
+		return "", fail(action, fmt.Errorf("GET %s: %w", path, client.ErrEmptyBody))
+	}
+	if lr.TotalResults > 0 && len(lr.Resources) == 0 {
+		return "", fail(action, fmt.Errorf("GET %s: totalResults is %d but Resources is empty", path, lr.TotalResults))
+	}
+	if len(lr.Resources) > 0 {
+		found := lr.Resources[0]
+		for _, r := range lr.Resources {
+			if n, _ := r["userName"].(string); strings.EqualFold(n, u.Login) {
+				found = r
+				break
+			}
+		}
+		id := idOf(found)
+		if id == "" {
+			return "", fail(action, fmt.Errorf("GET %s: the matching user has no id", path))
+		}
+		if !isActive(found) {
+			if err := e.setActive(ctx, c, id, true); err != nil {
+				return "", fail(action, err)
+			}
+			e.logger().DebugContext(ctx, "provision: reactivated user", "login", u.Login, "id", id)
+			return id, nil
+		}
+		e.logger().DebugContext(ctx, "provision: adopted user", "login", u.Login, "id", id)
+		return id, nil
+	}
+
+	var created scim.Resource
+	resp, err = c.Do(ctx, "POST", "/Users", newUserBody(u, e.password()), &created)
+	if err != nil {
+		return "", fail(action, err)
+	}
+	if err := wantStatus("POST", "/Users", resp, 201); err != nil {
+		return "", fail(action, err)
+	}
+	if created == nil {
+		return "", fail(action, fmt.Errorf("POST /Users: %w", client.ErrEmptyBody))
+	}
+	id := idOf(created)
+	if id == "" {
+		return "", fail(action, errors.New("POST /Users: the created user has no id"))
+	}
+	e.logger().DebugContext(ctx, "provision: created user", "login", u.Login, "id", id)
+	return id, nil
+}
+
+// UpdateUser is a profile change with Update User Attributes on: GET
+// /Users/{id}, then PUT /Users/{id} with that body modified, so id, meta,
+// groups and anything else the server returned go back unchanged. A 404 on
+// the GET stops the push: no PUT and no re-create.
+func (e *Engine) UpdateUser(ctx context.Context, t Target, scimID string, u User) error {
+	action := "update user " + u.Login
+	if scimID == "" {
+		return fail(action, errors.New("empty id"))
+	}
+	c := e.scim(t)
+	path := "/Users/" + url.PathEscape(scimID)
+	var cur scim.Resource
+	resp, err := c.Do(ctx, "GET", path, nil, &cur)
+	if err != nil {
+		return fail(action, err)
+	}
+	if err := wantStatus("GET", path, resp, 200); err != nil {
+		return fail(action, err)
+	}
+	if cur == nil {
+		return fail(action, fmt.Errorf("GET %s: %w", path, client.ErrEmptyBody))
+	}
+	applyProfile(cur, u)
+	resp, err = c.Do(ctx, "PUT", path, cur, nil)
+	if err != nil {
+		return fail(action, err)
+	}
+	if err := wantStatus("PUT", path, resp, 200); err != nil {
+		return fail(action, err)
+	}
+	e.logger().DebugContext(ctx, "provision: updated user", "login", u.Login, "id", scimID)
+	return nil
+}
+
+// SetActive is deactivation (unassign, with Deactivate Users on) or
+// reactivation: PATCH /Users/{id} with a path-less replace of active. Okta
+// never deletes users. 200 and 204 are accepted.
+func (e *Engine) SetActive(ctx context.Context, t Target, scimID string, active bool) error {
+	action := "deactivate user " + scimID
+	if active {
+		action = "reactivate user " + scimID
+	}
+	if scimID == "" {
+		return fail(action, errors.New("empty id"))
+	}
+	if err := e.setActive(ctx, e.scim(t), scimID, active); err != nil {
+		return fail(action, err)
+	}
+	e.logger().DebugContext(ctx, "provision: set active", "id", scimID, "active", active)
+	return nil
+}
+
+func (e *Engine) setActive(ctx context.Context, c *client.Client, id string, active bool) error {
+	path := "/Users/" + url.PathEscape(id)
+	body := scim.PatchRequest{
+		Schemas:    []string{scim.SchemaPatchOp},
+		Operations: []scim.PatchOperation{{Op: "replace", Value: rawJSON(map[string]bool{"active": active})}},
+	}
+	resp, err := c.Do(ctx, "PATCH", path, body, nil)
+	if err != nil {
+		return err
+	}
+	return wantStatus("PATCH", path, resp, 200, 204)
+}
+
+// isActive reads a user's active attribute; an absent one counts as active
+// and the strings some servers send ("False") are understood.
+func isActive(r scim.Resource) bool {
+	switch v := r["active"].(type) {
+	case bool:
+		return v
+	case string:
+		return !strings.EqualFold(v, "false")
+	}
+	return true
+}
+
+// userBody is the POST /Users body in Okta's field order.
+type userBody struct {
+	Schemas     []string    `json:"schemas"`
+	UserName    string      `json:"userName"`
+	Name        nameBody    `json:"name"`
+	Emails      []emailBody `json:"emails,omitempty"`
+	DisplayName string      `json:"displayName"`
+	Locale      string      `json:"locale"`
+	Title       string      `json:"title,omitempty"`
+	ExternalID  string      `json:"externalId,omitempty"`
+	Groups      []any       `json:"groups"`
+	Password    string      `json:"password"`
+	Active      bool        `json:"active"`
+	Enterprise  *enterprise `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
+}
+
+type nameBody struct {
+	GivenName  string `json:"givenName"`
+	FamilyName string `json:"familyName"`
+}
+
+type emailBody struct {
+	Primary bool   `json:"primary"`
+	Value   string `json:"value"`
+	Type    string `json:"type"`
+}
+
+type enterprise struct {
+	Department string `json:"department,omitempty"`
+}
+
+func displayName(u User) string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return strings.TrimSpace(u.FirstName + " " + u.LastName)
+}
+
+func locale(u User) string {
+	if u.Locale != "" {
+		return u.Locale
+	}
+	return "en-US"
+}
+
+func newUserBody(u User, password string) userBody {
+	b := userBody{
+		Schemas:     []string{scim.SchemaUser},
+		UserName:    u.Login,
+		Name:        nameBody{GivenName: u.FirstName, FamilyName: u.LastName},
+		DisplayName: displayName(u),
+		Locale:      locale(u),
+		Title:       u.Title,
+		ExternalID:  u.ID,
+		Groups:      []any{},
+		Password:    password,
+		Active:      true,
+	}
+	if u.Email != "" {
+		b.Emails = []emailBody{{Primary: true, Value: u.Email, Type: "work"}}
+	}
+	if u.Department != "" {
+		b.Schemas = append(b.Schemas, scim.SchemaEnterpriseUser)
+		b.Enterprise = &enterprise{Department: u.Department}
+	}
+	return b
+}
+
+// applyProfile writes u's mapped attributes into r, the user as the server
+// returned it, leaving everything else alone.
+func applyProfile(r scim.Resource, u User) {
+	r["userName"] = u.Login
+	name, _ := r["name"].(map[string]any)
+	if name == nil {
+		name = map[string]any{}
+	}
+	name["givenName"] = u.FirstName
+	name["familyName"] = u.LastName
+	r["name"] = name
+	if u.Email != "" {
+		r["emails"] = setPrimaryEmail(r["emails"], u.Email)
+	}
+	r["displayName"] = displayName(u)
+	if u.Locale != "" || r["locale"] == nil {
+		r["locale"] = locale(u)
+	}
+	if u.ID != "" {
+		r["externalId"] = u.ID
+	}
+	if u.Title != "" {
+		r["title"] = u.Title
+	}
+	if u.Department != "" {
+		ext, _ := r[scim.SchemaEnterpriseUser].(map[string]any)
+		if ext == nil {
+			ext = map[string]any{}
+		}
+		ext["department"] = u.Department
+		r[scim.SchemaEnterpriseUser] = ext
+		schemas, _ := r["schemas"].([]any)
+		if !slices.Contains(schemas, any(scim.SchemaEnterpriseUser)) {
+			r["schemas"] = append(schemas, scim.SchemaEnterpriseUser)
+		}
+	}
+}
+
+// setPrimaryEmail sets the value of the primary email (else the work
+// email, which becomes primary), or adds a primary work email.
+func setPrimaryEmail(v any, email string) []any {
+	emails, _ := v.([]any)
+	pick := -1
+	for i, e := range emails {
+		m, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		if p, _ := m["primary"].(bool); p {
+			pick = i
+			break
+		}
+		if t, _ := m["type"].(string); t == "work" && pick < 0 {
+			pick = i
+		}
+	}
+	if pick < 0 {
+		return append([]any{map[string]any{"primary": true, "value": email, "type": "work"}}, emails...)
+	}
+	m := emails[pick].(map[string]any)
+	m["value"] = email
+	m["primary"] = true
+	if m["type"] == nil {
+		m["type"] = "work"
+	}
+	return emails
+}

@@ -1,0 +1,281 @@
+package login
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/idpkit/idpkit/scim/secret"
+	"github.com/idpkit/idpkit/scim/store"
+	"github.com/idpkit/idpkit/scim/tenant"
+)
+
+// Settings is the JSON of GET /t/{tenant}/admin/api/settings (and of a
+// successful POST …/api/oidc). The client secret itself is never returned.
+type Settings struct {
+	Tenant          string `json:"tenant"`
+	SCIMBaseURL     string `json:"scimBaseUrl"`
+	RedirectURI     string `json:"redirectUri"`
+	OktaDomain      string `json:"oktaDomain"`
+	AuthServer      string `json:"authServer"`
+	Issuer          string `json:"issuer"`
+	ClientID        string `json:"clientId"`
+	ClientSecretSet bool   `json:"clientSecretSet"`
+	Users           int    `json:"users"`
+	Groups          int    `json:"groups"`
+	CSRF            string `json:"csrf"`
+}
+
+// adminSession is what the store keeps under the hash of an admin cookie.
+type adminSession struct {
+	CSRF string `json:"csrf"`
+}
+
+const maxBody = 64 << 10
+
+func adminPath(name string) string { return "/t/" + name + "/admin" }
+
+// handleAdminLogin redeems a one-time admin link for an admin session.
+func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	t, ok := h.getTenant(w, r, false)
+	if !ok {
+		return
+	}
+	err := h.tenants.ConsumeAdminLink(ctx, t.Name, r.URL.Query().Get("token"))
+	if errors.Is(err, tenant.ErrInvalidLink) {
+		h.log.WarnContext(ctx, "admin link refused", "tenant", t.Name)
+		h.page(w, http.StatusForbidden, page{Title: "This admin link does not work", Message: "The link is invalid, has expired or was already used; each admin link works once, for 15 minutes. Ask for a new one."})
+		return
+	}
+	if err != nil {
+		h.log.ErrorContext(ctx, "admin link", "tenant", t.Name, "err", err)
+		h.page(w, http.StatusInternalServerError, page{Title: "Something went wrong", Message: "The server could not check the admin link; try again in a moment."})
+		return
+	}
+	sid := secret.New()
+	val, _ := json.Marshal(adminSession{CSRF: secret.New()})
+	err = h.store.PutToken(ctx, store.Token{Kind: KindAdminSession, Key: secret.HashString(sid), Tenant: t.Name, Value: val, Expires: h.now().Add(AdminSessionTTL)})
+	if err != nil {
+		h.log.ErrorContext(ctx, "store admin session", "tenant", t.Name, "err", err)
+		h.page(w, http.StatusInternalServerError, page{Title: "Something went wrong", Message: "The server could not start the admin session; try again in a moment."})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: AdminCookie, Value: sid, Path: adminPath(t.Name),
+		MaxAge: int(AdminSessionTTL.Seconds()), HttpOnly: true, Secure: h.isHTTPS(r), SameSite: http.SameSiteStrictMode,
+	})
+	h.log.InfoContext(ctx, "admin signed in", "tenant", t.Name)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, adminPath(t.Name)+"/connect-okta", http.StatusSeeOther)
+}
+
+// adminSession returns the request's admin session for tenant name.
+func (h *Handler) adminSession(r *http.Request, name string) (adminSession, bool, error) {
+	c, err := r.Cookie(AdminCookie)
+	if err != nil || c.Value == "" {
+		return adminSession{}, false, nil
+	}
+	tok, err := h.store.GetToken(r.Context(), KindAdminSession, secret.HashString(c.Value))
+	if errors.Is(err, store.ErrNotFound) {
+		return adminSession{}, false, nil
+	}
+	if err != nil {
+		return adminSession{}, false, err
+	}
+	var s adminSession
+	if tok.Tenant != name || !h.now().Before(tok.Expires) || json.Unmarshal(tok.Value, &s) != nil || s.CSRF == "" {
+		return adminSession{}, false, nil
+	}
+	return s, true, nil
+}
+
+// requireAdminAPI checks the admin session and, for POSTs, the CSRF header;
+// on failure it has written a JSON error.
+func (h *Handler) requireAdminAPI(w http.ResponseWriter, r *http.Request) (store.Tenant, adminSession, bool) {
+	t, ok := h.getTenant(w, r, true)
+	if !ok {
+		return store.Tenant{}, adminSession{}, false
+	}
+	s, ok, err := h.adminSession(r, t.Name)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "read admin session", "tenant", t.Name, "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not read the admin session; try again")
+		return store.Tenant{}, adminSession{}, false
+	}
+	if !ok {
+		writeJSONError(w, http.StatusUnauthorized, "login_required", "the admin session is missing or has expired; open a new admin link")
+		return store.Tenant{}, adminSession{}, false
+	}
+	if r.Method == http.MethodPost {
+		got := r.Header.Get(CSRFHeader)
+		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
+			h.log.WarnContext(r.Context(), "admin request without valid csrf token", "tenant", t.Name, "path", r.URL.Path)
+			writeJSONError(w, http.StatusForbidden, "access_denied", "the "+CSRFHeader+" header is missing or wrong; reload the page")
+			return store.Tenant{}, adminSession{}, false
+		}
+	}
+	return t, s, true
+}
+
+// handleConnectOkta serves the dialog page to a signed-in admin.
+func (h *Handler) handleConnectOkta(w http.ResponseWriter, r *http.Request) {
+	t, ok := h.getTenant(w, r, false)
+	if !ok {
+		return
+	}
+	_, ok, err := h.adminSession(r, t.Name)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "read admin session", "tenant", t.Name, "err", err)
+		h.page(w, http.StatusInternalServerError, page{Title: "Something went wrong", Message: "The server could not read the admin session; try again in a moment."})
+		return
+	}
+	if !ok {
+		h.page(w, http.StatusUnauthorized, page{Title: "Admin sign-in needed", Message: "Open the one-time admin link for this tenant to use the Connect Okta dialog; links work once, for 15 minutes."})
+		return
+	}
+	b, err := h.readAsset("connect-okta.html")
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "connect-okta page missing", "err", err)
+		h.page(w, http.StatusInternalServerError, page{Title: "The dialog is not available", Message: "This server was built without the Connect Okta dialog; rebuild it with the wasm assets."})
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("X-Frame-Options", "DENY")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	w.Write(b)
+}
+
+func (h *Handler) readAsset(name string) ([]byte, error) {
+	if h.assets == nil {
+		return nil, fs.ErrNotExist
+	}
+	return fs.ReadFile(h.assets, name)
+}
+
+var assetTypes = map[string]string{
+	".wasm": "application/wasm",
+	".js":   "text/javascript; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".html": "text/html; charset=utf-8",
+	".json": "application/json",
+	".svg":  "image/svg+xml",
+	".png":  "image/png",
+}
+
+// handleAsset serves a file of the dialog. The files are public code, so no
+// session is needed.
+func (h *Handler) handleAsset(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	ctype, known := assetTypes[path.Ext(name)]
+	if !known || !fs.ValidPath(name) || strings.ContainsAny(name, `/\`) || name == "connect-okta.html" {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := h.readAsset(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(b)
+}
+
+func (h *Handler) settings(r *http.Request, t store.Tenant, s adminSession) (Settings, error) {
+	users, err := h.store.CountResources(r.Context(), t.Name, store.TypeUser)
+	if err != nil {
+		return Settings{}, err
+	}
+	groups, err := h.store.CountResources(r.Context(), t.Name, store.TypeGroup)
+	if err != nil {
+		return Settings{}, err
+	}
+	return Settings{
+		Tenant:          t.Name,
+		SCIMBaseURL:     h.tenants.SCIMBaseURL(t.Name),
+		RedirectURI:     h.tenants.RedirectURI(t.Name),
+		OktaDomain:      t.OktaDomain,
+		AuthServer:      t.AuthServer,
+		Issuer:          t.Issuer,
+		ClientID:        t.ClientID,
+		ClientSecretSet: t.ClientSecret != "",
+		Users:           users,
+		Groups:          groups,
+		CSRF:            s.CSRF,
+	}, nil
+}
+
+func (h *Handler) writeSettings(w http.ResponseWriter, r *http.Request, t store.Tenant, s adminSession) {
+	st, err := h.settings(r, t, s)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "count resources", "tenant", t.Name, "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not read the tenant; try again")
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// handleSettings answers GET …/admin/api/settings.
+func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request) {
+	t, s, ok := h.requireAdminAPI(w, r)
+	if !ok {
+		return
+	}
+	h.writeSettings(w, r, t, s)
+}
+
+// handleRotate answers POST …/admin/api/secret with a new SCIM token.
+func (h *Handler) handleRotate(w http.ResponseWriter, r *http.Request) {
+	t, _, ok := h.requireAdminAPI(w, r)
+	if !ok {
+		return
+	}
+	tok, err := h.tenants.RotateToken(r.Context(), t.Name)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "rotate token", "tenant", t.Name, "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not make a new secret; try again")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
+}
+
+// handleOIDC answers POST …/admin/api/oidc: it saves the sign-in settings
+// through tenant.Service.Configure and returns the new settings.
+func (h *Handler) handleOIDC(w http.ResponseWriter, r *http.Request) {
+	t, s, ok := h.requireAdminAPI(w, r)
+	if !ok {
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large")
+		return
+	}
+	var in tenant.SignIn
+	if err := json.Unmarshal(body, &in); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "invalid_request", "the request body must be a JSON object with oktaDomain, clientId, clientSecret and authServer")
+		return
+	}
+	nt, err := h.tenants.Configure(r.Context(), t.Name, in)
+	switch {
+	case errors.Is(err, tenant.ErrInvalidDomain), errors.Is(err, tenant.ErrInvalidSignIn), errors.Is(err, tenant.ErrDiscovery):
+		writeJSONError(w, http.StatusBadRequest, "invalid_request", tenant.Message(err))
+		return
+	case err != nil:
+		h.log.ErrorContext(r.Context(), "configure sign-in", "tenant", t.Name, "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not save the settings; try again")
+		return
+	}
+	h.writeSettings(w, r, nt, s)
+}

@@ -1,0 +1,164 @@
+package login
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/idpkit/idpkit/scim/store"
+	"github.com/idpkit/idpkit/scim/tenant"
+)
+
+// env is an app server (login handler) and a test OpenID provider, with
+// tenant "acme" configured to sign in through it.
+type env struct {
+	t       *testing.T
+	store   *memStore
+	tenants *tenant.Service
+	app     *httptest.Server
+	op      *testOP
+	now     time.Time
+	created tenant.Created
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, now: time.Now().Truncate(time.Second)}
+	clock := func() time.Time { return e.now }
+	e.store = newMemStore(clock)
+	e.tenants = &tenant.Service{Store: e.store, Now: clock}
+	h := New(Config{
+		Store: e.store, Tenants: e.tenants, Now: clock,
+		Assets: fstest.MapFS{
+			"connect-okta.html": {Data: []byte("<!doctype html><title>Connect Okta</title>")},
+			"wasm_exec.js":      {Data: []byte("// go")},
+			"dialog.wasm":       {Data: []byte("\x00asm")},
+		},
+	})
+	mux := http.NewServeMux()
+	h.Register(mux)
+	e.app = httptest.NewServer(mux)
+	t.Cleanup(e.app.Close)
+	e.tenants.PublicURL = e.app.URL
+	e.op = newTestOP(t, clock)
+	e.op.redirectURI = e.tenants.RedirectURI("acme")
+	ctx := context.Background()
+	c, err := e.tenants.Create(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.created = c
+	if _, err := e.tenants.Configure(ctx, "acme", tenant.SignIn{OktaDomain: e.op.srv.URL, ClientID: e.op.clientID, ClientSecret: e.op.clientSecret}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// addUser stores a SCIM user in tenant acme.
+func (e *env) addUser(id, userName, externalID string, active bool) {
+	e.t.Helper()
+	data, _ := json.Marshal(map[string]any{"id": id, "userName": userName, "externalId": externalID, "active": active, "displayName": "Display " + id})
+	_, err := e.store.CreateResource(context.Background(), "acme", store.Record{
+		Type: store.TypeUser, ID: id, UserName: userName, ExternalID: externalID, DisplayName: "Display " + id, Data: data,
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) setActive(id string, active bool) {
+	e.t.Helper()
+	_, err := e.store.UpdateResource(context.Background(), "acme", store.TypeUser, id, func(r *store.Record) error {
+		var m map[string]any
+		json.Unmarshal(r.Data, &m)
+		m["active"] = active
+		r.Data, _ = json.Marshal(m)
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// browser is a client with a cookie jar that does not follow redirects.
+type browser struct {
+	t *testing.T
+	c *http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// result is a response with its body read.
+type result struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (b *browser) do(method, u string, hdr map[string]string, body string) result {
+	b.t.Helper()
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return result{status: resp.StatusCode, header: resp.Header, body: string(data)}
+}
+
+func (b *browser) get(u string) result { return b.do(http.MethodGet, u, nil, "") }
+
+// cookie returns the named cookie the jar holds for u.
+func (b *browser) cookie(u, name string) *http.Cookie {
+	pu, _ := url.Parse(u)
+	for _, c := range b.c.Jar.Cookies(pu) {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// setCookieFor returns the Set-Cookie of name in r, or nil.
+func setCookieFor(r result, name string) *http.Cookie {
+	resp := http.Response{Header: r.header}
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// startLogin runs /login and the provider's /authorize and returns the
+// callback URL the provider redirected to.
+func (e *env) startLogin(b *browser) string {
+	e.t.Helper()
+	r := b.get(e.app.URL + "/t/acme/login")
+	if r.status != http.StatusFound {
+		e.t.Fatalf("/login = %d %s", r.status, r.body)
+	}
+	r = b.get(r.header.Get("Location"))
+	if r.status != http.StatusFound {
+		e.t.Fatalf("/authorize = %d %s", r.status, r.body)
+	}
+	return r.header.Get("Location")
+}

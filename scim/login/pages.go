@@ -1,0 +1,58 @@
+package login
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+)
+
+// page is what every page for people shows: a title, one sentence saying
+// what happened and what to do, and optionally a link and a sign-out button.
+type page struct {
+	Title    string
+	Message  string
+	LinkHref string
+	LinkText string
+	Logout   string // action of a sign-out form, when set
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · idpkit</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.5}
+h1{font-size:1.4rem}
+a,button{font-size:1rem}
+</style>
+</head>
+<body>
+<main>
+<h1>{{.Title}}</h1>
+<p>{{.Message}}</p>
+{{if .LinkHref}}<p><a href="{{.LinkHref}}">{{.LinkText}}</a></p>{{end}}
+{{if .Logout}}<form method="post" action="{{.Logout}}"><button type="submit">Sign out</button></form>{{end}}
+</main>
+</body>
+</html>
+`))
+
+// page renders p with status; headers forbid caching, framing and referrers.
+func (h *Handler) page(w http.ResponseWriter, status int, p page) {
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, p); err != nil {
+		h.log.Error("render page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}

@@ -1,0 +1,99 @@
+package login
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/idpkit/idpkit/scim/secret"
+	"github.com/idpkit/idpkit/scim/store"
+)
+
+// Me is the JSON answer of GET /t/{tenant}/me with Accept: application/json.
+type Me struct {
+	Tenant      string `json:"tenant"`
+	UserName    string `json:"userName"`
+	DisplayName string `json:"displayName"`
+	ID          string `json:"id"`
+	Sub         string `json:"sub"`
+}
+
+func (h *Handler) clearSession(w http.ResponseWriter, r *http.Request, tenantName string) {
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		if err := h.store.DeleteToken(r.Context(), KindSession, secret.HashString(c.Value)); err != nil {
+			h.log.ErrorContext(r.Context(), "delete session", "tenant", tenantName, "err", err)
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/t/" + tenantName, MaxAge: -1, HttpOnly: true, Secure: h.isHTTPS(r), SameSite: http.SameSiteLaxMode})
+}
+
+// handleMe shows who is signed in, re-checking that the SCIM user still
+// exists and is active, so deactivation ends access at once.
+func (h *Handler) handleMe(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	asJSON := wantsJSON(r)
+	t, ok := h.getTenant(w, r, asJSON)
+	if !ok {
+		return
+	}
+	loginLink := "/t/" + t.Name + "/login"
+	refuse := func(status int, code, title, msg string) {
+		if asJSON {
+			writeJSONError(w, status, code, msg)
+			return
+		}
+		h.page(w, status, page{Title: title, Message: msg, LinkHref: loginLink, LinkText: "Sign in"})
+	}
+	var sv sessionValue
+	c, err := r.Cookie(SessionCookie)
+	if err == nil {
+		tok, gerr := h.store.GetToken(ctx, KindSession, secret.HashString(c.Value))
+		switch {
+		case gerr == nil && tok.Tenant == t.Name && h.now().Before(tok.Expires) && json.Unmarshal(tok.Value, &sv) == nil:
+		case gerr != nil && !errors.Is(gerr, store.ErrNotFound):
+			h.log.ErrorContext(ctx, "read session", "tenant", t.Name, "err", gerr)
+			refuse(http.StatusInternalServerError, "server_error", "Something went wrong", "The server could not read your session; try again in a moment.")
+			return
+		default:
+			err = errors.New("no session")
+		}
+	}
+	if err != nil {
+		refuse(http.StatusUnauthorized, "login_required", "Not signed in", "You are not signed in; sign in with your Okta account to continue.")
+		return
+	}
+	rec, err := h.store.GetResource(ctx, t.Name, store.TypeUser, sv.UserID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.log.ErrorContext(ctx, "read session user", "tenant", t.Name, "err", err)
+		refuse(http.StatusInternalServerError, "server_error", "Something went wrong", "The server could not check your account; try again in a moment.")
+		return
+	}
+	if err != nil || !parseUser(rec).active {
+		h.log.InfoContext(ctx, "session ended: user deprovisioned or deactivated", "tenant", t.Name, "user", sv.UserID)
+		h.clearSession(w, r, t.Name)
+		refuse(http.StatusForbidden, "access_denied", "No access", "Your account has been deactivated in this app; ask your Okta administrator if you need access.")
+		return
+	}
+	u := parseUser(rec)
+	me := Me{Tenant: t.Name, UserName: u.userName, DisplayName: u.displayName, ID: u.id, Sub: sv.Sub}
+	if asJSON {
+		writeJSON(w, http.StatusOK, me)
+		return
+	}
+	msg := "Signed in as " + me.UserName
+	if me.DisplayName != "" {
+		msg += " (" + me.DisplayName + ")"
+	}
+	h.page(w, http.StatusOK, page{Title: "Signed in as " + me.UserName, Message: msg + ".", Logout: "/t/" + t.Name + "/logout"})
+}
+
+// handleLogout deletes the session and its cookie.
+func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
+	t, ok := h.getTenant(w, r, false)
+	if !ok {
+		return
+	}
+	h.clearSession(w, r, t.Name)
+	h.log.InfoContext(r.Context(), "signed out", "tenant", t.Name)
+	h.page(w, http.StatusOK, page{Title: "Signed out", Message: "You are signed out of this app.", LinkHref: "/t/" + t.Name + "/login", LinkText: "Sign in again"})
+}

@@ -1,0 +1,441 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/idpkit/idpkit/scim"
+	"github.com/idpkit/idpkit/scim/patch"
+	"github.com/idpkit/idpkit/scim/store"
+)
+
+// timeFormat is how meta.created and meta.lastModified are written
+// (xsd:dateTime, RFC 7643 §2.3.5), in UTC with milliseconds.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// maxAttempts bounds how often a PATCH of a group is retried when the
+// members it adds had to be looked up outside the store transaction.
+const maxAttempts = 5
+
+// create handles POST /Users and /Groups (RFC 7644 §3.3).
+func (s *Server) create(k *kind, w http.ResponseWriter, r *request) error {
+	body, err := readResource(r)
+	if err != nil {
+		return err
+	}
+	res, err := k.rt.Normalize(body)
+	if err != nil {
+		return err
+	}
+	dropPassword(res)
+	if k == s.groups {
+		if err := s.resolveMembers(r, res, nil); err != nil {
+			return err
+		}
+	}
+	id := newID()
+	now := s.now().UTC()
+	setMeta(res, k, r.base, id, now, now, 1)
+	rec := toRecord(k, id, res)
+	rec.Created, rec.Modified = now, now
+	if rec.Data, err = json.Marshal(res); err != nil {
+		return fmt.Errorf("scim/server: encode resource: %w", err)
+	}
+	got, err := s.store.CreateResource(r.Context(), r.tenant, rec)
+	if err != nil {
+		return s.storeError(k, id, res, err)
+	}
+	return s.respond(k, w, r, http.StatusCreated, got)
+}
+
+// get handles GET /Users/{id} and /Groups/{id} (RFC 7644 §3.4.1).
+func (s *Server) get(k *kind, w http.ResponseWriter, r *request) error {
+	id := r.PathValue("id")
+	rec, err := s.store.GetResource(r.Context(), r.tenant, k.typ, id)
+	if err != nil {
+		return s.storeError(k, id, nil, err)
+	}
+	return s.respond(k, w, r, http.StatusOK, rec)
+}
+
+// replace handles PUT (RFC 7644 §3.5.1): every readWrite attribute is
+// replaced, omitted ones are cleared, id and meta in the body are ignored.
+func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
+	id := r.PathValue("id")
+	body, err := readResource(r)
+	if err != nil {
+		return err
+	}
+	res, err := k.rt.Normalize(body)
+	if err != nil {
+		return err
+	}
+	dropPassword(res)
+	if k == s.groups {
+		if err := s.resolveMembers(r, res, nil); err != nil {
+			return err
+		}
+	}
+	now := s.now().UTC()
+	rec, err := s.store.UpdateResource(r.Context(), r.tenant, k.typ, id, func(rec *store.Record) error {
+		if err := checkIfMatch(r, rec.Version); err != nil {
+			return err
+		}
+		next := clone(res)
+		setMeta(next, k, r.base, rec.ID, createdOf(rec), now, rec.Version+1)
+		return fill(k, rec, next, now)
+	})
+	if err != nil {
+		return s.storeError(k, id, res, err)
+	}
+	return s.respond(k, w, r, http.StatusOK, rec)
+}
+
+// errNeedUsers makes a PATCH leave its transaction to look up new members.
+var errNeedUsers = errors.New("scim/server: members to look up")
+
+// modify handles PATCH (RFC 7644 §3.5.2). The operations are applied
+// inside the store's update transaction, so concurrent PATCHes never lose
+// a write.
+func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
+	id := r.PathValue("id")
+	var pr scim.PatchRequest
+	if err := readBody(r, &pr); err != nil {
+		return err
+	}
+	if len(pr.Schemas) > 0 && !containsFold(pr.Schemas, scim.SchemaPatchOp) {
+		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "a PATCH body must list the schema %q", scim.SchemaPatchOp)
+	}
+	if len(pr.Operations) == 0 {
+		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "a PATCH body needs at least one entry in \"Operations\"")
+	}
+	users := map[string]string{} // member id → userName, looked up so far
+	now := s.now().UTC()
+	for attempt := 1; ; attempt++ {
+		var need []string
+		var res scim.Resource
+		rec, err := s.store.UpdateResource(r.Context(), r.tenant, k.typ, id, func(rec *store.Record) error {
+			if err := checkIfMatch(r, rec.Version); err != nil {
+				return err
+			}
+			cur, err := decodeData(rec)
+			if err != nil {
+				return err
+			}
+			patched, err := patch.Apply(cur, pr.Operations, k.rt)
+			if err != nil {
+				return err
+			}
+			if res, err = k.rt.Normalize(patched); err != nil {
+				return err
+			}
+			dropPassword(res)
+			if k == s.groups {
+				if need = fixMembers(res, r.base, members(cur), users); len(need) > 0 {
+					return errNeedUsers
+				}
+			}
+			setMeta(res, k, r.base, rec.ID, createdOf(rec), now, rec.Version+1)
+			return fill(k, rec, res, now)
+		})
+		if errors.Is(err, errNeedUsers) && attempt < maxAttempts {
+			if err := s.lookupUsers(r, need, users); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return s.storeError(k, id, res, err)
+		}
+		return s.respond(k, w, r, http.StatusOK, rec)
+	}
+}
+
+// remove handles DELETE (RFC 7644 §3.6). Deleting a user also removes it
+// from every group of the tenant.
+func (s *Server) remove(k *kind, w http.ResponseWriter, r *request) error {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	rec, err := s.store.GetResource(ctx, r.tenant, k.typ, id)
+	if err != nil {
+		return s.storeError(k, id, nil, err)
+	}
+	// The check and the delete are two steps: a write landing between them
+	// is not detected. The store has no conditional delete yet.
+	if err := checkIfMatch(r, rec.Version); err != nil {
+		return err
+	}
+	if err := s.store.DeleteResource(ctx, r.tenant, k.typ, id); err != nil {
+		return s.storeError(k, id, nil, err)
+	}
+	if k == s.users {
+		if err := s.dropMember(ctx, r, id); err != nil {
+			return err
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// dropMember removes user id from every group that lists it.
+func (s *Server) dropMember(ctx context.Context, r *request, id string) error {
+	groups, err := s.store.ListResources(ctx, r.tenant, store.TypeGroup, store.Query{})
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	for _, g := range groups {
+		res, err := decodeData(g)
+		if err != nil {
+			return err
+		}
+		if _, ok := members(res)[id]; !ok {
+			continue
+		}
+		_, err = s.store.UpdateResource(ctx, r.tenant, store.TypeGroup, g.ID, func(rec *store.Record) error {
+			cur, err := decodeData(rec)
+			if err != nil {
+				return err
+			}
+			list, _ := cur["members"].([]any)
+			kept := make([]any, 0, len(list))
+			for _, m := range list {
+				if mm, ok := m.(map[string]any); ok && mm["value"] == id {
+					continue
+				}
+				kept = append(kept, m)
+			}
+			if len(kept) == 0 {
+				delete(cur, "members")
+			} else {
+				cur["members"] = kept
+			}
+			setMeta(cur, s.groups, r.base, rec.ID, createdOf(rec), now, rec.Version+1)
+			return fill(s.groups, rec, cur, now)
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("scim/server: remove deleted user from group %s: %w", g.ID, err)
+		}
+	}
+	return nil
+}
+
+// respond renders rec with its ETag (and Location for 201) and the
+// projection the request asks for.
+func (s *Server) respond(k *kind, w http.ResponseWriter, r *request, status int, rec store.Record) error {
+	res, err := s.render(r, k, rec, nil)
+	if err != nil {
+		return err
+	}
+	res, err = projectRequest(r, k, res)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(rec.Version))
+	if status == http.StatusCreated {
+		w.Header().Set("Location", location(r.base, k, rec.ID))
+	}
+	writeJSON(w, status, res)
+	return nil
+}
+
+// render turns a stored record into the resource served: id, meta
+// (location from the current base URL, version from the store), member
+// $refs, and for users the computed "groups". groupsOf, when not nil, is a
+// precomputed membership index for rendering many users.
+func (s *Server) render(r *request, k *kind, rec store.Record, groupsOf map[string][]any) (scim.Resource, error) {
+	res, err := decodeData(rec)
+	if err != nil {
+		return nil, err
+	}
+	res["id"] = rec.ID
+	meta, _ := res["meta"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		res["meta"] = meta
+	}
+	meta["resourceType"] = k.rt.Name
+	meta["location"] = location(r.base, k, rec.ID)
+	meta["version"] = etag(rec.Version)
+	if _, ok := meta["created"]; !ok && !rec.Created.IsZero() {
+		meta["created"] = rec.Created.UTC().Format(timeFormat)
+	}
+	if _, ok := meta["lastModified"]; !ok && !rec.Modified.IsZero() {
+		meta["lastModified"] = rec.Modified.UTC().Format(timeFormat)
+	}
+	delete(res, "password")
+	switch k {
+	case s.users:
+		if groupsOf == nil {
+			if groupsOf, err = s.membership(r); err != nil {
+				return nil, err
+			}
+		}
+		if g := groupsOf[rec.ID]; len(g) > 0 {
+			res["groups"] = g
+		} else {
+			delete(res, "groups")
+		}
+	case s.groups:
+		list, _ := res["members"].([]any)
+		for _, m := range list {
+			if mm, ok := m.(map[string]any); ok {
+				if v, ok := mm["value"].(string); ok {
+					mm["$ref"] = location(r.base, s.users, v)
+					mm["type"] = "User"
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+// membership maps each user id of the tenant to its "groups" values
+// (RFC 7643 §4.1.2), computed from the groups' members.
+func (s *Server) membership(r *request) (map[string][]any, error) {
+	groups, err := s.store.ListResources(r.Context(), r.tenant, store.TypeGroup, store.Query{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]any{}
+	for _, g := range groups {
+		res, err := decodeData(g)
+		if err != nil {
+			return nil, err
+		}
+		for uid := range members(res) {
+			out[uid] = append(out[uid], map[string]any{
+				"value":   g.ID,
+				"display": g.DisplayName,
+				"$ref":    location(r.base, s.groups, g.ID),
+				"type":    "direct",
+			})
+		}
+	}
+	return out, nil
+}
+
+// storeError maps store errors to protocol errors.
+func (s *Server) storeError(k *kind, id string, res scim.Resource, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return scim.Errorf(http.StatusNotFound, "", "%s %q not found", k.rt.Name, id)
+	case errors.Is(err, store.ErrExists):
+		if un, ok := res["userName"].(string); ok {
+			return scim.Errorf(http.StatusConflict, scim.TypeUniqueness, "userName %q is already taken in this tenant", un)
+		}
+		return scim.Errorf(http.StatusConflict, scim.TypeUniqueness, "%s already exists", k.rt.Name)
+	}
+	return err
+}
+
+// setMeta writes id and meta (RFC 7643 §3.1) into res.
+func setMeta(res scim.Resource, k *kind, base, id string, created, modified time.Time, version int64) {
+	res["id"] = id
+	res["meta"] = map[string]any{
+		"resourceType": k.rt.Name,
+		"created":      created.UTC().Format(timeFormat),
+		"lastModified": modified.UTC().Format(timeFormat),
+		"location":     location(base, k, id),
+		"version":      etag(version),
+	}
+}
+
+// createdOf returns when a stored record was created, from its meta or
+// the store's timestamp.
+func createdOf(rec *store.Record) time.Time {
+	if res, err := decodeData(*rec); err == nil {
+		if meta, ok := res["meta"].(map[string]any); ok {
+			if c, ok := meta["created"].(string); ok {
+				if t, err := time.Parse(time.RFC3339Nano, c); err == nil {
+					return t
+				}
+			}
+		}
+	}
+	return rec.Created
+}
+
+// fill writes res into rec: data and the indexed copies.
+func fill(k *kind, rec *store.Record, res scim.Resource, now time.Time) error {
+	n := toRecord(k, rec.ID, res)
+	data, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("scim/server: encode resource: %w", err)
+	}
+	rec.UserName, rec.ExternalID, rec.DisplayName, rec.Data, rec.Modified = n.UserName, n.ExternalID, n.DisplayName, data, now
+	return nil
+}
+
+// toRecord builds the store record of a resource.
+func toRecord(k *kind, id string, res scim.Resource) store.Record {
+	str := func(name string) string { v, _ := res[name].(string); return v }
+	rec := store.Record{Type: k.typ, ID: id, ExternalID: str("externalId"), DisplayName: str("displayName")}
+	if k.typ == store.TypeUser {
+		rec.UserName = str("userName")
+	}
+	return rec
+}
+
+// decodeData decodes a stored resource.
+func decodeData(rec store.Record) (scim.Resource, error) {
+	var res scim.Resource
+	if err := json.Unmarshal(rec.Data, &res); err != nil {
+		return nil, fmt.Errorf("scim/server: stored %s %s is not JSON: %w", rec.Type, rec.ID, err)
+	}
+	if res == nil {
+		res = scim.Resource{}
+	}
+	return res, nil
+}
+
+// location is the URL of a resource.
+func location(base string, k *kind, id string) string { return base + "/" + k.endpoint + "/" + id }
+
+// dropPassword removes "password" from a resource to be stored: idpkit
+// never stores passwords (see the package doc).
+func dropPassword(res scim.Resource) {
+	for key := range res {
+		if strings.EqualFold(key, "password") {
+			delete(res, key)
+		}
+	}
+}
+
+// clone deep-copies a decoded JSON value.
+func clone(res scim.Resource) scim.Resource {
+	c, _ := cloneValue(res).(map[string]any)
+	return c
+}
+
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = cloneValue(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = cloneValue(e)
+		}
+		return l
+	}
+	return v
+}
+
+func containsFold(list []string, s string) bool {
+	for _, e := range list {
+		if strings.EqualFold(e, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,229 @@
+// Package server is idpkit's SCIM 2.0 HTTP service, one per tenant under
+// /t/{tenant}/scim/v2. It implements RFC 7644 §3 for Users and Groups:
+// creation (§3.3), retrieval, listing with filter, paging and attribute
+// projection (§3.4.1, §3.4.2, §3.9), replacement with PUT (§3.5.1),
+// modification with PATCH (§3.5.2), deletion (§3.6), versioning with weak
+// ETags and If-Match (§3.14), the error response of §3.12 for every error
+// (also 401 and 404), and the discovery endpoints /ServiceProviderConfig,
+// /ResourceTypes and /Schemas (§4). Authentication is an OAuth bearer
+// token (RFC 6750 §2.1) compared, as a hash, in constant time.
+//
+// It is tolerant in what it reads, the way Okta and Entra ID write:
+// request bodies are accepted whatever their Content-Type as long as they
+// are JSON (application/scim+json and application/json are the usual
+// ones), and answers are always application/scim+json.
+//
+// Passwords: Okta sends a random "password" with every created user even
+// when password sync is off. The server never stores or returns it; the
+// attribute is dropped from every write (RFC 7643 §4.1.1 makes it
+// writeOnly and never returned).
+//
+// Group membership is stored on the group; a User's readOnly "groups"
+// attribute (RFC 7643 §4.1.2) is computed when the user is read. Members
+// must be users of the same tenant.
+package server
+
+import (
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/idpkit/idpkit/scim"
+	"github.com/idpkit/idpkit/scim/schema"
+	"github.com/idpkit/idpkit/scim/store"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Store holds tenants and resources; required.
+	Store store.Store
+	// Logger receives request and failure logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock for meta.created and meta.lastModified; nil means time.Now.
+	Now func() time.Time
+	// PublicURL is the server's external base URL, such as
+	// http://127.0.0.1:8080, used for meta.location, member $ref and the
+	// Location header. Empty means the scheme and host of each request.
+	PublicURL string
+}
+
+// Server is the SCIM service. Create it with New and mount it with Register.
+type Server struct {
+	store     store.Store
+	log       *slog.Logger
+	now       func() time.Time
+	publicURL string
+	users     *kind
+	groups    *kind
+}
+
+// kind is what differs between the User and Group endpoints.
+type kind struct {
+	rt       *schema.ResourceType
+	typ      string // store.TypeUser or store.TypeGroup
+	endpoint string // "Users" or "Groups"
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	s := &Server{
+		store:     cfg.Store,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		users:     &kind{rt: schema.UserType(), typ: store.TypeUser, endpoint: "Users"},
+		groups:    &kind{rt: schema.GroupType(), typ: store.TypeGroup, endpoint: "Groups"},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Prefix is the path pattern under which Register mounts the service.
+const Prefix = "/t/{tenant}/scim/v2"
+
+// Register mounts the service on mux under /t/{tenant}/scim/v2/. Every
+// path under that prefix answers, and every error is SCIM error JSON: a
+// path that is not an endpoint gets 404, a wrong method 405.
+func (s *Server) Register(mux *http.ServeMux) {
+	for _, k := range []*kind{s.users, s.groups} {
+		base := Prefix + "/" + k.endpoint
+		mux.Handle("GET "+base, s.handle(k.wrap(s.list)))
+		mux.Handle("POST "+base, s.handle(k.wrap(s.create)))
+		mux.Handle("GET "+base+"/{id}", s.handle(k.wrap(s.get)))
+		mux.Handle("PUT "+base+"/{id}", s.handle(k.wrap(s.replace)))
+		mux.Handle("PATCH "+base+"/{id}", s.handle(k.wrap(s.modify)))
+		mux.Handle("DELETE "+base+"/{id}", s.handle(k.wrap(s.remove)))
+	}
+	mux.Handle("GET "+Prefix+"/ServiceProviderConfig", s.handle(s.serviceProviderConfig))
+	mux.Handle("GET "+Prefix+"/ResourceTypes", s.handle(s.resourceTypes))
+	mux.Handle("GET "+Prefix+"/ResourceTypes/{name}", s.handle(s.resourceType))
+	mux.Handle("GET "+Prefix+"/Schemas", s.handle(s.schemas))
+	mux.Handle("GET "+Prefix+"/Schemas/{id}", s.handle(s.schema))
+	mux.Handle(Prefix+"/", s.handle(s.fallback))
+	mux.Handle(Prefix, s.handle(s.fallback))
+}
+
+// request is what every handler gets besides the writer: the request,
+// the authenticated tenant and the service base URL of that tenant.
+type request struct {
+	*http.Request
+	tenant string
+	base   string // e.g. http://127.0.0.1:8080/t/acme/scim/v2
+}
+
+// handlerFunc is a SCIM handler; a returned error is rendered as SCIM
+// error JSON by handle, which is the only place that renders errors.
+type handlerFunc func(w http.ResponseWriter, r *request) error
+
+// wrap adapts a handler that needs the resource kind.
+func (k *kind) wrap(f func(k *kind, w http.ResponseWriter, r *request) error) handlerFunc {
+	return func(w http.ResponseWriter, r *request) error { return f(k, w, r) }
+}
+
+// handle turns a handlerFunc into an http.Handler: it recovers panics,
+// authenticates the tenant, limits the body and renders errors.
+func (s *Server) handle(f handlerFunc) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, hr *http.Request) {
+		start := s.now()
+		w := &statusWriter{ResponseWriter: rw}
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("scim/server: panic serving request", "method", hr.Method, "path", hr.URL.Path, "panic", fmt.Sprint(v))
+				if !w.wrote {
+					s.writeError(w, hr, scim.Errorf(http.StatusInternalServerError, "", "internal error"))
+				}
+			}
+			s.log.Debug("scim/server: request", "method", hr.Method, "path", hr.URL.Path, "status", w.status, "duration", s.now().Sub(start))
+		}()
+		hr.Body = http.MaxBytesReader(w, hr.Body, MaxBody)
+		r := &request{Request: hr, tenant: hr.PathValue("tenant")}
+		r.base = s.origin(hr) + "/t/" + r.tenant + "/scim/v2"
+		if err := s.authenticate(r); err != nil {
+			s.writeError(w, hr, err)
+			return
+		}
+		if err := f(w, r); err != nil {
+			s.writeError(w, hr, err)
+		}
+	})
+}
+
+// origin is the scheme and host that resource locations start with.
+func (s *Server) origin(r *http.Request) string {
+	if s.publicURL != "" {
+		return s.publicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// fallback answers paths that are no endpoint (404) and endpoints called
+// with a method they do not take (405, with Allow).
+func (s *Server) fallback(w http.ResponseWriter, r *request) error {
+	rest := strings.TrimPrefix(r.URL.Path, "/t/"+r.tenant+"/scim/v2")
+	segs := strings.Split(strings.Trim(rest, "/"), "/")
+	allow := ""
+	switch {
+	case strings.HasSuffix(rest, "/") && rest != "/":
+		// "/Users/" is not "/Users".
+	case len(segs) == 1 && (segs[0] == "Users" || segs[0] == "Groups"):
+		allow = "GET, POST"
+	case len(segs) == 2 && (segs[0] == "Users" || segs[0] == "Groups") && segs[1] != "":
+		allow = "GET, PUT, PATCH, DELETE"
+	case len(segs) == 1 && (segs[0] == "ServiceProviderConfig" || segs[0] == "ResourceTypes" || segs[0] == "Schemas"),
+		len(segs) == 2 && (segs[0] == "ResourceTypes" || segs[0] == "Schemas") && segs[1] != "":
+		allow = "GET"
+	}
+	if allow != "" {
+		w.Header().Set("Allow", allow)
+		return scim.Errorf(http.StatusMethodNotAllowed, "", "%s is not supported on %s", r.Method, rest)
+	}
+	if rest == "" || rest == "/" {
+		return scim.Errorf(http.StatusNotFound, "", "no endpoint at the service root; use /Users, /Groups, /ServiceProviderConfig, /ResourceTypes or /Schemas")
+	}
+	return scim.Errorf(http.StatusNotFound, "", "no endpoint %s", rest)
+}
+
+// statusWriter remembers whether and what a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// newID returns a random UUID (version 4, RFC 9562 §5.4).
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

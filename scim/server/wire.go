@@ -1,0 +1,159 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/idpkit/idpkit/scim"
+	"github.com/idpkit/idpkit/scim/secret"
+	"github.com/idpkit/idpkit/scim/store"
+)
+
+// MaxBody is the largest request body accepted (1 MiB); larger ones get
+// 413 (RFC 7644 §3.12 lists 413 for oversized requests).
+const MaxBody = 1 << 20
+
+// ContentType is the Content-Type of every response (RFC 7644 §8.1).
+const ContentType = scim.MediaType + "; charset=utf-8"
+
+// challenge is the WWW-Authenticate challenge of RFC 6750 §3.
+const challenge = `Bearer realm="idpkit"`
+
+// unauthorized is the one 401 answer: a missing token, a wrong token and
+// an unknown tenant are indistinguishable.
+func unauthorized() error {
+	return &scim.Error{Status: http.StatusUnauthorized, Detail: "authentication failed: send this tenant's SCIM token as Authorization: Bearer <token>"}
+}
+
+// authenticate checks the bearer token against the tenant's hash.
+func (s *Server) authenticate(r *request) error {
+	token, ok := bearer(r.Header.Get("Authorization"))
+	t, err := s.store.GetTenant(r.Context(), r.tenant)
+	hash := t.TokenHash
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Compare against a stand-in hash so that an unknown tenant costs
+		// the same as a known one.
+		hash, ok = make([]byte, 32), false
+	case err != nil:
+		return err
+	}
+	if !secret.Equal(hash, token) || !ok {
+		return unauthorized()
+	}
+	return nil
+}
+
+// bearer returns the token of an "Authorization: Bearer <token>" header
+// (the scheme is case-insensitive, RFC 6750 §2.1).
+func bearer(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// writeError renders err as SCIM error JSON. Errors that are not
+// *scim.Error are logged and answered with a bare 500.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var se *scim.Error
+	if !errors.As(err, &se) {
+		s.log.Error("scim/server: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		se = scim.Errorf(http.StatusInternalServerError, "", "internal error")
+	}
+	if se.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	writeJSON(w, se.Status, se)
+}
+
+// writeJSON writes v as a SCIM response.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		buf.Reset()
+		status = http.StatusInternalServerError
+		buf.WriteString(`{"schemas":["` + scim.SchemaError + `"],"status":"500","detail":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// readBody reads the request body and decodes it into v. Any Content-Type
+// is accepted as long as the body is one JSON value; a body over MaxBody is
+// 413, anything that is not JSON 400 invalidSyntax.
+func readBody(r *request, v any) error {
+	data, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return scim.Errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", MaxBody)
+	case err != nil:
+		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "cannot read the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			if te.Field != "" {
+				return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body is not valid: %s must not be a JSON %s", te.Field, te.Value)
+			}
+			return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body must be a JSON object, not a JSON %s", te.Value)
+		}
+		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body is not JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body has data after the JSON value")
+	}
+	return nil
+}
+
+// readResource reads a JSON object body.
+func readResource(r *request) (scim.Resource, error) {
+	var res scim.Resource
+	if err := readBody(r, &res); err != nil {
+		return nil, err
+	}
+	if res == nil {
+		return nil, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body must be a JSON object, not null")
+	}
+	return res, nil
+}
+
+// etag is the weak entity tag of a stored version (RFC 7644 §3.14).
+func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
+
+// checkIfMatch answers 412 when the request's If-Match names no tag that
+// matches version. "*" matches any; strong and weak tags compare by value.
+func checkIfMatch(r *request, version int64) error {
+	h := r.Header.Get("If-Match")
+	if strings.TrimSpace(h) == "" {
+		return nil
+	}
+	want := strconv.FormatInt(version, 10)
+	for tag := range strings.SplitSeq(h, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" {
+			return nil
+		}
+		tag = strings.TrimPrefix(tag, "W/")
+		if strings.Trim(tag, `"`) == want {
+			return nil
+		}
+	}
+	return scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: If-Match %s does not match the current version %s", h, etag(version))
+}

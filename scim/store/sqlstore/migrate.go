@@ -1,0 +1,89 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; migrations[i] is recorded in the
+// migrations table as num = i+1. Never edit or reorder a released entry:
+// append a new one. Statements are written in PostgreSQL's dialect. The
+// slice is a constant table, never modified.
+var migrations = [][]string{
+	// 1: the initial schema.
+	{
+		`CREATE TABLE tenants (
+				name TEXT PRIMARY KEY,
+				token_hash BYTEA NOT NULL,
+				okta_domain TEXT NOT NULL DEFAULT '',
+				auth_server TEXT NOT NULL DEFAULT '',
+				issuer TEXT NOT NULL DEFAULT '',
+				client_id TEXT NOT NULL DEFAULT '',
+				client_secret TEXT NOT NULL DEFAULT '',
+				created BIGINT NOT NULL,
+				modified BIGINT NOT NULL
+			)`,
+		`CREATE TABLE resources (
+				tenant TEXT NOT NULL,
+				type TEXT NOT NULL,
+				id TEXT NOT NULL,
+				version BIGINT NOT NULL,
+				user_name TEXT NOT NULL DEFAULT '',
+				user_name_folded TEXT NOT NULL DEFAULT '',
+				external_id TEXT NOT NULL DEFAULT '',
+				display_name TEXT NOT NULL DEFAULT '',
+				data BYTEA NOT NULL,
+				created BIGINT NOT NULL,
+				modified BIGINT NOT NULL,
+				PRIMARY KEY (tenant, type, id)
+			)`,
+		`CREATE UNIQUE INDEX resources_user_name ON resources (tenant, type, user_name_folded) WHERE user_name_folded <> ''`,
+		`CREATE INDEX resources_external_id ON resources (tenant, type, external_id)`,
+		`CREATE INDEX resources_display_name ON resources (tenant, type, display_name)`,
+		`CREATE INDEX resources_created ON resources (tenant, type, created, id)`,
+		`CREATE TABLE tokens (
+				kind TEXT NOT NULL,
+				key TEXT NOT NULL,
+				tenant TEXT NOT NULL DEFAULT '',
+				value BYTEA NOT NULL,
+				expires BIGINT NOT NULL,
+				PRIMARY KEY (kind, key)
+			)`,
+		`CREATE INDEX tokens_expires ON tokens (expires)`,
+	},
+}
+
+// migrate applies the pending migrations in one write transaction.
+func (s *Store) migrate(ctx context.Context) error {
+	return s.tx(ctx, "migrate", func(tx *sql.Tx) error {
+		if s.fl.migrationLock != "" {
+			if _, err := tx.ExecContext(ctx, s.fl.migrationLock); err != nil {
+				return fmt.Errorf("sqlstore: migrate: lock: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (num INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
+			return fmt.Errorf("sqlstore: migrate: create migrations table: %w", err)
+		}
+		var done int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(num), 0) FROM migrations`).Scan(&done); err != nil {
+			return fmt.Errorf("sqlstore: migrate: read migrations: %w", err)
+		}
+		if done > len(migrations) {
+			return fmt.Errorf("sqlstore: migrate: database is at migration %d but this build knows only %d; upgrade idpkit", done, len(migrations))
+		}
+		for i := done; i < len(migrations); i++ {
+			num := i + 1
+			for _, stmt := range migrations[i] {
+				if _, err := tx.ExecContext(ctx, s.q(stmt)); err != nil {
+					return fmt.Errorf("sqlstore: migration %d: %w", num, err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO migrations (num, applied) VALUES ($1, $2)`), num, toDB(s.now())); err != nil {
+				return fmt.Errorf("sqlstore: migration %d: record: %w", num, err)
+			}
+			s.log.Info("sqlstore: applied migration", "num", num, "backend", s.fl.name)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,227 @@
+// Package sqlstore implements store.Store on SQLite (modernc.org/sqlite,
+// pure Go) and PostgreSQL (github.com/jackc/pgx/v5/stdlib).
+//
+// It persists the tenants, the SCIM resources of RFC 7643 §3 with the
+// version counter behind their ETags (RFC 7643 §3.1 meta.version, RFC 7644
+// §3.14), the case-insensitive uniqueness of a User's userName (RFC 7643
+// §4.1.1 "uniqueness server", caseExact false) and the stable creation
+// order that keeps RFC 7644 §3.4.2.4 pages from overlapping.
+//
+// Every query is written once in PostgreSQL's dialect; a small flavor
+// table translates the few differences for SQLite (see dialect.go).
+// Schema migrations are a numbered Go slice applied by Open inside one
+// transaction and recorded in the migrations table (see migrate.go).
+//
+// Times are stored as microseconds since the Unix epoch (BIGINT), so both
+// backends compare them the same way, and are returned in UTC.
+//
+// SQLite runs in WAL mode with busy_timeout 10s, foreign_keys on and
+// synchronous=FULL, so that a write acknowledged to a SCIM client survives
+// a power loss, not only a crash. All writes go through one connection
+// and start with BEGIN IMMEDIATE; reads use a separate pool. Several
+// processes (idpkit serve and idpkit tenant create) may share one file.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/idpkit/idpkit/scim/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Options configures a Store. The zero value is ready to use.
+type Options struct {
+	// Now is the clock used for Created/Modified defaults and token
+	// expiry; nil means time.Now.
+	Now func() time.Time
+	// Logger receives migration and connection messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is a store.Store on SQLite or PostgreSQL. It is safe for
+// concurrent use by many goroutines and by several processes sharing one
+// database.
+type Store struct {
+	w   *sql.DB // writes: one connection for SQLite, the pool for PostgreSQL
+	r   *sql.DB // reads: a separate pool for SQLite, w for PostgreSQL
+	fl  *flavor
+	now func() time.Time
+	log *slog.Logger
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// postgresMaxConns caps the PostgreSQL pool so that many goroutines
+// waiting on one row lock cannot exhaust the server's connections.
+const postgresMaxConns = 10
+
+// sqliteReaders is the size of the SQLite read pool.
+const sqliteReaders = 4
+
+// Open connects to the database named by dsn and applies pending
+// migrations. dsn is "sqlite:PATH" (the file is created when missing;
+// "sqlite://PATH" is accepted too) or a "postgres://…" / "postgresql://…"
+// URL as understood by pgx (query parameters such as sslmode and
+// search_path pass through).
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	s := &Store{now: opts.Now, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		err = s.openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		err = s.openPostgres(ctx, dsn)
+	default:
+		scheme, _, _ := strings.Cut(dsn, ":")
+		return nil, fmt.Errorf("sqlstore: unsupported database %q: want sqlite:PATH or postgres://…", scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) openSQLite(ctx context.Context, path string) error {
+	if strings.HasPrefix(path, "//") {
+		path = path[2:]
+	}
+	if path == "" {
+		return errors.New("sqlstore: sqlite dsn has no file path")
+	}
+	if strings.ContainsAny(path, "?#") || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return fmt.Errorf("sqlstore: sqlite path %q must be a plain file name", path)
+	}
+	const common = "_busy_timeout=10000&_foreign_keys=1&_synchronous=FULL"
+	w, err := sql.Open("sqlite", path+"?"+common+"&_journal_mode=WAL&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// The writer connects first so the file exists and is in WAL mode
+	// before any reader opens it.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return fmt.Errorf("sqlstore: open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", path+"?"+common+"&_query_only=1")
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(sqliteReaders)
+	r.SetMaxIdleConns(sqliteReaders)
+	s.w, s.r, s.fl = w, r, sqliteFlavor
+	s.log.Debug("sqlstore: opened sqlite", "path", path)
+	return nil
+}
+
+func (s *Store) openPostgres(ctx context.Context, dsn string) error {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(postgresMaxConns)
+	db.SetMaxIdleConns(postgresMaxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return fmt.Errorf("sqlstore: connect to postgres: %w", err)
+	}
+	s.w, s.r, s.fl = db, db, postgresFlavor
+	s.log.Debug("sqlstore: opened postgres")
+	return nil
+}
+
+// Close releases the database. It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.r != nil && s.r != s.w {
+			errs = append(errs, s.r.Close())
+		}
+		if s.w != nil {
+			errs = append(errs, s.w.Close())
+		}
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("sqlstore: close: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// q translates a query from PostgreSQL's dialect to the store's.
+func (s *Store) q(query string) string { return s.fl.translate(query) }
+
+// tx runs fn in a write transaction (BEGIN IMMEDIATE on SQLite) and
+// commits when fn returns nil. Errors from fn are returned unchanged.
+func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: %s: begin: %w", op, err)
+	}
+	defer tx.Rollback() // no-op after Commit; releases the connection if fn panics
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: %s: commit: %w", op, err)
+	}
+	return nil
+}
+
+// stamp returns the current time as the store keeps it.
+func (s *Store) stamp() time.Time { return norm(s.now()) }
+
+// norm truncates t to what the database holds (microseconds, UTC), so a
+// value returned from a write equals the value a later read returns.
+func norm(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return fromDB(toDB(t))
+}
+
+// toDB encodes t as microseconds since the Unix epoch.
+func toDB(t time.Time) int64 { return t.UnixMicro() }
+
+// fromDB decodes microseconds since the Unix epoch into a UTC time.
+func fromDB(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// blob returns b, or an empty non-nil slice, since the columns are NOT NULL.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// unblob returns nil for an empty value, so what was written as nil reads
+// back as nil on both backends.
+func unblob(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}

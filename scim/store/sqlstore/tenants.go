@@ -1,0 +1,104 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/idpkit/idpkit/scim/store"
+)
+
+const tenantColumns = `name, token_hash, okta_domain, auth_server, issuer, client_id, client_secret, created, modified`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanTenant(row rowScanner) (store.Tenant, error) {
+	var t store.Tenant
+	var created, modified int64
+	err := row.Scan(&t.Name, &t.TokenHash, &t.OktaDomain, &t.AuthServer, &t.Issuer, &t.ClientID, &t.ClientSecret, &created, &modified)
+	t.TokenHash = unblob(t.TokenHash)
+	t.Created, t.Modified = fromDB(created), fromDB(modified)
+	return t, err
+}
+
+// CreateTenant stores t; store.ErrExists when the name is taken. Zero
+// Created and Modified are set to the current time.
+func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
+	if t.Name == "" {
+		return errors.New("sqlstore: create tenant: empty name")
+	}
+	now := s.stamp()
+	if t.Created.IsZero() {
+		t.Created = now
+	}
+	if t.Modified.IsZero() {
+		t.Modified = t.Created
+	}
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
+		t.Name, blob(t.TokenHash), t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret, toDB(t.Created), toDB(t.Modified))
+	if s.fl.isUnique(err) {
+		return fmt.Errorf("sqlstore: tenant %q: %w", t.Name, store.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: create tenant %q: %w", t.Name, err)
+	}
+	return nil
+}
+
+// GetTenant returns the tenant; store.ErrNotFound when absent.
+func (s *Store) GetTenant(ctx context.Context, name string) (store.Tenant, error) {
+	t, err := scanTenant(s.r.QueryRowContext(ctx, s.q(`SELECT `+tenantColumns+` FROM tenants WHERE name = $1`), name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Tenant{}, fmt.Errorf("sqlstore: tenant %q: %w", name, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Tenant{}, fmt.Errorf("sqlstore: get tenant %q: %w", name, err)
+	}
+	return t, nil
+}
+
+// UpdateTenant reads the tenant, calls update on it and writes the result
+// in one transaction. An error from update aborts and is returned as is.
+// The name cannot change. When update leaves Modified unchanged (or zero)
+// it is set to the current time.
+func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*store.Tenant) error) (store.Tenant, error) {
+	var out store.Tenant
+	err := s.tx(ctx, "update tenant", func(tx *sql.Tx) error {
+		old, err := scanTenant(tx.QueryRowContext(ctx, s.q(`SELECT `+tenantColumns+` FROM tenants WHERE name = $1 FOR UPDATE`), name))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlstore: tenant %q: %w", name, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: update tenant %q: read: %w", name, err)
+		}
+		t := old
+		t.TokenHash = append([]byte(nil), old.TokenHash...)
+		if err := update(&t); err != nil {
+			return err
+		}
+		if t.Name != old.Name {
+			return fmt.Errorf("sqlstore: update tenant %q: the name cannot change (to %q)", name, t.Name)
+		}
+		if t.Created.IsZero() {
+			t.Created = old.Created
+		}
+		if t.Modified.IsZero() || t.Modified.Equal(old.Modified) {
+			t.Modified = s.stamp()
+		}
+		t.Created, t.Modified = norm(t.Created), norm(t.Modified)
+		t.TokenHash = unblob(t.TokenHash)
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE tenants SET token_hash = $2, okta_domain = $3, auth_server = $4, issuer = $5,
+			client_id = $6, client_secret = $7, created = $8, modified = $9 WHERE name = $1`),
+			t.Name, blob(t.TokenHash), t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret, toDB(t.Created), toDB(t.Modified))
+		if err != nil {
+			return fmt.Errorf("sqlstore: update tenant %q: %w", name, err)
+		}
+		out = t
+		return nil
+	})
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	return out, nil
+}

@@ -1,0 +1,156 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/idpkit/idpkit/scim/store"
+)
+
+func fullTenant(name string) store.Tenant {
+	return store.Tenant{
+		Name:         name,
+		TokenHash:    []byte{0x01, 0x02, 0xfe, 0xff, 0x00, 0x10},
+		OktaDomain:   "https://dev-1.okta.com",
+		AuthServer:   "default",
+		Issuer:       "https://dev-1.okta.com/oauth2/default",
+		ClientID:     "0oa1client",
+		ClientSecret: "s3cr3t",
+		Created:      at(0),
+		Modified:     at(1500 * time.Millisecond),
+	}
+}
+
+var tenantTests = []test{
+	{"CreateGet", func(t *testing.T, s store.Store) {
+		want := fullTenant("acme")
+		mustCreateTenant(t, s, want)
+		got, err := s.GetTenant(ctxOf(t), "acme")
+		if err != nil {
+			t.Fatalf("GetTenant: %v", err)
+		}
+		if diff := cmp.Diff(want, got, opts); diff != "" {
+			t.Errorf("GetTenant (-want +got):\n%s", diff)
+		}
+		checkUTC(t, "GetTenant", got.Created, got.Modified)
+	}},
+	{"CreateSetsTimes", func(t *testing.T, s store.Store) {
+		mustCreateTenant(t, s, store.Tenant{Name: "bare", TokenHash: []byte{1}})
+		got, err := s.GetTenant(ctxOf(t), "bare")
+		if err != nil {
+			t.Fatalf("GetTenant: %v", err)
+		}
+		checkUTC(t, "store-set times", got.Created, got.Modified)
+		want := store.Tenant{Name: "bare", TokenHash: []byte{1}, Created: got.Created, Modified: got.Modified}
+		if diff := cmp.Diff(want, got, opts); diff != "" {
+			t.Errorf("GetTenant (-want +got):\n%s", diff)
+		}
+	}},
+	{"CreateExists", func(t *testing.T, s store.Store) {
+		want := fullTenant("acme")
+		mustCreateTenant(t, s, want)
+		dup := fullTenant("acme")
+		dup.ClientID = "other"
+		wantErr(t, "second CreateTenant", s.CreateTenant(ctxOf(t), dup), store.ErrExists)
+		got, err := s.GetTenant(ctxOf(t), "acme")
+		if err != nil {
+			t.Fatalf("GetTenant: %v", err)
+		}
+		if diff := cmp.Diff(want, got, opts); diff != "" {
+			t.Errorf("tenant changed by the failed create (-want +got):\n%s", diff)
+		}
+	}},
+	{"NotFound", func(t *testing.T, s store.Store) {
+		mustCreateTenant(t, s, fullTenant("acme"))
+		_, err := s.GetTenant(ctxOf(t), "nope")
+		wantErr(t, "GetTenant", err, store.ErrNotFound)
+		_, err = s.GetTenant(ctxOf(t), "ACME")
+		wantErr(t, "GetTenant with other case", err, store.ErrNotFound)
+		called := false
+		_, err = s.UpdateTenant(ctxOf(t), "nope", func(*store.Tenant) error { called = true; return nil })
+		wantErr(t, "UpdateTenant", err, store.ErrNotFound)
+		if called {
+			t.Error("UpdateTenant called update for an absent tenant")
+		}
+	}},
+	{"Update", func(t *testing.T, s store.Store) {
+		old := fullTenant("acme")
+		mustCreateTenant(t, s, old)
+		got, err := s.UpdateTenant(ctxOf(t), "acme", func(tn *store.Tenant) error {
+			if diff := cmp.Diff(old, *tn, opts); diff != "" {
+				t.Errorf("update saw (-want +got):\n%s", diff)
+			}
+			tn.ClientID = "0oa2client"
+			tn.ClientSecret = ""
+			tn.TokenHash = []byte{9, 9, 9}
+			tn.Modified = at(time.Minute)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("UpdateTenant: %v", err)
+		}
+		want := old
+		want.ClientID, want.ClientSecret, want.TokenHash, want.Modified = "0oa2client", "", []byte{9, 9, 9}, at(time.Minute)
+		if diff := cmp.Diff(want, got, opts); diff != "" {
+			t.Errorf("UpdateTenant returned (-want +got):\n%s", diff)
+		}
+		stored, err := s.GetTenant(ctxOf(t), "acme")
+		if err != nil {
+			t.Fatalf("GetTenant: %v", err)
+		}
+		if diff := cmp.Diff(want, stored, opts); diff != "" {
+			t.Errorf("GetTenant after update (-want +got):\n%s", diff)
+		}
+	}},
+	{"UpdateBumpsModified", func(t *testing.T, s store.Store) {
+		old := fullTenant("acme")
+		mustCreateTenant(t, s, old)
+		got, err := s.UpdateTenant(ctxOf(t), "acme", func(tn *store.Tenant) error { tn.Issuer = "x"; return nil })
+		if err != nil {
+			t.Fatalf("UpdateTenant: %v", err)
+		}
+		if got.Modified.Equal(old.Modified) {
+			t.Errorf("Modified = %v, unchanged; an update the caller does not stamp gets the store's time", got.Modified)
+		}
+		checkUTC(t, "UpdateTenant", got.Created, got.Modified)
+		if !got.Created.Equal(old.Created) {
+			t.Errorf("Created = %v, want %v", got.Created, old.Created)
+		}
+	}},
+	{"UpdateAbort", func(t *testing.T, s store.Store) {
+		want := fullTenant("acme")
+		mustCreateTenant(t, s, want)
+		_, err := s.UpdateTenant(ctxOf(t), "acme", func(tn *store.Tenant) error {
+			tn.ClientID = "changed"
+			tn.TokenHash[0] = 0x77 // even an in-place change must not leak
+			return errBoom
+		})
+		wantErr(t, "UpdateTenant", err, errBoom)
+		got, err := s.GetTenant(ctxOf(t), "acme")
+		if err != nil {
+			t.Fatalf("GetTenant: %v", err)
+		}
+		if diff := cmp.Diff(want, got, opts); diff != "" {
+			t.Errorf("aborted update changed the tenant (-want +got):\n%s", diff)
+		}
+	}},
+	{"UpdateCannotRename", func(t *testing.T, s store.Store) {
+		want := fullTenant("acme")
+		mustCreateTenant(t, s, want)
+		_, err := s.UpdateTenant(ctxOf(t), "acme", func(tn *store.Tenant) error { tn.Name = "other"; return nil })
+		if err == nil {
+			t.Error("UpdateTenant renaming the tenant succeeded, want an error")
+		}
+		got, err := s.GetTenant(ctxOf(t), "acme")
+		if err != nil {
+			t.Fatalf("GetTenant: %v", err)
+		}
+		if diff := cmp.Diff(want, got, opts); diff != "" {
+			t.Errorf("refused rename changed the tenant (-want +got):\n%s", diff)
+		}
+		_, err = s.GetTenant(ctxOf(t), "other")
+		wantErr(t, "GetTenant(other)", err, store.ErrNotFound)
+	}},
+}

@@ -1,0 +1,37 @@
+package browser_test
+
+import (
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/idpkit/idpkit/suites/browser"
+)
+
+func TestBrowser(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Browser suite")
+}
+
+// harness is the one Chromium shared by the specs, which run serially.
+var harness *browser.Harness
+
+var _ = BeforeSuite(func() {
+	var err error
+	harness, err = browser.Start(browser.Options{Log: GinkgoWriter})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { Expect(harness.Close()).To(Succeed()) })
+})
+
+// newPage opens a page that fails the spec if it logged any console error.
+func newPage(clipboardOrigins ...string) *browser.Page {
+	GinkgoHelper()
+	p, err := harness.NewPage(clipboardOrigins...)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() {
+		Expect(p.ConsoleErrors()).To(BeEmpty(), "console errors on the page")
+		Expect(p.Close()).To(Succeed())
+	})
+	return p
+}

@@ -1,0 +1,170 @@
+// Package browser drives Debian's Chromium through playwright-go for the
+// end-to-end tests of the Connect Okta dialog and of sign-in (OpenID Connect
+// Core 1.0 §3.1, Authorization Code Flow) as a person would use them.
+//
+// The harness installs only playwright's driver: playwright-core from the
+// npm registry, run by the machine's Node.js (PLAYWRIGHT_NODEJS_PATH); it
+// never downloads a browser. A missing Chromium or Node.js is a failure
+// that says what to install, never a skip.
+package browser
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+
+	"github.com/mxschmitt/playwright-go"
+)
+
+// DefaultChromium is where Debian's chromium package puts the browser;
+// $IDPKIT_CHROMIUM overrides it.
+const DefaultChromium = "/usr/bin/chromium"
+
+// chromiumArgs keep the browser quiet and offline apart from the pages
+// under test.
+var chromiumArgs = []string{
+	"--no-sandbox",
+	"--disable-gpu",
+	"--disable-background-networking",
+	"--disable-component-update",
+	"--disable-sync",
+	"--no-first-run",
+}
+
+// Options configure Start.
+type Options struct {
+	// Chromium is the browser executable; "" means $IDPKIT_CHROMIUM or
+	// DefaultChromium.
+	Chromium string
+	// Log receives the driver installer's output; nil discards it.
+	Log io.Writer
+}
+
+// Harness is a running playwright driver and one headless Chromium.
+type Harness struct {
+	pw      *playwright.Playwright
+	browser playwright.Browser
+}
+
+// Start installs the playwright driver if needed and launches Chromium.
+func Start(opts Options) (*Harness, error) {
+	chromium := opts.Chromium
+	if chromium == "" {
+		chromium = os.Getenv("IDPKIT_CHROMIUM")
+	}
+	if chromium == "" {
+		chromium = DefaultChromium
+	}
+	if fi, err := os.Stat(chromium); err != nil || fi.IsDir() {
+		return nil, fmt.Errorf("browser: no Chromium at %s; install Chromium: apt-get install -y chromium (or set IDPKIT_CHROMIUM)", chromium)
+	}
+	if os.Getenv("PLAYWRIGHT_NODEJS_PATH") == "" {
+		node, err := exec.LookPath("node")
+		if err != nil {
+			return nil, errors.New("browser: node is not on PATH; install Node.js: apt-get install -y nodejs")
+		}
+		// playwright-go reads this variable when it runs the driver, so it
+		// has to be in the process environment, not only the installer's.
+		if err := os.Setenv("PLAYWRIGHT_NODEJS_PATH", node); err != nil {
+			return nil, fmt.Errorf("browser: %w", err)
+		}
+	}
+	w := opts.Log
+	if w == nil {
+		w = io.Discard
+	}
+	run := &playwright.RunOptions{SkipInstallBrowsers: true, Stdout: w, Stderr: w}
+	if err := playwright.Install(run); err != nil {
+		return nil, fmt.Errorf("browser: install the playwright driver (it needs the npm registry): %w", err)
+	}
+	pw, err := playwright.Run(run)
+	if err != nil {
+		return nil, fmt.Errorf("browser: start playwright: %w", err)
+	}
+	b, err := pw.Chromium.Launch(playwright.BrowserTypeLaunchOptions{
+		ExecutablePath: playwright.String(chromium),
+		Headless:       playwright.Bool(true),
+		Args:           chromiumArgs,
+	})
+	if err != nil {
+		pw.Stop()
+		return nil, fmt.Errorf("browser: launch %s: %w", chromium, err)
+	}
+	return &Harness{pw: pw, browser: b}, nil
+}
+
+// Close closes the browser and stops the driver.
+func (h *Harness) Close() error {
+	return errors.Join(h.browser.Close(), h.pw.Stop())
+}
+
+// Page is a page in its own browser context (its own cookies) that records
+// every console error and uncaught exception.
+type Page struct {
+	playwright.Page
+	ctx playwright.BrowserContext
+
+	mu     sync.Mutex
+	errors []string
+}
+
+// NewPage opens a page in a fresh context. origins, if given, are granted
+// clipboard access so that copy buttons can be checked.
+func (h *Harness) NewPage(origins ...string) (*Page, error) {
+	ctx, err := h.browser.NewContext()
+	if err != nil {
+		return nil, fmt.Errorf("browser: new context: %w", err)
+	}
+	for _, o := range origins {
+		if err := ctx.GrantPermissions([]string{"clipboard-read", "clipboard-write"}, playwright.BrowserContextGrantPermissionsOptions{Origin: playwright.String(o)}); err != nil {
+			ctx.Close()
+			return nil, fmt.Errorf("browser: grant clipboard to %s: %w", o, err)
+		}
+	}
+	pg, err := ctx.NewPage()
+	if err != nil {
+		ctx.Close()
+		return nil, fmt.Errorf("browser: new page: %w", err)
+	}
+	p := &Page{Page: pg, ctx: ctx}
+	pg.OnConsole(func(m playwright.ConsoleMessage) {
+		if m.Type() == "error" {
+			p.record("console error: " + m.Text())
+		}
+	})
+	pg.OnPageError(func(err error) { p.record("uncaught exception: " + err.Error()) })
+	return p, nil
+}
+
+func (p *Page) record(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.errors = append(p.errors, s)
+}
+
+// ConsoleErrors returns the console errors and uncaught exceptions so far.
+func (p *Page) ConsoleErrors() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.errors...)
+}
+
+// Clipboard returns the clipboard's text as the page sees it.
+func (p *Page) Clipboard() (string, error) {
+	v, err := p.Evaluate("() => navigator.clipboard.readText()")
+	if err != nil {
+		return "", fmt.Errorf("browser: read clipboard: %w", err)
+	}
+	s, _ := v.(string)
+	return s, nil
+}
+
+// Close closes the page's context.
+func (p *Page) Close() error { return p.ctx.Close() }
+
+// String lists the console errors, for failure messages.
+func (p *Page) String() string { return strings.Join(p.ConsoleErrors(), "\n") }

@@ -1,0 +1,124 @@
+// Package check is idpkit's conformance catalogue: checks that any SCIM 2.0
+// service must pass to work with Okta and Entra ID, written in plain Go so
+// that the same checks run under Ginkgo (suites/scim), in `idpkit conform`
+// and in the browser (GOOS=js GOARCH=wasm).
+//
+// Each check names where its rule comes from: a step of Okta's "SCIM 2.0
+// SPEC Test" (the OIN submission gate), a section of RFC 7643 or RFC 7644,
+// or a reduced real-world failure report. A check returns an error that
+// describes every misbehaviour it saw, with the request and the response;
+// it never fails a test by itself (the habit of testing/fstest.TestFS).
+package check
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Target is the SCIM service under test.
+type Target struct {
+	BaseURL string       // the SCIM base URL, e.g. https://app.example.com/scim/v2
+	Token   string       // the bearer token Okta would be given
+	Client  *http.Client // nil means http.DefaultClient
+	// UserDomain is the e-mail domain of the users the checks create;
+	// empty means "example.com".
+	UserDomain string
+}
+
+// Check is one conformance rule.
+type Check struct {
+	ID     string   // stable identifier, e.g. "okta-spec-01-list-users"
+	Title  string   // what the rule is, in one sentence
+	Ref    string   // where the rule comes from: an RFC section or an Okta test step
+	Labels []string // groups such as "okta-spec", "okta", "entra", "rfc7644", "writes"
+	// Run performs the check against t and returns nil when the target
+	// behaves, or an error describing everything that was wrong.
+	Run func(ctx context.Context, t *Target) error
+}
+
+// HasLabel reports whether c carries label l.
+func (c Check) HasLabel(l string) bool { return slices.Contains(c.Labels, l) }
+
+// SCIM returns the whole SCIM catalogue, in a stable order.
+func SCIM() []Check {
+	var all []Check
+	all = append(all, oktaSpec()...)
+	all = append(all, oktaProvisioning()...)
+	all = append(all, entra()...)
+	all = append(all, protocol()...)
+	return all
+}
+
+// Select returns the checks that carry any of labels (all of them when
+// labels is empty) and whose ID does not appear in skip.
+func Select(checks []Check, labels, skip []string) []Check {
+	var out []Check
+	for _, c := range checks {
+		if slices.Contains(skip, c.ID) {
+			continue
+		}
+		if len(labels) == 0 || slices.ContainsFunc(labels, c.HasLabel) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Result is the outcome of running one check.
+type Result struct {
+	ID       string        `json:"id"`
+	Title    string        `json:"title"`
+	Ref      string        `json:"ref"`
+	Labels   []string      `json:"labels"`
+	Passed   bool          `json:"passed"`
+	Error    string        `json:"error,omitempty"`
+	Duration time.Duration `json:"durationNs"`
+}
+
+// RunAll runs checks one after another against t and returns their results;
+// progress, when not nil, is called after each check. A check that panics
+// is reported as failed; the run goes on.
+func RunAll(ctx context.Context, checks []Check, t *Target, progress func(done, total int, r Result)) []Result {
+	results := make([]Result, 0, len(checks))
+	for i, c := range checks {
+		r := RunOne(ctx, c, t)
+		results = append(results, r)
+		if progress != nil {
+			progress(i+1, len(checks), r)
+		}
+	}
+	return results
+}
+
+// RunOne runs a single check with a time limit of 30 seconds.
+func RunOne(ctx context.Context, c Check, t *Target) (r Result) {
+	r = Result{ID: c.ID, Title: c.Title, Ref: c.Ref, Labels: c.Labels}
+	start := time.Now()
+	defer func() {
+		r.Duration = time.Since(start)
+		if p := recover(); p != nil {
+			r.Passed, r.Error = false, "check panicked: "+strings.TrimSpace(fmt.Sprint(p))
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := c.Run(ctx, t); err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	r.Passed = true
+	return r
+}
+
+// unique returns a short random suffix so that each check's data is its own.
+func unique() string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,318 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Exchange is one request to the target and what came back.
+type Exchange struct {
+	Method   string
+	Path     string // relative to the base URL, with the query
+	ReqBody  []byte
+	Status   int
+	Header   http.Header
+	Body     []byte
+	JSON     any // the decoded body, nil when it is not JSON
+	Duration time.Duration
+}
+
+// String renders the exchange compactly for a failure report.
+func (x *Exchange) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  request:  %s %s", x.Method, x.Path)
+	if len(x.ReqBody) > 0 {
+		fmt.Fprintf(&b, " %s", excerpt(x.ReqBody, 300))
+	}
+	fmt.Fprintf(&b, "\n  response: %d %s %s", x.Status, x.Header.Get("Content-Type"), excerpt(x.Body, 500))
+	return b.String()
+}
+
+func excerpt(b []byte, n int) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+type reqOptions struct {
+	token       *string
+	auth        *string
+	contentType string
+	raw         []byte
+}
+
+type reqOption func(*reqOptions)
+
+func withToken(tok string) reqOption       { return func(o *reqOptions) { o.token = &tok } }
+func withAuthorization(h string) reqOption { return func(o *reqOptions) { o.auth = &h } }
+func withContentType(ct string) reqOption  { return func(o *reqOptions) { o.contentType = ct } }
+func withRaw(b []byte) reqOption           { return func(o *reqOptions) { o.raw = b } }
+
+// send performs one request the way Okta's SCIM client does.
+func (t *Target) send(ctx context.Context, method, path string, body any, opts ...reqOption) (*Exchange, error) {
+	var o reqOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	x := &Exchange{Method: method, Path: path}
+	var rd io.Reader
+	switch {
+	case o.raw != nil:
+		x.ReqBody = o.raw
+	case body != nil:
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("check: encode request: %w", err)
+		}
+		x.ReqBody = b
+	}
+	if x.ReqBody != nil {
+		rd = bytes.NewReader(x.ReqBody)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(t.BaseURL, "/")+path, rd)
+	if err != nil {
+		return nil, fmt.Errorf("check: %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/scim+json")
+	req.Header.Set("User-Agent", "idpkit-conform (Okta SCIM Client 1.0.0 compatible)")
+	if x.ReqBody != nil {
+		ct := o.contentType
+		if ct == "" {
+			ct = "application/scim+json; charset=utf-8"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	tok := t.Token
+	if o.token != nil {
+		tok = *o.token
+	}
+	switch {
+	case o.auth != nil:
+		req.Header.Set("Authorization", *o.auth)
+	case tok != "":
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	client := t.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("check: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	x.Body, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	x.Duration = time.Since(start)
+	if err != nil {
+		return nil, fmt.Errorf("check: %s %s: reading the response: %w", method, path, err)
+	}
+	x.Status, x.Header = resp.StatusCode, resp.Header
+	if len(bytes.TrimSpace(x.Body)) > 0 {
+		var v any
+		d := json.NewDecoder(bytes.NewReader(x.Body))
+		d.UseNumber()
+		if d.Decode(&v) == nil {
+			x.JSON = v
+		}
+	}
+	return x, nil
+}
+
+// probe gathers the problems of one check.
+type probe struct {
+	problems []string
+}
+
+// Failure is the error a check returns: every problem it saw.
+type Failure struct {
+	Problems []string
+}
+
+func (f *Failure) Error() string { return strings.Join(f.Problems, "\n") }
+
+func (p *probe) failf(x *Exchange, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if x != nil {
+		msg += "\n" + x.String()
+	}
+	p.problems = append(p.problems, msg)
+}
+
+// err returns nil when nothing went wrong.
+func (p *probe) err() error {
+	if len(p.problems) == 0 {
+		return nil
+	}
+	return &Failure{Problems: p.problems}
+}
+
+// status checks the status code and reports whether it was one of want.
+func (p *probe) status(x *Exchange, want ...int) bool {
+	for _, w := range want {
+		if x.Status == w {
+			return true
+		}
+	}
+	p.failf(x, "status %d, want %s", x.Status, joinInts(want))
+	return false
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, " or ")
+}
+
+// scimJSON checks that the response says it is SCIM JSON.
+func (p *probe) scimJSON(x *Exchange) {
+	ct := strings.ToLower(x.Header.Get("Content-Type"))
+	if !strings.HasPrefix(ct, "application/scim+json") && !strings.HasPrefix(ct, "application/json") {
+		p.failf(x, "Content-Type %q, want application/scim+json (RFC 7644 §3.1)", x.Header.Get("Content-Type"))
+	}
+	if x.JSON == nil {
+		p.failf(x, "the body is not JSON")
+	}
+}
+
+// listResponse checks the ListResponse shape (RFC 7644 §3.4.2) and returns
+// totalResults and the resources.
+func (p *probe) listResponse(x *Exchange) (total int, resources []any) {
+	p.scimJSON(x)
+	if !hasSchema(x.JSON, "urn:ietf:params:scim:api:messages:2.0:ListResponse") {
+		p.failf(x, "schemas does not contain the ListResponse URN")
+	}
+	for _, k := range []string{"totalResults", "itemsPerPage", "startIndex"} {
+		if _, ok := get(x.JSON, k).(json.Number); !ok && !(k != "totalResults" && get(x.JSON, k) == nil) {
+			p.failf(x, "%s is %v, want a JSON number", k, get(x.JSON, k))
+		}
+	}
+	total = intOf(get(x.JSON, "totalResults"))
+	rs := get(x.JSON, "Resources")
+	switch v := rs.(type) {
+	case []any:
+		resources = v
+	case nil:
+		if total > 0 {
+			p.failf(x, "Resources is missing but totalResults is %d", total)
+		}
+	default:
+		p.failf(x, "Resources is %T, want an array", rs)
+	}
+	return total, resources
+}
+
+// errorResponse checks the SCIM error shape (RFC 7644 §3.12): the Error
+// schema, status as a string equal to the HTTP status, and a detail.
+func (p *probe) errorResponse(x *Exchange, scimType string) {
+	p.scimJSON(x)
+	if !hasSchema(x.JSON, "urn:ietf:params:scim:api:messages:2.0:Error") {
+		p.failf(x, "schemas does not contain the Error URN (RFC 7644 §3.12)")
+	}
+	if s, ok := get(x.JSON, "status").(string); !ok || s != strconv.Itoa(x.Status) {
+		p.failf(x, "status is %#v, want the string %q (RFC 7644 §3.12; Okta asserts a string)", get(x.JSON, "status"), strconv.Itoa(x.Status))
+	}
+	if d, _ := get(x.JSON, "detail").(string); d == "" {
+		p.failf(x, "detail is missing")
+	}
+	if scimType != "" && !strings.EqualFold(str(get(x.JSON, "scimType")), scimType) {
+		p.failf(x, "scimType is %q, want %q", str(get(x.JSON, "scimType")), scimType)
+	}
+}
+
+// equal checks that the value at path equals want (compared as text).
+func (p *probe) equal(x *Exchange, path string, want any) {
+	got := get(x.JSON, path)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		p.failf(x, "%s is %s, want %s", path, show(got), show(want))
+	}
+}
+
+// present checks that the value at path is present and not empty.
+func (p *probe) present(x *Exchange, paths ...string) {
+	for _, path := range paths {
+		if v := get(x.JSON, path); v == nil || v == "" {
+			p.failf(x, "%s is missing", path)
+		}
+	}
+}
+
+func show(v any) string {
+	if v == nil {
+		return "missing"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// get walks a dotted path through decoded JSON; object keys match
+// case-insensitively (RFC 7643 §2.1) and numbers index arrays.
+func get(v any, path string) any {
+	if path == "" {
+		return v
+	}
+	for _, part := range strings.Split(path, ".") {
+		switch cur := v.(type) {
+		case map[string]any:
+			next, ok := cur[part]
+			if !ok {
+				for k, val := range cur {
+					if strings.EqualFold(k, part) {
+						next, ok = val, true
+						break
+					}
+				}
+			}
+			if !ok {
+				return nil
+			}
+			v = next
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(cur) {
+				return nil
+			}
+			v = cur[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func intOf(v any) int {
+	switch n := v.(type) {
+	case json.Number:
+		i, _ := n.Int64()
+		return int(i)
+	case float64:
+		return int(n)
+	}
+	return -1
+}
+
+func hasSchema(v any, urn string) bool {
+	list, _ := get(v, "schemas").([]any)
+	for _, s := range list {
+		if str(s) == urn {
+			return true
+		}
+	}
+	return false
+}

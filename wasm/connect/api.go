@@ -1,0 +1,193 @@
+// Package connect is the logic of the "Connect Okta" dialog: the client of
+// the tenant's admin API (GET …/admin/api/settings, POST …/admin/api/secret,
+// POST …/admin/api/oidc), the sentences the dialog shows for each outcome, and
+// the dialog's state as a list of page updates.
+//
+// It builds natively and for GOOS=js GOARCH=wasm; the syscall/js glue in
+// wasm/dialog only applies the updates to the DOM. Saving sign-in settings
+// reports whether the Okta domain's OpenID Provider Configuration (OpenID
+// Connect Discovery 1.0 §4) could be read; API errors arrive in the OAuth 2.0
+// error shape of RFC 6749 §5.2 ({"error", "error_description"}).
+package connect
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// CSRFHeader is the header every admin API POST carries, equal to
+// Settings.CSRF.
+const CSRFHeader = "X-Idpkit-Csrf"
+
+// maxBody bounds what the dialog reads from one API answer.
+const maxBody = 1 << 20
+
+// Settings is the JSON of GET /t/{tenant}/admin/api/settings and of a
+// successful POST …/api/oidc.
+type Settings struct {
+	Tenant          string `json:"tenant"`
+	SCIMBaseURL     string `json:"scimBaseUrl"`
+	RedirectURI     string `json:"redirectUri"`
+	OktaDomain      string `json:"oktaDomain"`
+	AuthServer      string `json:"authServer"`
+	Issuer          string `json:"issuer"`
+	ClientID        string `json:"clientId"`
+	ClientSecretSet bool   `json:"clientSecretSet"`
+	Users           int    `json:"users"`
+	Groups          int    `json:"groups"`
+	CSRF            string `json:"csrf"`
+}
+
+// SignIn is the body of POST /t/{tenant}/admin/api/oidc. An empty
+// ClientSecret asks the server to keep the saved one; an empty AuthServer
+// means Okta's org authorization server.
+type SignIn struct {
+	OktaDomain   string `json:"oktaDomain"`
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret"`
+	AuthServer   string `json:"authServer"`
+}
+
+// APIError is an error answer of the admin API: the HTTP status and, when
+// the body is in the OAuth error shape, its error code and description.
+type APIError struct {
+	Status      int
+	Code        string // "error", e.g. "invalid_request"
+	Description string // "error_description", a sentence a person can act on
+}
+
+// Error returns "connect: HTTP <status> <code>: <description>".
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("connect: HTTP %d", e.Status)
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	return s
+}
+
+// ErrBadAnswer is wrapped by errors for answers the dialog cannot decode.
+var ErrBadAnswer = errors.New("connect: unreadable answer from the server")
+
+// API is a client of one tenant's admin API.
+type API struct {
+	// Base is the absolute URL of the API, e.g.
+	// "http://127.0.0.1:8080/t/acme/admin/api" (see BaseURL).
+	Base string
+	// Client sends the requests; nil means http.DefaultClient (the
+	// browser's fetch under js/wasm, which sends the admin cookie).
+	Client *http.Client
+}
+
+// TenantFromPath returns the tenant of a dialog path such as
+// "/t/acme/admin/connect-okta", unescaped.
+func TenantFromPath(p string) (string, error) {
+	rest, ok := strings.CutPrefix(p, "/t/")
+	if !ok {
+		return "", fmt.Errorf("connect: path %q is not under /t/{tenant}/", p)
+	}
+	seg, _, _ := strings.Cut(rest, "/")
+	name, err := url.PathUnescape(seg)
+	if err != nil {
+		return "", fmt.Errorf("connect: tenant in path %q: %w", p, err)
+	}
+	if name == "" {
+		return "", fmt.Errorf("connect: path %q names no tenant", p)
+	}
+	return name, nil
+}
+
+// BaseURL returns the admin API URL of tenant on the server at origin
+// (scheme://host[:port]).
+func BaseURL(origin, tenant string) string {
+	return strings.TrimRight(origin, "/") + "/t/" + url.PathEscape(tenant) + "/admin/api"
+}
+
+// Settings reads the tenant's settings, including the CSRF value for POSTs.
+func (a *API) Settings(ctx context.Context) (Settings, error) {
+	var s Settings
+	err := a.do(ctx, http.MethodGet, "/settings", "", nil, &s)
+	return s, err
+}
+
+// RotateSecret generates a new SCIM secret and returns it; the previous
+// secret stops working.
+func (a *API) RotateSecret(ctx context.Context, csrf string) (string, error) {
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := a.do(ctx, http.MethodPost, "/secret", csrf, struct{}{}, &out); err != nil {
+		return "", err
+	}
+	if out.Token == "" {
+		return "", fmt.Errorf("%w: no token in the answer", ErrBadAnswer)
+	}
+	return out.Token, nil
+}
+
+// SaveSignIn saves the sign-in settings; the server reads the Okta domain's
+// discovery document before it accepts them and answers the new settings.
+func (a *API) SaveSignIn(ctx context.Context, csrf string, in SignIn) (Settings, error) {
+	var s Settings
+	err := a.do(ctx, http.MethodPost, "/oidc", csrf, in, &s)
+	return s, err
+}
+
+func (a *API) do(ctx context.Context, method, path, csrf string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("connect: encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.Base+path, body)
+	if err != nil {
+		return fmt.Errorf("connect: %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if csrf != "" {
+		req.Header.Set(CSRFHeader, csrf)
+	}
+	c := a.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("connect: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return fmt.Errorf("connect: %s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		e := &APIError{Status: resp.StatusCode}
+		var oe struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if json.Unmarshal(b, &oe) == nil {
+			e.Code, e.Description = oe.Error, oe.Description
+		}
+		return e
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%w: %s %s: %w", ErrBadAnswer, method, path, err)
+	}
+	return nil
+}

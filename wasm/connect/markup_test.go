@@ -1,0 +1,156 @@
+package connect
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/html"
+)
+
+// element is what the tests need of one parsed element.
+type element struct {
+	Tag   string
+	Attrs map[string]string
+	Text  string
+}
+
+func parseMarkup(t *testing.T, s string) (map[string]element, []element) {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader("<!doctype html><body>" + s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]element{}
+	var labels []element
+	var text func(*html.Node) string
+	text = func(n *html.Node) string {
+		if n.Type == html.TextNode {
+			return n.Data
+		}
+		var b strings.Builder
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			b.WriteString(text(c))
+		}
+		return b.String()
+	}
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			e := element{Tag: n.Data, Attrs: map[string]string{}, Text: strings.TrimSpace(text(n))}
+			for _, a := range n.Attr {
+				e.Attrs[a.Key] = a.Val
+			}
+			if id := e.Attrs["id"]; id != "" {
+				if _, dup := byID[id]; dup {
+					t.Errorf("duplicate id %q", id)
+				}
+				byID[id] = e
+			}
+			if n.Data == "label" {
+				labels = append(labels, e)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return byID, labels
+}
+
+func TestMarkupLabels(t *testing.T) {
+	byID, labels := parseMarkup(t, Markup("acme"))
+	got := map[string]string{} // label text → input id and type
+	for _, l := range labels {
+		in, ok := byID[l.Attrs["for"]]
+		if !ok || in.Tag != "input" {
+			t.Errorf("label %q is for %q, which is not an input", l.Text, l.Attrs["for"])
+			continue
+		}
+		got[l.Text] = in.Attrs["id"] + " " + in.Attrs["type"]
+	}
+	want := map[string]string{
+		"Tenant URL":                      "scim-url text",
+		"New secret":                      "secret text",
+		"Sign-in redirect URI":            "redirect-uri text",
+		"Okta domain":                     "okta-domain text",
+		"Client ID":                       "client-id text",
+		"Client secret":                   "client-secret password",
+		"Authorization server (optional)": "auth-server text",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("labels (-want +got):\n%s", diff)
+	}
+	for _, id := range []string{IDSCIMURL, IDSecret, IDRedirectURI} {
+		if _, ok := byID[id].Attrs["readonly"]; !ok {
+			t.Errorf("#%s is not read-only", id)
+		}
+	}
+}
+
+func TestMarkupButtons(t *testing.T) {
+	byID, _ := parseMarkup(t, Markup("acme"))
+	tests := []struct{ id, typ, text string }{
+		{IDCopySCIMURL, "button", "Copy"},
+		{IDGenerateSecret, "button", "Generate new secret"},
+		{IDCopySecret, "button", "Copy"},
+		{IDCopyRedirect, "button", "Copy"},
+		{IDSave, "submit", "Save"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			e := byID[tt.id]
+			got := []string{e.Tag, e.Attrs["type"], e.Text}
+			if diff := cmp.Diff([]string{"button", tt.typ, tt.text}, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	for _, b := range CopyButtons() {
+		field, _, ok := CopyTarget(b)
+		if _, exists := byID[field]; !ok || !exists {
+			t.Errorf("copy button %q copies unknown field %q", b, field)
+		}
+	}
+}
+
+// TestUpdatesTargetMarkup checks that every update of every state names an
+// element of the markup, so no change is silently dropped by the glue.
+func TestUpdatesTargetMarkup(t *testing.T) {
+	byID, _ := parseMarkup(t, Markup("acme"))
+	s := Settings{SCIMBaseURL: "u", RedirectURI: "r", ClientSecretSet: true}
+	states := map[string][]Set{
+		"Loaded":         Loaded(s),
+		"pageError":      pageError(errors.New("x")),
+		"Generating":     Generating(),
+		"Generated":      Generated("tok"),
+		"GenerateFailed": GenerateFailed(errors.New("x")),
+		"Saving":         Saving(),
+		"Saved":          Saved(s),
+		"SaveFailed":     SaveFailed(errors.New("x")),
+		"Copied":         Copied(IDCopySecret, nil),
+	}
+	for name, sets := range states {
+		t.Run(name, func(t *testing.T) {
+			for _, set := range sets {
+				if _, ok := byID[set.ID]; !ok {
+					t.Errorf("update of unknown element #%s", set.ID)
+				}
+				switch set.Value.(type) {
+				case string, bool:
+				default:
+					t.Errorf("#%s.%s value %T is neither string nor bool", set.ID, set.Prop, set.Value)
+				}
+			}
+		})
+	}
+}
+
+func TestMarkupEscapesTenant(t *testing.T) {
+	byID, _ := parseMarkup(t, Markup(`<b>&"`))
+	if diff := cmp.Diff(`<b>&"`, byID["tenant-name"].Text); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,7 @@
+// Command dialog is the "Connect Okta" dialog compiled to WebAssembly
+// (GOOS=js GOARCH=wasm). It is only syscall/js glue: it finds the tenant in
+// location.pathname, puts connect.Markup into #app, applies the Set updates
+// of a connect.Dialog to the DOM and forwards clicks, form submission and
+// the clipboard's answers. The admin API is reached through net/http, which
+// uses the browser's fetch and so sends the admin session cookie.
+package main

@@ -1,0 +1,127 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"errors"
+	"syscall/js"
+
+	"github.com/idpkit/idpkit/wasm/connect"
+)
+
+func main() {
+	doc := js.Global().Get("document")
+	loc := js.Global().Get("location")
+	app := doc.Call("getElementById", "app")
+	if app.IsNull() {
+		return
+	}
+	tenant, err := connect.TenantFromPath(loc.Get("pathname").String())
+	if err != nil {
+		app.Set("textContent", "This page must be opened at /t/{tenant}/admin/connect-okta.")
+		return
+	}
+	app.Set("innerHTML", connect.Markup(tenant))
+	app.Call("removeAttribute", "aria-busy")
+
+	ctx := context.Background()
+	page := domPage{doc: doc}
+	d := &connect.Dialog{
+		API:  &connect.API{Base: connect.BaseURL(loc.Get("origin").String(), tenant)},
+		Page: page,
+	}
+
+	on(page.el(connect.IDGenerateSecret), "click", func(js.Value) { go d.Generate(ctx) })
+	on(page.el(connect.IDForm), "submit", func(e js.Value) {
+		e.Call("preventDefault")
+		go d.Save(ctx)
+	})
+	for _, b := range connect.CopyButtons() {
+		on(page.el(b), "click", func(js.Value) { copyField(page, d, b) })
+	}
+	on(js.Global(), "focus", func(js.Value) { go d.Refresh(ctx) })
+
+	go d.Load(ctx)
+	select {} // keep the callbacks alive
+}
+
+// on adds a listener that lives as long as the page.
+func on(target js.Value, event string, f func(e js.Value)) {
+	if target.IsNull() || target.IsUndefined() {
+		return
+	}
+	target.Call("addEventListener", event, js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) > 0 {
+			f(args[0])
+		} else {
+			f(js.Undefined())
+		}
+		return nil
+	}))
+}
+
+// copyField copies a read-only field with the asynchronous clipboard API,
+// falling back to selecting it and execCommand("copy").
+func copyField(page domPage, d *connect.Dialog, button string) {
+	id, _, ok := connect.CopyTarget(button)
+	if !ok {
+		return
+	}
+	field := page.el(id)
+	if field.IsNull() {
+		return
+	}
+	text := field.Get("value").String()
+	fallback := func() error {
+		field.Call("focus")
+		field.Call("select")
+		if !page.doc.Call("execCommand", "copy").Truthy() {
+			return errors.New("dialog: copy refused")
+		}
+		return nil
+	}
+	clip := js.Global().Get("navigator").Get("clipboard")
+	if clip.IsUndefined() || clip.IsNull() {
+		d.Copied(button, fallback())
+		return
+	}
+	var okFn, failFn js.Func
+	release := func() { okFn.Release(); failFn.Release() }
+	okFn = js.FuncOf(func(js.Value, []js.Value) any {
+		release()
+		d.Copied(button, nil)
+		return nil
+	})
+	failFn = js.FuncOf(func(js.Value, []js.Value) any {
+		release()
+		d.Copied(button, fallback())
+		return nil
+	})
+	clip.Call("writeText", text).Call("then", okFn, failFn)
+}
+
+// domPage is connect.Page over the document.
+type domPage struct{ doc js.Value }
+
+func (p domPage) el(id string) js.Value { return p.doc.Call("getElementById", id) }
+
+// Apply sets each property; unknown ids are skipped.
+func (p domPage) Apply(sets []connect.Set) {
+	for _, s := range sets {
+		el := p.el(s.ID)
+		if el.IsNull() {
+			continue
+		}
+		el.Set(s.Prop, js.ValueOf(s.Value))
+	}
+}
+
+// Value returns an input's current value, "" for unknown ids.
+func (p domPage) Value(id string) string {
+	el := p.el(id)
+	if el.IsNull() {
+		return ""
+	}
+	return el.Get("value").String()
+}
