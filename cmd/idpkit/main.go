@@ -28,6 +28,7 @@ Usage:
   idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL]
   idpkit tenant create NAME [--db DSN] [--public-url URL]
   idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
+  idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
   idpkit mockokta [--addr 127.0.0.1:9090] [--seed FILE] [--api-token TOKEN]
 
 Run "idpkit COMMAND --help" for a command's flags.

@@ -15,15 +15,17 @@ import (
 
 func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: tenant needs a subcommand: create or configure", errUsage)
+		return fmt.Errorf("%w: tenant needs a subcommand: create, configure or admin-link", errUsage)
 	}
 	switch args[0] {
 	case "create":
 		return cmdTenantCreate(ctx, args[1:], stdout, stderr)
 	case "configure":
 		return cmdTenantConfigure(ctx, args[1:], stdout, stderr)
+	case "admin-link":
+		return cmdTenantAdminLink(ctx, args[1:], stdout, stderr)
 	default:
-		return fmt.Errorf("%w: unknown tenant subcommand %q (want create or configure)", errUsage, args[0])
+		return fmt.Errorf("%w: unknown tenant subcommand %q (want create, configure or admin-link)", errUsage, args[0])
 	}
 }
 
@@ -89,4 +91,29 @@ func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Wr
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]string{"tenant": t.Name, "oktaDomain": t.OktaDomain, "authServer": t.AuthServer, "issuer": t.Issuer, "clientId": t.ClientID})
+}
+
+func cmdTenantAdminLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("tenant admin-link", "tenant admin-link NAME [--db DSN] [--public-url URL]", stderr)
+	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
+	public := fs.String("public-url", envOr("IDPKIT_PUBLIC_URL", "http://127.0.0.1:8080"), "the server's public base URL (env IDPKIT_PUBLIC_URL)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: tenant admin-link takes one NAME", errUsage)
+	}
+	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := &tenant.Service{Store: st, PublicURL: strings.TrimRight(*public, "/")}
+	link, err := svc.AdminLink(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, link)
+	return nil
 }

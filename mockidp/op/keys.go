@@ -40,14 +40,33 @@ type keySet struct {
 	keys []*signingKey
 }
 
-func newKeySet() (*keySet, error) {
+func newKeySet(signers []crypto.Signer) (*keySet, error) {
 	ks := &keySet{}
-	for range 2 {
-		k, err := newSigningKey()
+	if signers == nil {
+		for range 2 {
+			k, err := newSigningKey()
+			if err != nil {
+				return nil, err
+			}
+			ks.keys = append(ks.keys, k)
+		}
+		return ks, nil
+	}
+	if len(signers) != 2 {
+		return nil, fmt.Errorf("op: SigningKeys holds %d keys, want 2", len(signers))
+	}
+	for _, s := range signers {
+		k, err := signingKeyFrom(s)
 		if err != nil {
 			return nil, err
 		}
+		if k.public.N.BitLen() < 2048 {
+			return nil, errors.New("op: signing key is shorter than 2048 bits")
+		}
 		ks.keys = append(ks.keys, k)
+	}
+	if ks.keys[0].kid == ks.keys[1].kid {
+		return nil, errors.New("op: SigningKeys holds the same key twice")
 	}
 	return ks, nil
 }

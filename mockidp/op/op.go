@@ -42,6 +42,7 @@ package op
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -122,6 +123,11 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives request logs; nil discards them.
 	Logger *slog.Logger
+	// SigningKeys, when set, are exactly two RSA keys (at least 2048 bits)
+	// published at start: the first signs, the second is the next key.
+	// Nil generates two RSA-2048 keys, which takes a moment; tests that
+	// start many providers pass fixed keys instead.
+	SigningKeys []crypto.Signer
 }
 
 // Lifetimes, as on Okta's org server.
@@ -203,7 +209,7 @@ func New(cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	p.tmpl = tmpl
-	ks, err := newKeySet()
+	ks, err := newKeySet(cfg.SigningKeys)
 	if err != nil {
 		return nil, err
 	}

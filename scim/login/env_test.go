@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -27,6 +28,7 @@ type env struct {
 	op      *testOP
 	now     time.Time
 	created tenant.Created
+	second  atomic.Bool // serve requests with the second instance
 }
 
 func newEnv(t *testing.T) *env {
@@ -45,7 +47,17 @@ func newEnv(t *testing.T) *env {
 	})
 	mux := http.NewServeMux()
 	h.Register(mux)
-	e.app = httptest.NewServer(mux)
+	// A second instance on the same store, as behind a load balancer.
+	h2 := New(Config{Store: e.store, Tenants: e.tenants, Now: clock})
+	mux2 := http.NewServeMux()
+	h2.Register(mux2)
+	e.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.second.Load() {
+			mux2.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(e.app.Close)
 	e.tenants.PublicURL = e.app.URL
 	e.op = newTestOP(t, clock)

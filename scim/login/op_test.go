@@ -47,16 +47,24 @@ type opCode struct {
 	user                          opUser
 }
 
+// testKeys generates the provider's signing key and a second, unpublished
+// key once per test binary (RSA key generation is slow).
+var testKeys = sync.OnceValues(func() (keys [2]*rsa.PrivateKey, err error) {
+	for i := range keys {
+		if keys[i], err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			return keys, err
+		}
+	}
+	return keys, nil
+})
+
 func newTestOP(t *testing.T, now func() time.Time) *testOP {
 	t.Helper()
-	k1, err := rsa.GenerateKey(rand.Reader, 2048)
+	keys, err := testKeys()
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k1, k2 := keys[0], keys[1]
 	op := &testOP{t: t, key: k1, otherKey: k2, clientID: "0oaclient", clientSecret: "client-secret", now: now, codes: map[string]opCode{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", op.discovery)

@@ -187,7 +187,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
-			log.WarnContext(ctx, "oidc callback: token endpoint refused the code", "error", re.ErrorCode, "error_description", re.ErrorDescription, "status", re.Response.StatusCode)
+			log.WarnContext(ctx, "oidc callback: token endpoint refused the code", "error", re.ErrorCode, "error_description", re.ErrorDescription)
 			again(http.StatusBadRequest, "Sign-in could not be completed", "Okta did not accept the sign-in code ("+firstNonEmpty(re.ErrorCode, "error")+"); it may have been used already. Please start again.")
 			return
 		}

@@ -396,3 +396,35 @@ func TestLoginErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSignInAcrossInstances(t *testing.T) {
+	e := newEnv(t)
+	e.op.setUser(opUser{sub: "00ualice", login: "alice@example.com"})
+	e.addUser("u1", "alice@example.com", "00ualice", true)
+	b := newBrowser(t)
+	cb := e.startLogin(b) // on the first instance
+	e.second.Store(true)
+	if r := b.get(cb); r.status != http.StatusSeeOther {
+		t.Fatalf("callback on the second instance = %d %s", r.status, r.body)
+	}
+	e.second.Store(false)
+	if r := b.get(e.app.URL + "/t/acme/me"); r.status != http.StatusOK {
+		t.Errorf("/me on the first instance = %d", r.status)
+	}
+}
+
+func TestDeprovisionedUser(t *testing.T) {
+	e := newEnv(t)
+	e.op.setUser(opUser{sub: "00ualice", login: "alice@example.com"})
+	e.addUser("u1", "alice@example.com", "00ualice", true)
+	b := newBrowser(t)
+	if r := b.get(e.startLogin(b)); r.status != http.StatusSeeOther {
+		t.Fatalf("callback = %d", r.status)
+	}
+	if err := e.store.DeleteResource(t.Context(), "acme", "User", "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.get(e.app.URL + "/t/acme/me"); r.status != http.StatusForbidden || !strings.Contains(r.body, "no longer provisioned") {
+		t.Errorf("/me after delete = %d %s", r.status, r.body)
+	}
+}

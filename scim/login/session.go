@@ -68,8 +68,14 @@ func (h *Handler) handleMe(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusInternalServerError, "server_error", "Something went wrong", "The server could not check your account; try again in a moment.")
 		return
 	}
-	if err != nil || !parseUser(rec).active {
-		h.log.InfoContext(ctx, "session ended: user deprovisioned or deactivated", "tenant", t.Name, "user", sv.UserID)
+	if err != nil {
+		h.log.InfoContext(ctx, "session ended: user deprovisioned", "tenant", t.Name, "user", sv.UserID)
+		h.clearSession(w, r, t.Name)
+		refuse(http.StatusForbidden, "access_denied", "No access", "Your account is no longer provisioned to this app; ask your Okta administrator if you need access.")
+		return
+	}
+	if !parseUser(rec).active {
+		h.log.InfoContext(ctx, "session ended: user deactivated", "tenant", t.Name, "user", sv.UserID)
 		h.clearSession(w, r, t.Name)
 		refuse(http.StatusForbidden, "access_denied", "No access", "Your account has been deactivated in this app; ask your Okta administrator if you need access.")
 		return

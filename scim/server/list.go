@@ -19,24 +19,64 @@ const (
 	MaxCount     = 1000
 )
 
-// list handles GET /Users and /Groups (RFC 7644 §3.4.2): filter, then
-// page, then project.
+// query is a list request: from the query string of GET (RFC 7644
+// §3.4.2) or the body of POST …/.search (§3.4.3).
+type query struct {
+	startIndex, count    int
+	filter               string
+	attributes, excluded string
+}
+
+// list handles GET /Users and /Groups (RFC 7644 §3.4.2).
 func (s *Server) list(k *kind, w http.ResponseWriter, r *request) error {
 	q := r.URL.Query()
 	start, err := intParam(q, "startIndex", 1)
 	if err != nil {
 		return err
 	}
-	start = max(start, 1)
 	count, err := intParam(q, "count", DefaultCount)
 	if err != nil {
 		return err
 	}
-	count = min(max(count, 0), MaxCount)
+	return s.query(k, w, r, query{startIndex: start, count: count, filter: q.Get("filter"),
+		attributes: q.Get("attributes"), excluded: q.Get("excludedAttributes")})
+}
+
+// search handles POST /Users/.search and /Groups/.search (RFC 7644 §3.4.3).
+func (s *Server) search(k *kind, w http.ResponseWriter, r *request) error {
+	var body struct {
+		Schemas            []string `json:"schemas"`
+		Attributes         []string `json:"attributes"`
+		ExcludedAttributes []string `json:"excludedAttributes"`
+		Filter             string   `json:"filter"`
+		StartIndex         *int     `json:"startIndex"`
+		Count              *int     `json:"count"`
+	}
+	if err := readBody(r, &body); err != nil {
+		return err
+	}
+	q := query{startIndex: 1, count: DefaultCount, filter: body.Filter,
+		attributes: strings.Join(body.Attributes, ","), excluded: strings.Join(body.ExcludedAttributes, ",")}
+	if body.StartIndex != nil {
+		q.startIndex = *body.StartIndex
+	}
+	if body.Count != nil {
+		q.count = *body.Count
+	}
+	return s.query(k, w, r, q)
+}
+
+// query filters, then pages, then projects: startIndex is 1-based and
+// below 1 reads as 1; count is clamped to [0, MaxCount]; Resources is
+// always an array.
+func (s *Server) query(k *kind, w http.ResponseWriter, r *request, qr query) error {
+	start := max(qr.startIndex, 1)
+	count := min(max(qr.count, 0), MaxCount)
 
 	var expr filter.Expr
 	var sq store.Query
-	if f := strings.TrimSpace(q.Get("filter")); f != "" {
+	if f := strings.TrimSpace(qr.filter); f != "" {
+		var err error
 		if expr, err = parseFilter(f, k); err != nil {
 			return err
 		}
@@ -77,11 +117,7 @@ func (s *Server) list(k *kind, w http.ResponseWriter, r *request) error {
 	to := min(from+count, total)
 	page := make([]scim.Resource, 0, to-from)
 	for _, res := range matched[from:to] {
-		p, err := projectRequest(r, k, res)
-		if err != nil {
-			return err
-		}
-		page = append(page, p)
+		page = append(page, project(res, k.rt, qr.attributes, qr.excluded))
 	}
 	writeJSON(w, http.StatusOK, scim.ListResponse{
 		Schemas:      []string{scim.SchemaListResponse},
@@ -139,9 +175,9 @@ func intParam(q url.Values, name string, def int) (int, error) {
 
 // projectRequest applies the request's attributes and excludedAttributes
 // (RFC 7644 §3.9) to res.
-func projectRequest(r *request, k *kind, res scim.Resource) (scim.Resource, error) {
+func projectRequest(r *request, k *kind, res scim.Resource) scim.Resource {
 	q := r.URL.Query()
-	return project(res, k.rt, q.Get("attributes"), q.Get("excludedAttributes")), nil
+	return project(res, k.rt, q.Get("attributes"), q.Get("excludedAttributes"))
 }
 
 // spec is a parsed attribute list: top-level key → sub-attribute names

@@ -123,7 +123,7 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 			if err := checkIfMatch(r, rec.Version); err != nil {
 				return err
 			}
-			cur, err := decodeData(rec)
+			cur, err := decodeData(*rec)
 			if err != nil {
 				return err
 			}
@@ -198,7 +198,7 @@ func (s *Server) dropMember(ctx context.Context, r *request, id string) error {
 			continue
 		}
 		_, err = s.store.UpdateResource(ctx, r.tenant, store.TypeGroup, g.ID, func(rec *store.Record) error {
-			cur, err := decodeData(rec)
+			cur, err := decodeData(*rec)
 			if err != nil {
 				return err
 			}
@@ -232,10 +232,7 @@ func (s *Server) respond(k *kind, w http.ResponseWriter, r *request, status int,
 	if err != nil {
 		return err
 	}
-	res, err = projectRequest(r, k, res)
-	if err != nil {
-		return err
-	}
+	res = projectRequest(r, k, res)
 	w.Header().Set("ETag", etag(rec.Version))
 	if status == http.StatusCreated {
 		w.Header().Set("Location", location(r.base, k, rec.ID))

@@ -1,7 +1,7 @@
 // Package server is idpkit's SCIM 2.0 HTTP service, one per tenant under
 // /t/{tenant}/scim/v2. It implements RFC 7644 §3 for Users and Groups:
 // creation (§3.3), retrieval, listing with filter, paging and attribute
-// projection (§3.4.1, §3.4.2, §3.9), replacement with PUT (§3.5.1),
+// projection (§3.4.1, §3.4.2, §3.4.3, §3.9), replacement with PUT (§3.5.1),
 // modification with PATCH (§3.5.2), deletion (§3.6), versioning with weak
 // ETags and If-Match (§3.14), the error response of §3.12 for every error
 // (also 401 and 404), and the discovery endpoints /ServiceProviderConfig,
@@ -97,6 +97,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		base := Prefix + "/" + k.endpoint
 		mux.Handle("GET "+base, s.handle(k.wrap(s.list)))
 		mux.Handle("POST "+base, s.handle(k.wrap(s.create)))
+		mux.Handle("POST "+base+"/.search", s.handle(k.wrap(s.search)))
 		mux.Handle("GET "+base+"/{id}", s.handle(k.wrap(s.get)))
 		mux.Handle("PUT "+base+"/{id}", s.handle(k.wrap(s.replace)))
 		mux.Handle("PATCH "+base+"/{id}", s.handle(k.wrap(s.modify)))
@@ -179,6 +180,8 @@ func (s *Server) fallback(w http.ResponseWriter, r *request) error {
 		// "/Users/" is not "/Users".
 	case len(segs) == 1 && (segs[0] == "Users" || segs[0] == "Groups"):
 		allow = "GET, POST"
+	case len(segs) == 2 && (segs[0] == "Users" || segs[0] == "Groups") && segs[1] == ".search":
+		allow = "POST"
 	case len(segs) == 2 && (segs[0] == "Users" || segs[0] == "Groups") && segs[1] != "":
 		allow = "GET, PUT, PATCH, DELETE"
 	case len(segs) == 1 && (segs[0] == "ServiceProviderConfig" || segs[0] == "ResourceTypes" || segs[0] == "Schemas"),

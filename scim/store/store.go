@@ -48,7 +48,7 @@ const (
 type Record struct {
 	Type        string // TypeUser or TypeGroup
 	ID          string
-	Version     int64 // 1 on create, +1 on every update; set by the store
+	Version     int64  // 1 on create, +1 on every update; set by the store
 	UserName    string // Users only; unique per tenant, case-insensitively
 	ExternalID  string
 	DisplayName string

@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -23,17 +25,6 @@ import (
 // DefaultChromium is where Debian's chromium package puts the browser;
 // $IDPKIT_CHROMIUM overrides it.
 const DefaultChromium = "/usr/bin/chromium"
-
-// chromiumArgs keep the browser quiet and offline apart from the pages
-// under test.
-var chromiumArgs = []string{
-	"--no-sandbox",
-	"--disable-gpu",
-	"--disable-background-networking",
-	"--disable-component-update",
-	"--disable-sync",
-	"--no-first-run",
-}
 
 // Options configure Start.
 type Options struct {
@@ -88,7 +79,15 @@ func Start(opts Options) (*Harness, error) {
 	b, err := pw.Chromium.Launch(playwright.BrowserTypeLaunchOptions{
 		ExecutablePath: playwright.String(chromium),
 		Headless:       playwright.Bool(true),
-		Args:           chromiumArgs,
+		// Keep the browser quiet and offline apart from the pages under test.
+		Args: []string{
+			"--no-sandbox",
+			"--disable-gpu",
+			"--disable-background-networking",
+			"--disable-component-update",
+			"--disable-sync",
+			"--no-first-run",
+		},
 	})
 	if err != nil {
 		pw.Stop()
@@ -108,8 +107,15 @@ type Page struct {
 	playwright.Page
 	ctx playwright.BrowserContext
 
-	mu     sync.Mutex
-	errors []string
+	mu      sync.Mutex
+	errors  []string
+	allowed []allowedStatus
+}
+
+// allowedStatus is an HTTP error answer a spec expects.
+type allowedStatus struct {
+	path   string
+	status int
 }
 
 // NewPage opens a page in a fresh context. origins, if given, are granted
@@ -132,12 +138,49 @@ func (h *Harness) NewPage(origins ...string) (*Page, error) {
 	}
 	p := &Page{Page: pg, ctx: ctx}
 	pg.OnConsole(func(m playwright.ConsoleMessage) {
-		if m.Type() == "error" {
-			p.record("console error: " + m.Text())
+		if m.Type() != "error" {
+			return
 		}
+		loc := ""
+		if l := m.Location(); l != nil {
+			loc = l.URL
+		}
+		if p.isAllowed(m.Text(), loc) {
+			return
+		}
+		if loc != "" {
+			p.record("console error: " + m.Text() + " (" + loc + ")")
+			return
+		}
+		p.record("console error: " + m.Text())
 	})
 	pg.OnPageError(func(err error) { p.record("uncaught exception: " + err.Error()) })
 	return p, nil
+}
+
+// AllowStatus declares that a request to a URL whose path is path may be
+// answered with status, as when a spec checks how the page reports an API
+// error. Chromium logs every such answer as a console error ("Failed to
+// load resource"); only declared ones are not counted.
+func (p *Page) AllowStatus(path string, status int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.allowed = append(p.allowed, allowedStatus{path, status})
+}
+
+func (p *Page) isAllowed(text, loc string) bool {
+	u, err := url.Parse(loc)
+	if err != nil || !strings.HasPrefix(text, "Failed to load resource: the server responded with a status of ") {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, a := range p.allowed {
+		if u.Path == a.path && strings.Contains(text, " status of "+strconv.Itoa(a.status)+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Page) record(s string) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrInvalidInput is wrapped by Validate's errors; their text after the
@@ -61,7 +63,7 @@ func Sentence(err error) string {
 
 func apiSentence(e *APIError) string {
 	if d := strings.TrimSpace(e.Description); d != "" {
-		return d
+		return asSentence(d)
 	}
 	switch {
 	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
@@ -85,4 +87,16 @@ func SavedSentence(s Settings) string {
 		issuer = s.OktaDomain
 	}
 	return "Okta's discovery document was read: issuer " + issuer
+}
+
+// asSentence starts s with a capital letter and ends it with a full stop,
+// as the server writes its descriptions in error style ("the admin session
+// has expired; open a new admin link").
+func asSentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "!") && !strings.HasSuffix(s, "?") {
+		s += "."
+	}
+	return s
 }

@@ -26,7 +26,8 @@ import (
 // Run runs the behaviour suite: tenants, resources, queries, userName
 // uniqueness, tenant isolation and tokens, each as a subtest on a fresh
 // store from newStore. newStore must return a fresh, empty store and
-// arrange, with t.Cleanup, to close it and discard its data.
+// arrange, with t.Cleanup, to close it and discard its data; it is called
+// from parallel subtests.
 //
 // Run needs no control over the store's clock: token expiry is tested
 // with tokens that expired an hour ago or expire in an hour, so the
@@ -49,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Run(g.name, func(t *testing.T) {
 			for _, tc := range g.tests {
 				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
 					tc.run(t, newStore(t))
 				})
 			}

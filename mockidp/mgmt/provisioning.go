@@ -1,0 +1,572 @@
+package mgmt
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/idpkit/idpkit/mockidp/directory"
+	"github.com/idpkit/idpkit/mockidp/provision"
+)
+
+// The Go API below is what the HTTP handlers do, for seeds and tests: each
+// call changes the org and then runs, synchronously and only for the
+// features the app has on, the provisioning Okta would run. Provisioning
+// failures do not fail the call; they go to the System Log.
+
+func target(p *directory.Provisioning) provision.Target {
+	return provision.Target{BaseURL: p.BaseURL, Token: p.Token}
+}
+
+func provisionUser(u directory.User, au directory.AppUser) provision.User {
+	login := au.UserName
+	if login == "" {
+		login = u.Profile.Login
+	}
+	return provision.User{
+		ID: u.ID, Login: login, Email: u.Profile.Email, FirstName: u.Profile.FirstName, LastName: u.Profile.LastName,
+		DisplayName: u.Profile.DisplayName, Locale: u.Profile.Locale, Title: u.Profile.Title, Department: u.Profile.Department,
+	}
+}
+
+func (h *Handler) record(ev directory.Event, err error) {
+	ev.Outcome = directory.Outcome{Result: "SUCCESS"}
+	if err != nil {
+		ev.Outcome = directory.Outcome{Result: "FAILURE", Reason: err.Error()}
+		h.log.Warn("mgmt: provisioning failed", "eventType", ev.EventType, "err", err)
+	}
+	h.dir.Log(ev)
+}
+
+// scimApp returns the app's provisioning settings when requests may be sent.
+func scimApp(app directory.App) (*directory.Provisioning, bool) {
+	p := app.Provisioning
+	return p, p != nil && p.Active()
+}
+
+// pushUser is "Push new user" (or reactivate): Create Users must be on.
+func (h *Handler) pushUser(ctx context.Context, app directory.App, userID string) {
+	p, ok := scimApp(app)
+	if !ok || !p.Create {
+		return
+	}
+	u, err := h.dir.User(userID)
+	if err != nil || u.Status == directory.StatusDeprovisioned {
+		return
+	}
+	au, err := h.dir.AppUser(app.ID, u.ID)
+	if err != nil {
+		return
+	}
+	ctx, cancel := provisionContext(ctx)
+	defer cancel()
+	reactivate := au.Status == "INACTIVE"
+	scimID, err := h.prov.CreateUser(ctx, target(p), provisionUser(u, au))
+	h.dir.UpdateAppUser(app.ID, u.ID, func(a *directory.AppUser) {
+		a.LastSync = h.dir.Now()
+		if err != nil {
+			a.SyncState = directory.SyncError
+			return
+		}
+		a.ExternalID, a.Status, a.SyncState = scimID, "PROVISIONED", directory.SyncSynchronized
+	})
+	ev := directory.Event{EventType: "application.provision.user.push", LegacyEventType: "app.user_management.push_new_user", DisplayMessage: "Push new user to external application"}
+	if reactivate {
+		ev = directory.Event{EventType: "application.provision.user.reactivate", LegacyEventType: "app.user_management.reactivate_user", DisplayMessage: "Reactivate user in external application"}
+	}
+	ev.Target = []directory.Target{directory.UserTarget(u), directory.AppTarget(app)}
+	h.record(ev, err)
+}
+
+// pushProfile is "Push user profile update": Update User Attributes on.
+func (h *Handler) pushProfile(ctx context.Context, app directory.App, u directory.User, au directory.AppUser) {
+	p, ok := scimApp(app)
+	if !ok || !p.Update || au.ExternalID == "" || au.Status == "INACTIVE" || u.Status == directory.StatusDeprovisioned {
+		return
+	}
+	ctx, cancel := provisionContext(ctx)
+	defer cancel()
+	err := h.prov.UpdateUser(ctx, target(p), au.ExternalID, provisionUser(u, au))
+	h.syncResult(app.ID, u.ID, err, "")
+	h.record(directory.Event{
+		EventType: "application.provision.user.push_profile", LegacyEventType: "app.user_management.push_profile_success",
+		DisplayMessage: "Push user profile update to external application",
+		Target:         []directory.Target{directory.UserTarget(u), directory.AppTarget(app)},
+	}, err)
+}
+
+func (h *Handler) syncResult(appID, userID string, err error, status string) {
+	h.dir.UpdateAppUser(appID, userID, func(a *directory.AppUser) {
+		a.LastSync = h.dir.Now()
+		if err != nil {
+			a.SyncState = directory.SyncError
+			return
+		}
+		a.SyncState = directory.SyncSynchronized
+		if status != "" {
+			a.Status = status
+		}
+	})
+}
+
+// deactivateInApp is "Deactivate user in external application": Deactivate
+// Users on. au is the assignment as it was (it may be gone by now).
+func (h *Handler) deactivateInApp(ctx context.Context, app directory.App, au directory.AppUser) {
+	p, ok := scimApp(app)
+	if !ok || !p.Deactivate || au.ExternalID == "" || au.Status == "INACTIVE" {
+		return
+	}
+	ctx, cancel := provisionContext(ctx)
+	defer cancel()
+	err := h.prov.SetActive(ctx, target(p), au.ExternalID, false)
+	h.syncResult(app.ID, au.UserID, err, "INACTIVE")
+	t := directory.Target{ID: au.UserID, Type: "User", AlternateID: au.UserName}
+	if u, err := h.dir.User(au.UserID); err == nil {
+		t = directory.UserTarget(u)
+	}
+	h.record(directory.Event{
+		EventType: "application.provision.user.deactivate", LegacyEventType: "app.user_management.deactivate_user_success",
+		DisplayMessage: "Deactivate user in external application",
+		Target:         []directory.Target{t, directory.AppTarget(app)},
+	}, err)
+}
+
+// members returns the pushed-group members of a group in an app: those
+// with an id in the app and not deactivated.
+func (h *Handler) members(appID string, g directory.Group) []provision.Member {
+	var out []provision.Member
+	for _, uid := range g.Members {
+		au, err := h.dir.AppUser(appID, uid)
+		if err != nil || au.ExternalID == "" || au.Status == "INACTIVE" {
+			continue
+		}
+		out = append(out, provision.Member{SCIMID: au.ExternalID, Login: au.UserName})
+	}
+	return out
+}
+
+func (h *Handler) pushGroup(ctx context.Context, app directory.App, g directory.Group) {
+	p, ok := scimApp(app)
+	if !ok || !p.Push() {
+		return
+	}
+	ctx, cancel := provisionContext(ctx)
+	defer cancel()
+	id, err := h.prov.PushGroup(ctx, target(p), g.Name, h.members(app.ID, g))
+	if err == nil {
+		h.dir.SetPushedID(app.ID, g.ID, id)
+	}
+	h.record(directory.Event{
+		EventType: "application.provision.group.push", LegacyEventType: "app.user_management.push_new_group",
+		DisplayMessage: "Push new group to external application",
+		Target:         []directory.Target{directory.GroupTarget(g), directory.AppTarget(app)},
+	}, err)
+}
+
+func (h *Handler) updatePushedGroup(ctx context.Context, app directory.App, g directory.Group, pushedID string, add, remove []provision.Member) {
+	p, ok := scimApp(app)
+	if !ok || !p.Push() || pushedID == "" || (len(add) == 0 && len(remove) == 0 && g.Name == "") {
+		return
+	}
+	ctx, cancel := provisionContext(ctx)
+	defer cancel()
+	err := h.prov.UpdateGroup(ctx, target(p), pushedID, g.Name, add, remove)
+	h.record(directory.Event{
+		EventType: "application.provision.group.update", LegacyEventType: "app.user_management.push_group_update",
+		DisplayMessage: "Push group update to external application",
+		Target:         []directory.Target{directory.GroupTarget(g), directory.AppTarget(app)},
+	}, err)
+}
+
+func (h *Handler) deletePushedGroup(ctx context.Context, app directory.App, g directory.Group, pushedID string) {
+	p, ok := scimApp(app)
+	if !ok || pushedID == "" {
+		return
+	}
+	ctx, cancel := provisionContext(ctx)
+	defer cancel()
+	err := h.prov.DeleteGroup(ctx, target(p), pushedID)
+	h.record(directory.Event{
+		EventType: "application.provision.group.delete", LegacyEventType: "app.user_management.delete_group",
+		DisplayMessage: "Delete group in external application",
+		Target:         []directory.Target{directory.GroupTarget(g), directory.AppTarget(app)},
+	}, err)
+}
+
+// AssignUser assigns a user to an app directly (scope USER) with the app
+// username userName ("" = the login) and, with Create Users on, provisions
+// the user (a reassigned, deactivated app user is reactivated).
+func (h *Handler) AssignUser(ctx context.Context, appID, userID, userName string) (directory.AppUser, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	app, err := h.dir.App(appID)
+	if err != nil {
+		return directory.AppUser{}, err
+	}
+	au, isNew, err := h.dir.AssignUser(appID, userID, userName, "")
+	if err != nil {
+		return directory.AppUser{}, err
+	}
+	u, _ := h.dir.User(au.UserID)
+	if isNew {
+		h.dir.Log(directory.Event{EventType: "application.user_membership.add", LegacyEventType: "app.generic.provision.assign_user_to_app", DisplayMessage: "Add user to application membership", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u), directory.AppTarget(app)}})
+	}
+	if isNew || au.ExternalID == "" || au.Status == "INACTIVE" {
+		h.pushUser(ctx, app, au.UserID)
+	}
+	return h.dir.AppUser(appID, au.UserID)
+}
+
+// ErrAssignedViaGroup is returned by UnassignUser for a user who is assigned
+// to the app only through a group.
+var ErrAssignedViaGroup = apiError(http.StatusBadRequest, "E0000001", "Api validation failed: scope", "scope: the user is assigned to this app through a group; remove the group's assignment or the user's membership instead")
+
+// UnassignUser removes a direct assignment. When no group keeps the user
+// assigned, the user is deactivated in the app (Deactivate Users on).
+func (h *Handler) UnassignUser(ctx context.Context, appID, userID string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	app, err := h.dir.App(appID)
+	if err != nil {
+		return err
+	}
+	cur, err := h.dir.AppUser(appID, userID)
+	if err != nil {
+		return err
+	}
+	if !cur.Direct {
+		return ErrAssignedViaGroup
+	}
+	before, removed, err := h.dir.UnassignUser(appID, cur.UserID, "")
+	if err != nil {
+		return err
+	}
+	if removed {
+		h.unassigned(ctx, app, before)
+	}
+	return nil
+}
+
+func (h *Handler) unassigned(ctx context.Context, app directory.App, before directory.AppUser) {
+	t := directory.Target{ID: before.UserID, Type: "User", AlternateID: before.UserName}
+	if u, err := h.dir.User(before.UserID); err == nil {
+		t = directory.UserTarget(u)
+	}
+	h.dir.Log(directory.Event{EventType: "application.user_membership.remove", LegacyEventType: "app.generic.unprovision.unassign_user_from_app", DisplayMessage: "Remove user from application membership", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{t, directory.AppTarget(app)}})
+	h.deactivateInApp(ctx, app, before)
+}
+
+// AssignGroup assigns a group to an app: each member is assigned (scope
+// GROUP) and provisioned, then, with push on, the group is pushed with its
+// members. Assigning again retries a push that has not succeeded.
+func (h *Handler) AssignGroup(ctx context.Context, appID, groupID string) (directory.AppGroup, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	app, err := h.dir.App(appID)
+	if err != nil {
+		return directory.AppGroup{}, err
+	}
+	ag, isNew, err := h.dir.AssignGroup(appID, groupID)
+	if err != nil {
+		return directory.AppGroup{}, err
+	}
+	g, err := h.dir.Group(groupID)
+	if err != nil {
+		return directory.AppGroup{}, err
+	}
+	if isNew {
+		h.dir.Log(directory.Event{EventType: "application.user_membership.add", DisplayMessage: "Add group to application", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.GroupTarget(g), directory.AppTarget(app)}})
+	}
+	for _, uid := range g.Members {
+		au, newAU, err := h.dir.AssignUser(appID, uid, "", groupID)
+		if err != nil {
+			continue
+		}
+		if newAU || au.ExternalID == "" || au.Status == "INACTIVE" {
+			h.pushUser(ctx, app, uid)
+		}
+	}
+	if ag.PushedID == "" {
+		h.pushGroup(ctx, app, g)
+	}
+	return h.dir.AppGroup(appID, groupID)
+}
+
+// UnassignGroup removes a group's assignment: members left without any
+// assignment are deactivated in the app, and a pushed group is deleted in
+// the app.
+func (h *Handler) UnassignGroup(ctx context.Context, appID, groupID string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.unassignGroupLocked(ctx, appID, groupID)
+}
+
+func (h *Handler) unassignGroupLocked(ctx context.Context, appID, groupID string) error {
+	app, err := h.dir.App(appID)
+	if err != nil {
+		return err
+	}
+	g, err := h.dir.Group(groupID)
+	if err != nil {
+		return err
+	}
+	ag, err := h.dir.UnassignGroup(appID, groupID)
+	if err != nil {
+		return err
+	}
+	for _, uid := range g.Members {
+		before, removed, err := h.dir.UnassignUser(appID, uid, groupID)
+		if err == nil && removed {
+			h.unassigned(ctx, app, before)
+		}
+	}
+	h.deletePushedGroup(ctx, app, g, ag.PushedID)
+	return nil
+}
+
+// AddMember adds a user to a group. For every app the group is assigned
+// to, the user is assigned and provisioned, and a pushed group gets the
+// new member.
+func (h *Handler) AddMember(ctx context.Context, groupID, userID string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	added, err := h.dir.AddMember(groupID, userID)
+	if err != nil || !added {
+		return err
+	}
+	g, _ := h.dir.Group(groupID)
+	u, _ := h.dir.User(userID)
+	h.dir.Log(directory.Event{EventType: "group.user_membership.add", LegacyEventType: "core.user_group_member.user_add", DisplayMessage: "Add user to group membership", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u), directory.GroupTarget(g)}})
+	for _, ag := range h.dir.GroupAppGroups(groupID) {
+		app, err := h.dir.App(ag.AppID)
+		if err != nil {
+			continue
+		}
+		au, newAU, err := h.dir.AssignUser(app.ID, u.ID, "", groupID)
+		if err != nil {
+			continue
+		}
+		if newAU || au.ExternalID == "" || au.Status == "INACTIVE" {
+			h.pushUser(ctx, app, u.ID)
+		}
+		if au, err = h.dir.AppUser(app.ID, u.ID); err == nil && au.ExternalID != "" && au.Status != "INACTIVE" {
+			h.updatePushedGroup(ctx, app, g, ag.PushedID, []provision.Member{{SCIMID: au.ExternalID, Login: au.UserName}}, nil)
+		}
+	}
+	return nil
+}
+
+// RemoveMember removes a user from a group. For every app the group is
+// assigned to, a pushed group loses the member, and a user left without
+// any assignment is deactivated in the app.
+func (h *Handler) RemoveMember(ctx context.Context, groupID, userID string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	removed, err := h.dir.RemoveMember(groupID, userID)
+	if err != nil || !removed {
+		return err
+	}
+	g, _ := h.dir.Group(groupID)
+	u, _ := h.dir.User(userID)
+	h.dir.Log(directory.Event{EventType: "group.user_membership.remove", LegacyEventType: "core.user_group_member.user_remove", DisplayMessage: "Remove user from group membership", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u), directory.GroupTarget(g)}})
+	for _, ag := range h.dir.GroupAppGroups(groupID) {
+		app, err := h.dir.App(ag.AppID)
+		if err != nil {
+			continue
+		}
+		au, err := h.dir.AppUser(app.ID, u.ID)
+		if err != nil {
+			continue
+		}
+		if au.ExternalID != "" {
+			h.updatePushedGroup(ctx, app, g, ag.PushedID, nil, []provision.Member{{SCIMID: au.ExternalID, Login: au.UserName}})
+		}
+		if before, gone, err := h.dir.UnassignUser(app.ID, u.ID, groupID); err == nil && gone {
+			h.unassigned(ctx, app, before)
+		}
+	}
+	return nil
+}
+
+// UpdateProfile replaces a user's profile and pushes it to every app the
+// user is assigned to (Update User Attributes on).
+func (h *Handler) UpdateProfile(ctx context.Context, userID string, p directory.Profile) (directory.User, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, after, err := h.dir.ReplaceProfile(userID, p)
+	if err != nil {
+		return directory.User{}, err
+	}
+	h.dir.Log(directory.Event{EventType: "user.account.update_profile", LegacyEventType: "core.user.config.profile_update.success", DisplayMessage: "Update user profile for Okta", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(after)}})
+	for _, au := range h.dir.UserAppUsers(after.ID) {
+		if app, err := h.dir.App(au.AppID); err == nil {
+			h.pushProfile(ctx, app, after, au)
+		}
+	}
+	return after, nil
+}
+
+// UpdateGroupProfile renames a group and pushes the new name to the apps
+// where it is pushed.
+func (h *Handler) UpdateGroupProfile(ctx context.Context, groupID, name, description string) (directory.Group, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	before, after, err := h.dir.UpdateGroup(groupID, name, description)
+	if err != nil {
+		return directory.Group{}, err
+	}
+	if before.Name != after.Name {
+		for _, ag := range h.dir.GroupAppGroups(groupID) {
+			if app, err := h.dir.App(ag.AppID); err == nil {
+				h.updatePushedGroup(ctx, app, after, ag.PushedID, nil, nil)
+			}
+		}
+	}
+	return after, nil
+}
+
+// DeleteGroup removes a group after removing its app assignments (see
+// UnassignGroup).
+func (h *Handler) DeleteGroup(ctx context.Context, groupID string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, err := h.dir.Group(groupID); err != nil {
+		return err
+	}
+	for _, ag := range h.dir.GroupAppGroups(groupID) {
+		h.unassignGroupLocked(ctx, ag.AppID, groupID)
+	}
+	return h.dir.DeleteGroup(groupID)
+}
+
+// Lifecycle operations accepted by Lifecycle.
+const (
+	OpActivate   = "activate"
+	OpDeactivate = "deactivate"
+	OpSuspend    = "suspend"
+	OpUnsuspend  = "unsuspend"
+)
+
+// ErrUnknownOperation is returned by Lifecycle for an unknown operation.
+var ErrUnknownOperation = errors.New("mgmt: unknown lifecycle operation")
+
+// Lifecycle runs a user lifecycle operation. Deactivating deactivates the
+// user in every app (Deactivate Users on); activating a deactivated user
+// provisions it again (Create Users on), which reactivates it in the app.
+func (h *Handler) Lifecycle(ctx context.Context, userID, op string) (directory.User, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lifecycleLocked(ctx, userID, op)
+}
+
+func (h *Handler) lifecycleLocked(ctx context.Context, userID, op string) (directory.User, error) {
+	before, err := h.dir.User(userID)
+	if err != nil {
+		return directory.User{}, err
+	}
+	var u directory.User
+	switch op {
+	case OpActivate:
+		u, err = h.dir.Activate(before.ID)
+	case OpDeactivate:
+		u, err = h.dir.Deactivate(before.ID)
+	case OpSuspend:
+		u, err = h.dir.Suspend(before.ID)
+	case OpUnsuspend:
+		u, err = h.dir.Unsuspend(before.ID)
+	default:
+		return directory.User{}, ErrUnknownOperation
+	}
+	if err != nil {
+		return directory.User{}, err
+	}
+	if u.Status == before.Status {
+		return u, nil
+	}
+	h.dir.Log(directory.Event{EventType: "user.lifecycle." + op, LegacyEventType: "core.user.config.user_" + op + "d", DisplayMessage: lifecycleMessage[op], Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u)}})
+	switch {
+	case u.Status == directory.StatusDeprovisioned:
+		for _, au := range h.dir.UserAppUsers(u.ID) {
+			if app, err := h.dir.App(au.AppID); err == nil {
+				h.deactivateInApp(ctx, app, au)
+			}
+		}
+	case before.Status == directory.StatusDeprovisioned:
+		for _, au := range h.dir.UserAppUsers(u.ID) {
+			if app, err := h.dir.App(au.AppID); err == nil {
+				h.pushUser(ctx, app, u.ID)
+			}
+		}
+	}
+	return u, nil
+}
+
+var lifecycleMessage = map[string]string{
+	OpActivate: "Activate Okta user", OpDeactivate: "Deactivate Okta user",
+	OpSuspend: "Suspend Okta user", OpUnsuspend: "Unsuspend Okta user",
+}
+
+// DeleteUser deletes a DEPROVISIONED user; any other user is deactivated
+// instead (deleted reports which), as Okta's DELETE does.
+func (h *Handler) DeleteUser(ctx context.Context, userID string) (deleted bool, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	u, err := h.dir.User(userID)
+	if err != nil {
+		return false, err
+	}
+	if u.Status != directory.StatusDeprovisioned {
+		_, err := h.lifecycleLocked(ctx, u.ID, OpDeactivate)
+		return false, err
+	}
+	if err := h.dir.DeleteUser(u.ID); err != nil {
+		return false, err
+	}
+	h.dir.Log(directory.Event{EventType: "user.lifecycle.delete.initiated", LegacyEventType: "core.user.config.user_deleted", DisplayMessage: "Delete Okta user", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u)}})
+	return true, nil
+}
+
+// TestConnection is "Test API Credentials": it sends the app's SCIM server
+// Okta's test request and enables the connection on success, disables it on
+// failure. The error says what the SCIM server answered.
+func (h *Handler) TestConnection(ctx context.Context, appID string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	app, err := h.dir.App(appID)
+	if err != nil {
+		return err
+	}
+	p := app.Provisioning
+	if p == nil {
+		return &directory.NotFoundError{Kind: "ProvisioningConnection", ID: "default"}
+	}
+	if p.BaseURL == "" {
+		return &directory.FieldError{Field: "baseUrl", Message: "The SCIM connector base URL is not set", Kind: directory.ErrInvalid}
+	}
+	if p.Token == "" {
+		return &directory.FieldError{Field: "token", Message: "The API token is not set", Kind: directory.ErrInvalid}
+	}
+	tctx, cancel := provisionContext(ctx)
+	defer cancel()
+	terr := h.prov.TestCredentials(tctx, target(p))
+	status := directory.ConnectionEnabled
+	if terr != nil {
+		status = directory.ConnectionDisabled
+	}
+	if _, err := h.dir.UpdateApp(appID, func(a *directory.App) error { a.Provisioning.Status = status; return nil }); err != nil {
+		return err
+	}
+	h.record(directory.Event{EventType: "application.provision.connection.test", DisplayMessage: "Test API credentials", Target: []directory.Target{directory.AppTarget(app)}}, terr)
+	if terr != nil {
+		return apiError(http.StatusBadRequest, "E0000001", "Api validation failed: Error authenticating: "+terr.Error(), "connection: "+terr.Error())
+	}
+	return nil
+}
+
+// UpdateApp changes an app under the org lock (for seeds and the
+// connection and feature endpoints).
+func (h *Handler) UpdateApp(appID string, update func(*directory.App) error) (directory.App, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.dir.UpdateApp(appID, update)
+}

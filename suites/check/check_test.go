@@ -1,0 +1,178 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// sloppy is a SCIM server with the faults real servers have; each check
+// below must notice the one it is about.
+type sloppy struct {
+	numericStatus bool          // error status as a JSON number
+	ignoreFilter  bool          // lists everything, whatever the filter
+	noChallenge   bool          // 401 without WWW-Authenticate
+	slowGroups    time.Duration // delay on GET /Groups
+}
+
+func (s sloppy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/scim+json")
+	fail := func(code int) {
+		var status any = strconv.Itoa(code)
+		if s.numericStatus {
+			status = code
+		}
+		if code == 401 && !s.noChallenge {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+		}
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:Error"}, "status": status, "detail": "no"})
+	}
+	if r.Header.Get("Authorization") != "Bearer good" {
+		fail(401)
+		return
+	}
+	list := func(rs ...any) {
+		json.NewEncoder(w).Encode(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"}, "totalResults": len(rs), "startIndex": 1, "itemsPerPage": len(rs), "Resources": rs})
+	}
+	switch {
+	case r.URL.Path == "/Groups":
+		time.Sleep(s.slowGroups)
+		list()
+	case r.URL.Path == "/Users" && r.Method == "GET":
+		if s.ignoreFilter || r.URL.Query().Get("filter") == "" {
+			list(map[string]any{"id": "1", "userName": "someone@example.com"})
+			return
+		}
+		list()
+	default:
+		fail(404)
+	}
+}
+
+func byID(t *testing.T, id string) Check {
+	t.Helper()
+	for _, c := range SCIM() {
+		if c.ID == id {
+			return c
+		}
+	}
+	t.Fatalf("no check %s", id)
+	return Check{}
+}
+
+func TestChecksNoticeFaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		server sloppy
+		check  string
+		want   string // a phrase of the failure; "" means the check passes
+	}{
+		{"unknown id passes", sloppy{}, "okta-spec-04-unknown-id", ""},
+		{"status must be a string", sloppy{numericStatus: true}, "okta-spec-04-unknown-id", `want the string "404"`},
+		{"filter honoured passes", sloppy{}, "okta-spec-03-filter-unknown", ""},
+		{"unfiltered list", sloppy{ignoreFilter: true}, "okta-spec-03-filter-unknown", "unfiltered list"},
+		{"wrong token passes", sloppy{}, "okta-spec-11-wrong-token", ""},
+		{"401 needs a challenge", sloppy{noChallenge: true}, "okta-spec-11-wrong-token", "WWW-Authenticate"},
+		{"groups fast passes", sloppy{}, "okta-spec-10-groups-fast", ""},
+		{"groups too slow", sloppy{slowGroups: 700 * time.Millisecond}, "okta-spec-10-groups-fast", "Okta allows 600ms"},
+		{"create needs a server that stores", sloppy{}, "okta-spec-06-create-user", "status 404, want 201"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.server)
+			defer srv.Close()
+			r := RunOne(context.Background(), byID(t, tt.check), &Target{BaseURL: srv.URL, Token: "good", Client: srv.Client()})
+			if tt.want == "" {
+				if !r.Passed {
+					t.Fatalf("want pass, got: %s", r.Error)
+				}
+				return
+			}
+			if r.Passed || !strings.Contains(r.Error, tt.want) {
+				t.Fatalf("want a failure containing %q, got passed=%v: %s", tt.want, r.Passed, r.Error)
+			}
+			if !strings.Contains(r.Error, "request:") || !strings.Contains(r.Error, "response:") {
+				t.Errorf("a failure must show the request and the response: %s", r.Error)
+			}
+		})
+	}
+}
+
+func TestUnreachableTarget(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	r := RunOne(context.Background(), byID(t, "okta-test-credentials"), &Target{BaseURL: srv.URL, Token: "x"})
+	if r.Passed || !strings.Contains(r.Error, "GET /Users?startIndex=1&count=2") {
+		t.Fatalf("want a failure naming the request, got %+v", r)
+	}
+}
+
+func TestCatalogue(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range SCIM() {
+		if c.ID == "" || c.Title == "" || c.Ref == "" || len(c.Labels) == 0 || c.Run == nil {
+			t.Errorf("check %q lacks an ID, title, ref, label or Run", c.ID)
+		}
+		if seen[c.ID] {
+			t.Errorf("duplicate check ID %s", c.ID)
+		}
+		seen[c.ID] = true
+	}
+	var spec []string
+	for _, c := range Select(SCIM(), []string{"okta-spec"}, []string{"okta-spec-10-groups-fast"}) {
+		spec = append(spec, c.ID)
+	}
+	want := []string{"okta-spec-01-list-users", "okta-spec-02-get-user", "okta-spec-03-filter-unknown", "okta-spec-04-unknown-id",
+		"okta-spec-06-create-user", "okta-spec-08-duplicate", "okta-spec-09-filter-case", "okta-spec-11-wrong-token"}
+	if diff := cmp.Diff(want, spec); diff != "" {
+		t.Errorf("Select(okta-spec) minus groups (-want +got):\n%s", diff)
+	}
+}
+
+func TestReports(t *testing.T) {
+	results := []Result{
+		{ID: "a", Title: "A", Ref: "RFC 7644 §3.4", Labels: []string{"rfc7644"}, Passed: true, Duration: time.Millisecond},
+		{ID: "b", Title: "B", Ref: "Okta", Labels: []string{"okta"}, Error: "status 500, want 200\n  request: GET /Users", Duration: 2 * time.Millisecond},
+	}
+	started := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	var js bytes.Buffer
+	if err := WriteJSON(&js, "http://x", started, results); err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(js.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(Summary{Total: 2, Passed: 1, Failed: 1}, rep.Summary); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	var x bytes.Buffer
+	if err := WriteJUnit(&x, "idpkit", started, results); err != nil {
+		t.Fatal(err)
+	}
+	var doc junitSuites
+	if err := xml.Unmarshal(x.Bytes(), &doc); err != nil {
+		t.Fatalf("junit is not XML: %v\n%s", err, x.String())
+	}
+	if doc.Tests != 2 || doc.Failures != 1 || doc.Suites[0].Cases[1].Failure == nil || doc.Suites[0].Cases[1].Failure.Message != "status 500, want 200" {
+		t.Errorf("junit = %+v", doc)
+	}
+}
+
+func TestPanickingCheckIsAFailure(t *testing.T) {
+	c := Check{ID: "p", Run: func(context.Context, *Target) error { panic(errors.New("boom")) }}
+	if r := RunOne(context.Background(), c, &Target{}); r.Passed || !strings.Contains(r.Error, "boom") {
+		t.Fatalf("got %+v", r)
+	}
+}
