@@ -38,7 +38,7 @@ func (s *Server) list(k *kind, w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	return s.query(k, w, r, query{startIndex: start, count: count, filter: q.Get("filter"),
+	return s.serveList(k, w, r, query{startIndex: start, count: count, filter: q.Get("filter"),
 		attributes: q.Get("attributes"), excluded: q.Get("excludedAttributes")})
 }
 
@@ -63,13 +63,13 @@ func (s *Server) search(k *kind, w http.ResponseWriter, r *request) error {
 	if body.Count != nil {
 		q.count = *body.Count
 	}
-	return s.query(k, w, r, q)
+	return s.serveList(k, w, r, q)
 }
 
-// query filters, then pages, then projects: startIndex is 1-based and
+// serveList filters, then pages, then projects: startIndex is 1-based and
 // below 1 reads as 1; count is clamped to [0, MaxCount]; Resources is
 // always an array.
-func (s *Server) query(k *kind, w http.ResponseWriter, r *request, qr query) error {
+func (s *Server) serveList(k *kind, w http.ResponseWriter, r *request, qr query) error {
 	start := max(qr.startIndex, 1)
 	count := min(max(qr.count, 0), MaxCount)
 

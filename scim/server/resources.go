@@ -30,7 +30,7 @@ func (s *Server) create(k *kind, w http.ResponseWriter, r *request) error {
 	}
 	res, err := k.rt.Normalize(body)
 	if err != nil {
-		return err
+		return badInput(err)
 	}
 	dropPassword(res)
 	if k == s.groups {
@@ -73,7 +73,7 @@ func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 	}
 	res, err := k.rt.Normalize(body)
 	if err != nil {
-		return err
+		return badInput(err)
 	}
 	dropPassword(res)
 	if k == s.groups {
@@ -129,10 +129,10 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 			}
 			patched, err := patch.Apply(cur, pr.Operations, k.rt)
 			if err != nil {
-				return err
+				return badInput(err)
 			}
 			if res, err = k.rt.Normalize(patched); err != nil {
-				return err
+				return badInput(err)
 			}
 			dropPassword(res)
 			if k == s.groups {
@@ -315,6 +315,16 @@ func (s *Server) membership(r *request) (map[string][]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// badInput makes an error about the request that is not already a
+// protocol error a 400 invalidValue, so bad input never becomes a 500.
+func badInput(err error) error {
+	var se *scim.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "%v", err)
 }
 
 // storeError maps store errors to protocol errors.

@@ -24,10 +24,17 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(func() { Expect(harness.Close()).To(Succeed()) })
 })
 
-// newPage opens a page that fails the spec if it logged any console error.
+// newPage opens a page, with clipboard access for the given origins, that
+// fails the spec if it logged any console error.
 func newPage(clipboardOrigins ...string) *browser.Page {
 	GinkgoHelper()
-	p, err := harness.NewPage(clipboardOrigins...)
+	return newPageWith(browser.PageOptions{ClipboardOrigins: clipboardOrigins})
+}
+
+// newPageWith is newPage with all options.
+func newPageWith(opts browser.PageOptions) *browser.Page {
+	GinkgoHelper()
+	p, err := harness.NewPage(opts)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() {
 		Expect(p.ConsoleErrors()).To(BeEmpty(), "console errors on the page")

@@ -177,3 +177,48 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Expect(admin.Rotations()).To(Equal(0))
 	})
 })
+
+var _ = Describe("the Connect Okta page before the dialog runs", Label("browser", "dialog"), func() {
+	var (
+		srv    *httptest.Server
+		admin  *admintest.Admin
+		expect playwright.PlaywrightAssertions
+	)
+	BeforeEach(func() {
+		srv, admin = dialogServer(0, 0)
+		expect = playwright.NewPlaywrightAssertions(10000)
+	})
+
+	It("says Loading… until dialog.wasm has arrived", func() {
+		page := newPage()
+		release := make(chan struct{})
+		Expect(page.Route("**/assets/dialog.wasm", func(r playwright.Route) {
+			<-release
+			r.Continue()
+		})).To(Succeed())
+		_, err := page.Goto(srv.URL+admin.AdminPath(), playwright.PageGotoOptions{WaitUntil: playwright.WaitUntilStateDomcontentloaded})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(expect.Locator(page.Locator("#loading")).ToHaveText("Loading…")).To(Succeed())
+		close(release)
+		Expect(expect.Locator(page.Locator("#save")).ToBeEnabled()).To(Succeed())
+		Expect(expect.Locator(page.Locator("#loading")).ToHaveCount(0)).To(Succeed())
+	})
+
+	It("says so when dialog.wasm cannot be loaded", func() {
+		page := newPage()
+		page.AllowStatus("/t/acme/admin/assets/dialog.wasm", http.StatusNotFound)
+		Expect(page.Route("**/assets/dialog.wasm", func(r playwright.Route) {
+			r.Fulfill(playwright.RouteFulfillOptions{Status: playwright.Int(http.StatusNotFound), Body: "not found"})
+		})).To(Succeed())
+		_, err := page.Goto(srv.URL + admin.AdminPath())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(expect.Locator(page.Locator("#loading")).ToHaveText("The dialog could not be loaded (HTTP 404); reload the page.")).To(Succeed())
+	})
+
+	It("explains itself without JavaScript", func() {
+		page := newPageWith(browser.PageOptions{NoJavaScript: true})
+		_, err := page.Goto(srv.URL + admin.AdminPath())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(expect.Locator(page.GetByText("needs JavaScript and WebAssembly")).ToBeVisible()).To(Succeed())
+	})
+})

@@ -118,14 +118,22 @@ type allowedStatus struct {
 	status int
 }
 
-// NewPage opens a page in a fresh context. origins, if given, are granted
-// clipboard access so that copy buttons can be checked.
-func (h *Harness) NewPage(origins ...string) (*Page, error) {
-	ctx, err := h.browser.NewContext()
+// PageOptions configure NewPage.
+type PageOptions struct {
+	// ClipboardOrigins are granted clipboard access, so that copy buttons
+	// can be checked.
+	ClipboardOrigins []string
+	// NoJavaScript opens the page with JavaScript disabled.
+	NoJavaScript bool
+}
+
+// NewPage opens a page in a fresh context (its own cookies).
+func (h *Harness) NewPage(opts PageOptions) (*Page, error) {
+	ctx, err := h.browser.NewContext(playwright.BrowserNewContextOptions{JavaScriptEnabled: playwright.Bool(!opts.NoJavaScript)})
 	if err != nil {
 		return nil, fmt.Errorf("browser: new context: %w", err)
 	}
-	for _, o := range origins {
+	for _, o := range opts.ClipboardOrigins {
 		if err := ctx.GrantPermissions([]string{"clipboard-read", "clipboard-write"}, playwright.BrowserContextGrantPermissionsOptions{Origin: playwright.String(o)}); err != nil {
 			ctx.Close()
 			return nil, fmt.Errorf("browser: grant clipboard to %s: %w", o, err)
