@@ -73,7 +73,25 @@ type parser struct {
 }
 
 func (p *parser) errorf(pos int, format string, args ...any) error {
-	return scim.Errorf(400, p.errType, "filter: %s at offset %d of %s %q", fmt.Sprintf(format, args...), pos, p.what, p.src)
+	return scim.Errorf(400, p.errType, "filter: %s at offset %d of %s %s", fmt.Sprintf(format, args...), pos, p.what, excerpt(p.src, pos))
+}
+
+// excerpt quotes s, or for long input only the part around pos, so an
+// error never echoes a whole hostile request.
+func excerpt(s string, pos int) string {
+	const span = 40
+	if len(s) <= 2*span {
+		return fmt.Sprintf("%q", s)
+	}
+	from, to := max(0, pos-span), min(len(s), pos+span)
+	q := fmt.Sprintf("%q", s[from:to])
+	if from > 0 {
+		q = "…" + q
+	}
+	if to < len(s) {
+		q += "…"
+	}
+	return q
 }
 
 func (p *parser) lex() error {

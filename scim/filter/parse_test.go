@@ -115,8 +115,12 @@ func TestParseLimits(t *testing.T) {
 		t.Errorf("depth %d: %v", MaxDepth, err)
 	}
 	long := "a pr" + strings.Repeat(" or a pr", MaxNodes)
-	if _, err := Parse(long); !errors.Is(err, scim.ErrInvalidFilter) {
-		t.Errorf("too many nodes: err = %v", err)
+	_, err := Parse(long)
+	if !errors.Is(err, scim.ErrInvalidFilter) {
+		t.Fatalf("too many nodes: err = %v", err)
+	}
+	if n := len(err.Error()); n > 200 {
+		t.Errorf("error is %d bytes long; it must not echo the whole filter", n)
 	}
 }
 

@@ -192,9 +192,11 @@ func GroupType() *ResourceType {
 // User and Group.
 func Schemas() []*Schema { return []*Schema{User(), EnterpriseUser(), Group()} }
 
+// commonAttrs never writes rt: a ResourceType is shared by concurrent
+// requests.
 func (rt *ResourceType) commonAttrs() []*Attribute {
 	if rt.common == nil {
-		rt.common = common()
+		return common()
 	}
 	return rt.common
 }

@@ -3,8 +3,14 @@
 (function () {
   "use strict";
   var loading = document.getElementById("loading");
+  if (loading) {
+    // Hidden in the HTML so that a browser without JavaScript shows only
+    // the <noscript> message, not a spinner that never ends.
+    loading.hidden = false;
+  }
   function fail(message) {
     if (loading) {
+      loading.hidden = false;
       loading.textContent = message;
       loading.className = "loading error";
       loading.setAttribute("role", "alert");
