@@ -483,7 +483,7 @@ func (h *Handler) lifecycleLocked(ctx context.Context, userID, op string) (direc
 	if u.Status == before.Status {
 		return u, nil
 	}
-	h.dir.Log(directory.Event{EventType: "user.lifecycle." + op, LegacyEventType: "core.user.config.user_" + op + "d", DisplayMessage: lifecycleMessage[op], Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u)}})
+	h.dir.Log(directory.Event{EventType: "user.lifecycle." + op, LegacyEventType: lifecycleLegacy[op], DisplayMessage: lifecycleMessage[op], Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u)}})
 	switch {
 	case u.Status == directory.StatusDeprovisioned:
 		for _, au := range h.dir.UserAppUsers(u.ID) {
@@ -499,6 +499,11 @@ func (h *Handler) lifecycleLocked(ctx context.Context, userID, op string) (direc
 		}
 	}
 	return u, nil
+}
+
+var lifecycleLegacy = map[string]string{
+	OpActivate: "core.user.config.user_activated", OpDeactivate: "core.user.config.user_deactivated",
+	OpSuspend: "core.user.config.user_suspended", OpUnsuspend: "core.user.config.user_unsuspended",
 }
 
 var lifecycleMessage = map[string]string{

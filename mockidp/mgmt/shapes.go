@@ -2,7 +2,6 @@ package mgmt
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/idpkit/idpkit/mockidp/directory"
@@ -350,8 +349,4 @@ func eventJSON(e directory.Event) EventJSON {
 		out.Target = append(out.Target, TargetJSON(t))
 	}
 	return out
-}
-
-func describe(u directory.User) string {
-	return fmt.Sprintf("%s (%s)", u.Profile.Login, u.ID)
 }

@@ -14,14 +14,14 @@ func TestBrowser(t *testing.T) {
 	RunSpecs(t, "Browser suite")
 }
 
-// harness is the one Chromium shared by the specs, which run serially.
-var harness *browser.Harness
+// chromium is the one browser shared by the specs, which run serially.
+var chromium *browser.Harness
 
 var _ = BeforeSuite(func() {
 	var err error
-	harness, err = browser.Start(browser.Options{Log: GinkgoWriter})
+	chromium, err = browser.Start(browser.Options{Log: GinkgoWriter})
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() { Expect(harness.Close()).To(Succeed()) })
+	DeferCleanup(func() { Expect(chromium.Close()).To(Succeed()) })
 })
 
 // newPage opens a page, with clipboard access for the given origins, that
@@ -34,11 +34,11 @@ func newPage(clipboardOrigins ...string) *browser.Page {
 // newPageWith is newPage with all options.
 func newPageWith(opts browser.PageOptions) *browser.Page {
 	GinkgoHelper()
-	p, err := harness.NewPage(opts)
+	p, err := chromium.NewPage(opts)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() {
 		Expect(p.ConsoleErrors()).To(BeEmpty(), "console errors on the page")
-		Expect(p.Close()).To(Succeed())
+		Expect(p.CloseContext()).To(Succeed())
 	})
 	return p
 }

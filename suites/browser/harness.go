@@ -214,8 +214,9 @@ func (p *Page) Clipboard() (string, error) {
 	return s, nil
 }
 
-// Close closes the page's context.
-func (p *Page) Close() error { return p.ctx.Close() }
+// CloseContext closes the page and its browser context. (Page.Close of
+// the embedded playwright.Page closes only the page.)
+func (p *Page) CloseContext() error { return p.ctx.Close() }
 
 // String lists the console errors, for failure messages.
 func (p *Page) String() string { return strings.Join(p.ConsoleErrors(), "\n") }

@@ -17,7 +17,7 @@ type flavor struct {
 	name string
 	// replacer rewrites type names and clauses, applied before placeholders.
 	replacer *strings.Replacer
-	// placeholder renders the n-th ($n) parameter.
+	// placeholder renders the n-th ($n) parameter; nil keeps $n.
 	placeholder func(n int) string
 	// migrationLock is run first in the migration transaction, so two
 	// processes starting at once apply migrations one after the other.
@@ -29,7 +29,6 @@ type flavor struct {
 
 var postgresFlavor = &flavor{
 	name:          "postgres",
-	placeholder:   func(n int) string { return "$" + strconv.Itoa(n) },
 	migrationLock: "SELECT pg_advisory_xact_lock(7170426001)", // an arbitrary constant naming idpkit's migrations
 	isUnique: func(err error) bool {
 		var pe *pgconn.PgError
@@ -62,7 +61,7 @@ func (f *flavor) translate(query string) string {
 	if f.replacer != nil {
 		query = f.replacer.Replace(query)
 	}
-	if f == postgresFlavor {
+	if f.placeholder == nil {
 		return query
 	}
 	var b strings.Builder
