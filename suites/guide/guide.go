@@ -36,6 +36,9 @@ type Env struct {
 	Checks []check.Check
 	// Progress, when set, is called as each check of the last step finishes.
 	Progress func(done, total int, r check.Result)
+	// Wait is how long a step waits for provisioning to reach the app
+	// (Okta provisions asynchronously); zero means 10 seconds.
+	Wait time.Duration
 }
 
 // Step is the outcome of one step of the guide.
@@ -67,6 +70,9 @@ func Run(ctx context.Context, env Env, report func(Step)) []Step {
 	}
 	if env.Checks == nil {
 		env.Checks = check.SCIM()
+	}
+	if env.Wait <= 0 {
+		env.Wait = 10 * time.Second
 	}
 	if env.Tenant == "" {
 		env.Tenant = "acme-" + randomSuffix()

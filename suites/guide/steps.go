@@ -127,7 +127,7 @@ func (p *play) assignGroup(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var ids []string
-	err = eventually(ctx, func() error {
+	err = p.eventually(ctx, func() error {
 		ids = ids[:0]
 		for _, u := range p.users {
 			r, err := p.scimUser(ctx, u)
@@ -162,7 +162,7 @@ func (p *play) updateAndUnassign(ctx context.Context) (string, error) {
 	if err := p.okta.do(ctx, "POST", "/api/v1/users/"+alice.ID, map[string]any{"profile": map[string]any{"lastName": "Anders-Lund"}}, nil); err != nil {
 		return "", err
 	}
-	err := eventually(ctx, func() error {
+	err := p.eventually(ctx, func() error {
 		r, err := p.scimUser(ctx, alice)
 		if err != nil {
 			return err
@@ -178,7 +178,7 @@ func (p *play) updateAndUnassign(ctx context.Context) (string, error) {
 	if err := p.okta.do(ctx, "DELETE", "/api/v1/groups/"+p.groupID+"/users/"+carol.ID, nil, nil); err != nil {
 		return "", err
 	}
-	err = eventually(ctx, func() error {
+	err = p.eventually(ctx, func() error {
 		r, err := p.scimUser(ctx, carol)
 		if err != nil {
 			return fmt.Errorf("%w (an unassigned user must be deactivated, not deleted)", err)
@@ -314,10 +314,10 @@ func get(r map[string]any, keys ...string) any {
 	return v
 }
 
-// eventually retries f for up to 10 seconds: Okta provisions
+// eventually retries f for up to Env.Wait: Okta provisions
 // asynchronously, so a real org needs a moment.
-func eventually(ctx context.Context, f func() error) error {
-	deadline := time.Now().Add(10 * time.Second)
+func (p *play) eventually(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(p.env.Wait)
 	for {
 		err := f()
 		if err == nil || time.Now().After(deadline) {

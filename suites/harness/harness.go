@@ -28,6 +28,9 @@ type Options struct {
 	// Dir holds the SQLite database; empty means a new temporary directory
 	// that Close removes.
 	Dir string
+	// Wrap, when set, wraps the app server's handler: tests use it to put a
+	// faulty app in front of Okta and see the guide notice.
+	Wrap func(http.Handler) http.Handler
 }
 
 // Env is a running app server and mock Okta.
@@ -73,7 +76,11 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	e.AppURL = "http://" + ln.Addr().String()
 	cfg := app.Config{Store: st, PublicURL: e.AppURL, Logger: log.With("side", "app"), HTTPClient: e.Client}
 	e.Tenants = app.Tenants(cfg)
-	e.server = &http.Server{Handler: app.New(cfg), ReadHeaderTimeout: 10 * time.Second}
+	h := app.New(cfg)
+	if opts.Wrap != nil {
+		h = opts.Wrap(h)
+	}
+	e.server = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go e.server.Serve(ln)
 	e.Okta, err = mockidp.New(mockidp.Config{Addr: "127.0.0.1:0", Logger: log.With("side", "okta"), HTTPClient: e.Client})
 	if err != nil {

@@ -116,8 +116,10 @@ func (s *Store) CountResources(ctx context.Context, tenant, typ string) (int, er
 
 // UpdateResource reads a resource (locking it), calls update on it and
 // writes the result with Version+1, in one transaction. Type and ID
-// cannot change; Version is set by the store. When update leaves Modified
-// unchanged (or zero) it is set to the current time. An error from update
+// cannot change; Version is set by the store. update sees the stored
+// Created and Modified; whatever it leaves there is written, except that
+// a zero Created keeps the stored one and a zero Modified becomes the
+// current time. An error from update
 // aborts and is returned as is; store.ErrNotFound when absent;
 // store.ErrExists when the new UserName is taken.
 func (s *Store) UpdateResource(ctx context.Context, tenant, typ, id string, update func(*store.Record) error) (store.Record, error) {
@@ -143,7 +145,7 @@ func (s *Store) UpdateResource(ctx context.Context, tenant, typ, id string, upda
 		if r.Created.IsZero() {
 			r.Created = old.Created
 		}
-		if r.Modified.IsZero() || r.Modified.Equal(old.Modified) {
+		if r.Modified.IsZero() {
 			r.Modified = s.stamp()
 		}
 		r.Created, r.Modified = norm(r.Created), norm(r.Modified)

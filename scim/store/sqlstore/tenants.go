@@ -60,8 +60,8 @@ func (s *Store) GetTenant(ctx context.Context, name string) (store.Tenant, error
 
 // UpdateTenant reads the tenant, calls update on it and writes the result
 // in one transaction. An error from update aborts and is returned as is.
-// The name cannot change. When update leaves Modified unchanged (or zero)
-// it is set to the current time.
+// The name cannot change. A zero Created keeps the stored one; a zero
+// Modified becomes the current time; other values are written as set.
 func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*store.Tenant) error) (store.Tenant, error) {
 	var out store.Tenant
 	err := s.tx(ctx, "update tenant", func(tx *sql.Tx) error {
@@ -83,7 +83,7 @@ func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*stor
 		if t.Created.IsZero() {
 			t.Created = old.Created
 		}
-		if t.Modified.IsZero() || t.Modified.Equal(old.Modified) {
+		if t.Modified.IsZero() {
 			t.Modified = s.stamp()
 		}
 		t.Created, t.Modified = norm(t.Created), norm(t.Modified)

@@ -35,7 +35,7 @@ func (c *Clock) Advance(d time.Duration) {
 }
 
 // RunWithClock runs the tests that need the store's clock: Created and
-// Modified default to it, an unstamped update sets Modified to it, and a
+// Modified default to it, an update that zeroes Modified gets it, and a
 // token is live while Expires is after it and gone from the instant it is
 // not. newStore must build a fresh, empty store that reads now as its
 // clock, and arrange with t.Cleanup to close it.
@@ -78,7 +78,10 @@ func clockDefaultTimes(t *testing.T, s store.Store, c *Clock) {
 
 	c.Advance(90 * time.Second)
 	t1 := c.Now().UTC()
-	got, err := s.UpdateResource(ctxOf(t), tn, store.TypeUser, "u1", func(r *store.Record) error { r.DisplayName = "A"; return nil })
+	got, err := s.UpdateResource(ctxOf(t), tn, store.TypeUser, "u1", func(r *store.Record) error {
+		r.DisplayName, r.Modified = "A", time.Time{}
+		return nil
+	})
 	if err != nil {
 		t.Fatalf("UpdateResource: %v", err)
 	}
@@ -90,7 +93,10 @@ func clockDefaultTimes(t *testing.T, s store.Store, c *Clock) {
 		t.Errorf("GetResource (-want +got):\n%s", diff)
 	}
 
-	gotT, err = s.UpdateTenant(ctxOf(t), "acme", func(x *store.Tenant) error { x.Issuer = "i"; return nil })
+	gotT, err = s.UpdateTenant(ctxOf(t), "acme", func(x *store.Tenant) error {
+		x.Issuer, x.Modified = "i", time.Time{}
+		return nil
+	})
 	if err != nil {
 		t.Fatalf("UpdateTenant: %v", err)
 	}

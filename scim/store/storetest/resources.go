@@ -149,14 +149,24 @@ var resourceTests = []test{
 			}
 		}
 	}},
-	{"UpdateBumpsModified", func(t *testing.T, s store.Store) {
+	{"UpdateTimes", func(t *testing.T, s store.Store) {
 		created := mustCreate(t, s, tn, fullUser("u1"))
 		got, err := s.UpdateResource(ctxOf(t), tn, store.TypeUser, "u1", func(r *store.Record) error { r.ExternalID = "x"; return nil })
 		if err != nil {
 			t.Fatalf("UpdateResource: %v", err)
 		}
+		if !got.Modified.Equal(created.Modified) || !got.Created.Equal(created.Created) {
+			t.Errorf("times = %v, %v; want %v, %v kept as the update left them", got.Created, got.Modified, created.Created, created.Modified)
+		}
+		got, err = s.UpdateResource(ctxOf(t), tn, store.TypeUser, "u1", func(r *store.Record) error {
+			r.Created, r.Modified = time.Time{}, time.Time{}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("UpdateResource: %v", err)
+		}
 		if got.Modified.Equal(created.Modified) {
-			t.Errorf("Modified unchanged at %v; an update the caller does not stamp gets the store's time", got.Modified)
+			t.Errorf("Modified unchanged at %v; an update that zeroes it gets the store's time", got.Modified)
 		}
 		if !got.Created.Equal(created.Created) {
 			t.Errorf("Created = %v, want %v", got.Created, created.Created)

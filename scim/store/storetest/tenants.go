@@ -104,15 +104,25 @@ var tenantTests = []test{
 			t.Errorf("GetTenant after update (-want +got):\n%s", diff)
 		}
 	}},
-	{"UpdateBumpsModified", func(t *testing.T, s store.Store) {
+	{"UpdateTimes", func(t *testing.T, s store.Store) {
 		old := fullTenant("acme")
 		mustCreateTenant(t, s, old)
 		got, err := s.UpdateTenant(ctxOf(t), "acme", func(tn *store.Tenant) error { tn.Issuer = "x"; return nil })
 		if err != nil {
 			t.Fatalf("UpdateTenant: %v", err)
 		}
+		if !got.Modified.Equal(old.Modified) {
+			t.Errorf("Modified = %v, want %v kept as the update left it", got.Modified, old.Modified)
+		}
+		got, err = s.UpdateTenant(ctxOf(t), "acme", func(tn *store.Tenant) error {
+			tn.Created, tn.Modified = time.Time{}, time.Time{}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("UpdateTenant: %v", err)
+		}
 		if got.Modified.Equal(old.Modified) {
-			t.Errorf("Modified = %v, unchanged; an update the caller does not stamp gets the store's time", got.Modified)
+			t.Errorf("Modified = %v, unchanged; an update that zeroes it gets the store's time", got.Modified)
 		}
 		checkUTC(t, "UpdateTenant", got.Created, got.Modified)
 		if !got.Created.Equal(old.Created) {
