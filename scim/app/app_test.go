@@ -1,0 +1,62 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/idpkit/idpkit/scim/app"
+	"github.com/idpkit/idpkit/scim/store/sqlstore"
+)
+
+// TestRoutes checks that New wires every part of the app server.
+func TestRoutes(t *testing.T) {
+	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "x.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	cfg := app.Config{Store: st, PublicURL: srv.URL}
+	mux.Handle("/", app.New(cfg))
+	created, err := app.Tenants(cfg).Create(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, token string
+		status            int
+		contentType       string
+	}{
+		{"health", "/healthz", "", 200, "text/plain"},
+		{"scim with token", "/t/acme/scim/v2/Users", created.Token, 200, "application/scim+json"},
+		{"scim without token", "/t/acme/scim/v2/Users", "", 401, "application/scim+json"},
+		{"me without session", "/t/acme/me", "", 401, "text/html"},
+		{"dialog without admin session", "/t/acme/admin/connect-okta", "", 401, "text/html"},
+		{"dialog asset", "/t/acme/admin/assets/wasm_exec.js", "", 200, "javascript"},
+		{"dialog wasm", "/t/acme/admin/assets/dialog.wasm", "", 200, "application/wasm"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", srv.URL+tt.path, nil)
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || !strings.Contains(resp.Header.Get("Content-Type"), tt.contentType) {
+				t.Errorf("GET %s = %d %q, want %d %q", tt.path, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status, tt.contentType)
+			}
+		})
+	}
+}
