@@ -22,7 +22,7 @@ import (
 // tenant "acme" configured to sign in through it.
 type env struct {
 	t       *testing.T
-	store   *memStore
+	store   *testStore
 	tenants *tenant.Service
 	app     *httptest.Server
 	op      *testOP
@@ -35,7 +35,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, now: time.Now().Truncate(time.Second)}
 	clock := func() time.Time { return e.now }
-	e.store = newMemStore(clock)
+	e.store = newTestStore(t, clock)
 	e.tenants = &tenant.Service{Store: e.store, Now: clock}
 	h := New(Config{
 		Store: e.store, Tenants: e.tenants, Now: clock,

@@ -31,7 +31,7 @@ type fixture struct {
 	betaToken string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "scim.db"), sqlstore.Options{})

@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"errors"
+	"github.com/idpkit/idpkit/scim/store/sqlstore"
 	"net/url"
 	"strings"
 	"sync"
@@ -27,10 +28,10 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func newService(t *testing.T) (*Service, *memStore, *clock) {
+func newService(t *testing.T) (*Service, *sqlstore.Store, *clock) {
 	t.Helper()
 	c := &clock{t: time.Date(2025, 3, 21, 10, 0, 0, 0, time.UTC)}
-	st := newMemStore(c.Now)
+	st := newTestStore(t, c.Now)
 	return &Service{Store: st, PublicURL: "http://127.0.0.1:8080/", Now: c.Now}, st, c
 }
 
@@ -221,7 +222,7 @@ func TestAdminLink(t *testing.T) {
 		// The store checks expiry with its own (real) clock; the service
 		// still refuses a link that is old by its injected clock.
 		c := &clock{t: time.Now()}
-		s := &Service{Store: newMemStore(time.Now), PublicURL: "http://x", Now: c.Now}
+		s := &Service{Store: newTestStore(t, time.Now), PublicURL: "http://x", Now: c.Now}
 		cr, err := s.Create(ctx, "acme")
 		if err != nil {
 			t.Fatal(err)
