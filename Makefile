@@ -3,9 +3,9 @@
 GO      ?= go
 WASMOUT := wasm/dist/dialog.wasm
 # Packages that must keep building for the browser (GOOS=js GOARCH=wasm).
-WASM_PKGS := ./scim ./scim/client ./suites/check ./wasm/dialog/...
+WASM_PKGS := ./scim ./scim/client ./suites/check ./suites/check/casefile ./wasm/connect/... ./wasm/dialog/...
 
-.PHONY: all build test vet wasm deps bench fuzz clean
+.PHONY: all build test vet deps bench fuzz clean
 
 all: build
 
@@ -13,10 +13,8 @@ build: wasm
 	$(GO) build -o bin/idpkit ./cmd/idpkit
 
 # The dialog's wasm binary is committed so `go run ./cmd/idpkit` works on a
-# fresh clone; this rebuilds it reproducibly (same source → same bytes).
-wasm:
-	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/dist/wasm_exec.js
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w -buildid=" -o $(WASMOUT) ./wasm/dialog
+# fresh clone; `make wasm` rebuilds it reproducibly (same source, same bytes).
+include wasm/wasm.mk
 
 deps:
 	./scripts/ensure-chromium.sh

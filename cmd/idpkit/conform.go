@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,13 +18,14 @@ import (
 )
 
 func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("conform", "conform [--scim-url URL --token TOKEN] [--junit FILE] [--json FILE] [--label L,…]", stderr)
+	fs := newFlagSet("conform", "conform [--scim-url URL --token TOKEN] [--junit FILE] [--json FILE] [--label L,…] [--skip ID,…] [--list]", stderr)
 	scimURL := fs.String("scim-url", "", "run the SCIM checks against this SCIM base URL instead of playing the whole guide in-process")
 	token := fs.String("token", envOr("IDPKIT_SCIM_TOKEN", ""), "the bearer token for --scim-url (env IDPKIT_SCIM_TOKEN)")
 	junit := fs.String("junit", "", "write a JUnit XML report to FILE")
 	jsonOut := fs.String("json", "", "write a JSON report to FILE")
-	labels := fs.String("label", "", "run only checks with one of these comma-separated labels (okta-spec, okta, entra, rfc7644, writes)")
-	skip := fs.String("skip", "", "comma-separated check IDs to leave out")
+	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(checkLabels(check.SCIM()), ", ")+")")
+	skip := fs.String("skip", "", "comma-separated check IDs to leave out (see --list)")
+	list := fs.Bool("list", false, "print the checks --label and --skip select, with their labels, and exit")
 	verbose := fs.Bool("verbose", false, "show the in-process servers' logs")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -32,19 +34,38 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: conform takes no arguments, got %q", errUsage, pos)
 	}
-	if *scimURL == "" && *token != "" {
+	if *scimURL == "" && *token != "" && flagSet(fs, "token") {
 		return fmt.Errorf("%w: --token needs --scim-url", errUsage)
 	}
-	checks := check.Select(check.SCIM(), splitList(*labels), splitList(*skip))
+	checks, err := selectChecks(check.SCIM(), splitList(*labels), splitList(*skip))
+	if err != nil {
+		return err
+	}
+	if *list {
+		for _, c := range checks {
+			fmt.Fprintf(stdout, "%-30s %-32s %s\n", c.ID, strings.Join(c.Labels, ","), c.Title)
+		}
+		return nil
+	}
+	if *scimURL != "" {
+		if *scimURL, err = checkBaseURL("--scim-url", *scimURL); err != nil {
+			return err
+		}
+		if *token == "" {
+			return fmt.Errorf("%w: --scim-url needs --token (the bearer token Okta would be given)", errUsage)
+		}
+	}
+	// Open the report files first, so a bad path fails before the run.
+	reports, err := openReports(*jsonOut, *junit)
+	if err != nil {
+		return err
+	}
 	started := time.Now()
 	var results []check.Result
 	var failed int
 	if *scimURL != "" {
-		if *token == "" {
-			return fmt.Errorf("%w: --scim-url needs --token (the bearer token Okta would be given)", errUsage)
-		}
 		fmt.Fprintf(stdout, "idpkit conform: %d SCIM checks against %s\n", len(checks), *scimURL)
-		t := &check.Target{BaseURL: strings.TrimRight(*scimURL, "/"), Token: *token, Client: &http.Client{Timeout: 30 * time.Second}}
+		t := &check.Target{BaseURL: *scimURL, Token: *token, Client: &http.Client{Timeout: 30 * time.Second}}
 		results = check.RunAll(ctx, checks, t, func(_, _ int, r check.Result) { printCheck(stdout, "", r) })
 		s := check.Summarize(results)
 		fmt.Fprintf(stdout, "\nSummary: %d/%d checks passed\n", s.Passed, s.Total)
@@ -52,20 +73,63 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else {
 		results, failed, err = conformInProcess(ctx, checks, stdout, stderr, *verbose)
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				err = fmt.Errorf("conform: %w while starting the servers: %w", errInterrupted, err)
+			}
+			return errors.Join(err, reports.discard())
 		}
 	}
 	target := *scimURL
 	if target == "" {
 		target = "in-process app server and mock Okta"
 	}
-	if err := writeReports(*jsonOut, *junit, target, started, results); err != nil {
+	if err := reports.write(target, started, results); err != nil {
 		return err
+	}
+	if ctx.Err() != nil && failed > 0 {
+		// Failures after a Ctrl-C are the interruption's, not the target's.
+		return fmt.Errorf("conform: %w before every check had run; the results above are incomplete", errInterrupted)
 	}
 	if failed > 0 {
 		return &failedError{n: failed}
 	}
 	return nil
+}
+
+// checkLabels returns the labels the checks carry, sorted.
+func checkLabels(checks []check.Check) []string {
+	var out []string
+	for _, c := range checks {
+		for _, l := range c.Labels {
+			if !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// selectChecks is check.Select that refuses a label or check ID that does
+// not exist, and a selection with nothing in it: a typo must not turn into
+// a green run of zero checks.
+func selectChecks(all []check.Check, labels, skip []string) ([]check.Check, error) {
+	known := checkLabels(all)
+	for _, l := range labels {
+		if !slices.Contains(known, l) {
+			return nil, fmt.Errorf("%w: unknown label %q in --label; the labels are %s", errUsage, l, strings.Join(known, ", "))
+		}
+	}
+	for _, id := range skip {
+		if !slices.ContainsFunc(all, func(c check.Check) bool { return c.ID == id }) {
+			return nil, fmt.Errorf("%w: unknown check %q in --skip; \"idpkit conform --list\" prints the check IDs", errUsage, id)
+		}
+	}
+	checks := check.Select(all, labels, skip)
+	if len(checks) == 0 {
+		return nil, fmt.Errorf("%w: --label and --skip leave no check to run", errUsage)
+	}
+	return checks, nil
 }
 
 // conformInProcess starts the app server on a temporary SQLite database and
@@ -143,19 +207,44 @@ func splitList(s string) []string {
 	return out
 }
 
-func writeReports(jsonFile, junitFile, target string, started time.Time, results []check.Result) error {
-	write := func(name string, f func(io.Writer) error) error {
-		if name == "" {
-			return nil
+// reportFiles are the --json and --junit files, opened before the run.
+type reportFiles struct{ json, junit *os.File }
+
+func openReports(jsonFile, junitFile string) (reportFiles, error) {
+	var r reportFiles
+	var err error
+	if jsonFile != "" {
+		if r.json, err = os.Create(jsonFile); err != nil {
+			return r, fmt.Errorf("conform: --json: %w", err)
 		}
-		out, err := os.Create(name)
-		if err != nil {
-			return err
-		}
-		return errors.Join(f(out), out.Close())
 	}
-	return errors.Join(
-		write(jsonFile, func(w io.Writer) error { return check.WriteJSON(w, target, started, results) }),
-		write(junitFile, func(w io.Writer) error { return check.WriteJUnit(w, "idpkit-conform", started, results) }),
-	)
+	if junitFile != "" {
+		if r.junit, err = os.Create(junitFile); err != nil {
+			return r, errors.Join(fmt.Errorf("conform: --junit: %w", err), r.discard())
+		}
+	}
+	return r, nil
+}
+
+// write writes both reports and closes the files.
+func (r reportFiles) write(target string, started time.Time, results []check.Result) error {
+	var errs []error
+	if r.json != nil {
+		errs = append(errs, check.WriteJSON(r.json, target, started, results), r.json.Close())
+	}
+	if r.junit != nil {
+		errs = append(errs, check.WriteJUnit(r.junit, "idpkit-conform", started, results), r.junit.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// discard closes and removes files that will not be written.
+func (r reportFiles) discard() error {
+	var errs []error
+	for _, f := range []*os.File{r.json, r.junit} {
+		if f != nil {
+			errs = append(errs, f.Close(), os.Remove(f.Name()))
+		}
+	}
+	return errors.Join(errs...)
 }

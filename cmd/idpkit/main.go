@@ -2,10 +2,11 @@
 // server (SCIM 2.0 per RFC 7643/7644 and OIDC sign-in), a mock Okta, and
 // the conformance run that plays the "Connect Okta" guide.
 //
-//	idpkit conform [--scim-url URL --token TOKEN] [--junit FILE] [--json FILE]
-//	idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL]
+//	idpkit conform [--scim-url URL --token TOKEN] [--junit FILE] [--json FILE] [--label L,…] [--skip ID,…] [--list]
+//	idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s]
 //	idpkit tenant create NAME [--db DSN] [--public-url URL]
 //	idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
+//	idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
 //	idpkit mockokta [--addr 127.0.0.1:9090] [--seed FILE] [--api-token TOKEN]
 package main
 
@@ -16,16 +17,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
 const usage = `idpkit — connect an app to Okta: SCIM provisioning, OIDC sign-in, conformance.
 
 Usage:
-  idpkit conform [--scim-url URL --token TOKEN] [--junit FILE] [--json FILE] [--label L,…] [--verbose]
-  idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL]
+  idpkit conform [--scim-url URL --token TOKEN] [--junit FILE] [--json FILE] [--label L,…] [--skip ID,…] [--list] [--verbose]
+  idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL] [--grace 10s]
   idpkit tenant create NAME [--db DSN] [--public-url URL]
   idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
   idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
@@ -37,8 +40,19 @@ Run "idpkit COMMAND --help" for a command's flags.
 // errUsage marks a command-line mistake: exit status 2.
 var errUsage = errors.New("usage")
 
+// errShown marks an error whose message has already been printed (the flag
+// package prints its own errors with the usage); run adds nothing.
+var errShown = errors.New("already shown")
+
+// errInterrupted marks a command stopped by SIGINT or SIGTERM before it
+// finished: exit status 130, as shells report an interrupted command.
+var errInterrupted = errors.New("interrupted")
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, restore the default behaviour so that a
+	// second Ctrl-C ends the process at once instead of being ignored.
+	go func() { <-ctx.Done(); stop() }()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -73,6 +87,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errShown):
+		return 2
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintf(stderr, "idpkit: %v\n", err)
+		return 130
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "idpkit: %v\n", err)
 		return 2
@@ -99,7 +118,8 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			// fs has printed the error and the usage already.
+			return nil, fmt.Errorf("%w: %w: %v", errUsage, errShown, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -124,6 +144,27 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 // newLogger returns a text logger on w at the given level.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// checkBaseURL validates a base URL given on the command line (--public-url,
+// --scim-url): absolute http or https with a host, no query or fragment.
+// It returns the URL without a trailing slash.
+func checkBaseURL(flagName, s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return "", fmt.Errorf("%w: %s %q is not an http:// or https:// URL with a host, such as https://app.example.com", errUsage, flagName, s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("%w: %s %q must not carry a query, a fragment or credentials", errUsage, flagName, s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+// flagSet reports whether the named flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // envOr returns the environment variable's value, or def when unset.

@@ -4,13 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/idpkit/idpkit/mockidp"
 	"github.com/idpkit/idpkit/suites/check"
@@ -165,4 +171,141 @@ func TestUsage(t *testing.T) {
 			t.Errorf("idpkit %q exited %d, want 2", args, code)
 		}
 	}
+}
+
+func TestConformFlags(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	dir := t.TempDir()
+	tests := []struct {
+		name      string
+		args      []string
+		code      int
+		stdout    string // a substring stdout must contain
+		stderr    string // a substring stderr must contain
+		notStdout string // a substring stdout must not contain
+	}{
+		{"unknown label", []string{"--label", "okta-spec,nope"}, 2, "", `unknown label "nope" in --label; the labels are entra, okta, okta-spec, rfc7644, writes`, "checks"},
+		{"unknown skip id", []string{"--skip", "okta-spec-99"}, 2, "", `unknown check "okta-spec-99" in --skip`, "checks"},
+		{"empty selection", []string{"--label", "entra", "--skip", "entra-capitalised-ops,entra-string-boolean,entra-remove-listed-members"}, 2, "", "leave no check to run", "checks"},
+		{"list", []string{"--list", "--label", "okta-spec"}, 0, "okta-spec-11-wrong-token", "", "rfc-paging"},
+		{"scim url not a url", []string{"--scim-url", "app.example.com/scim/v2", "--token", "x"}, 2, "", `--scim-url "app.example.com/scim/v2" is not an http:// or https:// URL`, "checks"},
+		{"report path checked first", []string{"--scim-url", srv.URL, "--token", "x", "--json", filepath.Join(dir, "no", "such", "r.json")}, 1, "", "conform: --json: open", "checks"},
+		{"token without url", []string{"--token", "x"}, 2, "", "--token needs --scim-url", "checks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCmd(t, context.Background(), append([]string{"conform"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(out, tt.stdout) || !strings.Contains(errs, tt.stderr) || (tt.notStdout != "" && strings.Contains(out, tt.notStdout)) {
+				t.Fatalf("exit %d (want %d)\nstdout (want %q, not %q):\n%s\nstderr (want %q):\n%s", code, tt.code, tt.stdout, tt.notStdout, out, tt.stderr, errs)
+			}
+		})
+	}
+}
+
+// TestConformInterrupted: checks that fail because the run was interrupted
+// are reported as an interruption (exit 130), not as the target's failures.
+func TestConformInterrupted(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, _, errs := runCmd(t, ctx, "conform", "--scim-url", srv.URL, "--token", "x", "--label", "okta-spec")
+	if code != 130 || !strings.Contains(errs, "interrupted") {
+		t.Fatalf("exit %d, stderr %q; want 130 and a message saying the run was interrupted", code, errs)
+	}
+}
+
+func TestFlagErrorPrintedOnce(t *testing.T) {
+	code, _, errs := runCmd(t, context.Background(), "tenant", "create", "--db")
+	if diff := cmp.Diff([]any{2, 1}, []any{code, strings.Count(errs, "flag needs an argument: -db")}); diff != "" {
+		t.Fatalf("exit code and count of the flag error (-want +got):\n%s\nstderr:\n%s", diff, errs)
+	}
+}
+
+func TestPublicURL(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "idpkit.db")
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		stderr  string // a substring stderr must contain ("" means stderr is empty)
+		scimURL string // the scimBaseUrl printed, when code is 0
+	}{
+		{"serve: not a url", []string{"serve", "--public-url", "app.example.com"}, 2, `--public-url "app.example.com" is not an http:// or https:// URL`, ""},
+		{"serve: query", []string{"serve", "--public-url", "https://app.example.com/?x=1"}, 2, "must not carry a query", ""},
+		{"serve: negative grace", []string{"serve", "--grace", "-1s"}, 2, "--grace must not be negative", ""},
+		{"create: ftp", []string{"tenant", "create", "t1", "--db", db, "--public-url", "ftp://app.example.com"}, 2, `--public-url "ftp://app.example.com"`, ""},
+		{"create: default says so", []string{"tenant", "create", "t2", "--db", db}, 0, "the URLs below use http://127.0.0.1:8080", "http://127.0.0.1:8080/t/t2/scim/v2"},
+		{"create: trailing slash", []string{"tenant", "create", "t3", "--db", db, "--public-url", "https://app.example.com/"}, 0, "", "https://app.example.com/t/t3/scim/v2"},
+		{"admin-link: not a url", []string{"tenant", "admin-link", "t3", "--db", db, "--public-url", "x"}, 2, `--public-url "x"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("IDPKIT_PUBLIC_URL", "")
+			code, out, errs := runCmd(t, context.Background(), tt.args...)
+			if code != tt.code || (tt.stderr == "" && errs != "") || !strings.Contains(errs, tt.stderr) {
+				t.Fatalf("exit %d (want %d); stderr %q, want it to contain %q", code, tt.code, errs, tt.stderr)
+			}
+			if tt.scimURL != "" {
+				var c struct{ ScimBaseURL string }
+				if err := json.Unmarshal([]byte(out), &c); err != nil {
+					t.Fatalf("stdout %q: %v", out, err)
+				}
+				if diff := cmp.Diff(tt.scimURL, c.ScimBaseURL); diff != "" {
+					t.Errorf("scimBaseUrl (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// TestServeGrace: on SIGINT a request that outlives --grace is cut off and
+// serve still stops cleanly, with exit 0 and a log line saying so.
+func TestServeGrace(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "idpkit.db")
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var serveErr syncBuffer
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", addr, "--db", db, "--grace", "200ms"}, io.Discard, &serveErr)
+	}()
+	waitHealthy(t, "http://"+addr)
+	// A client that sends half a body and then waits keeps a request running.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprint(conn, "POST /t/acme/scim/v2/Users HTTP/1.1\r\nHost: x\r\nContent-Type: application/scim+json\r\nContent-Length: 100\r\n\r\n{\"userName\"")
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 || !strings.Contains(serveErr.String(), "cut off") {
+			t.Fatalf("serve exited %d; want 0 and a log line about the cut-off request:\n%s", code, serveErr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("serve did not stop within 5s of the signal with --grace 200ms:\n%s", serveErr.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

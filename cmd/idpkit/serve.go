@@ -18,10 +18,11 @@ import (
 const defaultDB = "sqlite:idpkit.db"
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL]", stderr)
+	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s]", stderr)
 	addr := fs.String("addr", envOr("IDPKIT_ADDR", "127.0.0.1:8080"), "address to listen on (env IDPKIT_ADDR)")
 	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
 	public := fs.String("public-url", envOr("IDPKIT_PUBLIC_URL", ""), "public base URL used in tenant URLs and redirects (default http://ADDR; env IDPKIT_PUBLIC_URL)")
+	grace := fs.Duration("grace", 10*time.Second, "on SIGINT/SIGTERM, how long to let running requests finish before cutting them off")
 	verbose := fs.Bool("verbose", false, "log at debug level")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -29,6 +30,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: serve takes no arguments, got %q", errUsage, pos)
+	}
+	if *public != "" {
+		if *public, err = checkBaseURL("--public-url", *public); err != nil {
+			return err
+		}
+	}
+	if *grace < 0 {
+		return fmt.Errorf("%w: --grace must not be negative, got %v", errUsage, *grace)
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -44,7 +53,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	pub := strings.TrimRight(*public, "/")
+	pub := *public
 	if pub == "" {
 		pub = "http://" + ln.Addr().String()
 	}
@@ -66,12 +75,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	log.Info("shutting down: no new connections; letting running requests finish (Ctrl-C again stops at once)", "grace", *grace)
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	switch err := srv.Shutdown(sctx); {
+	case err == nil, errors.Is(err, http.ErrServerClosed):
+	case errors.Is(err, context.DeadlineExceeded):
+		// The operator asked to stop; requests that outlived the grace
+		// period are cut off, which is not a failure of serve itself.
+		srv.Close()
+		log.Warn("requests still running after the grace period were cut off", "grace", *grace)
+	default:
+		return fmt.Errorf("serve: shutdown: %w", err)
 	}
+	log.Info("stopped")
 	return nil
 }
 

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -32,7 +34,7 @@ func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func cmdTenantCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("tenant create", "tenant create NAME [--db DSN] [--public-url URL]", stderr)
 	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
-	public := fs.String("public-url", envOr("IDPKIT_PUBLIC_URL", "http://127.0.0.1:8080"), "the server's public base URL (env IDPKIT_PUBLIC_URL)")
+	public := fs.String("public-url", envOr("IDPKIT_PUBLIC_URL", defaultPublicURL), "the server's public base URL (env IDPKIT_PUBLIC_URL)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -40,12 +42,16 @@ func cmdTenantCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: tenant create takes one NAME", errUsage)
 	}
+	pub, err := publicURLFor(fs, *public, stderr)
+	if err != nil {
+		return err
+	}
 	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	svc := &tenant.Service{Store: st, PublicURL: strings.TrimRight(*public, "/")}
+	svc := &tenant.Service{Store: st, PublicURL: pub}
 	c, err := svc.Create(ctx, pos[0])
 	if err != nil {
 		return err
@@ -96,7 +102,7 @@ func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Wr
 func cmdTenantAdminLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("tenant admin-link", "tenant admin-link NAME [--db DSN] [--public-url URL]", stderr)
 	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
-	public := fs.String("public-url", envOr("IDPKIT_PUBLIC_URL", "http://127.0.0.1:8080"), "the server's public base URL (env IDPKIT_PUBLIC_URL)")
+	public := fs.String("public-url", envOr("IDPKIT_PUBLIC_URL", defaultPublicURL), "the server's public base URL (env IDPKIT_PUBLIC_URL)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -104,16 +110,38 @@ func cmdTenantAdminLink(ctx context.Context, args []string, stdout, stderr io.Wr
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: tenant admin-link takes one NAME", errUsage)
 	}
+	pub, err := publicURLFor(fs, *public, stderr)
+	if err != nil {
+		return err
+	}
 	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	svc := &tenant.Service{Store: st, PublicURL: strings.TrimRight(*public, "/")}
+	svc := &tenant.Service{Store: st, PublicURL: pub}
 	link, err := svc.AdminLink(ctx, pos[0])
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, link)
 	return nil
+}
+
+// defaultPublicURL is what tenant create and admin-link assume when neither
+// --public-url nor IDPKIT_PUBLIC_URL is given: serve's default address.
+const defaultPublicURL = "http://127.0.0.1:8080"
+
+// publicURLFor validates the --public-url of tenant create and admin-link.
+// The printed URLs are only right when they match the URL serve uses, so
+// when the default is used it says so on stderr (stdout stays JSON).
+func publicURLFor(fs *flag.FlagSet, public string, stderr io.Writer) (string, error) {
+	pub, err := checkBaseURL("--public-url", public)
+	if err != nil {
+		return "", err
+	}
+	if !flagSet(fs, "public-url") && os.Getenv("IDPKIT_PUBLIC_URL") == "" {
+		fmt.Fprintf(stderr, "idpkit: note: the URLs below use %s; if serve runs elsewhere (--addr, --public-url), pass the same --public-url here or set IDPKIT_PUBLIC_URL\n", pub)
+	}
+	return pub, nil
 }

@@ -15,6 +15,7 @@ const pageTemplates = `
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.}}</title>
+<link rel="icon" href="data:,">
 <style>
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;background:#f4f4f4;color:#1d1d21;margin:0}
 main{max-width:400px;margin:60px auto;background:#fff;border:1px solid #ddd;border-radius:4px;padding:32px 40px;box-shadow:0 2px 0 rgba(175,175,175,.12)}

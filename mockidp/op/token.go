@@ -49,6 +49,13 @@ func (p *Provider) handleToken(as *authServer) http.HandlerFunc {
 			writeOAuthError(w, http.StatusBadRequest, errInvalidRequest, "The request body must be application/x-www-form-urlencoded.")
 			return
 		}
+		// RFC 6749 §3.1: parameters must not be sent more than once.
+		for _, k := range []string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope"} {
+			if len(r.PostForm[k]) > 1 {
+				writeOAuthError(w, http.StatusBadRequest, errInvalidRequest, "The '"+k+"' parameter was sent more than once.")
+				return
+			}
+		}
 		client, terr := p.authenticateClient(r)
 		if terr != nil {
 			terr.write(w)

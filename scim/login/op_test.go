@@ -36,6 +36,7 @@ type testOP struct {
 	user         opUser
 	tweak        func(claims map[string]any) // edits ID token claims
 	badSignature bool
+	encode       func(claims map[string]any) string // replaces signing when set
 }
 
 type opUser struct {
@@ -151,7 +152,7 @@ func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 	op.mu.Lock()
 	c, ok := op.codes[r.PostForm.Get("code")]
 	delete(op.codes, r.PostForm.Get("code"))
-	tweak, bad := op.tweak, op.badSignature
+	tweak, bad, encode := op.tweak, op.badSignature, op.encode
 	op.mu.Unlock()
 	if !ok {
 		tokenError(w, 400, "invalid_grant", "the authorization code is invalid or has expired")
@@ -181,6 +182,9 @@ func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 		key = op.otherKey
 	}
 	idt := op.sign(key, claims)
+	if encode != nil {
+		idt = encode(claims)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "scope": "openid profile email", "id_token": idt})
 }

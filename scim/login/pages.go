@@ -22,6 +22,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} · idpkit</title>
+<link rel="icon" href="data:,">
 <style>
 body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.5}
 h1{font-size:1.4rem}
@@ -51,7 +52,7 @@ func (h *Handler) page(w http.ResponseWriter, status int, p page) {
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	hdr.Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
 	hdr.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())

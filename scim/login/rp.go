@@ -208,6 +208,17 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta could not be verified; please start again, and ask your administrator if this keeps happening.")
 		return
 	}
+	// OpenID Connect Core §3.1.3.7 items 4 and 5: with several audiences
+	// the token must name this client as its authorized party, and an azp
+	// present must be this client (go-oidc checks neither).
+	var party struct {
+		Azp string `json:"azp"`
+	}
+	if err := idt.Claims(&party); err != nil || party.Azp != "" && party.Azp != t.ClientID || len(idt.Audience) > 1 && party.Azp == "" {
+		log.WarnContext(ctx, "oidc callback: id token issued to another party", "azp", party.Azp, "aud", idt.Audience)
+		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta could not be verified; please start again, and ask your administrator if this keeps happening.")
+		return
+	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
 		log.WarnContext(ctx, "oidc callback: id token nonce does not match")
 		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta does not belong to this sign-in; please start again.")
@@ -302,7 +313,9 @@ func parseUser(rec store.Record) scimUser {
 
 // findUser finds the tenant's SCIM user for an ID token: by externalId ==
 // sub (Okta sends its user id as externalId), else by userName ==
-// preferred_username or email, case-insensitively.
+// preferred_username or email, case-insensitively. A user found by name
+// whose externalId names another Okta user is not a match: it was
+// provisioned for someone else, and names can be reassigned or edited.
 func (h *Handler) findUser(ctx context.Context, tenantName, sub, username, email string) (scimUser, bool, error) {
 	recs, err := h.store.ListResources(ctx, tenantName, store.TypeUser, store.Query{ExternalID: sub})
 	if err != nil {
@@ -319,12 +332,16 @@ func (h *Handler) findUser(ctx context.Context, tenantName, sub, username, email
 		if err != nil {
 			return scimUser{}, false, err
 		}
-		if len(recs) > 0 {
-			u := pickUser(recs)
-			if u.externalID != "" && u.externalID != sub {
-				h.log.WarnContext(ctx, "oidc callback: user matched by userName has another externalId", "tenant", tenantName, "user", u.id)
+		var mine []store.Record
+		for _, r := range recs {
+			if r.ExternalID != "" && r.ExternalID != sub {
+				h.log.WarnContext(ctx, "oidc callback: user matched by userName belongs to another Okta user", "tenant", tenantName, "user", r.ID)
+				continue
 			}
-			return u, true, nil
+			mine = append(mine, r)
+		}
+		if len(mine) > 0 {
+			return pickUser(mine), true, nil
 		}
 	}
 	return scimUser{}, false, nil

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -122,7 +123,11 @@ func FuzzHandler(f *testing.F) {
 		req.Header.Set("Content-Type", scim.MediaType)
 		before := snapshot(t, fx.store, "acme")
 		rec := httptest.NewRecorder()
+		start := time.Now()
 		h.ServeHTTP(rec, req)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("%s %q (body %d bytes) took %v", m, target, len(body), d)
+		}
 		checkReply(t, m, target, rec)
 		if rec.Code >= 400 {
 			if diff := cmp.Diff(before, snapshot(t, fx.store, "acme")); diff != "" {

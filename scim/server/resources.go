@@ -42,6 +42,9 @@ func (s *Server) create(k *kind, w http.ResponseWriter, r *request) error {
 	now := s.now().UTC()
 	setMeta(res, k, r.base, id, now, now, 1)
 	rec := toRecord(k, id, res)
+	if err := checkIndexed(rec); err != nil {
+		return err
+	}
 	rec.Created, rec.Modified = now, now
 	if rec.Data, err = json.Marshal(res); err != nil {
 		return fmt.Errorf("scim/server: encode resource: %w", err)
@@ -371,6 +374,9 @@ func createdOf(rec *store.Record) time.Time {
 // fill writes res into rec: data and the indexed copies.
 func fill(k *kind, rec *store.Record, res scim.Resource, now time.Time) error {
 	n := toRecord(k, rec.ID, res)
+	if err := checkIndexed(n); err != nil {
+		return err
+	}
 	data, err := json.Marshal(res)
 	if err != nil {
 		return fmt.Errorf("scim/server: encode resource: %w", err)
@@ -387,6 +393,19 @@ func toRecord(k *kind, id string, res scim.Resource) store.Record {
 		rec.UserName = str("userName")
 	}
 	return rec
+}
+
+// checkIndexed refuses NUL bytes in the indexed attributes (userName,
+// externalId, displayName): the store keeps them as text, which
+// PostgreSQL cannot hold with a NUL, and no identity provider sends one.
+// (JSON decoding already replaced invalid UTF-8 with U+FFFD.)
+func checkIndexed(rec store.Record) error {
+	for _, a := range []struct{ name, v string }{{"userName", rec.UserName}, {"externalId", rec.ExternalID}, {"displayName", rec.DisplayName}} {
+		if strings.IndexByte(a.v, 0) >= 0 {
+			return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "%s must not contain a NUL character (\\u0000)", a.name)
+		}
+	}
+	return nil
 }
 
 // decodeData decodes a stored resource.

@@ -32,7 +32,13 @@ func unauthorized() error {
 
 // authenticate checks the bearer token against the tenant's hash.
 func (s *Server) authenticate(r *request) error {
+	// More than one Authorization header is refused: a proxy in front may
+	// have judged another one than the first, which is what Get returns.
+	hs := r.Header.Values("Authorization")
 	token, ok := bearer(r.Header.Get("Authorization"))
+	if len(hs) != 1 {
+		ok = false
+	}
 	t, err := s.store.GetTenant(r.Context(), r.tenant)
 	hash := t.TokenHash
 	switch {

@@ -190,11 +190,6 @@ var _ = Describe("connecting Okta through the dialog and signing in", Label("bro
 		Expect(expect.Locator(page.Locator("#user-count")).ToHaveText("1")).To(Succeed())
 
 		By("signing in as the provisioned user in the same browser")
-		// The mock Okta's sign-in page (mockidp/op/pages.go) and the app's
-		// pages (scim/login/pages.go) declare no icon, so Chromium asks for
-		// /favicon.ico and logs the 404. Remove once they carry
-		// <link rel="icon" href="data:,">.
-		page.AllowStatus("/favicon.ico", http.StatusNotFound)
 		signIn(page, appURL+"/t/"+tenant+"/login", alice, password)
 		Expect(expect.Page(page).ToHaveURL(appURL + "/t/" + tenant + "/me")).To(Succeed())
 		Expect(expect.Locator(page.Locator("body")).ToContainText("Signed in as " + alice)).To(Succeed())
@@ -203,7 +198,6 @@ var _ = Describe("connecting Okta through the dialog and signing in", Label("bro
 	It("refuses a user who exists in Okta but was never assigned, with a clear page", func() {
 		page := newPage()
 		page.AllowStatus("/t/"+tenant+"/oidc/callback", http.StatusForbidden)
-		page.AllowStatus("/favicon.ico", http.StatusNotFound) // see above
 		expect := playwright.NewPlaywrightAssertions(15000)
 		signIn(page, appURL+"/t/"+tenant+"/login", dave, password)
 		Expect(expect.Locator(page.Locator("body")).ToContainText("not been provisioned")).To(Succeed())

@@ -33,6 +33,9 @@ func (s *Store) CreateResource(ctx context.Context, tenant string, r store.Recor
 	if r.Type == "" || r.ID == "" {
 		return store.Record{}, errors.New("sqlstore: create resource: type and id are required")
 	}
+	if !storable(tenant, r.Type, r.ID, r.UserName, r.ExternalID, r.DisplayName) {
+		return store.Record{}, fmt.Errorf("sqlstore: create %s in tenant %q: an indexed value holds a NUL byte or invalid UTF-8", r.Type, tenant)
+	}
 	r.Version = 1
 	if r.Created.IsZero() {
 		r.Created = s.stamp()
@@ -56,6 +59,9 @@ func (s *Store) CreateResource(ctx context.Context, tenant string, r store.Recor
 
 // GetResource returns one resource; store.ErrNotFound when absent.
 func (s *Store) GetResource(ctx context.Context, tenant, typ, id string) (store.Record, error) {
+	if !storable(tenant, typ, id) {
+		return store.Record{}, fmt.Errorf("sqlstore: %s %q in tenant %q: %w", typ, id, tenant, store.ErrNotFound)
+	}
 	r, err := scanRecord(s.r.QueryRowContext(ctx, s.q(`SELECT `+resourceColumns+` FROM resources WHERE tenant = $1 AND type = $2 AND id = $3`), tenant, typ, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Record{}, fmt.Errorf("sqlstore: %s %q in tenant %q: %w", typ, id, tenant, store.ErrNotFound)
@@ -69,6 +75,9 @@ func (s *Store) GetResource(ctx context.Context, tenant, typ, id string) (store.
 // ListResources returns the tenant's resources of type typ that match q,
 // ordered by creation time, then ID.
 func (s *Store) ListResources(ctx context.Context, tenant, typ string, q store.Query) ([]store.Record, error) {
+	if !storable(tenant, typ, q.ID, q.UserName, q.ExternalID, q.DisplayName) {
+		return nil, nil // no stored value can match
+	}
 	var b strings.Builder
 	b.WriteString(`SELECT ` + resourceColumns + ` FROM resources WHERE tenant = $1 AND type = $2`)
 	args := []any{tenant, typ}
@@ -106,6 +115,9 @@ func (s *Store) ListResources(ctx context.Context, tenant, typ string, q store.Q
 
 // CountResources returns how many resources of type typ the tenant holds.
 func (s *Store) CountResources(ctx context.Context, tenant, typ string) (int, error) {
+	if !storable(tenant, typ) {
+		return 0, nil
+	}
 	var n int
 	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM resources WHERE tenant = $1 AND type = $2`), tenant, typ).Scan(&n)
 	if err != nil {
@@ -123,6 +135,9 @@ func (s *Store) CountResources(ctx context.Context, tenant, typ string) (int, er
 // aborts and is returned as is; store.ErrNotFound when absent;
 // store.ErrExists when the new UserName is taken.
 func (s *Store) UpdateResource(ctx context.Context, tenant, typ, id string, update func(*store.Record) error) (store.Record, error) {
+	if !storable(tenant, typ, id) {
+		return store.Record{}, fmt.Errorf("sqlstore: %s %q in tenant %q: %w", typ, id, tenant, store.ErrNotFound)
+	}
 	var out store.Record
 	err := s.tx(ctx, "update resource", func(tx *sql.Tx) error {
 		old, err := scanRecord(tx.QueryRowContext(ctx, s.q(`SELECT `+resourceColumns+` FROM resources
@@ -140,6 +155,9 @@ func (s *Store) UpdateResource(ctx context.Context, tenant, typ, id string, upda
 		}
 		if r.Type != old.Type || r.ID != old.ID {
 			return fmt.Errorf("sqlstore: update %s %q in tenant %q: type and id cannot change (to %s %q)", typ, id, tenant, r.Type, r.ID)
+		}
+		if !storable(r.UserName, r.ExternalID, r.DisplayName) {
+			return fmt.Errorf("sqlstore: update %s %q in tenant %q: an indexed value holds a NUL byte or invalid UTF-8", typ, id, tenant)
 		}
 		r.Version = old.Version + 1
 		if r.Created.IsZero() {
@@ -171,6 +189,9 @@ func (s *Store) UpdateResource(ctx context.Context, tenant, typ, id string, upda
 
 // DeleteResource removes a resource; store.ErrNotFound when absent.
 func (s *Store) DeleteResource(ctx context.Context, tenant, typ, id string) error {
+	if !storable(tenant, typ, id) {
+		return fmt.Errorf("sqlstore: %s %q in tenant %q: %w", typ, id, tenant, store.ErrNotFound)
+	}
 	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM resources WHERE tenant = $1 AND type = $2 AND id = $3`), tenant, typ, id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete %s %q in tenant %q: %w", typ, id, tenant, err)

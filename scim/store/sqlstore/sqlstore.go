@@ -31,6 +31,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/idpkit/idpkit/scim/store"
 )
@@ -215,6 +216,19 @@ func blob(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// storable reports whether every s can be a text value of both backends:
+// valid UTF-8 without NUL bytes (PostgreSQL's text type refuses both).
+// Keys from URLs that are not storable name nothing, so lookups with them
+// answer store.ErrNotFound instead of a database error.
+func storable(s ...string) bool {
+	for _, v := range s {
+		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // unblob returns nil for an empty value, so what was written as nil reads

@@ -28,6 +28,9 @@ func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
 	if t.Name == "" {
 		return errors.New("sqlstore: create tenant: empty name")
 	}
+	if !storable(t.Name, t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret) {
+		return fmt.Errorf("sqlstore: create tenant %q: a value holds a NUL byte or invalid UTF-8", t.Name)
+	}
 	now := s.stamp()
 	if t.Created.IsZero() {
 		t.Created = now
@@ -48,6 +51,9 @@ func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
 
 // GetTenant returns the tenant; store.ErrNotFound when absent.
 func (s *Store) GetTenant(ctx context.Context, name string) (store.Tenant, error) {
+	if !storable(name) {
+		return store.Tenant{}, fmt.Errorf("sqlstore: tenant %q: %w", name, store.ErrNotFound)
+	}
 	t, err := scanTenant(s.r.QueryRowContext(ctx, s.q(`SELECT `+tenantColumns+` FROM tenants WHERE name = $1`), name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Tenant{}, fmt.Errorf("sqlstore: tenant %q: %w", name, store.ErrNotFound)
@@ -63,6 +69,9 @@ func (s *Store) GetTenant(ctx context.Context, name string) (store.Tenant, error
 // The name cannot change. A zero Created keeps the stored one; a zero
 // Modified becomes the current time; other values are written as set.
 func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*store.Tenant) error) (store.Tenant, error) {
+	if !storable(name) {
+		return store.Tenant{}, fmt.Errorf("sqlstore: tenant %q: %w", name, store.ErrNotFound)
+	}
 	var out store.Tenant
 	err := s.tx(ctx, "update tenant", func(tx *sql.Tx) error {
 		old, err := scanTenant(tx.QueryRowContext(ctx, s.q(`SELECT `+tenantColumns+` FROM tenants WHERE name = $1 FOR UPDATE`), name))
@@ -79,6 +88,9 @@ func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*stor
 		}
 		if t.Name != old.Name {
 			return fmt.Errorf("sqlstore: update tenant %q: the name cannot change (to %q)", name, t.Name)
+		}
+		if !storable(t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret) {
+			return fmt.Errorf("sqlstore: update tenant %q: a value holds a NUL byte or invalid UTF-8", name)
 		}
 		if t.Created.IsZero() {
 			t.Created = old.Created

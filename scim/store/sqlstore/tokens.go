@@ -15,6 +15,9 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 	if t.Kind == "" || t.Key == "" {
 		return errors.New("sqlstore: put token: kind and key are required")
 	}
+	if !storable(t.Kind, t.Key, t.Tenant) {
+		return fmt.Errorf("sqlstore: put %s token: kind, key or tenant holds a NUL byte or invalid UTF-8", t.Kind)
+	}
 	if t.Expires.IsZero() {
 		return fmt.Errorf("sqlstore: put %s token: no expiry", t.Kind)
 	}
@@ -34,6 +37,9 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 
 // GetToken returns an unexpired token; store.ErrNotFound otherwise.
 func (s *Store) GetToken(ctx context.Context, kind, key string) (store.Token, error) {
+	if !storable(kind, key) {
+		return store.Token{}, fmt.Errorf("sqlstore: %s token: %w", kind, store.ErrNotFound)
+	}
 	t := store.Token{Kind: kind, Key: key}
 	var expires int64
 	err := s.r.QueryRowContext(ctx, s.q(`SELECT tenant, value, expires FROM tokens WHERE kind = $1 AND key = $2 AND expires > $3`),
@@ -52,6 +58,9 @@ func (s *Store) GetToken(ctx context.Context, kind, key string) (store.Token, er
 // so only one caller ever gets it; store.ErrNotFound otherwise. An
 // expired token is deleted too.
 func (s *Store) TakeToken(ctx context.Context, kind, key string) (store.Token, error) {
+	if !storable(kind, key) {
+		return store.Token{}, fmt.Errorf("sqlstore: %s token: %w", kind, store.ErrNotFound)
+	}
 	t := store.Token{Kind: kind, Key: key}
 	var expires int64
 	err := s.w.QueryRowContext(ctx, s.q(`DELETE FROM tokens WHERE kind = $1 AND key = $2 RETURNING tenant, value, expires`),
@@ -71,6 +80,9 @@ func (s *Store) TakeToken(ctx context.Context, kind, key string) (store.Token, e
 
 // DeleteToken removes a token; an absent token is not an error.
 func (s *Store) DeleteToken(ctx context.Context, kind, key string) error {
+	if !storable(kind, key) {
+		return nil // nothing of that key can exist
+	}
 	if _, err := s.w.ExecContext(ctx, s.q(`DELETE FROM tokens WHERE kind = $1 AND key = $2`), kind, key); err != nil {
 		return fmt.Errorf("sqlstore: delete %s token: %w", kind, err)
 	}
