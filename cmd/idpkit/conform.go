@@ -27,6 +27,7 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	skip := fs.String("skip", "", "comma-separated check IDs to leave out (see --list)")
 	list := fs.Bool("list", false, "print the checks --label and --skip select, with their labels, and exit")
 	verbose := fs.Bool("verbose", false, "show the in-process servers' logs")
+	keep := fs.Bool("keep-data", false, "leave the users and groups the checks create on the target (by default each check deletes them)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -65,7 +66,7 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var failed int
 	if *scimURL != "" {
 		fmt.Fprintf(stdout, "idpkit conform: %d SCIM checks against %s\n", len(checks), *scimURL)
-		t := &check.Target{BaseURL: *scimURL, Token: *token, Client: &http.Client{Timeout: 30 * time.Second}}
+		t := &check.Target{BaseURL: *scimURL, Token: *token, Client: &http.Client{Timeout: 30 * time.Second}, KeepData: *keep}
 		results = check.RunAll(ctx, checks, t, func(_, _ int, r check.Result) { printCheck(stdout, "", r) })
 		s := check.Summarize(results)
 		fmt.Fprintf(stdout, "\nSummary: %d/%d checks passed\n", s.Passed, s.Total)

@@ -126,6 +126,19 @@ func TestServeTenantConform(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "checks passed") || strings.Contains(out, "✗") {
 		t.Fatalf("conform --scim-url exited %d:\n%s", code, out)
 	}
+	// The checks delete what they created: the tenant is empty again.
+	req, _ := http.NewRequest("GET", created.ScimBaseURL+"/Users?count=0", nil)
+	req.Header.Set("Authorization", "Bearer "+created.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ TotalResults int }
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if list.TotalResults != 0 {
+		t.Errorf("conform left %d users on the target, want 0", list.TotalResults)
+	}
 	code, out, _ = runCmd(t, context.Background(), "conform", "--scim-url", created.ScimBaseURL, "--token", "wrong", "--label", "okta-spec")
 	if code != 1 || !strings.Contains(out, "✗") {
 		t.Fatalf("conform with a wrong token exited %d, want 1 with failures:\n%s", code, out)

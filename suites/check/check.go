@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,6 +30,38 @@ type Target struct {
 	// UserDomain is the e-mail domain of the users the checks create;
 	// empty means "example.com".
 	UserDomain string
+	// KeepData leaves the users and groups the checks create on the
+	// target; by default each check deletes what it created when it ends.
+	KeepData bool
+
+	mu      sync.Mutex
+	created []string // paths such as /Users/{id} created by the running check
+}
+
+// remember records a resource the running check created.
+func (t *Target) remember(path string) {
+	t.mu.Lock()
+	t.created = append(t.created, path)
+	t.mu.Unlock()
+}
+
+// cleanUp deletes what the check created, groups before users, ignoring
+// errors: a server that refuses DELETE keeps the data, as Okta never
+// deletes users itself.
+func (t *Target) cleanUp(ctx context.Context) {
+	t.mu.Lock()
+	paths := t.created
+	t.created = nil
+	t.mu.Unlock()
+	if t.KeepData {
+		return
+	}
+	slices.SortStableFunc(paths, func(a, b string) int {
+		return strings.Compare(b[:2], a[:2]) // "/U…" after "/G…"
+	})
+	for _, p := range paths {
+		t.send(ctx, "DELETE", p, nil)
+	}
 }
 
 // Check is one conformance rule.
@@ -108,6 +141,7 @@ func RunOne(ctx context.Context, c Check, t *Target) (r Result) {
 	}()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	defer t.cleanUp(context.WithoutCancel(ctx))
 	if err := c.Run(ctx, t); err != nil {
 		r.Error = err.Error()
 		return r

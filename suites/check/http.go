@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -123,6 +124,11 @@ func (t *Target) send(ctx context.Context, method, path string, body any, opts .
 		d.UseNumber()
 		if d.Decode(&v) == nil {
 			x.JSON = v
+		}
+	}
+	if method == "POST" && x.Status == http.StatusCreated && (path == "/Users" || path == "/Groups") {
+		if id := str(get(x.JSON, "id")); id != "" {
+			t.remember(path + "/" + url.PathEscape(id))
 		}
 	}
 	return x, nil
