@@ -74,10 +74,11 @@ func Run(ctx context.Context, env Env, report func(Step)) []Step {
 	if env.Wait <= 0 {
 		env.Wait = 10 * time.Second
 	}
+	sfx := randomSuffix()
 	if env.Tenant == "" {
-		env.Tenant = "acme-" + randomSuffix()
+		env.Tenant = "acme-" + sfx
 	}
-	p := &play{env: env, okta: &oktaAdmin{base: env.OktaURL, token: env.OktaAPIToken, client: env.HTTPClient}}
+	p := &play{env: env, sfx: sfx, okta: &oktaAdmin{base: env.OktaURL, token: env.OktaAPIToken, client: env.HTTPClient}}
 	funcs := []func(context.Context) (string, error){p.createTenant, p.connectSCIM, p.assignGroup, p.updateAndUnassign, p.connectOIDC, p.signIns, p.conform}
 	// needs[i] lists the steps that step i depends on (0-based).
 	needs := [][]int{nil, {0}, {1}, {2}, {0}, {2, 3, 4}, {0}}

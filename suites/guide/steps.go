@@ -41,7 +41,6 @@ func randomSuffix() string {
 }
 
 func (p *play) createTenant(ctx context.Context) (string, error) {
-	p.sfx = randomSuffix()
 	c, err := p.env.CreateTenant(ctx, p.env.Tenant)
 	if err != nil {
 		return "", err
