@@ -218,3 +218,33 @@ func TestAssets(t *testing.T) {
 		})
 	}
 }
+
+func TestUnroutedRequests(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		method, path string
+		status       int
+		contentType  string
+		allow        string
+	}{
+		{"GET", "/t/acme/admin/api/nope", 404, "application/json", ""},
+		{"GET", "/t/acme/admin/api/secret", 405, "application/json", "POST"},
+		{"DELETE", "/t/acme/admin/api/settings", 405, "application/json", "GET"},
+		{"POST", "/t/acme/login", 405, "text/html", "GET"},
+		{"GET", "/t/acme/nope", 404, "text/html", ""},
+		{"GET", "/t/acme/admin/nope", 404, "text/html", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, e.app.URL+tt.path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), tt.contentType) || resp.Header.Get("Allow") != tt.allow {
+				t.Errorf("= %d %q Allow %q, want %d %q Allow %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Allow"), tt.status, tt.contentType, tt.allow)
+			}
+		})
+	}
+}

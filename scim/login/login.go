@@ -120,18 +120,49 @@ func New(cfg Config) *Handler {
 	return h
 }
 
-// Register adds the package's routes (see the package doc) to mux.
+// Register adds the package's routes (see the package doc) to mux, and
+// catch-alls so that every other request under /t/{tenant}/ gets a 404 or
+// 405 in the right shape: JSON under the admin API, a page elsewhere.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /t/{tenant}/login", h.handleLogin)
-	mux.HandleFunc("GET /t/{tenant}/oidc/callback", h.handleCallback)
-	mux.HandleFunc("GET /t/{tenant}/me", h.handleMe)
-	mux.HandleFunc("POST /t/{tenant}/logout", h.handleLogout)
-	mux.HandleFunc("GET /t/{tenant}/admin/login", h.handleAdminLogin)
-	mux.HandleFunc("GET /t/{tenant}/admin/connect-okta", h.handleConnectOkta)
-	mux.HandleFunc("GET /t/{tenant}/admin/assets/{file}", h.handleAsset)
-	mux.HandleFunc("GET /t/{tenant}/admin/api/settings", h.handleSettings)
-	mux.HandleFunc("POST /t/{tenant}/admin/api/secret", h.handleRotate)
-	mux.HandleFunc("POST /t/{tenant}/admin/api/oidc", h.handleOIDC)
+	routes := []struct {
+		method, path string
+		handle       http.HandlerFunc
+	}{
+		{"GET", "/login", h.handleLogin},
+		{"GET", "/oidc/callback", h.handleCallback},
+		{"GET", "/me", h.handleMe},
+		{"POST", "/logout", h.handleLogout},
+		{"GET", "/admin/login", h.handleAdminLogin},
+		{"GET", "/admin/connect-okta", h.handleConnectOkta},
+		{"GET", "/admin/assets/{file}", h.handleAsset},
+		{"GET", "/admin/api/settings", h.handleSettings},
+		{"POST", "/admin/api/secret", h.handleRotate},
+		{"POST", "/admin/api/oidc", h.handleOIDC},
+	}
+	allow := map[string]string{}
+	for _, rt := range routes {
+		mux.HandleFunc(rt.method+" /t/{tenant}"+rt.path, rt.handle)
+		allow[rt.path] = rt.method
+	}
+	unrouted := func(w http.ResponseWriter, r *http.Request) {
+		rest := strings.TrimPrefix(r.URL.Path, "/t/"+r.PathValue("tenant"))
+		api := strings.HasPrefix(rest, "/admin/api/")
+		if method, ok := allow[rest]; ok {
+			w.Header().Set("Allow", method)
+			if api {
+				writeJSONError(w, http.StatusMethodNotAllowed, "invalid_request", r.Method+" is not allowed here; use "+method+".")
+				return
+			}
+			h.page(w, http.StatusMethodNotAllowed, page{Title: "Not allowed", Message: "This page does not accept " + r.Method + " requests."})
+			return
+		}
+		if api {
+			writeJSONError(w, http.StatusNotFound, "not_found", "There is no admin API at "+rest+".")
+			return
+		}
+		h.page(w, http.StatusNotFound, page{Title: "Page not found", Message: "There is no page at this address."})
+	}
+	mux.HandleFunc("/t/{tenant}/", unrouted)
 }
 
 // provider returns the discovered provider of issuer, from the cache when

@@ -1,7 +1,10 @@
 package login
 
 import (
+	"context"
+
 	"encoding/json"
+	"github.com/idpkit/idpkit/scim/store"
 	"net/http"
 	"net/url"
 	"strings"
@@ -311,6 +314,28 @@ func TestSignInFlow(t *testing.T) {
 		r := b.get(cb)
 		if r.status != http.StatusBadRequest || setCookieFor(r, SessionCookie) != nil {
 			t.Errorf("replayed callback = %d, cookie %v", r.status, setCookieFor(r, SessionCookie))
+		}
+	})
+
+	t.Run("reconfiguring sign-in ends sessions from the old Okta org", func(t *testing.T) {
+		ctx := context.Background()
+		old, err := e.store.GetTenant(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := func(issuer string) {
+			if _, err := e.store.UpdateTenant(ctx, "acme", func(t *store.Tenant) error { t.Issuer = issuer; return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set("https://other.okta.com")
+		if r := b.get(e.app.URL + "/t/acme/me"); r.status != http.StatusUnauthorized {
+			t.Errorf("/me with a session from the previous issuer = %d", r.status)
+		}
+		set(old.Issuer)
+		cb = e.startLogin(b)
+		if r := b.get(cb); r.status != http.StatusSeeOther {
+			t.Fatalf("callback = %d %s", r.status, r.body)
 		}
 	})
 

@@ -49,7 +49,13 @@ func (h *Handler) handleMe(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		tok, gerr := h.store.GetToken(ctx, KindSession, secret.HashString(c.Value))
 		switch {
-		case gerr == nil && tok.Tenant == t.Name && h.now().Before(tok.Expires) && json.Unmarshal(tok.Value, &sv) == nil:
+		case gerr == nil && tok.Tenant == t.Name && h.now().Before(tok.Expires) && json.Unmarshal(tok.Value, &sv) == nil && sv.Issuer == t.Issuer:
+		case gerr == nil && tok.Tenant == t.Name && sv.Issuer != t.Issuer:
+			// Signed in through an Okta org the tenant no longer trusts
+			// (sign-in was reconfigured since): the session ends.
+			h.log.InfoContext(ctx, "session ended: sign-in reconfigured", "tenant", t.Name, "user", sv.UserID)
+			h.store.DeleteToken(ctx, KindSession, tok.Key)
+			err = errors.New("no session")
 		case gerr != nil && !errors.Is(gerr, store.ErrNotFound):
 			h.log.ErrorContext(ctx, "read session", "tenant", t.Name, "err", gerr)
 			refuse(http.StatusInternalServerError, "server_error", "Something went wrong", "The server could not read your session; try again in a moment.")
