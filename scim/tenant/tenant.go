@@ -139,7 +139,7 @@ func (s *Service) Create(ctx context.Context, name string) (Created, error) {
 	now := s.now()
 	err := s.Store.CreateTenant(ctx, store.Tenant{Name: name, TokenHash: secret.Hash(token), Created: now, Modified: now})
 	if errors.Is(err, store.ErrExists) {
-		return Created{}, fmt.Errorf("%w: a tenant named %q exists; choose another name", ErrExists, name)
+		return Created{}, fmt.Errorf("%w: %q; choose another name", ErrExists, name)
 	}
 	if err != nil {
 		return Created{}, fmt.Errorf("tenant: create %q: %w", name, err)
@@ -224,7 +224,7 @@ func (s *Service) ConsumeAdminLink(ctx context.Context, name, token string) erro
 
 func (s *Service) storeErr(name, op string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: there is no tenant named %q", ErrNotFound, name)
+		return fmt.Errorf("%w: %q", ErrNotFound, name)
 	}
 	return fmt.Errorf("tenant: %s %q: %w", op, name, err)
 }
