@@ -1,6 +1,7 @@
 package op
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -144,4 +145,22 @@ func TestCodeBinding(t *testing.T) {
 			t.Errorf("custom server redeemed an org code: %d %s", r.status, r.body)
 		}
 	})
+}
+
+func TestUnknownAuthorizationServer(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/oauth2/nope/.well-known/openid-configuration", "/oauth2/nope/v1/keys", "/oauth2/default/v1/nope"} {
+		t.Run(path, func(t *testing.T) {
+			resp, err := http.Get(e.srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct{ ErrorCode, ErrorSummary string }
+			json.NewDecoder(resp.Body).Decode(&body)
+			if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/json" || body.ErrorCode != "E0000007" {
+				t.Errorf("GET %s = %d %q %+v, want 404 with Okta's E0000007 JSON", path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+		})
+	}
 }

@@ -247,6 +247,20 @@ func (p *Provider) Register(mux *http.ServeMux) {
 		mux.Handle(as.endpoint("revoke"), p.safe(p.handleRevoke(as)))
 		mux.Handle(as.endpoint("introspect"), p.safe(p.handleIntrospect(as)))
 	}
+	mux.Handle("/oauth2/", p.safe(http.HandlerFunc(handleUnknownServer)))
+}
+
+// handleUnknownServer answers a path under /oauth2/ that no configured
+// authorization server serves with Okta's E0000007 error body.
+func handleUnknownServer(w http.ResponseWriter, r *http.Request) {
+	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/oauth2/"), "/")
+	writeJSON(w, http.StatusNotFound, map[string]any{
+		"errorCode":    "E0000007",
+		"errorSummary": "Not found: Resource not found: " + id + " (AuthorizationServer)",
+		"errorLink":    "E0000007",
+		"errorId":      "oae" + randomID(18),
+		"errorCauses":  []any{},
+	})
 }
 
 // Issuer returns the issuer of an authorization server: "" is the org
