@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -58,5 +60,28 @@ func TestRoutes(t *testing.T) {
 				t.Errorf("GET %s = %d %q, want %d %q", tt.path, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status, tt.contentType)
 			}
 		})
+	}
+}
+
+func TestAccessLogOmitsQuery(t *testing.T) {
+	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "x.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var logs bytes.Buffer
+	srv := httptest.NewServer(app.New(app.Config{Store: st, PublicURL: "http://x", Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/t/acme/admin/login?token=one-time-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	got := logs.String()
+	if !strings.Contains(got, "path=/t/acme/admin/login") || !strings.Contains(got, "status=404") {
+		t.Errorf("access log %q lacks the path or status", got)
+	}
+	if strings.Contains(got, "one-time-secret") {
+		t.Errorf("access log leaks the query: %q", got)
 	}
 }
