@@ -32,7 +32,21 @@ func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func cmdTenantCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("tenant create", "tenant create NAME [--db DSN] [--public-url URL]", stderr)
+	return withTenantService(ctx, "create", args, stderr, func(svc *tenant.Service, name string) error {
+		c, err := svc.Create(ctx, name)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(c)
+	})
+}
+
+// withTenantService parses the arguments shared by tenant create and
+// admin-link (NAME, --db, --public-url), opens the store and calls f.
+func withTenantService(ctx context.Context, sub string, args []string, stderr io.Writer, f func(svc *tenant.Service, name string) error) error {
+	fs := newFlagSet("tenant "+sub, "tenant "+sub+" NAME [--db DSN] [--public-url URL]", stderr)
 	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
 	public := fs.String("public-url", envOr("IDPKIT_PUBLIC_URL", defaultPublicURL), "the server's public base URL (env IDPKIT_PUBLIC_URL)")
 	pos, err := parseFlags(fs, args)
@@ -40,7 +54,7 @@ func cmdTenantCreate(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("%w: tenant create takes one NAME", errUsage)
+		return fmt.Errorf("%w: tenant %s takes one NAME", errUsage, sub)
 	}
 	pub, err := publicURLFor(fs, *public, stderr)
 	if err != nil {
@@ -51,14 +65,7 @@ func cmdTenantCreate(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer st.Close()
-	svc := &tenant.Service{Store: st, PublicURL: pub}
-	c, err := svc.Create(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(c)
+	return f(&tenant.Service{Store: st, PublicURL: pub}, pos[0])
 }
 
 func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -100,32 +107,14 @@ func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Wr
 }
 
 func cmdTenantAdminLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("tenant admin-link", "tenant admin-link NAME [--db DSN] [--public-url URL]", stderr)
-	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
-	public := fs.String("public-url", envOr("IDPKIT_PUBLIC_URL", defaultPublicURL), "the server's public base URL (env IDPKIT_PUBLIC_URL)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	return withTenantService(ctx, "admin-link", args, stderr, func(svc *tenant.Service, name string) error {
+		link, err := svc.AdminLink(ctx, name)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, link)
 		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: tenant admin-link takes one NAME", errUsage)
-	}
-	pub, err := publicURLFor(fs, *public, stderr)
-	if err != nil {
-		return err
-	}
-	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	svc := &tenant.Service{Store: st, PublicURL: pub}
-	link, err := svc.AdminLink(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, link)
-	return nil
+	})
 }
 
 // defaultPublicURL is what tenant create and admin-link assume when neither

@@ -123,15 +123,7 @@ func (h *Handler) listApps(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	apps, ok = page(h, w, r, apps, func(a directory.App) string { return a.ID }, 20, 200)
-	if !ok {
-		return
-	}
-	out := make([]map[string]any, 0, len(apps))
-	for _, a := range apps {
-		out = append(out, appJSON(h.base(r), a))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(h, w, r, apps, func(a directory.App) string { return a.ID }, 20, 200, func(x directory.App) map[string]any { return appJSON(h.base(r), x) })
 }
 
 // GET /api/v1/apps/{id}
@@ -395,15 +387,7 @@ func (h *Handler) listAppUsers(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	aus, ok := page(h, w, r, h.dir.AppUsers(r.PathValue("id")), func(a directory.AppUser) string { return a.UserID }, 50, 500)
-	if !ok {
-		return
-	}
-	out := make([]map[string]any, 0, len(aus))
-	for _, au := range aus {
-		out = append(out, appUserJSON(h.base(r), au))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(h, w, r, h.dir.AppUsers(r.PathValue("id")), func(a directory.AppUser) string { return a.UserID }, 50, 500, func(x directory.AppUser) map[string]any { return appUserJSON(h.base(r), x) })
 }
 
 // GET /api/v1/apps/{id}/users/{uid}
@@ -451,15 +435,7 @@ func (h *Handler) listAppGroups(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	ags, ok := page(h, w, r, h.dir.AppGroups(r.PathValue("id")), func(a directory.AppGroup) string { return a.GroupID }, 20, 200)
-	if !ok {
-		return
-	}
-	out := make([]map[string]any, 0, len(ags))
-	for _, ag := range ags {
-		out = append(out, appGroupJSON(h.base(r), ag))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(h, w, r, h.dir.AppGroups(r.PathValue("id")), func(a directory.AppGroup) string { return a.GroupID }, 20, 200, func(x directory.AppGroup) map[string]any { return appGroupJSON(h.base(r), x) })
 }
 
 // GET /api/v1/apps/{id}/groups/{gid}

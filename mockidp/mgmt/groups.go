@@ -74,15 +74,7 @@ func (h *Handler) writeGroups(w http.ResponseWriter, r *http.Request, groups []d
 	if !ok {
 		return
 	}
-	groups, ok = page(h, w, r, groups, func(g directory.Group) string { return g.ID }, 200, 10000)
-	if !ok {
-		return
-	}
-	out := make([]GroupJSON, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, groupJSON(h.base(r), g))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(h, w, r, groups, func(g directory.Group) string { return g.ID }, 200, 10000, func(x directory.Group) GroupJSON { return groupJSON(h.base(r), x) })
 }
 
 // GET /api/v1/groups?q=&filter=&limit=&after=
@@ -137,15 +129,7 @@ func (h *Handler) groupUsers(w http.ResponseWriter, r *http.Request) {
 			users = append(users, u)
 		}
 	}
-	users, ok := page(h, w, r, users, userID, 1000, 1000)
-	if !ok {
-		return
-	}
-	out := make([]UserJSON, 0, len(users))
-	for _, u := range users {
-		out = append(out, userJSON(h.base(r), u))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(h, w, r, users, userID, 1000, 1000, func(x directory.User) UserJSON { return userJSON(h.base(r), x) })
 }
 
 // PUT /api/v1/groups/{gid}/users/{uid}

@@ -204,3 +204,17 @@ func startsWith(q string, vals ...string) bool {
 	}
 	return false
 }
+
+// writePage pages items as page does and writes the page as a JSON array,
+// each item rendered by render.
+func writePage[T, J any](h *Handler, w http.ResponseWriter, r *http.Request, items []T, id func(T) string, defLimit, maxLimit int, render func(T) J) {
+	items, ok := page(h, w, r, items, id, defLimit, maxLimit)
+	if !ok {
+		return
+	}
+	out := make([]J, 0, len(items))
+	for _, it := range items {
+		out = append(out, render(it))
+	}
+	writeJSON(w, http.StatusOK, out)
+}

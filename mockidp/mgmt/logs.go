@@ -50,13 +50,5 @@ func (h *Handler) listLogs(w http.ResponseWriter, r *http.Request) {
 		}
 		events = out
 	}
-	events, ok := page(h, w, r, events, func(e directory.Event) string { return e.UUID }, 100, 1000)
-	if !ok {
-		return
-	}
-	out := make([]EventJSON, 0, len(events))
-	for _, e := range events {
-		out = append(out, eventJSON(e))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(h, w, r, events, func(e directory.Event) string { return e.UUID }, 100, 1000, eventJSON)
 }

@@ -112,15 +112,7 @@ func (h *Handler) writeUsers(w http.ResponseWriter, r *http.Request, users []dir
 	if !ok {
 		return
 	}
-	users, ok = page(h, w, r, users, userID, 200, 200)
-	if !ok {
-		return
-	}
-	out := make([]UserJSON, 0, len(users))
-	for _, u := range users {
-		out = append(out, userJSON(h.base(r), u))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(h, w, r, users, userID, 200, 200, func(x directory.User) UserJSON { return userJSON(h.base(r), x) })
 }
 
 // GET /api/v1/users?q=&filter=&search=&limit=&after=
