@@ -3,7 +3,7 @@
 GO      ?= go
 WASMOUT := wasm/dist/dialog.wasm
 # Packages that must keep building for the browser (GOOS=js GOARCH=wasm).
-WASM_PKGS := ./scim ./scim/client ./suites/check ./suites/check/casefile ./wasm/connect/... ./wasm/dialog/...
+WASM_PKGS := ./scim ./scim/adminapi ./scim/client ./suites/check ./suites/check/casefile ./wasm/connect/... ./wasm/dialog/...
 
 .PHONY: all build test vet deps bench fuzz clean
 

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"github.com/idpkit/idpkit/scim/adminapi"
 	"io"
 	"io/fs"
 	"net/http"
@@ -15,21 +16,8 @@ import (
 	"github.com/idpkit/idpkit/scim/tenant"
 )
 
-// Settings is the JSON of GET /t/{tenant}/admin/api/settings (and of a
-// successful POST …/api/oidc). The client secret itself is never returned.
-type Settings struct {
-	Tenant          string `json:"tenant"`
-	SCIMBaseURL     string `json:"scimBaseUrl"`
-	RedirectURI     string `json:"redirectUri"`
-	OktaDomain      string `json:"oktaDomain"`
-	AuthServer      string `json:"authServer"`
-	Issuer          string `json:"issuer"`
-	ClientID        string `json:"clientId"`
-	ClientSecretSet bool   `json:"clientSecretSet"`
-	Users           int    `json:"users"`
-	Groups          int    `json:"groups"`
-	CSRF            string `json:"csrf"`
-}
+// Settings is the admin API's settings JSON (see package adminapi).
+type Settings = adminapi.Settings
 
 // adminSession is what the store keeps under the hash of an admin cookie.
 type adminSession struct {
@@ -247,7 +235,7 @@ func (h *Handler) handleRotate(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not make a new secret; try again")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
+	writeJSON(w, http.StatusOK, adminapi.Secret{Token: tok})
 }
 
 // handleOIDC answers POST …/admin/api/oidc: it saves the sign-in settings

@@ -27,6 +27,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/idpkit/idpkit/scim/adminapi"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -53,9 +54,8 @@ const (
 	LoginCookie   = "idpkit_login" // binds a login state to the browser
 )
 
-// CSRFHeader is the header every admin POST carries, equal to the csrf value
-// of GET …/admin/api/settings.
-const CSRFHeader = "X-Idpkit-Csrf"
+// CSRFHeader is the header every admin API POST carries (see package adminapi).
+const CSRFHeader = adminapi.CSRFHeader
 
 // Lifetimes.
 const (

@@ -16,44 +16,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/idpkit/idpkit/scim/adminapi"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 )
 
-// CSRFHeader is the header every admin API POST carries, equal to
-// Settings.CSRF.
-const CSRFHeader = "X-Idpkit-Csrf"
+// CSRFHeader is the header every admin API POST carries (see package adminapi).
+const CSRFHeader = adminapi.CSRFHeader
 
 // maxBody bounds what the dialog reads from one API answer.
 const maxBody = 1 << 20
 
-// Settings is the JSON of GET /t/{tenant}/admin/api/settings and of a
-// successful POST …/api/oidc.
-type Settings struct {
-	Tenant          string `json:"tenant"`
-	SCIMBaseURL     string `json:"scimBaseUrl"`
-	RedirectURI     string `json:"redirectUri"`
-	OktaDomain      string `json:"oktaDomain"`
-	AuthServer      string `json:"authServer"`
-	Issuer          string `json:"issuer"`
-	ClientID        string `json:"clientId"`
-	ClientSecretSet bool   `json:"clientSecretSet"`
-	Users           int    `json:"users"`
-	Groups          int    `json:"groups"`
-	CSRF            string `json:"csrf"`
-}
+// Settings is the admin API's settings JSON (see package adminapi).
+type Settings = adminapi.Settings
 
-// SignIn is the body of POST /t/{tenant}/admin/api/oidc. An empty
-// ClientSecret asks the server to keep the saved one; an empty AuthServer
-// means Okta's org authorization server.
-type SignIn struct {
-	OktaDomain   string `json:"oktaDomain"`
-	ClientID     string `json:"clientId"`
-	ClientSecret string `json:"clientSecret"`
-	AuthServer   string `json:"authServer"`
-}
+// SignIn is the body of POST …/api/oidc (see package adminapi).
+type SignIn = adminapi.SignIn
 
 // APIError is an error answer of the admin API: the HTTP status and, when
 // the body is in the OAuth error shape, its error code and description.
@@ -122,9 +102,7 @@ func (a *API) Settings(ctx context.Context) (Settings, error) {
 // RotateSecret generates a new SCIM secret and returns it; the previous
 // secret stops working.
 func (a *API) RotateSecret(ctx context.Context, csrf string) (string, error) {
-	var out struct {
-		Token string `json:"token"`
-	}
+	var out adminapi.Secret
 	if err := a.do(ctx, http.MethodPost, "/secret", csrf, struct{}{}, &out); err != nil {
 		return "", err
 	}
