@@ -5,7 +5,7 @@ WASMOUT := wasm/dist/dialog.wasm
 # Packages that must keep building for the browser (GOOS=js GOARCH=wasm).
 WASM_PKGS := ./scim ./scim/adminapi ./scim/client ./suites/check ./suites/check/casefile ./wasm/connect/... ./wasm/dialog/...
 
-.PHONY: all build test vet deps bench fuzz clean
+.PHONY: all build test vet deps wasm-check bench fuzz clean
 
 all: build
 
@@ -25,7 +25,15 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet $(WASM_PKGS)
 
-test: deps wasm vet
+# wasm-check builds the dialog and fails when the committed binary differs,
+# so the binary the server embeds is always the one its source makes.
+wasm-check:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o "$$tmp/dialog.wasm" ./wasm/dialog && \
+	cmp -s "$$tmp/dialog.wasm" $(WASMOUT) && cmp -s "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/dist/wasm_exec.js || \
+	{ echo "wasm/dist is stale: run 'make wasm' and commit wasm/dist"; exit 1; }
+
+test: deps wasm-check vet
 	$(GO) test -count=1 -timeout 15m ./...
 
 bench:

@@ -144,6 +144,7 @@ type Failure struct {
 	Problems []string
 }
 
+// Error lists the problems, one per line.
 func (f *Failure) Error() string { return strings.Join(f.Problems, "\n") }
 
 func (p *probe) failf(x *Exchange, format string, args ...any) {
