@@ -149,14 +149,15 @@ func conformInProcess(ctx context.Context, checks []check.Check, stdout, stderr 
 	fmt.Fprintf(stdout, "idpkit conform: playing the Connect Okta guide\n  app server  %s (SQLite %s)\n  mock Okta   %s\n\n", public, dbPath, okta.URL)
 	env := h.Guide()
 	env.Checks = checks
+	lastStep := len(guide.Titles())
 	env.Progress = func(done, total int, r check.Result) {
 		if done == 1 {
-			fmt.Fprintf(stdout, "  %d. running %d SCIM conformance checks against the tenant\n", len(guide.Titles), total)
+			fmt.Fprintf(stdout, "  %d. running %d SCIM conformance checks against the tenant\n", lastStep, total)
 		}
 		printCheck(stdout, "      ", r)
 	}
 	steps := guide.Run(ctx, env, func(s guide.Step) {
-		if s.N == len(guide.Titles) {
+		if s.N == lastStep {
 			return // printed with the summary below, after its checks
 		}
 		printStep(stdout, s)

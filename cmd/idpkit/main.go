@@ -119,7 +119,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 				return nil, err
 			}
 			// fs has printed the error and the usage already.
-			return nil, fmt.Errorf("%w: %w: %v", errUsage, errShown, err)
+			return nil, fmt.Errorf("%w: %w: %w", errUsage, errShown, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -322,3 +322,22 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestRedactDSN(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"sqlite:idpkit.db", "sqlite:idpkit.db"},
+		{"sqlite:/tmp/100%.db", "sqlite:/tmp/100%.db"},
+		{"postgres://idpkit@db:5432/idpkit", "postgres://idpkit@db:5432/idpkit"},
+		{"postgres://idpkit:s3cret@db:5432/idpkit?sslmode=require", "postgres://idpkit:***@db:5432/idpkit?sslmode=require"},
+		{"postgres://idpkit:p%40ss@db/idpkit", "postgres://idpkit:***@db/idpkit"},
+		{"postgres://idpkit:p@ss@db/idpkit", "postgres://idpkit:***@db/idpkit"},
+		{"postgres://idpkit:%zz@db/idpkit", "postgres:…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, redactDSN(tt.in)); diff != "" {
+				t.Errorf("redactDSN(%q) (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -92,15 +93,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// redactDSN hides a password in a postgres:// DSN for logging.
+// redactDSN hides the password of a postgres:// DSN for logging.
 func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		if j := strings.Index(dsn[i+3:], "@"); j >= 0 {
-			cred := dsn[i+3 : i+3+j]
-			if k := strings.Index(cred, ":"); k >= 0 {
-				return dsn[:i+3] + cred[:k] + ":***" + dsn[i+3+j:]
-			}
-		}
+	if !strings.Contains(dsn, "@") {
+		return dsn // no user info, so no password
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		// The text cannot be shown safely; the scheme tells enough.
+		scheme, _, _ := strings.Cut(dsn, ":")
+		return scheme + ":…"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "***")
+		return strings.Replace(u.String(), "%2A%2A%2A", "***", 1)
 	}
 	return dsn
 }

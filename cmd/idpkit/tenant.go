@@ -83,9 +83,9 @@ func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Wr
 		return fmt.Errorf("%w: tenant configure takes one NAME", errUsage)
 	}
 	var missing []string
-	for name, v := range map[string]string{"--okta-domain": *domain, "--client-id": *clientID, "--client-secret": *clientSecret} {
-		if v == "" {
-			missing = append(missing, name)
+	for _, f := range []struct{ name, v string }{{"--okta-domain", *domain}, {"--client-id", *clientID}, {"--client-secret", *clientSecret}} {
+		if f.v == "" {
+			missing = append(missing, f.name)
 		}
 	}
 	if len(missing) > 0 {

@@ -172,12 +172,13 @@ func decodeError(status int, body []byte) *scim.Error {
 		return &e
 	}
 	detail := strings.TrimSpace(string(body))
-	if len(detail) > 200 {
-		detail = detail[:200]
-		for !utf8.ValidString(detail) {
-			detail = detail[:len(detail)-1]
+	if n := 200; len(detail) > n {
+		// Cut at a character boundary; trimming until the text is valid
+		// UTF-8 would eat everything after an invalid byte early on.
+		for n > 0 && !utf8.RuneStart(detail[n]) {
+			n--
 		}
-		detail += "…"
+		detail = detail[:n] + "…"
 	}
 	return &scim.Error{Status: status, Detail: detail}
 }

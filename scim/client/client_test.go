@@ -191,6 +191,12 @@ func TestDoErrors(t *testing.T) {
 			message: "client: GET /Users/u1: 401 Unauthorized: scim: 401: bad token",
 		},
 		{
+			name:    "long body with an invalid byte is cut at a character boundary",
+			resp:    canned{502, "\xff" + strings.Repeat("é", 150)},
+			want:    &scim.Error{Status: 502, Detail: "\xff" + strings.Repeat("é", 99) + "…"},
+			message: "client: GET /Users/u1: 502 Bad Gateway: scim: 502: \xff" + strings.Repeat("é", 99) + "…",
+		},
+		{
 			name:    "empty body",
 			resp:    canned{500, ""},
 			want:    &scim.Error{Status: 500},

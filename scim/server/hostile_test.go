@@ -178,11 +178,9 @@ func TestBearerShapes(t *testing.T) {
 }
 
 // A group of 10,000 members is created, patched and read in reasonable
-// time, and a failed PATCH of it changes nothing.
+// time, and a failed PATCH of it changes nothing. It runs in -short too,
+// although it takes a few seconds.
 func TestLargeGroup(t *testing.T) {
-	if testing.Short() {
-		t.Log("runs in -short too; it takes a few seconds")
-	}
 	f := newFixture(t)
 	ctx := context.Background()
 	const n = 10000

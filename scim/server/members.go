@@ -25,10 +25,10 @@ func members(res scim.Resource) map[string]map[string]any {
 
 // resolveMembers checks and completes the members of a group to be
 // written with POST or PUT: every member must be a user of the tenant.
-func (s *Server) resolveMembers(r *request, res scim.Resource, prev map[string]map[string]any) error {
+func (s *Server) resolveMembers(r *request, res scim.Resource) error {
 	users := map[string]string{}
 	for range 2 {
-		need := fixMembers(res, r.base, prev, users)
+		need := fixMembers(res, r.base, nil, users)
 		if len(need) == 0 {
 			return nil
 		}

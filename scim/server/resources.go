@@ -24,19 +24,9 @@ const maxAttempts = 5
 
 // create handles POST /Users and /Groups (RFC 7644 §3.3).
 func (s *Server) create(k *kind, w http.ResponseWriter, r *request) error {
-	body, err := readResource(r)
+	res, err := s.readIncoming(k, r)
 	if err != nil {
 		return err
-	}
-	res, err := k.rt.Normalize(body)
-	if err != nil {
-		return badInput(err)
-	}
-	dropPassword(res)
-	if k == s.groups {
-		if err := s.resolveMembers(r, res, nil); err != nil {
-			return err
-		}
 	}
 	id := newID()
 	now := s.now().UTC()
@@ -56,6 +46,27 @@ func (s *Server) create(k *kind, w http.ResponseWriter, r *request) error {
 	return s.respond(k, w, r, http.StatusCreated, got)
 }
 
+// readIncoming reads the resource of a POST or PUT body, normalised
+// against k's schema and without a password; a group's members are
+// resolved to users of the tenant.
+func (s *Server) readIncoming(k *kind, r *request) (scim.Resource, error) {
+	body, err := readResource(r)
+	if err != nil {
+		return nil, err
+	}
+	res, err := k.rt.Normalize(body)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	dropPassword(res)
+	if k == s.groups {
+		if err := s.resolveMembers(r, res); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 // get handles GET /Users/{id} and /Groups/{id} (RFC 7644 §3.4.1).
 func (s *Server) get(k *kind, w http.ResponseWriter, r *request) error {
 	id := r.PathValue("id")
@@ -70,19 +81,9 @@ func (s *Server) get(k *kind, w http.ResponseWriter, r *request) error {
 // replaced, omitted ones are cleared, id and meta in the body are ignored.
 func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 	id := r.PathValue("id")
-	body, err := readResource(r)
+	res, err := s.readIncoming(k, r)
 	if err != nil {
 		return err
-	}
-	res, err := k.rt.Normalize(body)
-	if err != nil {
-		return badInput(err)
-	}
-	dropPassword(res)
-	if k == s.groups {
-		if err := s.resolveMembers(r, res, nil); err != nil {
-			return err
-		}
 	}
 	now := s.now().UTC()
 	rec, err := s.store.UpdateResource(r.Context(), r.tenant, k.typ, id, func(rec *store.Record) error {

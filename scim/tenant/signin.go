@@ -203,17 +203,17 @@ func (s *Service) checkDiscovery(ctx context.Context, issuer, authServer string)
 	where := issuer + "/.well-known/openid-configuration"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
 	if err != nil {
-		return fmt.Errorf("%w: cannot request %s: %v", ErrDiscovery, where, err)
+		return fmt.Errorf("%w: cannot request %s: %w", ErrDiscovery, where, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: could not reach %s (%v); check the Okta domain and that this server can reach it", ErrDiscovery, where, unwrapURLError(err))
+		return fmt.Errorf("%w: could not reach %s (%w); check the Okta domain and that this server can reach it", ErrDiscovery, where, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("%w: reading %s: %v", ErrDiscovery, where, err)
+		return fmt.Errorf("%w: reading %s: %w", ErrDiscovery, where, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		hint := "check the Okta domain"

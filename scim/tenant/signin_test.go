@@ -319,7 +319,7 @@ func TestConfigureTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := s.Configure(ctx, "acme", SignIn{OktaDomain: srv.URL, ClientID: "a", ClientSecret: "b"})
-	if !errors.Is(err, ErrDiscovery) {
-		t.Errorf("Configure against a hanging server = %v, want ErrDiscovery", err)
+	if !errors.Is(err, ErrDiscovery) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Configure against a hanging server = %v, want ErrDiscovery wrapping context.DeadlineExceeded", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/idpkit/idpkit/scim/secret"
 	"github.com/idpkit/idpkit/scim/store"
@@ -243,7 +245,8 @@ func Message(err error) string {
 			if rest == "" {
 				rest = strings.TrimPrefix(e.Error(), "tenant: ")
 			}
-			return strings.ToUpper(rest[:1]) + rest[1:]
+			r, n := utf8.DecodeRuneInString(rest)
+			return string(unicode.ToUpper(r)) + rest[n:]
 		}
 	}
 	return s

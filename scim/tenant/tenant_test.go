@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/idpkit/idpkit/scim/store/sqlstore"
 	"net/url"
 	"strings"
@@ -244,6 +245,7 @@ func TestMessage(t *testing.T) {
 		{"wrapped", ValidateName("-a"), `"-a" must not start or end with a hyphen`},
 		{"bare sentinel", ErrInvalidLink, "The admin link is invalid, expired or already used"},
 		{"foreign", errors.New("boom"), "boom"},
+		{"non-ASCII first letter", fmt.Errorf("%w: émoji", ErrInvalidSignIn), "Émoji"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

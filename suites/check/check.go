@@ -33,9 +33,18 @@ type Target struct {
 	// KeepData leaves the users and groups the checks create on the
 	// target; by default each check deletes what it created when it ends.
 	KeepData bool
+	// Now is the clock that times responses and checks; nil means time.Now.
+	Now func() time.Time
 
 	mu      sync.Mutex
 	created []string // paths such as /Users/{id} created by the running check
+}
+
+func (t *Target) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
 }
 
 // remember records a resource the running check created.
@@ -132,9 +141,9 @@ func RunAll(ctx context.Context, checks []Check, t *Target, progress func(done, 
 // RunOne runs a single check with a time limit of 30 seconds.
 func RunOne(ctx context.Context, c Check, t *Target) (r Result) {
 	r = Result{ID: c.ID, Title: c.Title, Ref: c.Ref, Labels: c.Labels}
-	start := time.Now()
+	start := t.now()
 	defer func() {
-		r.Duration = time.Since(start)
+		r.Duration = t.now().Sub(start)
 		if p := recover(); p != nil {
 			r.Passed, r.Error = false, "check panicked: "+strings.TrimSpace(fmt.Sprint(p))
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,27 @@ type sloppy struct {
 	numericStatus bool          // error status as a JSON number
 	ignoreFilter  bool          // lists everything, whatever the filter
 	noChallenge   bool          // 401 without WWW-Authenticate
-	slowGroups    time.Duration // delay on GET /Groups
+	slowGroups    time.Duration // how long GET /Groups takes, on clock
+	clock         *fakeClock
+}
+
+// fakeClock is a Target.Now that the test server moves forward, so that a
+// slow response takes no real time.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 func (s sloppy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +68,7 @@ func (s sloppy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.URL.Path == "/Groups":
-		time.Sleep(s.slowGroups)
+		s.clock.Add(s.slowGroups)
 		list()
 	case r.URL.Path == "/Users" && r.Method == "GET":
 		if s.ignoreFilter || r.URL.Query().Get("filter") == "" {
@@ -90,9 +111,11 @@ func TestChecksNoticeFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			clock := &fakeClock{now: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}
+			tt.server.clock = clock
 			srv := httptest.NewServer(tt.server)
 			defer srv.Close()
-			r := RunOne(context.Background(), byID(t, tt.check), &Target{BaseURL: srv.URL, Token: "good", Client: srv.Client()})
+			r := RunOne(context.Background(), byID(t, tt.check), &Target{BaseURL: srv.URL, Token: "good", Client: srv.Client(), Now: clock.Now})
 			if tt.want == "" {
 				if !r.Passed {
 					t.Fatalf("want pass, got: %s", r.Error)
@@ -174,5 +197,25 @@ func TestPanickingCheckIsAFailure(t *testing.T) {
 	c := Check{ID: "p", Run: func(context.Context, *Target) error { panic(errors.New("boom")) }}
 	if r := RunOne(context.Background(), c, &Target{}); r.Passed || !strings.Contains(r.Error, "boom") {
 		t.Fatalf("got %+v", r)
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		n    int
+		want string
+	}{
+		{"short", "a  b\n c", 10, "a b c"},
+		{"cut", "abcdef", 3, "abc…"},
+		{"cut inside a character", "aé", 2, "a…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, excerpt([]byte(tt.in), tt.n)); diff != "" {
+				t.Errorf("excerpt(%q, %d) (-want +got):\n%s", tt.in, tt.n, diff)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Exchange is one request to the target and what came back.
@@ -36,9 +37,14 @@ func (x *Exchange) String() string {
 	return b.String()
 }
 
+// excerpt is b with its white space collapsed, cut after about n bytes
+// at a character boundary.
 func excerpt(b []byte, n int) string {
 	s := strings.Join(strings.Fields(string(b)), " ")
 	if len(s) > n {
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
 		s = s[:n] + "…"
 	}
 	return s
@@ -106,14 +112,14 @@ func (t *Target) send(ctx context.Context, method, path string, body any, opts .
 	if client == nil {
 		client = http.DefaultClient
 	}
-	start := time.Now()
+	start := t.now()
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("check: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	x.Body, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	x.Duration = time.Since(start)
+	x.Duration = t.now().Sub(start)
 	if err != nil {
 		return nil, fmt.Errorf("check: %s %s: reading the response: %w", method, path, err)
 	}

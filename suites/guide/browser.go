@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 )
@@ -247,10 +248,10 @@ func nodeText(n *html.Node) string {
 }
 
 // textOf returns the visible text of an HTML page (or the body itself),
-// squeezed to one line of at most 300 characters.
+// squeezed to one line of at most 300 bytes.
 func textOf(body []byte) string {
 	s := string(body)
-	if doc, err := html.Parse(bytes.NewReader(body)); err == nil && bytes.Contains(bytes.ToLower(body), []byte("<")) {
+	if doc, err := html.Parse(bytes.NewReader(body)); err == nil && bytes.Contains(body, []byte("<")) {
 		var b strings.Builder
 		var walk func(*html.Node)
 		walk = func(n *html.Node) {
@@ -268,8 +269,11 @@ func textOf(body []byte) string {
 		s = b.String()
 	}
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
+	if n := 300; len(s) > n {
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n-- // cut at a character boundary
+		}
+		s = s[:n] + "…"
 	}
 	return s
 }

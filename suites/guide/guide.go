@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/idpkit/idpkit/scim/tenant"
@@ -50,8 +51,12 @@ type Step struct {
 	Checks []check.Result // the conformance results (last step only)
 }
 
-// Titles of the guide's steps, in order.
-var Titles = []string{
+// Titles returns the titles of the guide's steps, in order; Run returns
+// one Step per title.
+func Titles() []string { return slices.Clone(titles[:]) }
+
+// titles is never written: callers get a copy from Titles.
+var titles = [...]string{
 	"create a tenant; read its tenant URL, secret and sign-in redirect URI",
 	"create the SCIM 2.0 (OAuth Bearer Token) app in Okta, enable Create Users, Update User Attributes, Deactivate Users; Test API Credentials",
 	"assign a group with three users; the group and the users appear in the app",
@@ -84,7 +89,7 @@ func Run(ctx context.Context, env Env, report func(Step)) []Step {
 	needs := [][]int{nil, {0}, {1}, {2}, {0}, {2, 3, 4}, {0}}
 	steps := make([]Step, len(funcs))
 	for i, f := range funcs {
-		s := Step{N: i + 1, Title: Titles[i]}
+		s := Step{N: i + 1, Title: titles[i]}
 		blocked := 0
 		for _, d := range needs[i] {
 			if !steps[d].OK {

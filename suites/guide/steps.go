@@ -269,7 +269,7 @@ func (p *play) conform(ctx context.Context) (string, error) {
 // scimUser finds the app's user for an Okta user by externalId, which
 // Okta sets to its user id.
 func (p *play) scimUser(ctx context.Context, u oktaUser) (scim.Resource, error) {
-	l, err := p.scim.List(ctx, "Users", client.ListQuery{Filter: `externalId eq "` + u.ID + `"`})
+	l, err := p.scim.List(ctx, "Users", client.ListQuery{Filter: "externalId eq " + client.FilterString(u.ID)})
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +280,7 @@ func (p *play) scimUser(ctx context.Context, u oktaUser) (scim.Resource, error) 
 }
 
 func (p *play) scimGroup(ctx context.Context) (scim.Resource, error) {
-	l, err := p.scim.List(ctx, "Groups", client.ListQuery{Filter: `displayName eq "` + p.group + `"`})
+	l, err := p.scim.List(ctx, "Groups", client.ListQuery{Filter: "displayName eq " + client.FilterString(p.group)})
 	if err != nil {
 		return nil, err
 	}

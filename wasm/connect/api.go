@@ -16,11 +16,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/idpkit/idpkit/scim/adminapi"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/idpkit/idpkit/scim/adminapi"
 )
 
 // CSRFHeader is the header every admin API POST carries (see package adminapi).
