@@ -253,10 +253,15 @@ func TestSearch(t *testing.T) {
 	a := e.createUser("alice@example.com")
 	b := e.createUser("bob@example.com")
 	e.do("POST", "/api/v1/users/"+b+"/lifecycle/suspend", nil)
+	c := e.createUser("carol@example.com")
+	e.do("POST", "/api/v1/users/"+c+"/lifecycle/deactivate", nil)
 	for _, tc := range []struct {
 		name, query string
 		want        []string
 	}{
+		{"no filter leaves out deactivated users", ``, []string{a, b}},
+		{"q leaves out deactivated users", `q=carol`, nil},
+		{"filter status deprovisioned", `filter=status%20eq%20%22DEPROVISIONED%22`, []string{c}},
 		{"filter login", `filter=profile.login%20eq%20%22alice@example.com%22`, []string{a}},
 		{"filter login case", `filter=profile.login%20eq%20%22ALICE@example.com%22`, []string{a}},
 		{"filter status", `filter=status%20eq%20%22SUSPENDED%22`, []string{b}},

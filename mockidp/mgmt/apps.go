@@ -306,7 +306,8 @@ type capabilities struct {
 
 // PUT /api/v1/apps/{id}/features/USER_PROVISIONING with the capabilities
 // object (Create Users, Update User Attributes, Deactivate Users, Sync
-// Password). Capabilities left out keep their setting.
+// Password). Capabilities left out keep their setting. Like Save in the
+// admin console it then reads the app's groups (SaveToAppSettings).
 func (h *Handler) putFeature(w http.ResponseWriter, r *http.Request) {
 	a, ok := h.scimAppOf(w, r, "AppFeature", r.PathValue("name"))
 	if !ok {
@@ -346,6 +347,7 @@ func (h *Handler) putFeature(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	h.SaveToAppSettings(r.Context(), a.ID)
 	writeJSON(w, http.StatusOK, featureJSON(h.base(r), a))
 }
 

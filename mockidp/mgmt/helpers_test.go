@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -122,7 +125,8 @@ func (e *env) createGroup(name string) string {
 // scimStub is a recording SCIM service that answers what Okta needs.
 type scimStub struct {
 	mu     sync.Mutex
-	calls  []string
+	calls  []string // method and path of each request
+	raw    []string // method and request URI (path and query) of each request
 	users  map[string]map[string]any
 	groups map[string]map[string]any
 	n      int
@@ -143,7 +147,16 @@ func (s *scimStub) Calls() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := append([]string(nil), s.calls...)
-	s.calls = nil
+	s.calls, s.raw = nil, nil
+	return out
+}
+
+// RawCalls is Calls with the query strings.
+func (s *scimStub) RawCalls() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append([]string(nil), s.raw...)
+	s.calls, s.raw = nil, nil
 	return out
 }
 
@@ -152,6 +165,7 @@ func (s *scimStub) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	path := strings.TrimPrefix(r.URL.Path, "/scim/v2")
 	s.calls = append(s.calls, r.Method+" "+path)
+	s.raw = append(s.raw, r.Method+" "+strings.TrimPrefix(r.URL.RequestURI(), "/scim/v2"))
 	w.Header().Set("Content-Type", "application/scim+json")
 	if r.Header.Get("Authorization") != "Bearer scim-secret" {
 		w.WriteHeader(401)
@@ -166,7 +180,15 @@ func (s *scimStub) serve(w http.ResponseWriter, r *http.Request) {
 		if rs == nil {
 			rs = []map[string]any{}
 		}
-		write(200, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"}, "totalResults": len(rs), "startIndex": 1, "itemsPerPage": len(rs), "Resources": rs})
+		total, start := len(rs), 1
+		if n, err := strconv.Atoi(r.URL.Query().Get("startIndex")); err == nil && n > 1 {
+			start = n
+		}
+		rs = rs[min(start-1, len(rs)):]
+		if n, err := strconv.Atoi(r.URL.Query().Get("count")); err == nil && n >= 0 && n < len(rs) {
+			rs = rs[:n]
+		}
+		write(200, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"}, "totalResults": total, "startIndex": start, "itemsPerPage": len(rs), "Resources": rs})
 	}
 	if s.fail && !(r.Method == "GET" && path == "/Users" && r.URL.Query().Get("filter") == "") {
 		write(500, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:Error"}, "status": "500", "detail": "boom"})
@@ -187,6 +209,10 @@ func (s *scimStub) serve(w http.ResponseWriter, r *http.Request) {
 				if strings.Contains(strings.ToLower(f), strings.ToLower(`"`+u["userName"].(string)+`"`)) {
 					rs = append(rs, u)
 				}
+			}
+		} else {
+			for _, k := range slices.Sorted(maps.Keys(store)) {
+				rs = append(rs, store[k])
 			}
 		}
 		list(rs)

@@ -22,7 +22,19 @@
 //     assignment deactivates members who have no other assignment and
 //     deletes the pushed group in the app ("unlink, delete in app").
 //   - Provisioning runs only while the app's connection is ENABLED, that is
-//     after a successful "Test API Credentials".
+//     after a successful "Test API Credentials"; until then admin actions
+//     send nothing (a debug line in the log says so).
+//   - "Import Now" has no public Okta API; Handler.Import runs it from Go
+//     and returns what it read, without staging anything in the org.
+//
+// What Okta sends, and when, follows Okta's SCIM 2.0 reference: saving the
+// connection runs Test API Credentials; saving the To App settings reads
+// GET /Groups?startIndex=1&count=100; deactivating or suspending a user
+// sets active false in its apps and activating or unsuspending sets it
+// back with one PATCH (no lookup, no POST); reassigning a user the app has
+// as inactive looks it up by userName and reactivates it; a 404 on the GET
+// before a profile push stops that push, without retry or re-create; every
+// Group Push membership update is preceded by the group name update.
 package mgmt
 
 import (
@@ -42,6 +54,7 @@ import (
 
 	"github.com/idpkit/idpkit/mockidp/directory"
 	"github.com/idpkit/idpkit/mockidp/provision"
+	"github.com/idpkit/idpkit/scim"
 )
 
 // Provisioner sends Okta's SCIM requests to an app. *provision.Engine
@@ -54,6 +67,9 @@ type Provisioner interface {
 	PushGroup(ctx context.Context, t provision.Target, name string, members []provision.Member) (scimGroupID string, err error)
 	UpdateGroup(ctx context.Context, t provision.Target, scimGroupID, name string, add, remove []provision.Member) error
 	DeleteGroup(ctx context.Context, t provision.Target, scimGroupID string) error
+	SaveToAppSettings(ctx context.Context, t provision.Target) error
+	ImportUsers(ctx context.Context, t provision.Target) ([]scim.Resource, error)
+	ImportGroups(ctx context.Context, t provision.Target) ([]scim.Resource, error)
 }
 
 var _ Provisioner = (*provision.Engine)(nil)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/idpkit/idpkit/mockidp/directory"
 	"github.com/idpkit/idpkit/mockidp/provision"
+	"github.com/idpkit/idpkit/scim"
 )
 
 // The Go API below is what the HTTP handlers do, for seeds and tests: each
@@ -44,9 +45,20 @@ func scimApp(app directory.App) (*directory.Provisioning, bool) {
 	return p, p != nil && p.Active()
 }
 
+// scimAppFor is scimApp for an admin action, with a debug line when a SCIM
+// app sends nothing because its connection is not enabled (a common
+// surprise in tests that skip Test API Credentials).
+func (h *Handler) scimAppFor(app directory.App, action string) (*directory.Provisioning, bool) {
+	p, ok := scimApp(app)
+	if !ok && p != nil {
+		h.log.Debug("mgmt: provisioning skipped: the connection is not enabled (run Test API Credentials)", "app", app.ID, "action", action, "connection", p.Status)
+	}
+	return p, ok
+}
+
 // pushUser is "Push new user" (or reactivate): Create Users must be on.
 func (h *Handler) pushUser(ctx context.Context, app directory.App, userID string) {
-	p, ok := scimApp(app)
+	p, ok := h.scimAppFor(app, "pushUser")
 	if !ok || !p.Create {
 		return
 	}
@@ -78,9 +90,38 @@ func (h *Handler) pushUser(ctx context.Context, app directory.App, userID string
 	h.record(ev, err)
 }
 
+// reactivateInApp is "Reactivate user in external application" (the
+// REACTIVATE_USERS feature, which comes with Deactivate Users): an app user
+// Okta deactivated in the app, whose id there it knows, gets the path-less
+// PATCH with active true and nothing else. An app user without an id in the
+// app is provisioned as a new assignment is (pushUser).
+func (h *Handler) reactivateInApp(ctx context.Context, app directory.App, au directory.AppUser) {
+	if au.ExternalID == "" {
+		h.pushUser(ctx, app, au.UserID)
+		return
+	}
+	p, ok := h.scimAppFor(app, "reactivateInApp")
+	if !ok || !p.Deactivate || au.Status != "INACTIVE" {
+		return
+	}
+	u, err := h.dir.User(au.UserID)
+	if err != nil || u.Status == directory.StatusDeprovisioned || u.Status == directory.StatusSuspended {
+		return
+	}
+	ctx, cancel := provisionContext(ctx)
+	defer cancel()
+	err = h.prov.SetActive(ctx, target(p), au.ExternalID, true)
+	h.syncResult(app.ID, u.ID, err, "PROVISIONED")
+	h.record(directory.Event{
+		EventType: "application.provision.user.reactivate", LegacyEventType: "app.user_management.reactivate_user",
+		DisplayMessage: "Reactivate user in external application",
+		Target:         []directory.Target{directory.UserTarget(u), directory.AppTarget(app)},
+	}, err)
+}
+
 // pushProfile is "Push user profile update": Update User Attributes on.
 func (h *Handler) pushProfile(ctx context.Context, app directory.App, u directory.User, au directory.AppUser) {
-	p, ok := scimApp(app)
+	p, ok := h.scimAppFor(app, "pushProfile")
 	if !ok || !p.Update || au.ExternalID == "" || au.Status == "INACTIVE" || u.Status == directory.StatusDeprovisioned {
 		return
 	}
@@ -112,7 +153,7 @@ func (h *Handler) syncResult(appID, userID string, err error, status string) {
 // deactivateInApp is "Deactivate user in external application": Deactivate
 // Users on. au is the assignment as it was (it may be gone by now).
 func (h *Handler) deactivateInApp(ctx context.Context, app directory.App, au directory.AppUser) {
-	p, ok := scimApp(app)
+	p, ok := h.scimAppFor(app, "deactivateInApp")
 	if !ok || !p.Deactivate || au.ExternalID == "" || au.Status == "INACTIVE" {
 		return
 	}
@@ -146,7 +187,7 @@ func (h *Handler) members(appID string, g directory.Group) []provision.Member {
 }
 
 func (h *Handler) pushGroup(ctx context.Context, app directory.App, g directory.Group) {
-	p, ok := scimApp(app)
+	p, ok := h.scimAppFor(app, "pushGroup")
 	if !ok || !p.Push() {
 		return
 	}
@@ -164,7 +205,7 @@ func (h *Handler) pushGroup(ctx context.Context, app directory.App, g directory.
 }
 
 func (h *Handler) updatePushedGroup(ctx context.Context, app directory.App, g directory.Group, pushedID string, add, remove []provision.Member) {
-	p, ok := scimApp(app)
+	p, ok := h.scimAppFor(app, "updatePushedGroup")
 	if !ok || !p.Push() || pushedID == "" || (len(add) == 0 && len(remove) == 0 && g.Name == "") {
 		return
 	}
@@ -179,7 +220,7 @@ func (h *Handler) updatePushedGroup(ctx context.Context, app directory.App, g di
 }
 
 func (h *Handler) deletePushedGroup(ctx context.Context, app directory.App, g directory.Group, pushedID string) {
-	p, ok := scimApp(app)
+	p, ok := h.scimAppFor(app, "deletePushedGroup")
 	if !ok || pushedID == "" {
 		return
 	}
@@ -450,9 +491,11 @@ const (
 // ErrUnknownOperation is returned by Lifecycle for an unknown operation.
 var ErrUnknownOperation = errors.New("mgmt: unknown lifecycle operation")
 
-// Lifecycle runs a user lifecycle operation. Deactivating deactivates the
-// user in every app (Deactivate Users on); activating a deactivated user
-// provisions it again (Create Users on), which reactivates it in the app.
+// Lifecycle runs a user lifecycle operation. Deactivating or suspending
+// deactivates the user in every app (Deactivate Users on: PATCH active
+// false); activating a deactivated user or unsuspending a suspended one
+// reactivates it there (PATCH active true, with the id Okta kept), and a
+// user who never reached an app is provisioned (Create Users on).
 func (h *Handler) Lifecycle(ctx context.Context, userID, op string) (directory.User, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -484,17 +527,22 @@ func (h *Handler) lifecycleLocked(ctx context.Context, userID, op string) (direc
 		return u, nil
 	}
 	h.dir.Log(directory.Event{EventType: "user.lifecycle." + op, LegacyEventType: lifecycleLegacy[op], DisplayMessage: lifecycleMessage[op], Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u)}})
+	off := func(s directory.Status) bool {
+		return s == directory.StatusDeprovisioned || s == directory.StatusSuspended
+	}
 	switch {
-	case u.Status == directory.StatusDeprovisioned:
+	case off(u.Status) && !off(before.Status):
+		// Okta sets active false in the app when a user is deactivated
+		// or suspended.
 		for _, au := range h.dir.UserAppUsers(u.ID) {
 			if app, err := h.dir.App(au.AppID); err == nil {
 				h.deactivateInApp(ctx, app, au)
 			}
 		}
-	case before.Status == directory.StatusDeprovisioned:
+	case off(before.Status) && !off(u.Status):
 		for _, au := range h.dir.UserAppUsers(u.ID) {
 			if app, err := h.dir.App(au.AppID); err == nil {
-				h.pushUser(ctx, app, u.ID)
+				h.reactivateInApp(ctx, app, au)
 			}
 		}
 	}
@@ -566,6 +614,75 @@ func (h *Handler) TestConnection(ctx context.Context, appID string) error {
 		return apiError(http.StatusBadRequest, "E0000001", "Api validation failed: Error authenticating: "+terr.Error(), "connection: "+terr.Error())
 	}
 	return nil
+}
+
+// SaveToAppSettings is what Okta does on Save of the app's "To App"
+// provisioning settings (PUT /api/v1/apps/{id}/features/USER_PROVISIONING)
+// once the connection is enabled: it reads the app's groups (GET
+// /Groups?startIndex=1&count=100). A failure goes to the System Log and
+// does not fail the save.
+func (h *Handler) SaveToAppSettings(ctx context.Context, appID string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	app, err := h.dir.App(appID)
+	if err != nil {
+		return err
+	}
+	p, ok := scimApp(app)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := provisionContext(ctx)
+	defer cancel()
+	err = h.prov.SaveToAppSettings(ctx, target(p))
+	h.record(directory.Event{
+		EventType: "application.provision.group.list", DisplayMessage: "Read the groups of the external application",
+		Target: []directory.Target{directory.AppTarget(app)},
+	}, err)
+	return nil
+}
+
+// Imported is what an import read from a SCIM app.
+type Imported struct {
+	Users  []scim.Resource // the app's users, in the server's order
+	Groups []scim.Resource // the app's groups, in the server's order
+}
+
+// Import is "Import Now" on the SCIM app's Import tab: GET
+// /Users?startIndex=1&count=100, startIndex += 100 until totalResults,
+// then the same for /Groups. It needs an enabled connection and changes
+// nothing in the org (Okta queues imported users for an admin to confirm);
+// the System Log gets system.import.start and system.import.complete, or
+// a FAILURE outcome, and the error (E0000001, as a failed Test API
+// Credentials) says what the SCIM server answered.
+func (h *Handler) Import(ctx context.Context, appID string) (Imported, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	app, err := h.dir.App(appID)
+	if err != nil {
+		return Imported{}, err
+	}
+	if app.Provisioning == nil {
+		return Imported{}, &directory.NotFoundError{Kind: "ProvisioningConnection", ID: "default"}
+	}
+	p, ok := scimApp(app)
+	if !ok {
+		return Imported{}, apiError(http.StatusBadRequest, "E0000001", "Api validation failed: connection", "connection: the app's provisioning connection is not enabled; run Test API Credentials first")
+	}
+	targets := []directory.Target{directory.AppTarget(app)}
+	h.dir.Log(directory.Event{EventType: "system.import.start", DisplayMessage: "Import started", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: targets})
+	ctx, cancel := provisionContext(ctx)
+	defer cancel()
+	var out Imported
+	out.Users, err = h.prov.ImportUsers(ctx, target(p))
+	if err == nil {
+		out.Groups, err = h.prov.ImportGroups(ctx, target(p))
+	}
+	h.record(directory.Event{EventType: "system.import.complete", DisplayMessage: "Import completed", Target: targets}, err)
+	if err != nil {
+		return out, apiError(http.StatusBadRequest, "E0000001", "Api validation failed: import: "+err.Error(), "import: "+err.Error())
+	}
+	return out, nil
 }
 
 // UpdateApp changes an app under the org lock (for seeds and the

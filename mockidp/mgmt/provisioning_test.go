@@ -97,7 +97,7 @@ func TestProvisioningOrder(t *testing.T) {
 		want               []string
 	}{
 		{"assign group", "PUT", "/api/v1/apps/" + app + "/groups/" + g, nil, 200, []string{
-			"GET /Users", "POST /Users", "GET /Users", "POST /Users", "GET /Users", "POST /Users", "POST /Groups", "PATCH /Groups/G4",
+			"GET /Users", "POST /Users", "GET /Users", "POST /Users", "GET /Users", "POST /Users", "POST /Groups", "PATCH /Groups/G4", "PATCH /Groups/G4",
 		}},
 		{"assign user", "POST", "/api/v1/apps/" + app + "/users", map[string]any{"id": dave, "scope": "USER", "credentials": map[string]any{"userName": "dave@example.com"}}, 200, []string{
 			"GET /Users", "POST /Users",
@@ -107,11 +107,13 @@ func TestProvisioningOrder(t *testing.T) {
 		}},
 		{"unassign user", "DELETE", "/api/v1/apps/" + app + "/users/" + dave, nil, 204, []string{"PATCH /Users/U5"}},
 		{"unassign group member directly refused", "DELETE", "/api/v1/apps/" + app + "/users/" + bob, nil, 400, nil},
-		{"remove member", "DELETE", "/api/v1/groups/" + g + "/users/" + bob, nil, 204, []string{"PATCH /Groups/G4", "PATCH /Users/U2"}},
-		{"add member", "PUT", "/api/v1/groups/" + g + "/users/" + dave, nil, 204, []string{"GET /Users", "PATCH /Users/U5", "PATCH /Groups/G4"}},
+		{"remove member", "DELETE", "/api/v1/groups/" + g + "/users/" + bob, nil, 204, []string{"PATCH /Groups/G4", "PATCH /Groups/G4", "PATCH /Users/U2"}},
+		{"add member", "PUT", "/api/v1/groups/" + g + "/users/" + dave, nil, 204, []string{"GET /Users", "PATCH /Users/U5", "PATCH /Groups/G4", "PATCH /Groups/G4"}},
 		{"deactivate user", "POST", "/api/v1/users/" + carol + "/lifecycle/deactivate", nil, 200, []string{"PATCH /Users/U3"}},
 		{"no push to a deactivated user", "POST", "/api/v1/users/" + carol, map[string]any{"profile": map[string]any{"title": "x"}}, 200, nil},
-		{"reactivate user", "POST", "/api/v1/users/" + carol + "/lifecycle/activate", nil, 200, []string{"GET /Users", "PATCH /Users/U3"}},
+		{"reactivate user", "POST", "/api/v1/users/" + carol + "/lifecycle/activate", nil, 200, []string{"PATCH /Users/U3"}},
+		{"suspend user", "POST", "/api/v1/users/" + carol + "/lifecycle/suspend", nil, 200, []string{"PATCH /Users/U3"}},
+		{"unsuspend user", "POST", "/api/v1/users/" + carol + "/lifecycle/unsuspend", nil, 200, []string{"PATCH /Users/U3"}},
 		{"rename group", "PUT", "/api/v1/groups/" + g, map[string]any{"profile": map[string]any{"name": "Eng"}}, 200, []string{"PATCH /Groups/G4"}},
 		{"unassign group", "DELETE", "/api/v1/apps/" + app + "/groups/" + g, nil, 204, []string{"PATCH /Users/U1", "PATCH /Users/U3", "PATCH /Users/U5", "DELETE /Groups/G4"}},
 	}

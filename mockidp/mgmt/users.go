@@ -3,6 +3,7 @@ package mgmt
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/idpkit/idpkit/mockidp/directory"
@@ -115,9 +116,15 @@ func (h *Handler) writeUsers(w http.ResponseWriter, r *http.Request, users []dir
 	writePage(h, w, r, users, userID, 200, 200, func(x directory.User) UserJSON { return userJSON(h.base(r), x) })
 }
 
-// GET /api/v1/users?q=&filter=&search=&limit=&after=
+// GET /api/v1/users?q=&filter=&search=&limit=&after=. As in Okta, a list
+// without filter or search leaves out DEPROVISIONED users; ask for them
+// with filter=status eq "DEPROVISIONED".
 func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) {
-	h.writeUsers(w, r, h.dir.Users())
+	users := h.dir.Users()
+	if q := r.URL.Query(); q.Get("filter") == "" && q.Get("search") == "" {
+		users = slices.DeleteFunc(users, func(u directory.User) bool { return u.Status == directory.StatusDeprovisioned })
+	}
+	h.writeUsers(w, r, users)
 }
 
 // GET /api/v1/users/{id or login}

@@ -1,11 +1,13 @@
 // Package provision is the mock Okta's provisioning engine: it sends to an
 // app's SCIM 2.0 service exactly the requests Okta's SCIM client sends for
-// each admin action (test credentials, assign, profile update, deactivate,
-// reactivate, group push, rename, delete), with Okta's headers and bodies.
+// each admin action (test credentials, saving the To App settings, assign,
+// profile update, deactivate, reactivate, group push, rename, delete,
+// import), with Okta's headers and bodies.
 //
 // The protocol is RFC 7644: query with a filter (§3.4.2.2) before create
-// (§3.3), replace with PUT (§3.5.1), path-less and filtered-path PATCH
-// (§3.5.2) for activation and group membership, DELETE of groups (§3.6);
+// (§3.3), paged listing with startIndex and count (§3.4.2.4) for imports,
+// replace with PUT (§3.5.1), path-less and filtered-path PATCH (§3.5.2) for
+// activation, group names and group membership, DELETE of groups (§3.6);
 // resources are the User, EnterpriseUser and Group of RFC 7643 §4.1, §4.3
 // and §4.2. Errors keep the server's *scim.Error (RFC 7644 §3.12) reachable
 // with errors.Is.

@@ -273,7 +273,7 @@ func TestGroupBatches(t *testing.T) {
 				_, err := e.PushGroup(ctx, t, "Big", members("u", 300))
 				return err
 			},
-			want: [][]string{{"POST /Groups"}, {"PATCH /Groups/" + groupID, "add×256"}, {"PATCH /Groups/" + groupID, "add×44"}},
+			want: [][]string{{"POST /Groups"}, {"PATCH /Groups/" + groupID, "replace Big"}, {"PATCH /Groups/" + groupID, "add×256"}, {"PATCH /Groups/" + groupID, "add×44"}},
 		},
 		{
 			name: "push of exactly 256",
@@ -281,7 +281,7 @@ func TestGroupBatches(t *testing.T) {
 				_, err := e.PushGroup(ctx, t, "Big", members("u", 256))
 				return err
 			},
-			want: [][]string{{"POST /Groups"}, {"PATCH /Groups/" + groupID, "add×256"}},
+			want: [][]string{{"POST /Groups"}, {"PATCH /Groups/" + groupID, "replace Big"}, {"PATCH /Groups/" + groupID, "add×256"}},
 		},
 		{
 			name: "push without members",
@@ -297,8 +297,9 @@ func TestGroupBatches(t *testing.T) {
 				return e.UpdateGroup(ctx, t, groupID, "Big", members("a", 3), members("r", 255))
 			},
 			want: [][]string{
-				append(append([]string{"PATCH /Groups/" + groupID}, removes("r", 0, 255)...), "add×1", "replace Big"),
-				{"PATCH /Groups/" + groupID, "add×2", "replace Big"},
+				{"PATCH /Groups/" + groupID, "replace Big"},
+				append(append([]string{"PATCH /Groups/" + groupID}, removes("r", 0, 255)...), "add×1"),
+				{"PATCH /Groups/" + groupID, "add×2"},
 			},
 		},
 		{
@@ -307,6 +308,13 @@ func TestGroupBatches(t *testing.T) {
 				return e.UpdateGroup(ctx, t, groupID, "", members("a", 1), nil)
 			},
 			want: [][]string{{"PATCH /Groups/" + groupID, "add×1"}},
+		},
+		{
+			name: "rename alone is one request",
+			run: func(ctx context.Context, e *Engine, t Target) error {
+				return e.UpdateGroup(ctx, t, groupID, "Renamed", nil, nil)
+			},
+			want: [][]string{{"PATCH /Groups/" + groupID, "replace Renamed"}},
 		},
 		{
 			name: "update with nothing to do sends nothing",
@@ -319,7 +327,7 @@ func TestGroupBatches(t *testing.T) {
 			run: func(ctx context.Context, e *Engine, t Target) error {
 				return e.UpdateGroup(ctx, t, groupID, "G", nil, []Member{{SCIMID: `a"b`}})
 			},
-			want: [][]string{{"PATCH /Groups/" + groupID, `remove members[value eq "a\"b"]`, "replace G"}},
+			want: [][]string{{"PATCH /Groups/" + groupID, "replace G"}, {"PATCH /Groups/" + groupID, `remove members[value eq "a\"b"]`}},
 		},
 	}
 	for _, tt := range tests {

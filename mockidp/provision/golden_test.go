@@ -71,6 +71,13 @@ func listJSON(rs ...any) map[string]any {
 	}
 }
 
+// pageJSON is one page of a list of total resources starting at start.
+func pageJSON(total, start int, rs ...any) map[string]any {
+	m := listJSON(rs...)
+	m["totalResults"], m["startIndex"] = total, start
+	return m
+}
+
 func groupJSON(name string) map[string]any {
 	return map[string]any{
 		"schemas":     []any{"urn:ietf:params:scim:schemas:core:2.0:Group"},
@@ -105,6 +112,35 @@ var goldenScenarios = []struct {
 		name:    "test-api-credentials",
 		answers: []response{{200, listJSON(userJSON(true, nil))}},
 		run:     func(ctx context.Context, e *Engine, t Target) error { return e.TestCredentials(ctx, t) },
+	},
+	{
+		name:    "save-to-app-settings",
+		answers: []response{{200, listJSON(groupJSON("Engineering"))}},
+		run:     func(ctx context.Context, e *Engine, t Target) error { return e.SaveToAppSettings(ctx, t) },
+	},
+	{
+		// The canned pages claim 101 users but hold one each, to keep the
+		// transcript short: what matters is startIndex=101 on the second GET.
+		name:    "import-users",
+		answers: []response{{200, pageJSON(101, 1, userJSON(true, nil))}, {200, pageJSON(101, 101, userJSON(true, map[string]any{"id": bob.SCIMID, "userName": bob.Login, "externalId": nil}))}},
+		run: func(ctx context.Context, e *Engine, t Target) error {
+			rs, err := e.ImportUsers(ctx, t)
+			if err == nil && len(rs) != 2 {
+				err = fmt.Errorf("imported %d users, want 2", len(rs))
+			}
+			return err
+		},
+	},
+	{
+		name:    "import-groups",
+		answers: []response{{200, listJSON(groupJSON("Engineering"))}},
+		run: func(ctx context.Context, e *Engine, t Target) error {
+			rs, err := e.ImportGroups(ctx, t)
+			if err == nil && len(rs) != 1 {
+				err = fmt.Errorf("imported %d groups, want 1", len(rs))
+			}
+			return err
+		},
 	},
 	{
 		name:    "assign-user-new",
@@ -164,7 +200,7 @@ var goldenScenarios = []struct {
 	},
 	{
 		name:    "group-push-create",
-		answers: []response{{201, groupJSON("Engineering")}, {204, nil}},
+		answers: []response{{201, groupJSON("Engineering")}, {204, nil}, {204, nil}},
 		run: func(ctx context.Context, e *Engine, t Target) error {
 			id, err := e.PushGroup(ctx, t, "Engineering", []Member{{SCIMID: aliceID, Login: alice.Login}, bob})
 			return wantID(id, groupID, err)
@@ -172,7 +208,7 @@ var goldenScenarios = []struct {
 	},
 	{
 		name:    "group-push-membership",
-		answers: []response{{204, nil}},
+		answers: []response{{204, nil}, {204, nil}},
 		run: func(ctx context.Context, e *Engine, t Target) error {
 			return e.UpdateGroup(ctx, t, groupID, "Engineering", []Member{carol, dave}, []Member{bob})
 		},

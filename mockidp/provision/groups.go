@@ -25,9 +25,10 @@ type groupBody struct {
 }
 
 // PushGroup is Group Push of a new group: POST /Groups with the name and no
-// members (201 with the group's id required), then PATCH /Groups/{id} adding
-// the members in batches of at most BatchSize. It returns the group's id in
-// the app.
+// members (201 with the group's id required); then, when there are members,
+// the rename request Okta sends with every membership update (see
+// UpdateGroup) and PATCH /Groups/{id} requests adding the members in batches
+// of at most BatchSize. It returns the group's id in the app.
 func (e *Engine) PushGroup(ctx context.Context, t Target, name string, members []Member) (string, error) {
 	action := "push group " + name
 	if name == "" {
@@ -49,6 +50,12 @@ func (e *Engine) PushGroup(ctx context.Context, t Target, name string, members [
 	if id == "" {
 		return "", fail(action, errors.New("POST /Groups: the created group has no id"))
 	}
+	if len(members) > 0 {
+		// Adding the members is a membership update, so the rename goes first.
+		if err := e.patchGroup(ctx, c, id, []scim.PatchOperation{renameOp(id, name)}); err != nil {
+			return id, fail(action, err)
+		}
+	}
 	for batch := range slices.Chunk(members, BatchSize) {
 		if err := e.patchGroup(ctx, c, id, []scim.PatchOperation{addOp(batch)}); err != nil {
 			return id, fail(action, err)
@@ -58,21 +65,19 @@ func (e *Engine) PushGroup(ctx context.Context, t Target, name string, members [
 	return id, nil
 }
 
-// UpdateGroup is a Group Push update: PATCH /Groups/{id} with, in this
-// order, one remove op per removed member (path members[value eq "<id>"]),
-// one add op with the added members, and the path-less rename op whose
-// value repeats the id, which Okta sends on every membership update. Ops
-// with nothing to do are left out; at most BatchSize member changes go in
-// one request, each request ending with the rename. With no member changes
-// one request carries only the rename; with no name either, nothing is sent.
+// UpdateGroup is a Group Push update. Okta sends the group name update on
+// every membership update, as a request of its own: first PATCH
+// /Groups/{id} with the single path-less op {"op":"replace","value":{"id":
+// "<id>","displayName":"<name>"}}, then the membership changes in PATCH
+// requests of at most BatchSize member changes each, every request holding
+// one remove op per removed member (path members[value eq "<id>"]) followed
+// by one add op with the added members. With no member changes only the
+// rename is sent; with no name there is no rename; with neither, nothing is
+// sent. The first failing request stops the update.
 func (e *Engine) UpdateGroup(ctx context.Context, t Target, scimGroupID, name string, add, remove []Member) error {
 	action := "update group " + scimGroupID
 	if scimGroupID == "" {
 		return fail(action, errors.New("empty id"))
-	}
-	var rename []scim.PatchOperation
-	if name != "" {
-		rename = []scim.PatchOperation{{Op: "replace", Value: rawJSON(map[string]string{"id": scimGroupID, "displayName": name})}}
 	}
 	type change struct {
 		m   Member
@@ -85,15 +90,14 @@ func (e *Engine) UpdateGroup(ctx context.Context, t Target, scimGroupID, name st
 	for _, m := range add {
 		changes = append(changes, change{m, true})
 	}
-	if len(changes) == 0 && rename == nil {
+	if len(changes) == 0 && name == "" {
 		return nil
 	}
 	c := e.scim(t)
-	if len(changes) == 0 {
-		if err := e.patchGroup(ctx, c, scimGroupID, rename); err != nil {
+	if name != "" {
+		if err := e.patchGroup(ctx, c, scimGroupID, []scim.PatchOperation{renameOp(scimGroupID, name)}); err != nil {
 			return fail(action, err)
 		}
-		return nil
 	}
 	for batch := range slices.Chunk(changes, BatchSize) {
 		var ops []scim.PatchOperation
@@ -108,7 +112,6 @@ func (e *Engine) UpdateGroup(ctx context.Context, t Target, scimGroupID, name st
 		if len(adds) > 0 {
 			ops = append(ops, addOp(adds))
 		}
-		ops = append(ops, rename...)
 		if err := e.patchGroup(ctx, c, scimGroupID, ops); err != nil {
 			return fail(action, err)
 		}
@@ -143,6 +146,12 @@ func (e *Engine) patchGroup(ctx context.Context, c *client.Client, id string, op
 		return err
 	}
 	return wantStatus("PATCH", path, resp, 200, 204)
+}
+
+// renameOp is Okta's group name update: a path-less replace whose value
+// repeats the group's id.
+func renameOp(id, name string) scim.PatchOperation {
+	return scim.PatchOperation{Op: "replace", Value: rawJSON(map[string]string{"id": id, "displayName": name})}
 }
 
 // addOp is {"op":"add","path":"members","value":[{"value":id,"display":login},…]}.

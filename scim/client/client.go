@@ -228,6 +228,9 @@ func Escape(s string) string {
 // FilterString quotes s as a JSON string for use as a filter value
 // (RFC 7644 §3.4.2.2), so that quotes and backslashes survive.
 func FilterString(s string) string {
-	b, _ := json.Marshal(s) // a string always encodes
-	return string(b)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // a login with & < > stays as typed, as Okta sends it
+	enc.Encode(s)            // a string always encodes
+	return strings.TrimSuffix(b.String(), "\n")
 }

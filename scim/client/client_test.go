@@ -151,6 +151,8 @@ func TestFilterString(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"alice@example.com", `"alice@example.com"`},
 		{`a"b\c`, `"a\"b\\c"`},
+		{"r&d <team>@example.com", `"r&d <team>@example.com"`},
+		{"José", `"José"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
