@@ -177,9 +177,8 @@ func TestBearerShapes(t *testing.T) {
 	})
 }
 
-// A group of 10,000 members is created, patched and read in reasonable
-// time, and a failed PATCH of it changes nothing. It runs in -short too,
-// although it takes a few seconds.
+// A group of 10,000 members is created, patched and read in full, and a
+// failed PATCH of it changes nothing. It takes a few seconds.
 func TestLargeGroup(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -231,9 +230,6 @@ func TestLargeGroup(t *testing.T) {
 	if diff := cmp.Diff([]any{200, float64(n), 1000}, []any{l.status, l.body["totalResults"], len(asList(l.body["Resources"]))}); diff != "" {
 		t.Errorf("list (-want +got):\n%s", diff)
 	}
-	if d := time.Since(start); d > 60*time.Second {
-		t.Errorf("10,000-member group took %v", d)
-	} else {
-		t.Logf("10,000-member group: %v", d)
-	}
+	// Speed is measured by benchmarks, not asserted here.
+	t.Logf("10,000-member group: %v", time.Since(start))
 }
