@@ -59,9 +59,13 @@ func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 		MaxAge: int(AdminSessionTTL.Seconds()), HttpOnly: true, Secure: h.isHTTPS(r), SameSite: http.SameSiteStrictMode,
 	})
 	h.log.InfoContext(ctx, "admin signed in", "tenant", t.Name)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, adminPath(t.Name)+"/connect-okta", http.StatusSeeOther)
+	// A page that moves on by itself rather than a redirect: when the link
+	// is opened from another site (an e-mail, a chat), a redirect would
+	// still count as cross-site and the browser would withhold the
+	// SameSite=Strict cookie just set; a navigation from this page is
+	// same-site, so the dialog sees the session.
+	dialog := adminPath(t.Name) + "/connect-okta"
+	h.page(w, http.StatusOK, page{Title: "Signed in", Message: "You are signed in as the tenant's admin; the Connect Okta dialog opens now.", LinkHref: dialog, LinkText: "Open the Connect Okta dialog", Refresh: dialog})
 }
 
 // adminSession returns the request's admin session for tenant name.

@@ -14,6 +14,7 @@ type page struct {
 	LinkHref string
 	LinkText string
 	Logout   string // action of a sign-out form, when set
+	Refresh  string // a same-site path the page navigates to at once, when set
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
@@ -23,6 +24,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} · idpkit</title>
 <link rel="icon" href="data:,">
+{{if .Refresh}}<meta http-equiv="refresh" content="0;url={{.Refresh}}">{{end}}
 <style>
 body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.5}
 h1{font-size:1.4rem}

@@ -2,9 +2,12 @@ package browser_test
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -44,6 +47,27 @@ func scimStatus(base, token string) int {
 }
 
 var _ = Describe("the Connect Okta dialog on the app server", Label("browser", "dialog", "app"), func() {
+	It("opens from an admin link clicked on another site, such as an e-mail", func() {
+		srv, tenants := appServer()
+		created, err := tenants.Create(context.Background(), "acme")
+		Expect(err).NotTo(HaveOccurred())
+		// A page on another site (localhost is not the same site as
+		// 127.0.0.1) with the admin link, as a webmail would show it.
+		mail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><title>Mail</title><link rel="icon" href="data:,"><a id="link" href="%s">Open the Connect Okta dialog</a>`, html.EscapeString(created.AdminURL))
+		}))
+		DeferCleanup(mail.Close)
+		page := newPage()
+		expect := playwright.NewPlaywrightAssertions(15000)
+		_, err = page.Goto(strings.Replace(mail.URL, "127.0.0.1", "localhost", 1))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(page.Locator("#link").Click()).To(Succeed())
+		Expect(expect.Page(page).ToHaveURL(srv.URL + "/t/acme/admin/connect-okta")).To(Succeed())
+		Expect(expect.Locator(page.Locator("#save")).ToBeEnabled()).To(Succeed(), "the dialog did not get the admin session")
+		Expect(expect.Locator(page.GetByLabel("Tenant URL", playwright.PageGetByLabelOptions{Exact: playwright.Bool(true)})).ToHaveValue(created.SCIMBaseURL)).To(Succeed())
+	})
+
 	It("shows the tenant's values, rotates its secret and saves its sign-in settings", func() {
 		srv, tenants := appServer()
 		created, err := tenants.Create(context.Background(), "acme")
@@ -56,7 +80,7 @@ var _ = Describe("the Connect Okta dialog on the app server", Label("browser", "
 		}
 		_, err = page.Goto(created.AdminURL)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(page.URL()).To(Equal(srv.URL + "/t/acme/admin/connect-okta"))
+		Expect(expect.Page(page).ToHaveURL(srv.URL + "/t/acme/admin/connect-okta")).To(Succeed())
 		Expect(expect.Locator(page.Locator("#save")).ToBeEnabled()).To(Succeed(), "the dialog did not load its settings")
 
 		Expect(expect.Locator(label("Tenant URL")).ToHaveValue(created.SCIMBaseURL)).To(Succeed())
