@@ -89,8 +89,9 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Expect(expect.Locator(id("secret")).ToBeHidden()).To(Succeed())
 		Expect(page.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Generate new secret"}).Click()).To(Succeed())
 		Expect(expect.Locator(label("New secret")).ToBeVisible()).To(Succeed())
+		// admin.Secret() is read once the rotation has reached the server.
+		Eventually(admin.Rotations, "10s").Should(Equal(1))
 		Expect(expect.Locator(label("New secret")).ToHaveValue(admin.Secret())).To(Succeed())
-		Expect(admin.Rotations()).To(Equal(1))
 		Expect(expect.Locator(id("secret-warning")).ToContainText("shown only once")).To(Succeed())
 		Expect(expect.Locator(id("secret-warning")).ToContainText("previous secret stopped working")).To(Succeed())
 
@@ -165,6 +166,7 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Expect(kb.Press("Tab")).To(Succeed())
 		Expect(page.Evaluate("() => document.activeElement.id")).To(Equal("generate-secret"))
 		Expect(kb.Press("Enter")).To(Succeed())
+		Eventually(admin.Rotations, "10s").Should(Equal(1))
 		Expect(expect.Locator(id("secret")).ToHaveValue(admin.Secret())).To(Succeed())
 	})
 
