@@ -58,22 +58,32 @@ type redirectError struct {
 	code, description string
 }
 
+// requestParams reads the parameters of a browser-facing endpoint that
+// takes them in the query (GET, and HEAD when head is set) or as a form
+// (POST), as OpenID Connect Core §3.1.2.1 allows; on failure it has shown
+// an error page.
+func (p *Provider) requestParams(w http.ResponseWriter, r *http.Request, endpoint string, head bool) (url.Values, bool) {
+	switch {
+	case r.Method == http.MethodGet, head && r.Method == http.MethodHead:
+		return r.URL.Query(), true
+	case r.Method == http.MethodPost:
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			p.errorPage(w, http.StatusBadRequest, errInvalidRequest, "The request body could not be read as a form.")
+			return nil, false
+		}
+		return r.PostForm, true
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		p.errorPage(w, http.StatusMethodNotAllowed, errInvalidRequest, "The "+endpoint+" endpoint accepts only GET and POST.")
+		return nil, false
+	}
+}
+
 func (p *Provider) handleAuthorize(as *authServer) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var params url.Values
-		switch r.Method {
-		case http.MethodGet, http.MethodHead:
-			params = r.URL.Query()
-		case http.MethodPost:
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil {
-				p.errorPage(w, http.StatusBadRequest, errInvalidRequest, "The request body could not be read as a form.")
-				return
-			}
-			params = r.PostForm
-		default:
-			w.Header().Set("Allow", "GET, POST")
-			p.errorPage(w, http.StatusMethodNotAllowed, errInvalidRequest, "The authorize endpoint accepts only GET and POST.")
+		params, ok := p.requestParams(w, r, "authorize", true)
+		if !ok {
 			return
 		}
 		req, ok := p.parseClient(w, r, params)

@@ -14,20 +14,8 @@ import (
 // state is echoed. Every error is an HTML page.
 func (p *Provider) handleLogout(as *authServer) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var params url.Values
-		switch r.Method {
-		case http.MethodGet:
-			params = r.URL.Query()
-		case http.MethodPost:
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil {
-				p.errorPage(w, http.StatusBadRequest, errInvalidRequest, "The request body could not be read as a form.")
-				return
-			}
-			params = r.PostForm
-		default:
-			w.Header().Set("Allow", "GET, POST")
-			p.errorPage(w, http.StatusMethodNotAllowed, errInvalidRequest, "The logout endpoint accepts only GET and POST.")
+		params, ok := p.requestParams(w, r, "logout", false)
+		if !ok {
 			return
 		}
 		hint := params.Get("id_token_hint")
