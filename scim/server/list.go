@@ -335,3 +335,8 @@ func hasFold(set map[string]bool, k string) bool {
 	}
 	return false
 }
+
+// searchAll handles POST /.search at the service root (RFC 7644 §3.4.3).
+func (s *Server) searchAll(w http.ResponseWriter, r *request) error {
+	return scim.Errorf(http.StatusNotImplemented, "", "search at the root is not supported")
+}

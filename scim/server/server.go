@@ -103,6 +103,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.Handle("PATCH "+base+"/{id}", s.handle(k.wrap(s.modify)))
 		mux.Handle("DELETE "+base+"/{id}", s.handle(k.wrap(s.remove)))
 	}
+	mux.Handle("POST "+Prefix+"/.search", s.handle(s.searchAll))
+	mux.Handle("POST "+Prefix+"/Bulk", s.handle(s.bulk))
 	mux.Handle("GET "+Prefix+"/ServiceProviderConfig", s.handle(s.serviceProviderConfig))
 	mux.Handle("GET "+Prefix+"/ResourceTypes", s.handle(s.resourceTypes))
 	mux.Handle("GET "+Prefix+"/ResourceTypes/{name}", s.handle(s.resourceType))

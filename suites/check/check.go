@@ -94,6 +94,12 @@ func SCIM() []Check {
 	all = append(all, oktaProvisioning()...)
 	all = append(all, entra()...)
 	all = append(all, protocol()...)
+	all = append(all, filterChecks()...)
+	all = append(all, pagingChecks()...)
+	all = append(all, etagChecks()...)
+	all = append(all, schemaChecks()...)
+	all = append(all, patchChecks()...)
+	all = append(all, bulkChecks()...)
 	return all
 }
 
