@@ -5,7 +5,7 @@ WASMOUT := wasm/dist/dialog.wasm
 # Packages that must keep building for the browser (GOOS=js GOARCH=wasm).
 WASM_PKGS := ./scim ./scim/adminapi ./scim/client ./suites/check ./suites/check/casefile ./wasm/connect/... ./wasm/dialog/...
 
-.PHONY: all build test vet deps wasm-check bench fuzz clean
+.PHONY: all build test vet deps wasm-check bench fuzz fuzz-short clean
 
 all: build
 
@@ -35,13 +35,25 @@ wasm-check:
 
 test: deps wasm-check vet
 	$(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory fuzz-short
+
+# Every fuzzer, as package:Target. `make test` runs each for FUZZTIME on
+# top of its seed corpus (testdata/fuzz/<Target>/ in each package), so a
+# parser or engine that panics on new input fails the build.
+FUZZ_TARGETS := ./scim/filter:FuzzParse ./scim/filter:FuzzParsePath ./scim/patch:FuzzApply \
+	./scim/schema:FuzzNormalize ./scim/server:FuzzHandler ./scim/server:FuzzPatch ./scim/server:FuzzBulk
+FUZZTIME ?= 5s
+
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./scim/... ./mockidp/...
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./scim/filter
-	$(GO) test -run '^$$' -fuzz FuzzApply -fuzztime 30s ./scim/patch
+	$(MAKE) --no-print-directory fuzz-short FUZZTIME=60s
 
 clean:
 	rm -rf bin

@@ -7,6 +7,17 @@
 // types (RFC 7643 §2.3, §7). Equalities extracts the simple equality
 // constraints a store can index on. Errors are *scim.Error values: 400
 // invalidFilter for filters and 400 invalidPath for PATCH paths.
+//
+// Type rules (Validate): a comparison value must fit the attribute's type.
+// Booleans take only true or false with eq or ne (so active eq "true", a
+// string, is invalidFilter rather than a silent non-match); numbers take
+// numbers; dateTime attributes take a quoted xsd:dateTime and compare as
+// instants, whatever the offset or number of fraction digits; binary takes
+// eq and ne only; gt, ge, lt and le on a boolean or binary attribute, co, sw
+// and ew on a number or boolean, a complex attribute compared as a whole,
+// and an unknown attribute are all invalidFilter. Strings compare by the
+// attribute's caseExact (userName and displayName case-insensitively; id,
+// externalId and member values exactly).
 package filter
 
 import (

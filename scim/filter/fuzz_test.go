@@ -24,6 +24,10 @@ var fuzzSeeds = []string{
 	`a eq "\u00e9\ud83d\ude00"`,
 }
 
+// FuzzParse checks that Parse never panics, fails only with 400
+// invalidFilter, prints filters that parse back to the same AST, and that
+// Eval and Equalities never panic. Seeds: fuzzSeeds and
+// testdata/fuzz/FuzzParse (Okta's and Entra's filters and hostile ones).
 func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
@@ -54,6 +58,9 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// FuzzParsePath checks that ParsePath never panics, fails only with 400
+// invalidPath and prints paths that parse back the same. Seeds:
+// testdata/fuzz/FuzzParsePath.
 func FuzzParsePath(f *testing.F) {
 	for _, s := range []string{
 		"active", "name.givenName", `members[value eq "2819c223"]`, `emails[type eq "work"].value`,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/idpkit/idpkit/scim"
 	"github.com/idpkit/idpkit/scim/schema"
@@ -124,9 +125,11 @@ func (p *parser) lex() error {
 			if j >= len(s) {
 				return p.errorf(i, "unterminated string")
 			}
-			var v string
-			if err := json.Unmarshal([]byte(s[i:j+1]), &v); err != nil {
-				return p.errorf(i, "invalid string (JSON escapes only, no control characters)")
+			v, ok := plainString(s[i+1 : j])
+			if !ok {
+				if err := json.Unmarshal([]byte(s[i:j+1]), &v); err != nil {
+					return p.errorf(i, "invalid string (JSON escapes only, no control characters)")
+				}
 			}
 			p.toks = append(p.toks, token{kind: tString, pos: i, end: j + 1, text: v})
 			i = j + 1
@@ -146,6 +149,17 @@ func (p *parser) lex() error {
 	}
 	p.toks = append(p.toks, token{kind: tEOF, pos: len(s), end: len(s)})
 	return nil
+}
+
+// plainString returns s when it is a JSON string body that needs no
+// decoding: valid UTF-8 without escapes or control characters.
+func plainString(s string) (string, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c < 0x20 {
+			return "", false
+		}
+	}
+	return s, utf8.ValidString(s)
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }

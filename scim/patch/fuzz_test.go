@@ -10,6 +10,10 @@ import (
 	"github.com/idpkit/idpkit/scim/schema"
 )
 
+// FuzzApply checks that Apply never panics, never modifies its input, fails
+// only with a 400 *scim.Error and returns only resources that Normalize
+// accepts. The seed corpus in testdata/fuzz/FuzzApply holds the Okta and
+// Entra ID shapes and hostile ones.
 func FuzzApply(f *testing.F) {
 	for _, s := range []string{
 		`[{"op":"replace","value":{"active":false}}]`,
@@ -50,6 +54,11 @@ func FuzzApply(f *testing.F) {
 			}
 			if _, err := json.Marshal(got); err != nil {
 				t.Fatalf("result does not marshal: %v", err)
+			}
+			// What Apply accepts must be storable: the server normalises it
+			// again before it writes.
+			if _, err := rt.Normalize(got); err != nil {
+				t.Fatalf("result of %s does not normalise: %v\n%v", s, err, got)
 			}
 		}
 	})

@@ -93,7 +93,11 @@ func set(res map[string]any, kind string, t target, value any, rt *schema.Resour
 		store(cont, a.Name, m)
 		return nil
 	}
-	c, err := a.Value(value)
+	read := a.Values
+	if t.whole {
+		read = a.Value
+	}
+	c, err := read(value)
 	if err != nil {
 		return err
 	}
@@ -221,7 +225,10 @@ func setValues(res map[string]any, kind string, t target, value any, rt *schema.
 		if c == nil {
 			return nil
 		}
-		elem := defaults(t.filter, a)
+		elem, err := defaults(t.filter, a)
+		if err != nil {
+			return err
+		}
 		if sub != nil {
 			elem[sub.Name] = c
 		} else if m, ok := c.(map[string]any); ok {
@@ -232,6 +239,9 @@ func setValues(res map[string]any, kind string, t target, value any, rt *schema.
 		list = append(list, elem)
 		hit = []int{len(list) - 1}
 	} else {
+		if sub != nil && sub.Name == "primary" && c == true && len(hit) > 1 {
+			return errf(scim.TypeInvalidValue, "%q matches %d values; only one may be primary", t.path, len(hit))
+		}
 		for _, i := range hit {
 			m := list[i].(map[string]any)
 			if sub != nil {
@@ -269,29 +279,38 @@ func setValues(res map[string]any, kind string, t target, value any, rt *schema.
 
 // defaults returns a new value holding the eq comparisons AND-ed at the top
 // of a value filter, so add on emails[type eq "work"] creates a work email.
-func defaults(f filter.Expr, a *schema.Attribute) map[string]any {
+func defaults(f filter.Expr, a *schema.Attribute) (map[string]any, error) {
 	m := map[string]any{}
-	var walk func(filter.Expr)
-	walk = func(e filter.Expr) {
+	var walk func(filter.Expr) error
+	walk = func(e filter.Expr) error {
 		switch x := e.(type) {
 		case *filter.And:
-			walk(x.Left)
-			walk(x.Right)
+			if err := walk(x.Left); err != nil {
+				return err
+			}
+			return walk(x.Right)
 		case *filter.Compare:
 			if x.Op != "eq" || x.Value == nil {
-				return
+				return nil
 			}
 			if s := a.Sub(x.Attr.Name); s != nil && s.Mutability != schema.ReadOnly {
-				if v, err := s.Element(x.Value); err == nil && v != nil {
+				v, err := s.Element(x.Value)
+				if err != nil {
+					return err
+				}
+				if v != nil {
 					m[s.Name] = v
 				}
 			}
 		}
+		return nil
 	}
 	if f != nil {
-		walk(f)
+		if err := walk(f); err != nil {
+			return nil, err
+		}
 	}
-	return m
+	return m, nil
 }
 
 // addValues appends the new values to list, merging a value into an
@@ -299,11 +318,43 @@ func defaults(f filter.Expr, a *schema.Attribute) map[string]any {
 // one), and returns the list and the indexes added or changed.
 func addValues(a *schema.Attribute, list, add []any) ([]any, []int) {
 	var changed []int
+	// An index of the string "value"s keeps a batch of 256 members (Okta's
+	// largest) from comparing every pair.
+	vs := a.Sub("value")
+	index := map[string]int{}
+	key := func(e any) (string, bool) {
+		m, _ := e.(map[string]any)
+		v, ok := m["value"].(string)
+		if !ok || vs == nil {
+			return "", false
+		}
+		if !vs.CaseExact {
+			v = strings.ToLower(v)
+		}
+		return v, true
+	}
+	for i, e := range list {
+		if k, ok := key(e); ok {
+			if _, dup := index[k]; !dup {
+				index[k] = i
+			}
+		}
+	}
 	for _, n := range add {
-		i := find(a, list, n)
+		i := -1
+		if k, ok := key(n); ok {
+			if j, hit := index[k]; hit {
+				i = j
+			}
+		} else {
+			i = find(a, list, n)
+		}
 		if i < 0 {
 			list = append(list, n)
 			changed = append(changed, len(list)-1)
+			if k, ok := key(n); ok {
+				index[k] = len(list) - 1
+			}
 			continue
 		}
 		om, ok1 := list[i].(map[string]any)
@@ -407,7 +458,7 @@ func remove(res map[string]any, t target, value any, rt *schema.ResourceType) er
 	}
 	switch {
 	case t.filter == nil && t.Sub == nil && a.MultiValued && value != nil:
-		drop, err := a.Value(value)
+		drop, err := a.Values(value)
 		if err != nil {
 			return err
 		}

@@ -28,18 +28,22 @@ func errf(scimType, format string, args ...any) *scim.Error {
 }
 
 // Apply applies ops to r in order and returns the result; r is never
-// modified, and on any error the result is nil so the caller keeps r.
-// Errors are *scim.Error with status 400 and scimType:
+// modified, and on any error the result is nil so the caller keeps r
+// (all or nothing). Errors are *scim.Error with status 400 and scimType:
 //
 //   - invalidValue: no operations, a value of the wrong shape or type (a
-//     boolean other than true/false/"true"/"false"), or a required attribute
-//     (userName, displayName) left empty;
+//     boolean other than true/false/"true"/"false", a type outside the
+//     attribute's canonical values, an array for a single-valued attribute,
+//     a non-array for a multi-valued one in a path-less value), two values
+//     with "primary": true, or a value missing a required sub-attribute (a
+//     member without "value");
 //   - invalidSyntax: an unknown op or a value that is not JSON;
 //   - invalidPath: a path that does not parse or names an unknown attribute;
 //   - noTarget: remove without a path, or replace on a value filter that
 //     matches nothing;
-//   - mutability: writing a readOnly attribute (id, meta, groups) or
-//     changing an immutable one (a member's value).
+//   - mutability: writing a readOnly attribute (id, meta, groups), changing
+//     an immutable one (a member's value), or removing or emptying a
+//     required one (userName, displayName; RFC 7644 §3.5.2).
 //
 // The semantics follow RFC 7644 §3.5.2, with these choices:
 //
@@ -50,13 +54,20 @@ func errf(scimType, format string, args ...any) *scim.Error {
 //     unknown keys are ignored and "schemas" is ignored everywhere;
 //   - an "id" equal to the resource's id is ignored; a different one is a
 //     mutability error;
+//   - with a path naming a multi-valued attribute, a value that is not an
+//     array is one value (members given as one object or one id string);
+//     in a path-less value a multi-valued attribute needs an array, as in a
+//     resource body;
 //   - add to a multi-valued attribute appends and de-duplicates (by the
 //     "value" sub-attribute when there is one, merging the new sub-attributes
 //     into the existing value); a value with primary true makes the others
 //     primary false;
 //   - add on a value filter that matches nothing creates a value holding the
 //     filter's eq comparisons (emails[type eq "work"].value creates
-//     {"type":"work","value":…});
+//     {"type":"work","value":…}); an eq value the attribute refuses (a type
+//     outside the canonical values) is invalidValue;
+//   - replace setting "primary" to true through a value filter that matches
+//     more than one value is invalidValue;
 //   - remove of a multi-valued complex attribute with a value removes only the
 //     listed values (Entra's members remove); remove on a value filter that
 //     matches nothing succeeds and changes nothing;
@@ -83,9 +94,21 @@ func Apply(r scim.Resource, ops []scim.PatchOperation, rt *schema.ResourceType) 
 		}
 	}
 	for _, a := range rt.Schema.Attributes {
-		if a.Required && schema.Empty(res[a.Name]) {
-			return nil, errf(scim.TypeInvalidValue, "attribute %q is required and cannot be removed or emptied", a.Name)
+		if !a.Required || !schema.Empty(res[a.Name]) {
+			continue
 		}
+		if before, _ := schema.Get(r, a.Name); !schema.Empty(before) {
+			// RFC 7644 §3.5.2: unassigning a required attribute is a mutability error.
+			return nil, errf(scim.TypeMutability, "attribute %q is required and cannot be removed or emptied", a.Name)
+		}
+		return nil, errf(scim.TypeInvalidValue, "attribute %q is required", a.Name)
+	}
+	if err := rt.CheckRequired(res); err != nil {
+		var se *scim.Error
+		if errors.As(err, &se) {
+			return nil, errf(se.ScimType, "%s", strings.TrimPrefix(se.Detail, "schema: "))
+		}
+		return nil, err
 	}
 	fixSchemas(res, rt)
 	return res, nil
@@ -144,6 +167,7 @@ type target struct {
 	filter filter.Expr       // value filter, or nil
 	after  *schema.Attribute // sub-attribute after the filter, or nil
 	path   string            // as written, for messages
+	whole  bool              // a key of a path-less value: the attribute's whole value
 }
 
 func resolve(p filter.Path, rt *schema.ResourceType) (target, error) {
@@ -207,7 +231,7 @@ func setObject(res map[string]any, kind, urn string, m map[string]any, rt *schem
 		if err != nil {
 			continue // unknown attributes are ignored without a path
 		}
-		t := target{Resolved: r, path: k}
+		t := target{Resolved: r, path: k, whole: true}
 		if v == nil {
 			if kind == "replace" {
 				if err := remove(res, t, nil, rt); err != nil {

@@ -121,15 +121,16 @@ func EnterpriseUser() *Schema {
 
 // Group returns the core Group schema of RFC 7643 §4.2 and §8.7.1.
 // displayName is required (RFC 7643 §4.2). members is readWrite; a member's
-// value, $ref and type are immutable. display is accepted because Okta and
-// Entra send it.
+// value, $ref and type are immutable. A member's value is required: RFC
+// 7643 §4.2 lets a service provider require it, and a member without one
+// names nobody. display is accepted because Okta and Entra send it.
 func Group() *Schema {
 	return &Schema{
 		ID: scim.SchemaGroup, Name: "Group", Description: "Group",
 		Attributes: []*Attribute{
 			attr("displayName", TypeString, "A human-readable name for the Group.", required),
 			attr("members", TypeComplex, "A list of members of the Group.", multi, subs(
-				attr("value", TypeString, "Identifier of the member of this Group.", exact, immutable),
+				attr("value", TypeString, "Identifier of the member of this Group.", exact, immutable, required),
 				attr("$ref", TypeReference, "The URI corresponding to a SCIM resource that is a member of this Group.", exact, immutable, refs("User", "Group")),
 				attr("display", TypeString, "A human-readable name for the member."),
 				attr("type", TypeString, "A label indicating the type of resource, e.g., 'User' or 'Group'.", immutable, canonical("User", "Group")),

@@ -100,7 +100,7 @@ func TestCharacteristics(t *testing.T) {
 		{"emails.value", get(u, "emails", "value"), ch{false, false, ReadWrite, ReturnedDefault, UniqueNone}},
 		{"group displayName", get(g, "displayName", ""), ch{true, false, ReadWrite, ReturnedDefault, UniqueNone}},
 		{"members", get(g, "members", ""), ch{false, false, ReadWrite, ReturnedDefault, UniqueNone}},
-		{"members.value", get(g, "members", "value"), ch{false, true, Immutable, ReturnedDefault, UniqueNone}},
+		{"members.value", get(g, "members", "value"), ch{true, true, Immutable, ReturnedDefault, UniqueNone}},
 		{"meta", get(g, "meta", ""), ch{false, false, ReadOnly, ReturnedDefault, UniqueNone}},
 	}
 	for _, tt := range tests {
@@ -234,6 +234,8 @@ func roundTrip(t *testing.T, r scim.Resource) scim.Resource {
 	return decode(t, string(b))
 }
 
+// FuzzNormalize checks that Normalize fails only with a 400 *scim.Error
+// and that its result is already normal.
 func FuzzNormalize(f *testing.F) {
 	f.Add(`{"userName":"a","emails":[{"value":"x","primary":"True"}]}`)
 	f.Add(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"x"}}`)
@@ -244,11 +246,20 @@ func FuzzNormalize(f *testing.F) {
 			return
 		}
 		for _, rt := range []*ResourceType{UserType(), GroupType()} {
-			if _, err := rt.Normalize(r); err != nil {
+			got, err := rt.Normalize(r)
+			if err != nil {
 				var se *scim.Error
-				if !errors.As(err, &se) {
-					t.Fatalf("error %v is not a *scim.Error", err)
+				if !errors.As(err, &se) || se.Status != 400 {
+					t.Fatalf("error %v is not a 400 *scim.Error", err)
 				}
+				continue
+			}
+			again, err := rt.Normalize(got)
+			if err != nil {
+				t.Fatalf("normalised %v does not normalise again: %v", got, err)
+			}
+			if diff := cmp.Diff(got, again); diff != "" {
+				t.Fatalf("Normalize is not idempotent (-once +twice):\n%s", diff)
 			}
 		}
 	})

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"math"
 	"slices"
@@ -12,19 +13,40 @@ import (
 )
 
 // Value checks and converts v, a decoded JSON value, to the full value of
-// attribute a (RFC 7643 §2.3, §2.4) and returns it in canonical form:
+// attribute a (RFC 7643 §2.3, §2.4) as a resource body carries it, and
+// returns it in canonical form:
 //
 //   - nil means unassigned and gives nil;
-//   - a multi-valued attribute gives []any; a single value is accepted as a
-//     one-element list; null elements are dropped and an empty list gives nil;
+//   - a multi-valued attribute takes a JSON array and gives []any; any other
+//     value (a string, or a single object) is 400 invalidValue; null
+//     elements are dropped and an empty list gives nil; at most one element
+//     may have "primary": true (RFC 7643 §2.4);
+//   - a single-valued attribute given an array is 400 invalidValue;
 //   - booleans accept the strings "true" and "false" in any letter case;
+//   - a string attribute with canonical values (emails.type, members.type…)
+//     accepts them in any letter case, gives them in the canonical case and
+//     rejects any other string;
+//   - binary values must be base64 (RFC 7643 §2.3.6);
 //   - a complex value's sub-attribute names are put in canonical case, unknown
 //     and readOnly sub-attributes and null sub-values are dropped; a bare
 //     string for a complex attribute with a "value" sub-attribute (Okta's and
 //     Entra's members) becomes {"value": s};
 //   - a value of the wrong type is a *scim.Error 400 invalidValue naming the
 //     attribute.
+//
+// Required sub-attributes are checked by ResourceType.CheckRequired, not
+// here, so that a PATCH can build a value in steps.
 func (a *Attribute) Value(v any) (any, error) { return a.value(v, a.Name) }
+
+// Values is Value for a PATCH operation whose path names a (multi-valued)
+// attribute: there a single value that is not an array is read as a list
+// of that one value (RFC 7644 §3.5.2.1, "a new value is added").
+func (a *Attribute) Values(v any) (any, error) {
+	if _, isList := v.([]any); a.MultiValued && v != nil && !isList {
+		v = []any{v}
+	}
+	return a.value(v, a.Name)
+}
 
 // Element checks and converts one value of a (one element when a is
 // multi-valued) as Value does.
@@ -37,22 +59,30 @@ func (a *Attribute) value(v any, path string) (any, error) {
 	list, isList := v.([]any)
 	if !a.MultiValued {
 		if isList {
-			return nil, invalidValue("attribute %q is single-valued", path)
+			return nil, invalidValue("attribute %q is single-valued and cannot take an array", path)
 		}
 		return a.element(v, path)
 	}
 	if !isList {
-		list = []any{v}
+		return nil, invalidValue("attribute %q is multi-valued and needs a JSON array", path)
 	}
 	out := make([]any, 0, len(list))
+	primaries := 0
 	for _, e := range list {
 		c, err := a.element(e, path)
 		if err != nil {
 			return nil, err
 		}
-		if c != nil {
-			out = append(out, c)
+		if c == nil {
+			continue
 		}
+		if m, ok := c.(map[string]any); ok && m["primary"] == true {
+			primaries++
+		}
+		out = append(out, c)
+	}
+	if primaries > 1 {
+		return nil, invalidValue("attribute %q has %d values with \"primary\": true; at most one may be primary", path, primaries)
 	}
 	if len(out) == 0 {
 		return nil, nil
@@ -68,11 +98,24 @@ func (a *Attribute) element(v any, path string) (any, error) {
 		return nil, invalidValue("attribute %q takes a single value here, not a list", path)
 	}
 	switch a.Type {
-	case TypeString, TypeReference, TypeBinary:
-		if s, ok := v.(string); ok {
-			return s, nil
+	case TypeString, TypeReference:
+		s, ok := v.(string)
+		if !ok {
+			return nil, invalidValue("attribute %q must be a string", path)
 		}
-		return nil, invalidValue("attribute %q must be a string", path)
+		if len(a.CanonicalValues) > 0 {
+			return a.canonicalValue(s, path)
+		}
+		return s, nil
+	case TypeBinary:
+		s, ok := v.(string)
+		if !ok {
+			return nil, invalidValue("attribute %q must be a base64 string", path)
+		}
+		if _, err := base64.StdEncoding.DecodeString(stripSpace(s)); err != nil {
+			return nil, invalidValue("attribute %q must be base64-encoded binary", path)
+		}
+		return s, nil
 	case TypeDateTime:
 		s, ok := v.(string)
 		if !ok {
@@ -128,6 +171,26 @@ func (a *Attribute) element(v any, path string) (any, error) {
 		return out, nil
 	}
 	return nil, invalidValue("attribute %q has unsupported type %q", path, a.Type)
+}
+
+// canonicalValue returns the canonical spelling of s, compared
+// case-insensitively with a's canonical values, or 400 invalidValue.
+func (a *Attribute) canonicalValue(s, path string) (any, error) {
+	for _, c := range a.CanonicalValues {
+		if strings.EqualFold(c, s) {
+			return c, nil
+		}
+	}
+	return nil, invalidValue("attribute %q must be one of %s, not %q", path, strings.Join(a.CanonicalValues, ", "), s)
+}
+
+func stripSpace(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // ParseBool reads a boolean given as JSON true/false or as the strings
@@ -205,8 +268,9 @@ func Get(m map[string]any, name string) (any, bool) {
 // keyed by its schema URN (a URN-qualified key such as
 // "urn:…:enterprise:2.0:User:employeeNumber" is accepted too), values are
 // checked and converted as Attribute.Value does, unknown and readOnly
-// attributes (id, meta, groups) are dropped, and required attributes must be
-// present (400 invalidValue otherwise). "schemas", when sent, must be a list
+// attributes (id, meta, groups) are dropped, and required attributes and
+// sub-attributes must be present (400 invalidValue otherwise, see
+// CheckRequired). "schemas", when sent, must be a list
 // of strings that includes the core schema URN; the result lists the core
 // URN and every extension the resource holds or that was listed.
 func (rt *ResourceType) Normalize(r scim.Resource) (scim.Resource, error) {
@@ -246,10 +310,8 @@ func (rt *ResourceType) Normalize(r scim.Resource) (scim.Resource, error) {
 			return nil, err
 		}
 	}
-	for _, a := range rt.Schema.Attributes {
-		if a.Required && empty(out[a.Name]) {
-			return nil, invalidValue("attribute %q is required", a.Name)
-		}
+	if err := rt.CheckRequired(out); err != nil {
+		return nil, err
 	}
 	schemas := []any{rt.Schema.ID}
 	for _, e := range rt.Extensions {
@@ -360,17 +422,3 @@ func empty(v any) bool {
 // Empty reports whether v counts as unassigned (RFC 7643 §2.5): null, "",
 // [] or {}.
 func Empty(v any) bool { return empty(v) }
-
-// StripNever returns a shallow copy of r without the attributes whose
-// returned characteristic is "never" (the User's password), for responses
-// (RFC 7643 §7).
-func (rt *ResourceType) StripNever(r scim.Resource) scim.Resource {
-	out := make(scim.Resource, len(r))
-	for k, v := range r {
-		if a := rt.Schema.Attribute(k); a != nil && a.Returned == ReturnedNever {
-			continue
-		}
-		out[k] = v
-	}
-	return out
-}

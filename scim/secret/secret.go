@@ -2,6 +2,10 @@
 // tokens, one-time admin links, session ids). Secrets carry 256 bits from
 // crypto/rand; only their SHA-256 hash is stored, and checks compare hashes
 // in constant time (RFC 6750 §5.3 asks that bearer tokens resist guessing).
+//
+// Passwords that SCIM clients send (RFC 7643 §4.1.1) are another matter:
+// they are chosen by people, so HashPassword stretches them with PBKDF2
+// (RFC 8018) and a random salt, and VerifyPassword checks one.
 package secret
 
 import (

@@ -9,16 +9,19 @@ import (
 )
 
 // serviceProviderConfig handles GET /ServiceProviderConfig (RFC 7643 §5,
-// RFC 7644 §4).
+// RFC 7644 §4). It states what the server does: PATCH, Bulk within
+// MaxBulkOperations and MaxBulkPayload, filters with at most MaxCount
+// results a page, password changes (PUT or PATCH, stored hashed), sortBy
+// and ETags.
 func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *request) error {
 	writeJSON(w, http.StatusOK, scim.Resource{
 		"schemas":          []any{scim.SchemaSPConfig},
 		"documentationUri": "https://github.com/idpkit/idpkit",
 		"patch":            map[string]any{"supported": true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"bulk":             map[string]any{"supported": true, "maxOperations": MaxBulkOperations, "maxPayloadSize": MaxBulkPayload},
 		"filter":           map[string]any{"supported": true, "maxResults": MaxCount},
-		"changePassword":   map[string]any{"supported": false},
-		"sort":             map[string]any{"supported": false},
+		"changePassword":   map[string]any{"supported": true},
+		"sort":             map[string]any{"supported": true},
 		"etag":             map[string]any{"supported": true},
 		"authenticationSchemes": []any{map[string]any{
 			"type":        "oauthbearertoken",

@@ -66,7 +66,8 @@ func TestSearch(t *testing.T) {
 			[]any{200, float64(1), []any{"s1@example.com"}, nil}},
 		{"paging", `{"startIndex":2,"count":1}`, []any{200, float64(2), []any{"s2@example.com"}, nil}},
 		{"bad filter", `{"filter":"nope eq 1"}`, []any{400, nil, []any(nil), "invalidFilter"}},
-		{"bad body", `{"count":"x"}`, []any{400, nil, []any(nil), "invalidSyntax"}},
+		{"bad body", `{"filter":5}`, []any{400, nil, []any(nil), "invalidSyntax"}},
+		{"count not a number", `{"count":"x"}`, []any{400, nil, []any(nil), "invalidValue"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

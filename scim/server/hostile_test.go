@@ -70,8 +70,8 @@ func TestHostileInput(t *testing.T) {
 	}{
 		{name: "array nested past the decoder limit", method: "POST", path: "/Users", body: `{"userName":"d1","name":` + deep(20000) + `}`, status: 400, scimType: "invalidSyntax"},
 		{name: "object nested past the decoder limit", method: "POST", path: "/Users", body: `{"userName":"d2","x":` + deepObj(20000) + `}`, status: 400, scimType: "invalidSyntax"},
-		{name: "deep array in a known attribute", method: "POST", path: "/Users", body: `{"userName":"d3","emails":` + deep(9000) + `}`, status: 400, scimType: "invalidValue"},
-		{name: "deep object in a known attribute", method: "POST", path: "/Users", body: `{"userName":"d4","name":{"givenName":` + deepObj(9000) + `}}`, status: 400, scimType: "invalidValue"},
+		{name: "deep array in a known attribute", method: "POST", path: "/Users", body: `{"userName":"d3","emails":` + deep(9000) + `}`, status: 400, scimType: "invalidSyntax"},
+		{name: "deep object in a known attribute", method: "POST", path: "/Users", body: `{"userName":"d4","name":{"givenName":` + deepObj(9000) + `}}`, status: 400, scimType: "invalidSyntax"},
 		{name: "deep PATCH value", method: "PATCH", path: "/Users/" + uid, body: `{"Operations":[{"op":"add","path":"emails","value":` + deep(9000) + `}]}`, status: 400},
 		{name: "deep search body", method: "POST", path: "/Users/.search", body: `{"filter":` + deep(9000) + `}`, status: 400, scimType: "invalidSyntax"},
 		{name: "deep filter", method: "GET", path: "/Users?filter=" + strings.Repeat("(", 5000) + "userName%20pr" + strings.Repeat(")", 5000), status: 400, scimType: "invalidFilter"},

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,6 +28,7 @@ type query struct {
 	startIndex, count    int
 	filter               string
 	attributes, excluded string
+	sortBy, sortOrder    string
 }
 
 // list handles GET /Users and /Groups (RFC 7644 §3.4.2).
@@ -38,86 +42,185 @@ func (s *Server) list(k *kind, w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	return s.serveList(k, w, r, query{startIndex: start, count: count, filter: q.Get("filter"),
-		attributes: q.Get("attributes"), excluded: q.Get("excludedAttributes")})
+	return s.serveList([]*kind{k}, w, r, query{startIndex: start, count: count, filter: q.Get("filter"),
+		attributes: q.Get("attributes"), excluded: q.Get("excludedAttributes"),
+		sortBy: q.Get("sortBy"), sortOrder: q.Get("sortOrder")})
 }
 
 // search handles POST /Users/.search and /Groups/.search (RFC 7644 §3.4.3).
 func (s *Server) search(k *kind, w http.ResponseWriter, r *request) error {
-	var body struct {
-		Schemas            []string `json:"schemas"`
-		Attributes         []string `json:"attributes"`
-		ExcludedAttributes []string `json:"excludedAttributes"`
-		Filter             string   `json:"filter"`
-		StartIndex         *int     `json:"startIndex"`
-		Count              *int     `json:"count"`
-	}
-	if err := readBody(r, &body); err != nil {
-		return err
-	}
-	q := query{startIndex: 1, count: DefaultCount, filter: body.Filter,
-		attributes: strings.Join(body.Attributes, ","), excluded: strings.Join(body.ExcludedAttributes, ",")}
-	if body.StartIndex != nil {
-		q.startIndex = *body.StartIndex
-	}
-	if body.Count != nil {
-		q.count = *body.Count
-	}
-	return s.serveList(k, w, r, q)
-}
-
-// serveList filters, then pages, then projects: startIndex is 1-based and
-// below 1 reads as 1; count is clamped to [0, MaxCount]; Resources is
-// always an array.
-func (s *Server) serveList(k *kind, w http.ResponseWriter, r *request, qr query) error {
-	start := max(qr.startIndex, 1)
-	count := min(max(qr.count, 0), MaxCount)
-
-	var expr filter.Expr
-	var sq store.Query
-	if f := strings.TrimSpace(qr.filter); f != "" {
-		var err error
-		if expr, err = parseFilter(f, k); err != nil {
-			return err
-		}
-		// displayName is not pushed down: the store compares it exactly,
-		// but it is not caseExact (RFC 7643 §4.1, §4.2).
-		eq := filter.Equalities(expr)
-		sq = store.Query{ID: eq["id"], UserName: eq["userName"], ExternalID: eq["externalId"]}
-	}
-	recs, err := s.store.ListResources(r.Context(), r.tenant, k.typ, sq)
+	q, err := readSearch(r)
 	if err != nil {
 		return err
 	}
-	var groupsOf map[string][]any
-	if k == s.users {
-		if groupsOf, err = s.membership(r); err != nil {
-			return err
-		}
+	return s.serveList([]*kind{k}, w, r, q)
+}
+
+// readSearch reads a SearchRequest body (RFC 7644 §3.4.3). "schemas" may
+// be left out, but when present it must list the SearchRequest URN
+// (400 invalidSyntax). startIndex and count must be JSON numbers (400
+// invalidValue otherwise); attributes and excludedAttributes are lists of
+// strings, or, tolerated, one comma-separated string.
+func readSearch(r *request) (query, error) {
+	var body struct {
+		Schemas            []string        `json:"schemas"`
+		Attributes         json.RawMessage `json:"attributes"`
+		ExcludedAttributes json.RawMessage `json:"excludedAttributes"`
+		Filter             string          `json:"filter"`
+		SortBy             string          `json:"sortBy"`
+		SortOrder          string          `json:"sortOrder"`
+		StartIndex         json.RawMessage `json:"startIndex"`
+		Count              json.RawMessage `json:"count"`
 	}
-	matched := make([]scim.Resource, 0, len(recs))
-	for _, rec := range recs {
-		res, err := s.render(r, k, rec, groupsOf)
+	if err := readBody(r, &body); err != nil {
+		return query{}, err
+	}
+	if body.Schemas != nil && !containsFold(body.Schemas, scim.SchemaSearchRequest) {
+		return query{}, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "a search body must list the schema %q in \"schemas\"", scim.SchemaSearchRequest)
+	}
+	q := query{filter: body.Filter, sortBy: body.SortBy, sortOrder: body.SortOrder}
+	var err error
+	if q.startIndex, err = intField(body.StartIndex, "startIndex", 1); err != nil {
+		return query{}, err
+	}
+	if q.count, err = intField(body.Count, "count", DefaultCount); err != nil {
+		return query{}, err
+	}
+	if q.attributes, err = listField(body.Attributes, "attributes"); err != nil {
+		return query{}, err
+	}
+	if q.excluded, err = listField(body.ExcludedAttributes, "excludedAttributes"); err != nil {
+		return query{}, err
+	}
+	return q, nil
+}
+
+// intField reads an integer member of a search body; absent or null is
+// def, anything but a JSON number is 400 invalidValue. An integral number
+// written as 2.0 or 1e2 is accepted; out-of-range numbers are clamped as
+// in the query string.
+func intField(raw json.RawMessage, name string, def int) (int, error) {
+	v := strings.TrimSpace(string(raw))
+	if v == "" || v == "null" {
+		return def, nil
+	}
+	if c := v[0]; c != '-' && (c < '0' || c > '9') {
+		return 0, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "%s must be a JSON number, not %s", name, excerptJSON(v))
+	}
+	if !strings.ContainsAny(v, ".eE") {
+		return parseInt(name, v)
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if (err != nil && !errors.Is(err, strconv.ErrRange)) || f != math.Trunc(f) {
+		return 0, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "%s must be an integer, not %s", name, excerptJSON(v))
+	}
+	return int(max(min(f, 1<<31), -1<<31)), nil
+}
+
+// excerptJSON shortens a JSON value for an error detail.
+func excerptJSON(v string) string {
+	if len(v) > 40 {
+		return v[:40] + "…"
+	}
+	return v
+}
+
+// listField reads attributes or excludedAttributes of a search body.
+func listField(raw json.RawMessage, name string) (string, error) {
+	v := strings.TrimSpace(string(raw))
+	if v == "" || v == "null" {
+		return "", nil
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err == nil {
+		return strings.Join(list, ","), nil
+	}
+	var one string
+	if err := json.Unmarshal(raw, &one); err == nil {
+		return one, nil
+	}
+	return "", scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "%s must be a list of attribute names", name)
+}
+
+// item is one resource of a list response being built.
+type item struct {
+	res scim.Resource
+	k   *kind
+	key sortKey
+}
+
+// serveList filters, then sorts, then pages, then projects, over the
+// resources of every kind in kinds (one for /Users and /Groups, both for
+// the root search): startIndex is 1-based and below 1 reads as 1; count
+// is clamped to [0, MaxCount]; Resources is always an array. Without
+// sortBy, and between equal sort keys, resources keep the store's order
+// (creation time, then id), Users before Groups, so pages never overlap.
+func (s *Server) serveList(kinds []*kind, w http.ResponseWriter, r *request, qr query) error {
+	start := max(qr.startIndex, 1)
+	count := min(max(qr.count, 0), MaxCount)
+	desc, err := sortOrder(qr.sortOrder)
+	if err != nil {
+		return err
+	}
+	plans, err := planFilter(qr.filter, kinds)
+	if err != nil {
+		return err
+	}
+	sorters, err := planSort(qr.sortBy, kinds)
+	if err != nil {
+		return err
+	}
+	var items []item
+	for i, k := range kinds {
+		if plans[i].none {
+			continue
+		}
+		expr := plans[i].expr
+		var sq store.Query
+		if expr != nil {
+			// displayName is not pushed down: the store compares it exactly,
+			// but it is not caseExact (RFC 7643 §4.1, §4.2).
+			eq := filter.Equalities(expr)
+			sq = store.Query{ID: eq["id"], UserName: eq["userName"], ExternalID: eq["externalId"]}
+		}
+		recs, err := s.store.ListResources(r.Context(), r.tenant, k.typ, sq)
 		if err != nil {
 			return err
 		}
-		if expr != nil {
-			ok, err := filter.Eval(expr, res, k.rt)
-			if err != nil {
-				return filterError(err)
-			}
-			if !ok {
-				continue
+		var groupsOf map[string][]any
+		if k == s.users {
+			if groupsOf, err = s.membership(r); err != nil {
+				return err
 			}
 		}
-		matched = append(matched, res)
+		for _, rec := range recs {
+			res, err := s.render(r, k, rec, groupsOf)
+			if err != nil {
+				return err
+			}
+			if expr != nil {
+				ok, err := filter.Eval(expr, res, k.rt)
+				if err != nil {
+					return filterError(err)
+				}
+				if !ok {
+					continue
+				}
+			}
+			it := item{res: res, k: k}
+			if sorters != nil {
+				it.key = sorters[i].key(res)
+			}
+			items = append(items, it)
+		}
 	}
-	total := len(matched)
+	sortItems(items, sorters != nil, desc)
+	total := len(items)
 	from := min(start-1, total)
 	to := min(from+count, total)
 	page := make([]scim.Resource, 0, to-from)
-	for _, res := range matched[from:to] {
-		page = append(page, project(res, k.rt, qr.attributes, qr.excluded))
+	for _, it := range items[from:to] {
+		page = append(page, project(it.res, it.k.rt, qr.attributes, qr.excluded))
 	}
 	writeJSON(w, http.StatusOK, scim.ListResponse{
 		Schemas:      []string{scim.SchemaListResponse},
@@ -129,27 +232,44 @@ func (s *Server) serveList(k *kind, w http.ResponseWriter, r *request, qr query)
 	return nil
 }
 
-// parseFilter parses a filter and checks that every attribute it names
-// exists (an unknown one is 400 invalidFilter), so a bad filter never
-// yields an unfiltered or empty list.
-func parseFilter(f string, k *kind) (filter.Expr, error) {
-	expr, err := filter.Parse(f)
-	if err != nil {
-		return nil, filterError(err)
+// sortItems sorts items by their keys when sorted is set, stably, so
+// equal keys keep the store's order in both directions.
+func sortItems(items []item, sorted, desc bool) {
+	if !sorted {
+		return
 	}
-	if err := filter.Validate(expr, k.rt); err != nil {
-		return nil, filterError(err)
-	}
-	return expr, nil
+	slices.SortStableFunc(items, func(a, b item) int {
+		if desc {
+			return compareKeys(b.key, a.key)
+		}
+		return compareKeys(a.key, b.key)
+	})
 }
 
-// filterError makes any filter failure a 400 invalidFilter.
-func filterError(err error) error {
-	var se *scim.Error
-	if errors.As(err, &se) && se.ScimType == scim.TypeInvalidFilter {
-		return se
+// planSort resolves sortBy for each kind; nil when there is no sortBy. An
+// attribute that one kind lacks sorts that kind's resources as null; one
+// that no kind has is 400 invalidValue.
+func planSort(sortBy string, kinds []*kind) ([]*sorter, error) {
+	if strings.TrimSpace(sortBy) == "" {
+		return nil, nil
 	}
-	return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidFilter, "%s", strings.TrimPrefix(err.Error(), "scim: 400 invalidValue: "))
+	out := make([]*sorter, len(kinds))
+	var first error
+	found := false
+	for i, k := range kinds {
+		so, err := resolveSort(sortBy, k.rt)
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		out[i], found = so, true
+	}
+	if !found {
+		return nil, first
+	}
+	return out, nil
 }
 
 // intParam reads an integer query parameter; a value that is not a number
@@ -159,6 +279,12 @@ func intParam(q url.Values, name string, def int) (int, error) {
 	if v == "" {
 		return def, nil
 	}
+	return parseInt(name, v)
+}
+
+// parseInt parses a decimal integer; one too large for int32 is clamped
+// to ±2³¹ (a page that far is empty, a count that large is MaxCount).
+func parseInt(name, v string) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil {
 		var ne *strconv.NumError
@@ -170,7 +296,7 @@ func intParam(q url.Values, name string, def int) (int, error) {
 		}
 		return 0, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "%s must be an integer, not %q", name, v)
 	}
-	return n, nil
+	return max(min(n, 1<<31), -1<<31), nil
 }
 
 // projectRequest applies the request's attributes and excludedAttributes
@@ -242,50 +368,88 @@ func always(key string) bool {
 	return strings.EqualFold(key, "id") || strings.EqualFold(key, "schemas") || strings.EqualFold(key, "meta")
 }
 
-// project keeps only the attributes listed in attrs (when not empty) and
-// then removes those in excluded. id, schemas and meta always stay.
+// project applies attributes and excludedAttributes (RFC 7644 §3.9,
+// RFC 7643 §7 "returned"): with attrs, only the attributes listed stay;
+// without, attributes returned only on "request" are dropped; then those
+// in excluded go. id, schemas and meta always stay, and attributes that
+// are never returned (password) never appear.
 func project(res scim.Resource, rt *schema.ResourceType, attrs, excluded string) scim.Resource {
-	if strings.TrimSpace(attrs) != "" {
-		sp := parseSpec(attrs, rt)
-		out := scim.Resource{}
-		for key, v := range res {
-			if always(key) {
+	out := scim.Resource{}
+	asked := strings.TrimSpace(attrs) != ""
+	sp := parseSpec(attrs, rt)
+	for key, v := range res {
+		if always(key) {
+			out[key] = v
+			continue
+		}
+		if ext := rt.SchemaFor(key); ext != nil && ext != rt.Schema {
+			if m, ok := v.(map[string]any); ok && !asked {
+				if kept := dropReturned(m, ext, schema.ReturnedRequest); len(kept) > 0 {
+					out[key] = kept
+				}
+				continue
+			}
+		}
+		a := topAttr(key, rt)
+		if hidden(a) {
+			continue
+		}
+		if !asked {
+			if a == nil || a.Returned != schema.ReturnedRequest {
 				out[key] = v
-				continue
 			}
-			subs, ok := sp.lookup(key)
-			if !ok {
-				continue
-			}
-			if subs == nil {
-				out[key] = v
-				continue
-			}
+			continue
+		}
+		subs, ok := sp.lookup(key)
+		switch {
+		case !ok:
+		case subs == nil:
+			out[key] = v
+		default:
 			if kept := keepSubs(v, subs); kept != nil {
 				out[key] = kept
 			}
 		}
-		res = out
 	}
 	if strings.TrimSpace(excluded) != "" {
 		sp := parseSpec(excluded, rt)
-		out := scim.Resource{}
-		for key, v := range res {
+		for key, v := range out {
 			subs, ok := sp.lookup(key)
 			switch {
 			case always(key) || !ok:
-				out[key] = v
 			case subs == nil:
-				// excluded whole
+				delete(out, key) // excluded whole
 			default:
 				if kept := dropSubs(v, subs); kept != nil {
 					out[key] = kept
+				} else {
+					delete(out, key)
 				}
 			}
 		}
-		res = out
 	}
-	return res
+	return out
+}
+
+// topAttr returns the definition of a top-level key of a resource, or nil.
+func topAttr(key string, rt *schema.ResourceType) *schema.Attribute {
+	if res, err := rt.Resolve("", key, ""); err == nil && !res.Extension(rt) {
+		return res.Attr
+	}
+	return nil
+}
+
+// dropReturned copies an extension's attributes without those whose
+// returned characteristic is ret, and without those never returned.
+func dropReturned(m map[string]any, ext *schema.Schema, ret string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if a := ext.Attribute(k); a != nil && (a.Returned == ret || hidden(a)) {
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // keepSubs keeps the listed sub-attributes of a complex value or of each
@@ -334,9 +498,4 @@ func hasFold(set map[string]bool, k string) bool {
 		}
 	}
 	return false
-}
-
-// searchAll handles POST /.search at the service root (RFC 7644 §3.4.3).
-func (s *Server) searchAll(w http.ResponseWriter, r *request) error {
-	return scim.Errorf(http.StatusNotImplemented, "", "search at the root is not supported")
 }

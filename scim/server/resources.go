@@ -11,6 +11,7 @@ import (
 
 	"github.com/idpkit/idpkit/scim"
 	"github.com/idpkit/idpkit/scim/patch"
+	"github.com/idpkit/idpkit/scim/secret"
 	"github.com/idpkit/idpkit/scim/store"
 )
 
@@ -47,8 +48,8 @@ func (s *Server) create(k *kind, w http.ResponseWriter, r *request) error {
 }
 
 // readIncoming reads the resource of a POST or PUT body, normalised
-// against k's schema and without a password; a group's members are
-// resolved to users of the tenant.
+// against k's schema, with a password replaced by its hash; a group's
+// members are resolved to users of the tenant.
 func (s *Server) readIncoming(k *kind, r *request) (scim.Resource, error) {
 	body, err := readResource(r)
 	if err != nil {
@@ -58,7 +59,9 @@ func (s *Server) readIncoming(k *kind, r *request) (scim.Resource, error) {
 	if err != nil {
 		return nil, badInput(err)
 	}
-	dropPassword(res)
+	if err := hashPassword(res); err != nil {
+		return nil, err
+	}
 	if k == s.groups {
 		if err := s.resolveMembers(r, res); err != nil {
 			return nil, err
@@ -67,12 +70,19 @@ func (s *Server) readIncoming(k *kind, r *request) (scim.Resource, error) {
 	return res, nil
 }
 
-// get handles GET /Users/{id} and /Groups/{id} (RFC 7644 §3.4.1).
+// get handles GET /Users/{id} and /Groups/{id} (RFC 7644 §3.4.1). An
+// If-None-Match that names the current version (or "*") is answered 304
+// with the ETag and no body (RFC 7644 §3.14, RFC 7232 §3.2).
 func (s *Server) get(k *kind, w http.ResponseWriter, r *request) error {
 	id := r.PathValue("id")
 	rec, err := s.store.GetResource(r.Context(), r.tenant, k.typ, id)
 	if err != nil {
 		return s.storeError(k, id, nil, err)
+	}
+	if notModified(r, rec.Version) {
+		w.Header().Set("ETag", etag(rec.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return nil
 	}
 	return s.respond(k, w, r, http.StatusOK, rec)
 }
@@ -90,7 +100,16 @@ func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 		if err := checkIfMatch(r, rec.Version); err != nil {
 			return err
 		}
+		// RFC 7644 §3.5.1: an immutable value already set must be sent unchanged.
+		prev, err := decodeData(*rec)
+		if err != nil {
+			return err
+		}
+		if err := k.rt.CheckImmutable(prev, res); err != nil {
+			return err
+		}
 		next := clone(res)
+		keepPassword(rec, next)
 		setMeta(next, k, r.base, rec.ID, createdOf(rec), now, rec.Version+1)
 		return fill(k, rec, next, now)
 	})
@@ -102,6 +121,9 @@ func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 
 // errNeedUsers makes a PATCH leave its transaction to look up new members.
 var errNeedUsers = errors.New("scim/server: members to look up")
+
+// errNeedHash makes a PATCH leave its transaction to hash a new password.
+var errNeedHash = errors.New("scim/server: password to hash")
 
 // modify handles PATCH (RFC 7644 §3.5.2). The operations are applied
 // inside the store's update transaction, so concurrent PATCHes never lose
@@ -118,10 +140,12 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 	if len(pr.Operations) == 0 {
 		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "a PATCH body needs at least one entry in \"Operations\"")
 	}
-	users := map[string]string{} // member id → userName, looked up so far
+	users := map[string]string{}  // member id → userName, looked up so far
+	hashes := map[string]string{} // new password → its hash, computed so far
 	now := s.now().UTC()
 	for attempt := 1; ; attempt++ {
 		var need []string
+		var plain string
 		var res scim.Resource
 		rec, err := s.store.UpdateResource(r.Context(), r.tenant, k.typ, id, func(rec *store.Record) error {
 			if err := checkIfMatch(r, rec.Version); err != nil {
@@ -138,7 +162,9 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 			if res, err = k.rt.Normalize(patched); err != nil {
 				return badInput(err)
 			}
-			dropPassword(res)
+			if plain = changedPassword(cur, res, hashes); plain != "" {
+				return errNeedHash
+			}
 			if k == s.groups {
 				if need = fixMembers(res, r.base, members(cur), users); len(need) > 0 {
 					return errNeedUsers
@@ -149,6 +175,14 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 		})
 		if errors.Is(err, errNeedUsers) && attempt < maxAttempts {
 			if err := s.lookupUsers(r, need, users); err != nil {
+				return err
+			}
+			continue
+		}
+		if errors.Is(err, errNeedHash) && attempt < maxAttempts {
+			// Hashing takes tens of milliseconds: never inside the
+			// store's transaction.
+			if hashes[plain], err = secret.HashPassword(plain); err != nil {
 				return err
 			}
 			continue
@@ -423,16 +457,6 @@ func decodeData(rec store.Record) (scim.Resource, error) {
 
 // location is the URL of a resource.
 func location(base string, k *kind, id string) string { return base + "/" + k.endpoint + "/" + id }
-
-// dropPassword removes "password" from a resource to be stored: idpkit
-// never stores passwords (see the package doc).
-func dropPassword(res scim.Resource) {
-	for key := range res {
-		if strings.EqualFold(key, "password") {
-			delete(res, key)
-		}
-	}
-}
 
 // clone deep-copies a decoded JSON value.
 func clone(res scim.Resource) scim.Resource {

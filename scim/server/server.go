@@ -1,26 +1,35 @@
 // Package server is idpkit's SCIM 2.0 HTTP service, one per tenant under
 // /t/{tenant}/scim/v2. It implements RFC 7644 §3 for Users and Groups:
-// creation (§3.3), retrieval, listing with filter, paging and attribute
-// projection (§3.4.1, §3.4.2, §3.4.3, §3.9), replacement with PUT (§3.5.1),
-// modification with PATCH (§3.5.2), deletion (§3.6), versioning with weak
-// ETags and If-Match (§3.14), the error response of §3.12 for every error
-// (also 401 and 404), and the discovery endpoints /ServiceProviderConfig,
-// /ResourceTypes and /Schemas (§4). Authentication is an OAuth bearer
-// token (RFC 6750 §2.1) compared, as a hash, in constant time.
+// creation (§3.3), retrieval, listing with filter, sorting, paging and
+// attribute projection (§3.4.1, §3.4.2, §3.9), search with POST, per
+// type and at the service root (§3.4.3), replacement with PUT (§3.5.1),
+// modification with PATCH (§3.5.2), deletion (§3.6), bulk (§3.7),
+// versioning with weak ETags, If-Match and If-None-Match (§3.14), the
+// error response of §3.12 for every error (also 401 and 404), and the
+// discovery endpoints /ServiceProviderConfig, /ResourceTypes and /Schemas
+// (§4). Authentication is an OAuth bearer token (RFC 6750 §2.1) compared,
+// as a hash, in constant time.
 //
-// It is tolerant in what it reads, the way Okta and Entra ID write:
-// request bodies are accepted whatever their Content-Type as long as they
-// are JSON (application/scim+json and application/json are the usual
-// ones), and answers are always application/scim+json.
+// Media types (§3.8, §8.1): request bodies must be application/scim+json
+// or application/json, with any parameters (charset=utf-8), compared
+// case-insensitively; another Content-Type is 415. A body without a
+// Content-Type is read as JSON, as some clients send none. Accept is not
+// enforced; answers are always application/scim+json; charset=utf-8.
+// Bodies nest at most MaxJSONDepth levels (400 invalidSyntax beyond).
 //
 // Passwords: Okta sends a random "password" with every created user even
-// when password sync is off. The server never stores or returns it; the
-// attribute is dropped from every write (RFC 7643 §4.1.1 makes it
-// writeOnly and never returned).
+// when password sync is off. RFC 7643 §4.1.1 makes it writeOnly and never
+// returned: the server keeps only a PBKDF2-SHA-256 hash of it
+// (secret.HashPassword), never returns it, and refuses it in filters and
+// sortBy. A PUT without a password keeps the stored hash.
 //
 // Group membership is stored on the group; a User's readOnly "groups"
 // attribute (RFC 7643 §4.1.2) is computed when the user is read. Members
 // must be users of the same tenant.
+//
+// Bulk (§3.7) runs each operation through the handler of its single
+// endpoint, after the POSTs whose bulkIds it references, and is not a
+// transaction: operations that succeeded stay when another one fails.
 package server
 
 import (
@@ -146,7 +155,11 @@ func (s *Server) handle(f handlerFunc) http.Handler {
 			}
 			s.log.Debug("scim/server: request", "method", hr.Method, "path", hr.URL.Path, "status", w.status, "duration", s.now().Sub(start))
 		}()
-		hr.Body = http.MaxBytesReader(w, hr.Body, MaxBody)
+		limit := int64(MaxBody)
+		if hr.Pattern == bulkPattern {
+			limit = MaxBulkPayload // RFC 7644 §3.7.4: maxPayloadSize
+		}
+		hr.Body = http.MaxBytesReader(w, hr.Body, limit)
 		r := &request{Request: hr, tenant: hr.PathValue("tenant")}
 		r.base = s.origin(hr) + "/t/" + r.tenant + "/scim/v2"
 		if err := s.authenticate(r); err != nil {
@@ -182,7 +195,8 @@ func (s *Server) fallback(w http.ResponseWriter, r *request) error {
 		// "/Users/" is not "/Users".
 	case len(segs) == 1 && (segs[0] == "Users" || segs[0] == "Groups"):
 		allow = "GET, POST"
-	case len(segs) == 2 && (segs[0] == "Users" || segs[0] == "Groups") && segs[1] == ".search":
+	case len(segs) == 2 && (segs[0] == "Users" || segs[0] == "Groups") && segs[1] == ".search",
+		len(segs) == 1 && (segs[0] == ".search" || segs[0] == "Bulk"):
 		allow = "POST"
 	case len(segs) == 2 && (segs[0] == "Users" || segs[0] == "Groups") && segs[1] != "":
 		allow = "GET, PUT, PATCH, DELETE"

@@ -249,7 +249,7 @@ func TestErrors(t *testing.T) {
 		{name: "JSON null", method: "POST", path: "/Users", body: `null`, want: scimError(400, "invalidSyntax")},
 		{name: "trailing garbage", method: "POST", path: "/Users", body: `{"userName":"a"} x`, want: scimError(400, "invalidSyntax")},
 		{name: "empty body", method: "POST", path: "/Users", want: scimError(400, "invalidSyntax")},
-		{name: "form body", method: "POST", path: "/Users", body: `userName=a`, hdr: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, want: scimError(400, "invalidSyntax")},
+		{name: "form body", method: "POST", path: "/Users", body: `userName=a`, hdr: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, want: scimError(415, "")},
 		{name: "body over 1 MiB", method: "POST", path: "/Users", body: big, want: scimError(413, "")},
 		{name: "PUT body over 1 MiB", method: "PUT", path: "/Users/" + id, body: big, want: scimError(413, "")},
 		{name: "missing userName", method: "POST", path: "/Users", body: `{"name":{"givenName":"x"}}`, want: scimError(400, "invalidValue")},
@@ -290,7 +290,8 @@ func TestContentTypes(t *testing.T) {
 		{"json", "application/json"},
 		{"json with charset", "application/json; charset=UTF-8"},
 		{"missing", ""},
-		{"text/plain but JSON", "text/plain"},
+		{"upper case", "Application/SCIM+JSON; Charset=UTF-8"},
+		{"extra parameter", "application/json; charset=utf-8; profile=x"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -309,12 +310,13 @@ func TestDiscovery(t *testing.T) {
 	f := newFixture(t)
 	t.Run("ServiceProviderConfig", func(t *testing.T) {
 		r := f.call(t, "GET", "/ServiceProviderConfig", "", nil)
-		got := map[string]any{"status": r.status, "patch": r.body["patch"], "bulk": r.body["bulk"].(map[string]any)["supported"],
+		got := map[string]any{"status": r.status, "patch": r.body["patch"], "bulk": r.body["bulk"],
 			"filter": r.body["filter"], "etag": r.body["etag"], "sort": r.body["sort"], "changePassword": r.body["changePassword"],
 			"auth": r.body["authenticationSchemes"].([]any)[0].(map[string]any)["type"]}
-		want := map[string]any{"status": 200, "patch": map[string]any{"supported": true}, "bulk": false,
-			"filter": map[string]any{"supported": true, "maxResults": float64(1000)}, "etag": map[string]any{"supported": true},
-			"sort": map[string]any{"supported": false}, "changePassword": map[string]any{"supported": false}, "auth": "oauthbearertoken"}
+		want := map[string]any{"status": 200, "patch": map[string]any{"supported": true},
+			"bulk":   map[string]any{"supported": true, "maxOperations": float64(MaxBulkOperations), "maxPayloadSize": float64(MaxBulkPayload)},
+			"filter": map[string]any{"supported": true, "maxResults": float64(MaxCount)}, "etag": map[string]any{"supported": true},
+			"sort": map[string]any{"supported": true}, "changePassword": map[string]any{"supported": true}, "auth": "oauthbearertoken"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("mismatch (-want +got):\n%s", diff)
 		}

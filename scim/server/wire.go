@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -96,20 +97,49 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(buf.Bytes())
 }
 
-// readBody reads the request body and decodes it into v. Any Content-Type
-// is accepted as long as the body is one JSON value; a body over MaxBody is
-// 413, anything that is not JSON 400 invalidSyntax.
+// MaxJSONDepth is how deeply objects and arrays may nest in a request
+// body; a deeper body is 400 invalidSyntax. SCIM resources nest four
+// levels at most (a PATCH of an extension's complex attribute).
+const MaxJSONDepth = 32
+
+// checkMediaType answers 415 for a request body whose Content-Type is
+// neither application/scim+json nor application/json (RFC 7644 §3.8,
+// §8.1). Parameters such as charset are allowed and the comparison is
+// case-insensitive. A missing Content-Type is read as JSON: some clients
+// send none.
+func checkMediaType(r *request) error {
+	ct := strings.TrimSpace(r.Header.Get("Content-Type"))
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == scim.MediaType || mt == "application/json") {
+		return nil
+	}
+	return scim.Errorf(http.StatusUnsupportedMediaType, "", "Content-Type %q is not supported; send the body as %s or application/json", ct, scim.MediaType)
+}
+
+// readBody reads the request body and decodes it into v. The body must be
+// application/scim+json or application/json (or carry no Content-Type)
+// and be one JSON value nested at most MaxJSONDepth deep; a body over the
+// request's limit is 413, anything that is not JSON 400 invalidSyntax.
 func readBody(r *request, v any) error {
+	if err := checkMediaType(r); err != nil {
+		return err
+	}
 	data, err := io.ReadAll(r.Body)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return scim.Errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", MaxBody)
+		return scim.Errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", tooBig.Limit)
 	case err != nil:
 		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "cannot read the request body: %v", err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body is empty; send a JSON object")
+	}
+	if !withinDepth(data, MaxJSONDepth) {
+		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body nests objects and arrays deeper than %d levels", MaxJSONDepth)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
@@ -128,6 +158,37 @@ func readBody(r *request, v any) error {
 	return nil
 }
 
+// withinDepth reports whether the objects and arrays of a JSON text nest
+// at most limit deep. It scans the bytes once, before any decoding, and
+// skips brackets inside strings; text that is not JSON is left to the
+// decoder to refuse.
+func withinDepth(data []byte, limit int) bool {
+	depth, inString := 0, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			if depth++; depth > limit {
+				return false
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return true
+}
+
 // readResource reads a JSON object body.
 func readResource(r *request) (scim.Resource, error) {
 	var res scim.Resource
@@ -144,22 +205,35 @@ func readResource(r *request) (scim.Resource, error) {
 func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
 
 // checkIfMatch answers 412 when the request's If-Match names no tag that
-// matches version. "*" matches any; strong and weak tags compare by value.
+// matches version (RFC 7232 §3.1, RFC 7644 §3.14).
 func checkIfMatch(r *request, version int64) error {
-	h := r.Header.Get("If-Match")
-	if strings.TrimSpace(h) == "" {
+	h := strings.Join(r.Header.Values("If-Match"), ",")
+	if strings.TrimSpace(h) == "" || tagMatches(h, version) {
 		return nil
 	}
+	return scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: If-Match %s does not match the current version %s", h, etag(version))
+}
+
+// notModified reports whether a GET's If-None-Match names a tag that
+// matches version, so the answer is 304 (RFC 7232 §3.2).
+func notModified(r *request, version int64) bool {
+	h := strings.Join(r.Header.Values("If-None-Match"), ",")
+	return strings.TrimSpace(h) != "" && tagMatches(h, version)
+}
+
+// tagMatches reports whether a comma-separated list of entity tags
+// names version. "*" matches any; strong and weak tags compare by value.
+func tagMatches(list string, version int64) bool {
 	want := strconv.FormatInt(version, 10)
-	for tag := range strings.SplitSeq(h, ",") {
+	for tag := range strings.SplitSeq(list, ",") {
 		tag = strings.TrimSpace(tag)
 		if tag == "*" {
-			return nil
+			return true
 		}
 		tag = strings.TrimPrefix(tag, "W/")
 		if strings.Trim(tag, `"`) == want {
-			return nil
+			return true
 		}
 	}
-	return scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: If-Match %s does not match the current version %s", h, etag(version))
+	return false
 }

@@ -92,6 +92,11 @@ func (s *Store) ListResources(ctx context.Context, tenant, typ string, q store.Q
 		}
 		args = append(args, c.val)
 		b.WriteString(" AND " + c.col + " = $" + strconv.Itoa(len(args)))
+		if c.col == "user_name_folded" {
+			// Repeat the partial index's condition, or SQLite will not use
+			// resources_user_name and scans the tenant in created order.
+			b.WriteString(" AND user_name_folded <> ''")
+		}
 	}
 	b.WriteString(` ORDER BY created, id`)
 	rows, err := s.r.QueryContext(ctx, s.q(b.String()), args...)
