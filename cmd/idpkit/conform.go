@@ -18,9 +18,11 @@ import (
 )
 
 func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("conform", "conform [--scim-url URL --token TOKEN] [--junit FILE] [--json FILE] [--label L,…] [--skip ID,…] [--list]", stderr)
+	fs := newFlagSet("conform", "conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--skip ID,…] [--list]", stderr)
 	scimURL := fs.String("scim-url", "", "run the SCIM checks against this SCIM base URL instead of playing the whole guide in-process")
 	token := fs.String("token", envOr("IDPKIT_SCIM_TOKEN", ""), "the bearer token for --scim-url (env IDPKIT_SCIM_TOKEN)")
+	peerURL := fs.String("peer-scim-url", "", "a second tenant of the same service, for the checks labelled tenant (without it they are skipped)")
+	peerToken := fs.String("peer-token", envOr("IDPKIT_PEER_SCIM_TOKEN", ""), "the bearer token for --peer-scim-url (env IDPKIT_PEER_SCIM_TOKEN)")
 	junit := fs.String("junit", "", "write a JUnit XML report to FILE")
 	jsonOut := fs.String("json", "", "write a JSON report to FILE")
 	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(checkLabels(check.SCIM()), ", ")+")")
@@ -43,8 +45,12 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if *list {
+		idw, lw := 0, 0
 		for _, c := range checks {
-			fmt.Fprintf(stdout, "%-30s %-32s %s\n", c.ID, strings.Join(c.Labels, ","), c.Title)
+			idw, lw = max(idw, len(c.ID)), max(lw, len(strings.Join(c.Labels, ",")))
+		}
+		for _, c := range checks {
+			fmt.Fprintf(stdout, "%-*s  %-*s  %s\n", idw, c.ID, lw, strings.Join(c.Labels, ","), c.Title)
 		}
 		return nil
 	}
@@ -54,6 +60,17 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		if *token == "" {
 			return fmt.Errorf("%w: --scim-url needs --token (the bearer token Okta would be given)", errUsage)
+		}
+	}
+	if *peerURL != "" {
+		if *scimURL == "" {
+			return fmt.Errorf("%w: --peer-scim-url needs --scim-url", errUsage)
+		}
+		if *peerURL, err = checkBaseURL("--peer-scim-url", *peerURL); err != nil {
+			return err
+		}
+		if *peerToken == "" {
+			return fmt.Errorf("%w: --peer-scim-url needs --peer-token", errUsage)
 		}
 	}
 	// Open the report files first, so a bad path fails before the run.
@@ -66,10 +83,15 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var failed int
 	if *scimURL != "" {
 		fmt.Fprintf(stdout, "idpkit conform: %d SCIM checks against %s\n", len(checks), *scimURL)
-		t := &check.Target{BaseURL: *scimURL, Token: *token, Client: &http.Client{Timeout: 30 * time.Second}, KeepData: *keep}
+		client := &http.Client{Timeout: 30 * time.Second}
+		t := &check.Target{BaseURL: *scimURL, Token: *token, Client: client, KeepData: *keep}
+		if *peerURL != "" {
+			t.Peer = &check.Target{BaseURL: *peerURL, Token: *peerToken, Client: client, KeepData: *keep}
+		}
 		results = check.RunAll(ctx, checks, t, func(_, _ int, r check.Result) { printCheck(stdout, "", r) })
 		s := check.Summarize(results)
-		fmt.Fprintf(stdout, "\nSummary: %d/%d checks passed\n", s.Passed, s.Total)
+		fmt.Fprintf(stdout, "\nSummary: %d/%d checks passed%s\n", s.Passed, s.Total, summaryTail(s))
+		printFailedIDs(stdout, results)
 		failed = s.Failed
 	} else {
 		results, failed, err = conformInProcess(ctx, checks, stdout, stderr, *verbose)
@@ -177,7 +199,8 @@ func conformInProcess(ctx context.Context, checks []check.Check, stdout, stderr 
 	}
 	results = append(results, last.Checks...)
 	cs := check.Summarize(last.Checks)
-	fmt.Fprintf(stdout, "\nSummary: %d/%d steps passed, %d/%d SCIM checks passed\n", len(steps)-failedSteps, len(steps), cs.Passed, cs.Total)
+	fmt.Fprintf(stdout, "\nSummary: %d/%d steps passed, %d/%d SCIM checks passed%s\n", len(steps)-failedSteps, len(steps), cs.Passed, cs.Total, summaryTail(cs))
+	printFailedIDs(stdout, last.Checks)
 	return results, failedSteps + cs.Failed, nil
 }
 
@@ -189,12 +212,48 @@ func printStep(w io.Writer, s guide.Step) {
 	fmt.Fprintf(w, "%s %d. %s\n      %s\n", mark, s.N, s.Title, indent(s.Detail, "      "))
 }
 
+// printCheck prints one line per check: ✓ passed, – skipped (with the
+// reason), ✗ failed, followed by the rule's reference and every problem
+// with the request and the response that showed it.
 func printCheck(w io.Writer, prefix string, r check.Result) {
-	if r.Passed {
+	switch {
+	case r.Passed:
 		fmt.Fprintf(w, "%s✓ %s — %s\n", prefix, r.ID, r.Title)
-		return
+	case r.Skipped:
+		fmt.Fprintf(w, "%s– %s — %s (%s)\n", prefix, r.ID, r.Title, r.Error)
+	default:
+		fmt.Fprintf(w, "%s✗ %s — %s [%s]\n%s    %s\n", prefix, r.ID, r.Title, r.Ref, prefix, indent(r.Error, prefix+"    "))
 	}
-	fmt.Fprintf(w, "%s✗ %s — %s [%s]\n%s    %s\n", prefix, r.ID, r.Title, r.Ref, prefix, indent(r.Error, prefix+"    "))
+}
+
+// summaryTail is what the summary line adds after "N/M checks passed":
+// how many failed and how many were skipped.
+func summaryTail(s check.Summary) string {
+	var parts []string
+	if s.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", s.Failed))
+	}
+	if s.Skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped", s.Skipped))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(parts, ", ")
+}
+
+// printFailedIDs lists the failed checks' IDs on one line, ready for
+// --skip or a bug report.
+func printFailedIDs(w io.Writer, results []check.Result) {
+	var ids []string
+	for _, r := range results {
+		if !r.Passed && !r.Skipped {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) > 0 {
+		fmt.Fprintf(w, "Failed: %s\n", strings.Join(ids, ","))
+	}
 }
 
 func indent(s, prefix string) string { return strings.ReplaceAll(s, "\n", "\n"+prefix) }

@@ -198,9 +198,9 @@ func TestConformFlags(t *testing.T) {
 		stderr    string // a substring stderr must contain
 		notStdout string // a substring stdout must not contain
 	}{
-		{"unknown label", []string{"--label", "okta-spec,nope"}, 2, "", `unknown label "nope" in --label; the labels are entra, okta, okta-spec, rfc7644, writes`, "checks"},
+		{"unknown label", []string{"--label", "okta-spec,nope"}, 2, "", `unknown label "nope" in --label; the labels are bulk, entra, etag, filter, media, okta, okta-spec, paging, patch, rfc7643, rfc7644, schema, strict, tenant, writes`, "checks"},
 		{"unknown skip id", []string{"--skip", "okta-spec-99"}, 2, "", `unknown check "okta-spec-99" in --skip`, "checks"},
-		{"empty selection", []string{"--label", "entra", "--skip", "entra-capitalised-ops,entra-string-boolean,entra-remove-listed-members"}, 2, "", "leave no check to run", "checks"},
+		{"empty selection", []string{"--label", "tenant", "--skip", "tenant-token-isolation,tenant-data-isolation"}, 2, "", "leave no check to run", "checks"},
 		{"list", []string{"--list", "--label", "okta-spec"}, 0, "okta-spec-11-wrong-token", "", "rfc-paging"},
 		{"scim url not a url", []string{"--scim-url", "app.example.com/scim/v2", "--token", "x"}, 2, "", `--scim-url "app.example.com/scim/v2" is not an http:// or https:// URL`, "checks"},
 		{"report path checked first", []string{"--scim-url", srv.URL, "--token", "x", "--json", filepath.Join(dir, "no", "such", "r.json")}, 1, "", "conform: --json: open", "checks"},

@@ -203,12 +203,19 @@ func (s *Server) remove(k *kind, w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return s.storeError(k, id, nil, err)
 	}
-	// The check and the delete are two steps: a write landing between them
-	// is not detected. The store has no conditional delete yet.
 	if err := checkIfMatch(r, rec.Version); err != nil {
 		return err
 	}
-	if err := s.store.DeleteResource(ctx, r.tenant, k.typ, id); err != nil {
+	// With If-Match, delete exactly the version it was checked against: a
+	// write that lands in between makes the delete fail as stale.
+	del := func() error { return s.store.DeleteResource(ctx, r.tenant, k.typ, id) }
+	if strings.TrimSpace(r.Header.Get("If-Match")) != "" {
+		del = func() error { return s.store.DeleteResourceVersion(ctx, r.tenant, k.typ, id, rec.Version) }
+	}
+	switch err := del(); {
+	case errors.Is(err, store.ErrStale):
+		return scim.Errorf(http.StatusPreconditionFailed, "", "the resource changed while it was being deleted; read it again")
+	case err != nil:
 		return s.storeError(k, id, nil, err)
 	}
 	if k == s.users {

@@ -18,6 +18,9 @@ var (
 	// ErrExists: a tenant of that name exists, or a resource's unique
 	// attribute (a User's userName, compared case-insensitively) is taken.
 	ErrExists = errors.New("store: already exists")
+	// ErrStale: a conditional write found another version than the one
+	// it was given (the resource changed since it was read).
+	ErrStale = errors.New("store: version changed")
 )
 
 // Tenant is one app tenant: its SCIM credential and its sign-in settings.
@@ -107,6 +110,10 @@ type Store interface {
 	UpdateResource(ctx context.Context, tenant, typ, id string, update func(*Record) error) (Record, error)
 	// DeleteResource removes a resource; ErrNotFound when absent.
 	DeleteResource(ctx context.Context, tenant, typ, id string) error
+	// DeleteResourceVersion removes a resource only if its Version is
+	// still version, atomically; ErrStale when it has another version,
+	// ErrNotFound when absent. It serves DELETE with If-Match.
+	DeleteResourceVersion(ctx context.Context, tenant, typ, id string, version int64) error
 
 	// PutToken stores or replaces a token.
 	PutToken(ctx context.Context, t Token) error

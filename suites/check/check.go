@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -35,6 +36,9 @@ type Target struct {
 	KeepData bool
 	// Now is the clock that times responses and checks; nil means time.Now.
 	Now func() time.Time
+	// Peer is a second tenant of the same service, for the checks
+	// labelled "tenant" (isolation of data and tokens); nil skips them.
+	Peer *Target
 
 	mu      sync.Mutex
 	created []string // paths such as /Users/{id} created by the running check
@@ -100,6 +104,7 @@ func SCIM() []Check {
 	all = append(all, schemaChecks()...)
 	all = append(all, patchChecks()...)
 	all = append(all, bulkChecks()...)
+	all = append(all, tenantChecks()...)
 	return all
 }
 
@@ -120,11 +125,14 @@ func Select(checks []Check, labels, skip []string) []Check {
 
 // Result is the outcome of running one check.
 type Result struct {
-	ID       string        `json:"id"`
-	Title    string        `json:"title"`
-	Ref      string        `json:"ref"`
-	Labels   []string      `json:"labels"`
-	Passed   bool          `json:"passed"`
+	ID     string   `json:"id"`
+	Title  string   `json:"title"`
+	Ref    string   `json:"ref"`
+	Labels []string `json:"labels"`
+	Passed bool     `json:"passed"`
+	// Skipped is set, with Passed false and the reason in Error, when the
+	// check could not apply to the target (see Skip).
+	Skipped  bool          `json:"skipped,omitempty"`
 	Error    string        `json:"error,omitempty"`
 	Duration time.Duration `json:"durationNs"`
 }
@@ -158,12 +166,28 @@ func RunOne(ctx context.Context, c Check, t *Target) (r Result) {
 	defer cancel()
 	defer t.cleanUp(context.WithoutCancel(ctx))
 	if err := c.Run(ctx, t); err != nil {
+		var skip *skipError
+		r.Skipped = errors.As(err, &skip)
 		r.Error = err.Error()
 		return r
 	}
 	r.Passed = true
 	return r
 }
+
+// ErrSkipped matches, with errors.Is, the error of a check that could not
+// apply to its target; Skip makes one.
+var ErrSkipped = errors.New("check: skipped")
+
+type skipError struct{ reason string }
+
+func (e *skipError) Error() string        { return "skipped: " + e.reason }
+func (e *skipError) Is(target error) bool { return target == ErrSkipped }
+
+// Skip returns the error a check returns when it cannot apply to the
+// target, such as a tenant check without Target.Peer; RunOne reports the
+// check as skipped rather than failed.
+func Skip(reason string) error { return &skipError{reason: reason} }
 
 // unique returns a short random suffix so that each check's data is its own.
 func unique() string {

@@ -1,6 +1,527 @@
 package check
 
-// patchChecks returns the checks labelled "patch".
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// patchChecks returns the checks labelled "patch": the PATCH rules of
+// RFC 7644 §3.5.2 (add §3.5.2.1, remove §3.5.2.2, replace §3.5.2.3),
+// exercised on users the checks create.
 func patchChecks() []Check {
-	return nil
+	l := []string{"patch", "rfc7644", "writes"}
+	return []Check{
+		{ID: "patch-add-path", Title: "add with a path sets a simple attribute, a sub-attribute (name.givenName) and appends a value to a multi-valued attribute (emails)", Ref: "RFC 7644 §3.5.2.1", Labels: l, Run: patchAddPath},
+		{ID: "patch-replace-path", Title: "replace with a path replaces a simple attribute, one sub-attribute (others kept) and every value of a multi-valued attribute", Ref: "RFC 7644 §3.5.2.3", Labels: l, Run: patchReplacePath},
+		{ID: "patch-remove-path", Title: "remove with a path removes a simple attribute, one sub-attribute (others kept) and a whole multi-valued attribute", Ref: "RFC 7644 §3.5.2.2", Labels: l, Run: patchRemovePath},
+		{ID: "patch-pathless", Title: "add and replace without a path take a value object; sub-attributes of a complex attribute that the value leaves out are kept", Ref: "RFC 7644 §3.5.2.1, §3.5.2.3", Labels: l, Run: patchPathless},
+		{ID: "patch-pathless-attribute-paths", Title: "a path-less value's keys may be attribute paths: dotted (name.givenName) and URN-qualified extension attributes, which add the extension to schemas", Ref: "RFC 7644 §3.5.2, §3.10; RFC 7643 §3; Entra ID", Labels: append(slices.Clone(l), "entra"), Run: patchPathlessAttributePaths},
+		{ID: "patch-value-path-sub", Title: `replace on emails[type eq "work"].value changes only that sub-attribute of only the matching value`, Ref: "RFC 7644 §3.5.2.3", Labels: l, Run: patchValuePathSub},
+		{ID: "patch-value-path-whole", Title: `replace on emails[type eq "work"] replaces the whole matching value; the other values stay`, Ref: "RFC 7644 §3.5.2.3", Labels: l, Run: patchValuePathWhole},
+		{ID: "patch-value-path-add-creates", Title: `add on a value path that matches nothing (emails[type eq "home"].value) creates the value {type: home, value}`, Ref: "RFC 7644 §3.5.2.1 (a target that does not exist is added); Entra ID sends it", Labels: append(slices.Clone(l), "entra"), Run: patchValuePathAddCreates},
+		{ID: "patch-value-path-replace-notarget", Title: "replace on a value path that matches nothing is 400 noTarget, and nothing changes", Ref: "RFC 7644 §3.5.2.3, §3.12", Labels: l, Run: patchReplaceNoTarget},
+		{ID: "patch-value-path-remove-nomatch", Title: "remove on a value path that matches nothing changes nothing: 200/204, or 400 noTarget (§3.12 allows it; §3.5.2.2 does not require it)", Ref: "RFC 7644 §3.5.2.2, §3.12", Labels: l, Run: patchRemoveNoMatch},
+		{ID: "patch-primary-unique", Title: "adding an email with primary true makes the former primary email non-primary: at most one primary value", Ref: "RFC 7644 §3.5.2; RFC 7643 §2.4", Labels: l, Run: patchPrimaryUnique},
+		{ID: "patch-ordered", Title: "operations apply in order: add then replace of one attribute keeps the replace; add then remove leaves it absent", Ref: "RFC 7644 §3.5.2", Labels: l, Run: patchOrdered},
+		{ID: "patch-atomic", Title: "a PATCH whose last operation fails is 400 and leaves the earlier ones unapplied, meta.version unchanged", Ref: "RFC 7644 §3.5.2 (a PATCH request is atomic)", Labels: l, Run: patchAtomic},
+		{ID: "patch-invalid-path", Title: "a path that does not parse is 400 invalidPath; a path naming an unknown attribute is 400 invalidPath or noTarget", Ref: "RFC 7644 §3.5.2, §3.12", Labels: l, Run: patchInvalidPath},
+		{ID: "patch-readonly", Title: "writing a readOnly attribute (id to another value, meta.created, a user's groups) is 400 mutability and changes nothing", Ref: "RFC 7644 §3.5.2, §3.12; RFC 7643 §2.2, §3.1, §4.1.2", Labels: l, Run: patchReadOnly},
+		{ID: "patch-wrong-type", Title: "a value of the wrong type (a number for active, a boolean for userName, a string for name) is 400 invalidValue", Ref: "RFC 7644 §3.5.2, §3.12; RFC 7643 §2.3", Labels: l, Run: patchWrongType},
+		{ID: "patch-unknown-op", Title: "an op other than add, remove or replace, or a missing op, is 400 invalidSyntax or invalidValue", Ref: "RFC 7644 §3.5.2, §3.12", Labels: l, Run: patchUnknownOp},
+		{ID: "patch-empty-operations", Title: "a PatchOp with an empty or missing Operations array is 400", Ref: "RFC 7644 §3.5.2 (one or more operations)", Labels: l, Run: patchEmptyOps},
+		{ID: "patch-response", Title: "a successful PATCH answers 200 with the whole updated resource, or 204 with no body", Ref: "RFC 7644 §3.5.2", Labels: l, Run: patchResponseCheck},
+	}
+}
+
+// patchUser creates a user with a work (primary) and a home email, a title
+// and a nickName, and returns its path and the creation exchange.
+func (t *Target) patchUser(ctx context.Context, p *probe, withHome bool) (path, userName, home string, err error) {
+	userName = t.userName("patch")
+	body := oktaUser(userName, "Alice", "Example")
+	body["title"] = "Engineer"
+	body["nickName"] = "Ally"
+	if withHome {
+		home = "home." + unique() + "@example.net"
+		body["emails"] = []any{
+			map[string]any{"primary": true, "value": userName, "type": "work"},
+			map[string]any{"value": home, "type": "home"},
+		}
+	}
+	id, _, err := t.createUserWith(ctx, p, body)
+	if err != nil {
+		return "", userName, home, err
+	}
+	return "/Users/" + id, userName, home, nil
+}
+
+func patchAddPath(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, userName, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	other := "other." + unique() + "@example.net"
+	for _, op := range []map[string]any{
+		{"op": "add", "path": "profileUrl", "value": "https://example.com/alice"},
+		{"op": "add", "path": "name.givenName", "value": "Bea"},
+		{"op": "add", "path": "emails", "value": []any{map[string]any{"type": "other", "value": other}}},
+	} {
+		if _, _, err := t.patchOK(ctx, p, path, op); err != nil {
+			return err
+		}
+	}
+	g, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	p.equal(g, "profileUrl", "https://example.com/alice")
+	p.equal(g, "name.givenName", "Bea")
+	p.equal(g, "name.familyName", "Example")
+	if got, want := emailsOf(g.JSON), []string{"other=" + other, "work=" + userName + "*"}; !slices.Equal(got, want) {
+		p.failf(g, "emails are %v, want %v: add to a multi-valued attribute appends (RFC 7644 §3.5.2.1)", got, want)
+	}
+	return p.err()
+}
+
+func patchReplacePath(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, true)
+	if err != nil {
+		return err
+	}
+	other := "other." + unique() + "@example.net"
+	for _, op := range []map[string]any{
+		{"op": "replace", "path": "title", "value": "Manager"},
+		{"op": "replace", "path": "name.givenName", "value": "Cleo"},
+		{"op": "replace", "path": "emails", "value": []any{map[string]any{"type": "other", "value": other, "primary": true}}},
+	} {
+		if _, _, err := t.patchOK(ctx, p, path, op); err != nil {
+			return err
+		}
+	}
+	g, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	p.equal(g, "title", "Manager")
+	p.equal(g, "name.givenName", "Cleo")
+	p.equal(g, "name.familyName", "Example")
+	if got, want := emailsOf(g.JSON), []string{"other=" + other + "*"}; !slices.Equal(got, want) {
+		p.failf(g, "emails are %v, want %v: replace without a filter replaces every value (RFC 7644 §3.5.2.3)", got, want)
+	}
+	return p.err()
+}
+
+func patchRemovePath(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, true)
+	if err != nil {
+		return err
+	}
+	for _, a := range []string{"title", "name.givenName", "emails"} {
+		if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "remove", "path": a}); err != nil {
+			return err
+		}
+	}
+	g, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	for _, a := range []string{"title", "name.givenName"} {
+		if v := get(g.JSON, a); v != nil {
+			p.failf(g, "%s is %s after remove, want it absent", a, show(v))
+		}
+	}
+	p.equal(g, "name.familyName", "Example")
+	if l, _ := get(g.JSON, "emails").([]any); len(l) > 0 || (get(g.JSON, "emails") != nil && l == nil) {
+		p.failf(g, "emails is %s after remove, want it unassigned (RFC 7644 §3.5.2.2)", show(get(g.JSON, "emails")))
+	}
+	return p.err()
+}
+
+func patchPathless(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "add", "value": map[string]any{"nickName": "Al", "title": "Lead"}}); err != nil {
+		return err
+	}
+	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "value": map[string]any{"displayName": "Alicia Replaced", "name": map[string]any{"givenName": "Alicia"}}}); err != nil {
+		return err
+	}
+	g, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	p.equal(g, "nickName", "Al")
+	p.equal(g, "title", "Lead")
+	p.equal(g, "displayName", "Alicia Replaced")
+	p.equal(g, "name.givenName", "Alicia")
+	if got := get(g.JSON, "name.familyName"); got != "Example" {
+		p.failf(g, "name.familyName is %s, want \"Example\": sub-attributes the value leaves out are unchanged (RFC 7644 §3.5.2.3)", show(got))
+	}
+	return p.err()
+}
+
+func patchPathlessAttributePaths(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	number := "E-" + unique()
+	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "value": map[string]any{
+		"name.givenName":                     "Dotty",
+		schemaEnterprise + ":employeeNumber": number,
+		schemaEnterprise + ":department":     "R&D",
+	}}); err != nil {
+		return err
+	}
+	g, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	p.equal(g, "name.givenName", "Dotty")
+	p.equal(g, "name.familyName", "Example")
+	if v := ext(g.JSON, schemaEnterprise, "employeeNumber"); v != number {
+		p.failf(g, "%s.employeeNumber is %s, want %q", schemaEnterprise, show(v), number)
+	}
+	if v := ext(g.JSON, schemaEnterprise, "department"); v != "R&D" {
+		p.failf(g, "%s.department is %s, want \"R&D\"", schemaEnterprise, show(v))
+	}
+	if !hasSchema(g.JSON, schemaEnterprise) {
+		p.failf(g, "schemas lacks %s although the user now has its attributes (RFC 7643 §3)", schemaEnterprise)
+	}
+	for k := range asMap(g.JSON) {
+		if strings.Contains(k, ".") && !strings.HasPrefix(strings.ToLower(k), "urn:") {
+			p.failf(g, "the resource has a key %q: a dotted key is a path, not an attribute name", k)
+		}
+	}
+	return p.err()
+}
+
+func patchValuePathSub(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, home, err := t.patchUser(ctx, p, true)
+	if err != nil {
+		return err
+	}
+	work := "new.work." + unique() + "@example.com"
+	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "path": `emails[type eq "work"].value`, "value": work}); err != nil {
+		return err
+	}
+	g, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	if got, want := emailsOf(g.JSON), []string{"home=" + home, "work=" + work + "*"}; !slices.Equal(got, want) {
+		p.failf(g, "emails are %v, want %v: only the work value's value changes, primary kept", got, want)
+	}
+	return p.err()
+}
+
+func patchValuePathWhole(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, home, err := t.patchUser(ctx, p, true)
+	if err != nil {
+		return err
+	}
+	work := "whole.work." + unique() + "@example.com"
+	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "path": `emails[type eq "work"]`, "value": map[string]any{"type": "work", "value": work}}); err != nil {
+		return err
+	}
+	g, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	if got, want := emailsOf(g.JSON), []string{"home=" + home, "work=" + work}; !slices.Equal(got, want) {
+		p.failf(g, "emails are %v, want %v: the matching value is replaced as a whole (its primary goes with it), the home value stays", got, want)
+	}
+	return p.err()
+}
+
+func patchValuePathAddCreates(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, userName, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	home := "created.home." + unique() + "@example.net"
+	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "add", "path": `emails[type eq "home"].value`, "value": home}); err != nil {
+		return err
+	}
+	g, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	if got, want := emailsOf(g.JSON), []string{"home=" + home, "work=" + userName + "*"}; !slices.Equal(got, want) {
+		p.failf(g, "emails are %v, want %v", got, want)
+	}
+	return p.err()
+}
+
+func patchReplaceNoTarget(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	before, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	if err := t.patchFails(ctx, p, path, "replace on a value path that matches nothing", []string{"noTarget"},
+		map[string]any{"op": "replace", "path": `emails[type eq "home"].value`, "value": "nobody." + unique() + "@example.net"}); err != nil {
+		return err
+	}
+	if err := t.unchanged(ctx, p, path, before, "after a refused replace", "emails", "meta.version"); err != nil {
+		return err
+	}
+	return p.err()
+}
+
+func patchRemoveNoMatch(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, true)
+	if err != nil {
+		return err
+	}
+	before, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	x, err := t.patch(ctx, path, map[string]any{"op": "remove", "path": `emails[type eq "other"]`})
+	if err != nil {
+		return err
+	}
+	switch x.Status {
+	case 200, 204:
+		p.patchResponse(x, path)
+	case 400:
+		p.errorResponse(x, "noTarget")
+	default:
+		p.failf(x, "status %d, want 200, 204 or 400 noTarget", x.Status)
+	}
+	if err := t.unchanged(ctx, p, path, before, "a remove that matches nothing", "emails"); err != nil {
+		return err
+	}
+	return p.err()
+}
+
+func patchPrimaryUnique(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, userName, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	home := "primary.home." + unique() + "@example.net"
+	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "add", "path": "emails", "value": []any{map[string]any{"type": "home", "value": home, "primary": true}}}); err != nil {
+		return err
+	}
+	g, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	if got, want := emailsOf(g.JSON), []string{"home=" + home + "*", "work=" + userName}; !slices.Equal(got, want) {
+		p.failf(g, "emails are %v, want %v (* marks primary): the new primary value takes over", got, want)
+	}
+	return p.err()
+}
+
+func patchOrdered(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	if _, _, err := t.patchOK(ctx, p, path,
+		map[string]any{"op": "add", "path": "title", "value": "First"},
+		map[string]any{"op": "replace", "path": "title", "value": "Second"},
+		map[string]any{"op": "add", "path": "profileUrl", "value": "https://example.com/x"},
+		map[string]any{"op": "remove", "path": "profileUrl"},
+	); err != nil {
+		return err
+	}
+	g, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	p.equal(g, "title", "Second")
+	if v := get(g.JSON, "profileUrl"); v != nil {
+		p.failf(g, "profileUrl is %s, want it absent: the remove came after the add", show(v))
+	}
+	return p.err()
+}
+
+func patchAtomic(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	before, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	for _, bad := range []map[string]any{
+		{"op": "replace", "path": "active", "value": 42},
+		{"op": "replace", "path": `emails[type eq "nowhere"].value`, "value": "x@example.com"},
+	} {
+		if err := t.patchFails(ctx, p, path, "the second operation is invalid", nil,
+			map[string]any{"op": "replace", "path": "displayName", "value": "Atomic " + unique()},
+			map[string]any{"op": "add", "path": "title", "value": "Changed"},
+			bad); err != nil {
+			return err
+		}
+		if err := t.unchanged(ctx, p, path, before, "a failed PATCH must change nothing (RFC 7644 §3.5.2)", "displayName", "title", "meta.version"); err != nil {
+			return err
+		}
+	}
+	return p.err()
+}
+
+func patchInvalidPath(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		path  string
+		types []string
+	}{
+		{`emails[type eq "work"`, []string{"invalidPath"}},
+		{`emails[type eq]`, []string{"invalidPath"}},
+		{`name..givenName`, []string{"invalidPath"}},
+		{`noSuchAttribute`, []string{"invalidPath", "noTarget"}},
+		{`name.noSuchSubAttribute`, []string{"invalidPath", "noTarget"}},
+	} {
+		if err := t.patchFails(ctx, p, path, "path "+c.path, c.types, map[string]any{"op": "replace", "path": c.path, "value": "x"}); err != nil {
+			return err
+		}
+	}
+	return p.err()
+}
+
+func patchReadOnly(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	before, ok, err := t.fetch(ctx, p, path)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	other := "00000000-0000-4000-8000-" + unique() + "00"
+	for _, c := range []struct {
+		why string
+		op  map[string]any
+	}{
+		{"replace id", map[string]any{"op": "replace", "path": "id", "value": other}},
+		{"path-less replace of id", map[string]any{"op": "replace", "value": map[string]any{"id": other}}},
+		{"replace meta.created", map[string]any{"op": "replace", "path": "meta.created", "value": "2001-01-01T00:00:00Z"}},
+		{"add groups", map[string]any{"op": "add", "path": "groups", "value": []any{map[string]any{"value": other}}}},
+	} {
+		if err := t.patchFails(ctx, p, path, c.why, []string{"mutability"}, c.op); err != nil {
+			return err
+		}
+	}
+	if err := t.unchanged(ctx, p, path, before, "after refused writes of readOnly attributes", "id", "meta.created", "groups", "meta.version"); err != nil {
+		return err
+	}
+	return p.err()
+}
+
+func patchWrongType(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	for _, op := range []map[string]any{
+		{"op": "replace", "path": "active", "value": 42},
+		{"op": "replace", "path": "userName", "value": true},
+		{"op": "replace", "path": "name", "value": "Alice Example"},
+		{"op": "replace", "value": map[string]any{"active": []any{"yes"}}},
+	} {
+		if err := t.patchFails(ctx, p, path, "a value of the wrong type "+jsonString(op), []string{"invalidValue"}, op); err != nil {
+			return err
+		}
+	}
+	return p.err()
+}
+
+func patchUnknownOp(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	for _, op := range []map[string]any{
+		{"op": "frobnicate", "path": "title", "value": "x"},
+		{"op": "move", "path": "title", "value": "x"},
+		{"path": "title", "value": "x"},
+	} {
+		if err := t.patchFails(ctx, p, path, "op "+show(op["op"]), []string{"invalidSyntax", "invalidValue"}, op); err != nil {
+			return err
+		}
+	}
+	return p.err()
+}
+
+func patchEmptyOps(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, _, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	for _, body := range []map[string]any{
+		{"schemas": []string{schemaPatchOp}, "Operations": []any{}},
+		{"schemas": []string{schemaPatchOp}},
+	} {
+		x, err := t.send(ctx, "PATCH", path, body)
+		if err != nil {
+			return err
+		}
+		if p.status(x, 400) {
+			p.errorResponse(x, "")
+		}
+	}
+	return p.err()
+}
+
+func patchResponseCheck(ctx context.Context, t *Target) error {
+	p := &probe{}
+	path, userName, _, err := t.patchUser(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	name := "Response " + unique()
+	x, ok, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "path": "displayName", "value": name})
+	if err != nil {
+		return err
+	}
+	if ok && x.Status == 200 {
+		p.equal(x, "displayName", name)
+		p.equal(x, "userName", userName)
+		p.equal(x, "name.familyName", "Example")
+	}
+	return p.err()
+}
+
+// firstErr returns err, or the probe's problems when err is nil.
+func firstErr(err error, p *probe) error {
+	if err != nil {
+		return err
+	}
+	return p.err()
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
 }

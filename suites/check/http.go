@@ -26,14 +26,24 @@ type Exchange struct {
 	Duration time.Duration
 }
 
-// String renders the exchange compactly for a failure report.
+// String renders the exchange compactly for a failure report: the method,
+// path and request body (cut after about 300 bytes), then the status,
+// Content-Type and response body (cut after about 500 bytes).
 func (x *Exchange) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "  request:  %s %s", x.Method, x.Path)
 	if len(x.ReqBody) > 0 {
 		fmt.Fprintf(&b, " %s", excerpt(x.ReqBody, 300))
 	}
-	fmt.Fprintf(&b, "\n  response: %d %s %s", x.Status, x.Header.Get("Content-Type"), excerpt(x.Body, 500))
+	ct := x.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "(no Content-Type)"
+	}
+	body := excerpt(x.Body, 500)
+	if body == "" {
+		body = "(empty body)"
+	}
+	fmt.Fprintf(&b, "\n  response: %d %s %s", x.Status, ct, body)
 	return b.String()
 }
 

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"fmt"
 	"slices"
 )
 
@@ -16,6 +17,11 @@ func oktaProvisioning() []Check {
 		{ID: "okta-deactivate", Title: "deactivation by a path-less PATCH replace {active:false} is stored, the user stays readable, and reactivation works", Ref: "Okta provisioning: deactivate; RFC 7644 §3.5.2.3; case S01", Labels: l, Run: oktaDeactivate},
 		{ID: "okta-profile-put", Title: "profile push: GET then PUT of the modified body returns the whole updated user; omitted attributes are cleared", Ref: "Okta provisioning: Update User Attributes; RFC 7644 §3.5.1; case S03", Labels: l, Run: oktaProfilePut},
 		{ID: "okta-group-push", Title: "Group Push: POST /Groups, PATCH members add and members[value eq] remove, rename with the id repeated, DELETE", Ref: "Okta Group Push; RFC 7644 §3.5.2; cases S02, S09", Labels: l, Run: oktaGroupPush},
+		{ID: "okta-create-user-body", Title: "POST /Users with the body Okta sends (enterprise extension, password, groups: [], locale, externalId 00u…) answers 201 with the whole user and never the password", Ref: "Okta provisioning: assign user (Create Users); RFC 7644 §3.3; RFC 7643 §4.1.1", Labels: l, Run: oktaCreateUserBody},
+		{ID: "okta-reassign-inactive", Title: "reassigning an inactive user: Okta's userName filter finds the deactivated user, and PATCH active true reactivates it without a second user", Ref: "Okta provisioning: reassign a deactivated user", Labels: l, Run: oktaReassignInactive},
+		{ID: "okta-group-push-batch", Title: "Group Push in batches: one PATCH adds 20 members at once (Okta sends up to 256; 20 keeps remote runs quick), then a replace of members leaves exactly the new list", Ref: "Okta Group Push; RFC 7644 §3.5.2.1, §3.5.2.3", Labels: l, Run: oktaGroupPushBatch},
+		{ID: "okta-rename-keeps-members", Title: "Okta's rename, a path-less replace {id, displayName} with the group's own id, renames the group and leaves its members alone", Ref: "Okta Group Push: rename; RFC 7644 §3.5.2.3", Labels: l, Run: oktaRenameKeepsMembers},
+		{ID: "okta-import-paging", Title: "import: GET /Users and /Groups?startIndex=1&count=100, then startIndex += 100 until totalResults, yields every resource once, in a stable order, with numbers as JSON numbers", Ref: "Okta provisioning: Import Users and Groups; RFC 7644 §3.4.2.4", Labels: l, Run: oktaImportPaging},
 	}
 }
 
@@ -198,4 +204,225 @@ func (p *probe) groupMembers(ctx context.Context, t *Target, gid, name string, m
 	if !slices.Equal(got, want) {
 		p.failf(g, "members are %v, want %v", got, want)
 	}
+}
+
+func oktaCreateUserBody(ctx context.Context, t *Target) error {
+	p := &probe{}
+	userName := t.userName("okta")
+	body := oktaUser(userName, "Olga", "Example")
+	body["schemas"] = []string{schemaUser, schemaEnterprise}
+	body["title"] = "Engineer"
+	body[schemaEnterprise] = map[string]any{"department": "Engineering", "employeeNumber": "1042"}
+	x, err := t.send(ctx, "POST", "/Users", body)
+	if err != nil {
+		return err
+	}
+	if !p.status(x, 201) {
+		return p.err()
+	}
+	p.scimJSON(x)
+	id := str(get(x.JSON, "id"))
+	if id == "" {
+		p.failf(x, "the created user has no id (an empty or partial body makes Okta fail the task)")
+		return p.err()
+	}
+	check := func(y *Exchange) {
+		p.equal(y, "userName", userName)
+		p.equal(y, "name.givenName", "Olga")
+		p.equal(y, "name.familyName", "Example")
+		p.equal(y, "displayName", "Olga Example")
+		p.equal(y, "emails.0.value", userName)
+		p.equal(y, "locale", "en-US")
+		p.equal(y, "externalId", body["externalId"])
+		p.equal(y, "title", "Engineer")
+		p.equal(y, "active", true)
+		if v := ext(y.JSON, schemaEnterprise, "department"); v != "Engineering" {
+			p.failf(y, "%s.department is %s, want \"Engineering\"", schemaEnterprise, show(v))
+		}
+		if get(y.JSON, "password") != nil {
+			p.failf(y, "the password came back: it is writeOnly and returned never (RFC 7643 §4.1.1)")
+		}
+	}
+	check(x)
+	g, ok, err := t.fetch(ctx, p, "/Users/"+id)
+	if err != nil {
+		return err
+	}
+	if ok {
+		check(g)
+	}
+	return p.err()
+}
+
+func oktaReassignInactive(ctx context.Context, t *Target) error {
+	p := &probe{}
+	id, userName, err := t.createUser(ctx, p, "reassign")
+	if err != nil {
+		return err
+	}
+	path := "/Users/" + id
+	if _, ok, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "value": map[string]any{"active": false}}); err != nil || !ok {
+		return firstErr(err, p)
+	}
+	x, ok, err := t.fetch(ctx, p, filterPath("/Users", `userName eq "`+userName+`"`, "startIndex=1&count=100"))
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	total, rs := p.listResponse(x)
+	if total != 1 || len(rs) != 1 || str(get(rs[0], "id")) != id {
+		p.failf(x, "the filter must find the deactivated user %s, or Okta creates a second one", id)
+		return p.err()
+	}
+	if v, _ := get(rs[0], "active").(bool); v {
+		p.failf(x, "the deactivated user reads as active")
+	}
+	if _, ok, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "value": map[string]any{"active": true}}); err != nil || !ok {
+		return firstErr(err, p)
+	}
+	g, ok, err := t.fetch(ctx, p, path)
+	if err != nil {
+		return err
+	}
+	if ok {
+		p.equal(g, "active", true)
+		p.equal(g, "userName", userName)
+	}
+	return p.err()
+}
+
+// batchSize is how many members okta-group-push-batch adds in one PATCH.
+const batchSize = 20
+
+func oktaGroupPushBatch(ctx context.Context, t *Target) error {
+	p := &probe{}
+	ids := make([]string, batchSize)
+	var value []any
+	for i := range ids {
+		id, userName, err := t.createUser(ctx, p, "batch")
+		if err != nil {
+			return err
+		}
+		ids[i] = id
+		value = append(value, map[string]any{"value": id, "display": userName})
+	}
+	name := "Okta Batch " + unique()
+	gid, err := t.createGroup(ctx, p, name)
+	if err != nil {
+		return err
+	}
+	path := "/Groups/" + gid
+	if _, ok, err := t.patchOK(ctx, p, path,
+		map[string]any{"op": "add", "path": "members", "value": value},
+		map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": name}}); err != nil || !ok {
+		return firstErr(err, p)
+	}
+	p.groupMembers(ctx, t, gid, name, ids...)
+	keep := ids[batchSize/2:]
+	var repl []any
+	for _, id := range keep {
+		repl = append(repl, map[string]any{"value": id})
+	}
+	if _, ok, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "path": "members", "value": repl}); err != nil || !ok {
+		return firstErr(err, p)
+	}
+	p.groupMembers(ctx, t, gid, name, keep...)
+	return p.err()
+}
+
+func oktaRenameKeepsMembers(ctx context.Context, t *Target) error {
+	p := &probe{}
+	a, _, err := t.createUser(ctx, p, "rename")
+	if err != nil {
+		return err
+	}
+	b, _, err := t.createUser(ctx, p, "rename")
+	if err != nil {
+		return err
+	}
+	name := "Okta Rename " + unique()
+	gid, err := t.createGroup(ctx, p, name, a, b)
+	if err != nil {
+		return err
+	}
+	if _, ok, err := t.patchOK(ctx, p, "/Groups/"+gid, map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": name + " renamed"}}); err != nil || !ok {
+		return firstErr(err, p)
+	}
+	p.groupMembers(ctx, t, gid, name+" renamed", a, b)
+	return p.err()
+}
+
+// importPages is how many pages of 100 okta-import-paging reads at most,
+// so that a large directory stays within a check's 30 seconds; beyond it
+// the check concludes nothing about order and completeness.
+const importPages = 10
+
+func oktaImportPaging(ctx context.Context, t *Target) error {
+	p := &probe{}
+	u, _, err := t.createUser(ctx, p, "import")
+	if err != nil {
+		return err
+	}
+	gid, err := t.createGroup(ctx, p, "Okta Import "+unique(), u)
+	if err != nil {
+		return err
+	}
+	for _, c := range []struct{ endpoint, mine string }{{"/Users", u}, {"/Groups", gid}} {
+		first, _, err := t.importAll(ctx, p, c.endpoint, c.mine)
+		if err != nil {
+			return err
+		}
+		again, x, err := t.importAll(ctx, p, c.endpoint, "")
+		if err != nil {
+			return err
+		}
+		if first != nil && again != nil && !slices.Equal(first, again) {
+			p.failf(x, "%s: two imports in a row listed the resources in different orders (%v, then %v); Okta needs a stable order across pages", c.endpoint, first, again)
+		}
+	}
+	return p.err()
+}
+
+// importAll pages through endpoint as Okta's import does and returns the
+// ids in order and the last page's exchange; mine must be among them. The
+// ids are nil when the listing is larger than importPages pages, or
+// changed while it was read.
+func (t *Target) importAll(ctx context.Context, p *probe, endpoint, mine string) ([]string, *Exchange, error) {
+	var ids []string
+	seen := map[string]bool{}
+	total := -1
+	for page := 0; page < importPages; page++ {
+		start := 1 + 100*page
+		x, ok, err := t.fetch(ctx, p, fmt.Sprintf("%s?startIndex=%d&count=100", endpoint, start))
+		if err != nil || !ok {
+			return nil, x, err
+		}
+		n, rs := p.listResponse(x)
+		if total >= 0 && n != total {
+			// Another client changed the data between pages; nothing to conclude.
+			return nil, x, nil
+		}
+		total = n
+		p.equal(x, "startIndex", start)
+		if got := intOf(get(x.JSON, "itemsPerPage")); got != len(rs) {
+			p.failf(x, "itemsPerPage is %d with %d resources", got, len(rs))
+		}
+		for _, r := range rs {
+			id := str(get(r, "id"))
+			if seen[id] {
+				p.failf(x, "%s appears on two pages", id)
+			}
+			seen[id] = true
+			ids = append(ids, id)
+		}
+		if start+100 > total || len(rs) == 0 {
+			if len(ids) != total {
+				p.failf(x, "the pages held %d resources, totalResults is %d", len(ids), total)
+			}
+			if mine != "" && !seen[mine] {
+				p.failf(x, "the import never listed %s, which this check created", mine)
+			}
+			return ids, x, nil
+		}
+	}
+	return nil, nil, nil
 }

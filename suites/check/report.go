@@ -14,15 +14,21 @@ type Summary struct {
 	Total  int `json:"total"`
 	Passed int `json:"passed"`
 	Failed int `json:"failed"`
+	// Skipped counts checks that did not apply to the target; they are
+	// neither passed nor failed.
+	Skipped int `json:"skipped"`
 }
 
 // Summarize counts passed and failed results.
 func Summarize(results []Result) Summary {
 	s := Summary{Total: len(results)}
 	for _, r := range results {
-		if r.Passed {
+		switch {
+		case r.Passed:
 			s.Passed++
-		} else {
+		case r.Skipped:
+			s.Skipped++
+		default:
 			s.Failed++
 		}
 	}
@@ -52,6 +58,7 @@ type junitSuites struct {
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
@@ -60,6 +67,7 @@ type junitSuite struct {
 	Name      string      `xml:"name,attr"`
 	Tests     int         `xml:"tests,attr"`
 	Failures  int         `xml:"failures,attr"`
+	Skipped   int         `xml:"skipped,attr"`
 	Time      string      `xml:"time,attr"`
 	Timestamp string      `xml:"timestamp,attr"`
 	Cases     []junitCase `xml:"testcase"`
@@ -70,6 +78,11 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitFailure struct {
@@ -87,7 +100,12 @@ func WriteJUnit(w io.Writer, suite string, started time.Time, results []Result) 
 	var total time.Duration
 	for _, r := range results {
 		c := junitCase{Name: r.ID + ": " + r.Title, Classname: suite + "." + strings.Join(r.Labels, "."), Time: seconds(r.Duration)}
-		if !r.Passed {
+		switch {
+		case r.Passed:
+		case r.Skipped:
+			s.Skipped++
+			c.Skipped = &junitSkipped{Message: r.Error}
+		default:
 			s.Failures++
 			first, _, _ := strings.Cut(r.Error, "\n")
 			c.Failure = &junitFailure{Message: first, Type: r.Ref, Text: r.Error}
@@ -96,7 +114,7 @@ func WriteJUnit(w io.Writer, suite string, started time.Time, results []Result) 
 		s.Cases = append(s.Cases, c)
 	}
 	s.Time = seconds(total)
-	doc := junitSuites{Name: suite, Tests: s.Tests, Failures: s.Failures, Time: s.Time, Suites: []junitSuite{s}}
+	doc := junitSuites{Name: suite, Tests: s.Tests, Failures: s.Failures, Skipped: s.Skipped, Time: s.Time, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return fmt.Errorf("check: write junit: %w", err)
 	}

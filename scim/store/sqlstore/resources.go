@@ -118,6 +118,30 @@ func (s *Store) ListResources(ctx context.Context, tenant, typ string, q store.Q
 	return out, nil
 }
 
+// DeleteResourceVersion deletes the resource only at the given version,
+// in one statement; when nothing was deleted it tells a missing resource
+// (ErrNotFound) from a changed one (ErrStale).
+func (s *Store) DeleteResourceVersion(ctx context.Context, tenant, typ, id string, version int64) error {
+	if !storable(tenant, typ, id) {
+		return fmt.Errorf("sqlstore: %s %q in tenant %q: %w", typ, id, tenant, store.ErrNotFound)
+	}
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM resources WHERE tenant = $1 AND type = $2 AND id = $3 AND version = $4`), tenant, typ, id, version)
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete %s %q in tenant %q: %w", typ, id, tenant, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete %s %q in tenant %q: %w", typ, id, tenant, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	if _, err := s.GetResource(ctx, tenant, typ, id); err != nil {
+		return err
+	}
+	return fmt.Errorf("sqlstore: %s %q in tenant %q is no longer version %d: %w", typ, id, tenant, version, store.ErrStale)
+}
+
 // CountResources returns how many resources of type typ the tenant holds.
 func (s *Store) CountResources(ctx context.Context, tenant, typ string) (int, error) {
 	if !storable(tenant, typ) {

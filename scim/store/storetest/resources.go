@@ -218,6 +218,24 @@ var resourceTests = []test{
 			})
 		}
 	}},
+	{"DeleteVersion", func(t *testing.T, s store.Store) {
+		mustCreate(t, s, tn, user("u1", "alice"))
+		if _, err := s.UpdateResource(ctxOf(t), tn, store.TypeUser, "u1", func(r *store.Record) error { return nil }); err != nil {
+			t.Fatalf("UpdateResource: %v", err)
+		}
+		// u1 is at version 2 now: deleting version 1 must leave it alone.
+		wantErr(t, "DeleteResourceVersion(1)", s.DeleteResourceVersion(ctxOf(t), tn, store.TypeUser, "u1", 1), store.ErrStale)
+		if _, err := s.GetResource(ctxOf(t), tn, store.TypeUser, "u1"); err != nil {
+			t.Fatalf("GetResource after a stale delete: %v", err)
+		}
+		wantErr(t, "DeleteResourceVersion of other type", s.DeleteResourceVersion(ctxOf(t), tn, store.TypeGroup, "u1", 2), store.ErrNotFound)
+		if err := s.DeleteResourceVersion(ctxOf(t), tn, store.TypeUser, "u1", 2); err != nil {
+			t.Fatalf("DeleteResourceVersion(2): %v", err)
+		}
+		_, err := s.GetResource(ctxOf(t), tn, store.TypeUser, "u1")
+		wantErr(t, "GetResource after delete", err, store.ErrNotFound)
+		wantErr(t, "DeleteResourceVersion of a deleted resource", s.DeleteResourceVersion(ctxOf(t), tn, store.TypeUser, "u1", 2), store.ErrNotFound)
+	}},
 	{"Delete", func(t *testing.T, s store.Store) {
 		mustCreate(t, s, tn, user("u1", "alice"))
 		mustCreate(t, s, tn, user("u2", "bob"))

@@ -1,0 +1,672 @@
+//go:build !js
+
+package check
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/idpkit/idpkit/scim/app"
+	"github.com/idpkit/idpkit/scim/store/sqlstore"
+)
+
+// A fault turns idpkit's real SCIM server into a wrong one: it wraps the
+// handler and changes one behaviour, the way real servers get it wrong.
+type fault func(next http.Handler) http.Handler
+
+// recorded runs r through next and returns what it answered.
+func recorded(next http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	return rec
+}
+
+// replay writes rec to w with body in place of rec's body.
+func replay(w http.ResponseWriter, rec *httptest.ResponseRecorder, body []byte) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.Code)
+	w.Write(body)
+}
+
+// readBody reads r's body and puts it back.
+func readBody(r *http.Request) []byte {
+	if r.Body == nil {
+		return nil
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return b
+}
+
+// withBody returns r with body b.
+func withBody(r *http.Request, b []byte) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.Body = io.NopCloser(bytes.NewReader(b))
+	r2.ContentLength = int64(len(b))
+	return r2
+}
+
+// endpoint is the part of the path after /scim/v2.
+func endpoint(r *http.Request) string {
+	_, rest, _ := strings.Cut(r.URL.Path, "/scim/v2")
+	return rest
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func scimError(w http.ResponseWriter, code int, scimType, detail string) {
+	writeJSON(w, code, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:Error"}, "status": strconv.Itoa(code), "scimType": scimType, "detail": detail})
+}
+
+// patchOps decodes a PATCH body's operations.
+func patchOps(b []byte) []map[string]any {
+	var body struct {
+		Operations []map[string]any
+	}
+	json.Unmarshal(b, &body)
+	return body.Operations
+}
+
+func patchBody(ops []map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{"schemas": []string{schemaPatchOp}, "Operations": ops})
+	return b
+}
+
+var userNameEq = regexp.MustCompile(`(?i)^\s*userName\s+eq\s+"([^"]*)"\s*$`)
+
+// caseSensitiveUserName compares userName case-sensitively: a filter finds
+// only the exact case, and a POST whose userName differs from an existing
+// one only in case is "created" (answered 201, not stored).
+func caseSensitiveUserName(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == "GET" && endpoint(r) == "/Users" && userNameEq.MatchString(r.URL.Query().Get("filter")):
+			want := userNameEq.FindStringSubmatch(r.URL.Query().Get("filter"))[1]
+			rec := recorded(next, r)
+			var list map[string]any
+			if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &list) != nil {
+				replay(w, rec, rec.Body.Bytes())
+				return
+			}
+			rs, _ := list["Resources"].([]any)
+			kept := []any{}
+			for _, u := range rs {
+				if str(get(u, "userName")) == want {
+					kept = append(kept, u)
+				}
+			}
+			list["Resources"], list["totalResults"], list["itemsPerPage"] = kept, len(kept), len(kept)
+			b, _ := json.Marshal(list)
+			replay(w, rec, b)
+		case r.Method == "POST" && endpoint(r) == "/Users":
+			var body map[string]any
+			b := readBody(r)
+			json.Unmarshal(b, &body)
+			userName := str(body["userName"])
+			q := httptest.NewRequestWithContext(r.Context(), "GET", r.URL.Path+"?filter="+url.QueryEscape(`userName eq "`+userName+`"`), nil)
+			q.Header.Set("Authorization", r.Header.Get("Authorization"))
+			var list map[string]any
+			json.Unmarshal(recorded(next, q).Body.Bytes(), &list)
+			rs, _ := list["Resources"].([]any)
+			for _, u := range rs {
+				if got := str(get(u, "userName")); got != userName && strings.EqualFold(got, userName) {
+					delete(body, "password")
+					body["id"] = "fake-" + unique()
+					body["meta"] = map[string]any{"resourceType": "User"}
+					writeJSON(w, 201, body)
+					return
+				}
+			}
+			next.ServeHTTP(w, withBody(r, b))
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// caseSensitiveOps refuses op names that are not lower case.
+func caseSensitiveOps(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "PATCH" {
+			for _, op := range patchOps(readBody(r)) {
+				if s := str(op["op"]); s != strings.ToLower(s) {
+					scimError(w, 400, "invalidValue", "unknown op "+s)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// pathlessIgnored drops PATCH operations without a path; a PATCH left with
+// none answers 204 as if it had worked.
+func pathlessIgnored(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != "PATCH" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ops := patchOps(readBody(r))
+		kept := slices.DeleteFunc(slices.Clone(ops), func(op map[string]any) bool { return op["path"] == nil && op["op"] != nil })
+		if len(kept) == 0 && len(ops) > 0 {
+			w.WriteHeader(204)
+			return
+		}
+		if len(kept) == len(ops) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, withBody(r, patchBody(kept)))
+	})
+}
+
+// removeValueListEmpties treats a remove of members with a value list as a
+// remove of every member.
+func removeValueListEmpties(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != "PATCH" || !strings.HasPrefix(endpoint(r), "/Groups/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ops := patchOps(readBody(r))
+		for _, op := range ops {
+			if strings.EqualFold(str(op["op"]), "remove") && strings.EqualFold(str(op["path"]), "members") {
+				delete(op, "value")
+			}
+		}
+		next.ServeHTTP(w, withBody(r, patchBody(ops)))
+	})
+}
+
+// ifMatchIgnored drops If-Match and If-None-Match, and bulk versions.
+func ifMatchIgnored(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del("If-Match")
+		r.Header.Del("If-None-Match")
+		if r.Method == "POST" && endpoint(r) == "/Bulk" {
+			var body map[string]any
+			if json.Unmarshal(readBody(r), &body) == nil {
+				ops, _ := body["Operations"].([]any)
+				for _, op := range ops {
+					if m, ok := op.(map[string]any); ok {
+						delete(m, "version")
+					}
+				}
+				b, _ := json.Marshal(body)
+				r = withBody(r, b)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// filterIgnored lists everything, whatever the filter.
+func filterIgnored(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "GET" {
+			q := r.URL.Query()
+			q.Del("filter")
+			r.URL.RawQuery = q.Encode()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// anyContentType accepts a request body of any media type, as JSON.
+func anyContentType(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Type") != "" {
+			r.Header.Set("Content-Type", "application/scim+json")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bulkLimitsIgnored answers a bulk request over the limits with an empty
+// BulkResponse instead of 413.
+func bulkLimitsIgnored(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := recorded(next, r)
+		if rec.Code == 413 && endpoint(r) == "/Bulk" {
+			writeJSON(w, 200, map[string]any{"schemas": []string{schemaBulkResponse}, "Operations": []any{}})
+			return
+		}
+		replay(w, rec, rec.Body.Bytes())
+	})
+}
+
+// failOnErrorsIgnored drops failOnErrors from bulk requests.
+func failOnErrorsIgnored(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if r.Method == "POST" && endpoint(r) == "/Bulk" && json.Unmarshal(readBody(r), &body) == nil {
+			delete(body, "failOnErrors")
+			b, _ := json.Marshal(body)
+			r = withBody(r, b)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// rewritePatch changes the operations of every PATCH before the server
+// sees them.
+func rewritePatch(f func([]map[string]any) []map[string]any) fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "PATCH" {
+				if ops := patchOps(readBody(r)); len(ops) > 0 {
+					if ops = f(ops); len(ops) == 0 {
+						w.WriteHeader(204)
+						return
+					}
+					r = withBody(r, patchBody(ops))
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+var valueFilter = regexp.MustCompile(`\[[^\]]*\]`)
+
+// patchErrorsSwallowed answers 204 to every PATCH the server refuses.
+func patchErrorsSwallowed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := recorded(next, r)
+		if r.Method == "PATCH" && rec.Code == 400 {
+			w.WriteHeader(204)
+			return
+		}
+		replay(w, rec, rec.Body.Bytes())
+	})
+}
+
+// patchEmpty200 answers a successful PATCH with 200 and {}.
+func patchEmpty200(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := recorded(next, r)
+		if r.Method == "PATCH" && rec.Code < 300 {
+			writeJSON(w, 200, map[string]any{})
+			return
+		}
+		replay(w, rec, rec.Body.Bytes())
+	})
+}
+
+// rewriteJSON changes every JSON object answer of GET requests.
+func rewriteJSON(f func(r *http.Request, body map[string]any)) fault {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := recorded(next, r)
+			var body map[string]any
+			if r.Method != "GET" || rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+				replay(w, rec, rec.Body.Bytes())
+				return
+			}
+			f(r, body)
+			b, _ := json.Marshal(body)
+			replay(w, rec, b)
+		})
+	}
+}
+
+var allPrimary = rewriteJSON(func(_ *http.Request, u map[string]any) {
+	emails, _ := u["emails"].([]any)
+	for _, e := range emails {
+		if m, ok := e.(map[string]any); ok {
+			m["primary"] = true
+		}
+	}
+})
+
+var emptyWithoutResources = rewriteJSON(func(_ *http.Request, l map[string]any) {
+	if rs, ok := l["Resources"].([]any); ok && len(rs) == 0 {
+		delete(l, "Resources")
+	}
+})
+
+var bulkHidden = rewriteJSON(func(r *http.Request, c map[string]any) {
+	if endpoint(r) == "/ServiceProviderConfig" {
+		c["bulk"] = map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0}
+	}
+})
+
+// unstableOrder reverses every other list.
+func unstableOrder() fault {
+	var n atomic.Int64
+	return rewriteJSON(func(_ *http.Request, l map[string]any) {
+		if rs, ok := l["Resources"].([]any); ok && n.Add(1)%2 == 0 {
+			slices.Reverse(rs)
+		}
+	})
+}
+
+// putUnknownRefused refuses a PUT that carries an attribute outside the
+// core User schema's usual names.
+func putUnknownRefused(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if r.Method == "PUT" && json.Unmarshal(readBody(r), &body) == nil {
+			for k := range body {
+				if strings.HasPrefix(k, "ms") {
+					scimError(w, 400, "invalidSyntax", "unknown attribute "+k)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bulkIDsDropped removes members that name a bulkId.
+func bulkIDsDropped(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if r.Method == "POST" && endpoint(r) == "/Bulk" && json.Unmarshal(readBody(r), &body) == nil {
+			ops, _ := body["Operations"].([]any)
+			for _, op := range ops {
+				if ms, ok := get(op, "data.members").([]any); ok {
+					asMap(get(op, "data"))["members"] = slices.DeleteFunc(ms, func(m any) bool { return strings.HasPrefix(str(get(m, "value")), "bulkId:") })
+				}
+			}
+			b, _ := json.Marshal(body)
+			r = withBody(r, b)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// textPlain labels every response text/plain.
+func textPlain(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := recorded(next, r)
+		rec.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		replay(w, rec, rec.Body.Bytes())
+	})
+}
+
+// nonAtomic applies a PATCH's operations one request at a time and stops
+// at the first failure, leaving the earlier ones applied.
+func nonAtomic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != "PATCH" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ops := patchOps(readBody(r))
+		if len(ops) < 2 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var rec *httptest.ResponseRecorder
+		for _, op := range ops {
+			rec = recorded(next, withBody(r, patchBody([]map[string]any{op})))
+			if rec.Code >= 300 {
+				break
+			}
+		}
+		replay(w, rec, rec.Body.Bytes())
+	})
+}
+
+// noTargetSwallowed answers 204 where the server says noTarget.
+func noTargetSwallowed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := recorded(next, r)
+		if rec.Code == 400 && strings.Contains(rec.Body.String(), `"noTarget"`) {
+			w.WriteHeader(204)
+			return
+		}
+		replay(w, rec, rec.Body.Bytes())
+	})
+}
+
+// passwordReturned echoes a password in every single user it returns.
+func passwordReturned(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := recorded(next, r)
+		var u map[string]any
+		if strings.HasPrefix(endpoint(r), "/Users") && json.Unmarshal(rec.Body.Bytes(), &u) == nil && u["userName"] != nil {
+			u["password"] = "P@ssw0rd"
+			b, _ := json.Marshal(u)
+			replay(w, rec, b)
+			return
+		}
+		replay(w, rec, rec.Body.Bytes())
+	})
+}
+
+// wrongServer is idpkit's SCIM server on a temporary SQLite file behind a
+// switchable fault, with one tenant holding data that is not the checks'.
+type wrongServer struct {
+	srv    *httptest.Server
+	target *Target
+	fault  atomic.Pointer[http.Handler]
+	seed   []string // paths of the tenant's own users and group
+	seeded map[string]string
+}
+
+func startWrongServer(t *testing.T) *wrongServer {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(memDir(t), "idpkit.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ws := &wrongServer{}
+	ws.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*ws.fault.Load()).ServeHTTP(w, r)
+	}))
+	t.Cleanup(ws.srv.Close)
+	cfg := app.Config{Store: st, PublicURL: ws.srv.URL, HTTPClient: ws.srv.Client()}
+	h := app.New(cfg)
+	ws.fault.Store(&h)
+	created, err := app.Tenants(cfg).Create(ctx, "wrong")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := app.Tenants(cfg).Create(ctx, "peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.target = &Target{BaseURL: created.SCIMBaseURL, Token: created.Token, Client: ws.srv.Client(),
+		Peer: &Target{BaseURL: peer.SCIMBaseURL, Token: peer.Token, Client: ws.srv.Client()}}
+	ws.plant(t)
+	return ws
+}
+
+// plant gives the tenant users and a group of its own, as a server in use
+// has; the checks must leave them alone.
+func (ws *wrongServer) plant(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	p := &probe{}
+	var ids []string
+	for _, n := range []string{"resident.one", "resident.two", "Resident.Three"} {
+		x, err := ws.target.send(ctx, "POST", "/Users", oktaUser(n+"@example.org", "Resi", "Dent"))
+		if err != nil || !p.status(x, 201) {
+			t.Fatalf("seeding %s: %v %v", n, err, p.err())
+		}
+		ids = append(ids, str(get(x.JSON, "id")))
+	}
+	gid, err := ws.target.createGroup(ctx, p, "Residents", ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.target.created = nil // the seed is not the checks' to delete
+	for _, id := range ids {
+		ws.seed = append(ws.seed, "/Users/"+id)
+	}
+	ws.seed = append(ws.seed, "/Groups/"+gid)
+	ws.seeded = ws.snapshot(t)
+}
+
+// snapshot reads the seed resources, without meta.
+func (ws *wrongServer) snapshot(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, path := range ws.seed {
+		x, err := ws.target.send(context.Background(), "GET", path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := asMap(x.JSON)
+		delete(m, "meta")
+		out[path] = strconv.Itoa(x.Status) + " " + jsonString(m)
+	}
+	return out
+}
+
+// memDir is a temporary directory in memory when the machine has one
+// (/dev/shm): SQLite's synchronous=FULL then costs no disk flushes, which
+// keeps the whole catalogue at a few seconds per run.
+func memDir(t *testing.T) string {
+	t.Helper()
+	if d, err := os.MkdirTemp("/dev/shm", "idpkit-check-"); err == nil {
+		t.Cleanup(func() { os.RemoveAll(d) })
+		return d
+	}
+	return t.TempDir()
+}
+
+// with runs f with the server behind fault; nil means the real server.
+func (ws *wrongServer) with(real http.Handler, f fault, run func()) {
+	h := real
+	if f != nil {
+		h = f(real)
+	}
+	ws.fault.Store(&h)
+	defer ws.fault.Store(&real)
+	run()
+}
+
+func TestWrongServers(t *testing.T) {
+	ws := startWrongServer(t)
+	real := *ws.fault.Load()
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		fault    fault
+		mustFail []string // nil for the baseline: every check passes
+	}{
+		{"baseline: idpkit's own server passes every check", nil, nil},
+		{"userName compared case-sensitively", caseSensitiveUserName, []string{"okta-spec-08-duplicate", "okta-spec-09-filter-case", "schema-uniqueness-case", "filter-case-insensitive"}},
+		{"op names case-sensitive", caseSensitiveOps, []string{"entra-capitalised-ops", "entra-capitalised-ops-groups", "entra-string-boolean", "entra-string-boolean-post",
+			"entra-pathless-replace", "entra-remove-listed-members", "entra-remove-members-value-list", "entra-group-patch-status", "entra-members-bare-strings"}},
+		{"path-less PATCH ignored", pathlessIgnored, []string{"okta-deactivate", "okta-group-push", "okta-reassign-inactive", "okta-rename-keeps-members",
+			"patch-pathless", "patch-pathless-attribute-paths", "patch-readonly", "patch-wrong-type", "entra-pathless-replace", "entra-string-boolean-post"}},
+		{"members remove with a value list empties the group", removeValueListEmpties, []string{"entra-remove-listed-members", "entra-remove-members-value-list"}},
+		{"filter ignored", filterIgnored, []string{"okta-spec-03-filter-unknown", "okta-spec-09-filter-case", "okta-assign-lookup", "okta-reassign-inactive",
+			"entra-filter-externalid", "entra-filter-work-email", "entra-filter-group-displayname", "entra-filter-group-member", "entra-zero-results", "filter-precedence", "filter-invalid-syntax"}},
+		{"responses labelled text/plain", textPlain, []string{"media-response-type", "schema-discovery-config", "okta-spec-04-unknown-id", "okta-create-user-body", "entra-zero-results", "patch-invalid-path"}},
+		{"If-Match ignored", ifMatchIgnored, []string{"etag-if-match-stale-put", "etag-if-match-stale-patch", "etag-if-match-stale-delete", "etag-if-none-match", "bulk-version-412"}},
+		{"bulk limits not enforced", bulkLimitsIgnored, []string{"bulk-max-operations", "bulk-max-payload"}},
+		{"bulk failOnErrors ignored", failOnErrorsIgnored, []string{"bulk-fail-on-errors"}},
+		{"any request Content-Type accepted (415 never sent)", anyContentType, []string{"media-unsupported"}},
+		{"PATCH operations applied in reverse order", rewritePatch(func(ops []map[string]any) []map[string]any { slices.Reverse(ops); return ops }), []string{"patch-ordered"}},
+		{"PATCH paths with a sub-attribute ignored", rewritePatch(func(ops []map[string]any) []map[string]any {
+			return slices.DeleteFunc(ops, func(op map[string]any) bool {
+				p := str(op["path"])
+				return strings.Contains(p, ".") && !strings.Contains(p, "[")
+			})
+		}), []string{"patch-add-path", "patch-replace-path", "patch-remove-path"}},
+		{"PATCH value filters ignored", rewritePatch(func(ops []map[string]any) []map[string]any {
+			for _, op := range ops {
+				if p, ok := op["path"].(string); ok {
+					op["path"] = valueFilter.ReplaceAllString(p, "")
+				}
+			}
+			return ops
+		}), []string{"patch-value-path-sub", "patch-value-path-whole", "patch-value-path-add-creates", "patch-value-path-replace-notarget", "patch-value-path-remove-nomatch", "okta-group-push"}},
+		{"replace of members appends", rewritePatch(func(ops []map[string]any) []map[string]any {
+			for _, op := range ops {
+				if strings.EqualFold(str(op["op"]), "replace") && strings.EqualFold(str(op["path"]), "members") {
+					op["op"] = "add"
+				}
+			}
+			return ops
+		}), []string{"okta-group-push-batch"}},
+		{"PATCH errors answered 204", patchErrorsSwallowed, []string{"patch-value-path-replace-notarget", "patch-atomic", "patch-invalid-path", "patch-readonly",
+			"patch-wrong-type", "patch-unknown-op", "patch-empty-operations", "entra-string-boolean"}},
+		{"PATCH answers 200 with an empty object", patchEmpty200, []string{"patch-response", "entra-group-patch-status"}},
+		{"every email reads as primary", allPrimary, []string{"patch-primary-unique", "patch-value-path-sub", "patch-value-path-whole"}},
+		{"Resources left out of an empty list", emptyWithoutResources, []string{"entra-zero-results"}},
+		{"unknown attributes on PUT refused", putUnknownRefused, []string{"entra-put-unknown-attributes"}},
+		{"list order changes between requests", unstableOrder(), []string{"okta-import-paging"}},
+		{"bulkId references dropped", bulkIDsDropped, []string{"bulk-create-bulkid", "bulk-forward-reference"}},
+		{"bulk works but is advertised as unsupported", bulkHidden, []string{"bulk-config"}},
+		{"PATCH not atomic", nonAtomic, []string{"patch-atomic"}},
+		{"noTarget answered 204", noTargetSwallowed, []string{"patch-value-path-replace-notarget", "patch-atomic"}},
+		{"password returned", passwordReturned, []string{"okta-create-user-body"}},
+	}
+	all := SCIM()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checks := all
+			if tt.mustFail != nil {
+				checks = nil
+				for _, id := range tt.mustFail {
+					checks = append(checks, byID(t, id))
+				}
+			}
+			var results []Result
+			start := time.Now()
+			ws.with(real, tt.fault, func() { results = RunAll(ctx, checks, ws.target, nil) })
+			t.Logf("%d checks in %v", len(checks), time.Since(start).Round(time.Millisecond))
+			var failed []string
+			for _, r := range results {
+				if r.Duration > time.Second {
+					t.Logf("%s took %v", r.ID, r.Duration.Round(time.Millisecond))
+				}
+				if r.Skipped {
+					t.Logf("%s skipped: %s", r.ID, r.Error)
+					if !strings.HasPrefix(r.ID, "bulk-") {
+						t.Errorf("%s is skipped against idpkit's own server: %s", r.ID, r.Error)
+					}
+					continue
+				}
+				if !r.Passed {
+					failed = append(failed, r.ID)
+					if tt.mustFail == nil {
+						t.Errorf("%s fails against idpkit's own server:\n%s", r.ID, r.Error)
+					} else if !strings.Contains(r.Error, "request:") || !strings.Contains(r.Error, "response:") {
+						t.Errorf("%s: the failure does not show the request and the response:\n%s", r.ID, r.Error)
+					}
+				}
+			}
+			if tt.mustFail != nil {
+				if diff := cmp.Diff(tt.mustFail, failed); diff != "" {
+					t.Errorf("checks that failed against the wrong server (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+	if diff := cmp.Diff(ws.seeded, ws.snapshot(t)); diff != "" {
+		t.Errorf("the checks changed data that was not theirs (-before +after):\n%s", diff)
+	}
+}
