@@ -18,16 +18,17 @@ import (
 )
 
 func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("conform", "conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--skip ID,…] [--list]", stderr)
+	fs := newFlagSet("conform", "conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list]", stderr)
 	scimURL := fs.String("scim-url", "", "run the SCIM checks against this SCIM base URL instead of playing the whole guide in-process")
 	token := fs.String("token", envOr("IDPKIT_SCIM_TOKEN", ""), "the bearer token for --scim-url (env IDPKIT_SCIM_TOKEN)")
 	peerURL := fs.String("peer-scim-url", "", "a second tenant of the same service, for the checks labelled tenant (without it they are skipped)")
 	peerToken := fs.String("peer-token", envOr("IDPKIT_PEER_SCIM_TOKEN", ""), "the bearer token for --peer-scim-url (env IDPKIT_PEER_SCIM_TOKEN)")
 	junit := fs.String("junit", "", "write a JUnit XML report to FILE")
 	jsonOut := fs.String("json", "", "write a JSON report to FILE")
-	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(checkLabels(check.SCIM()), ", ")+")")
+	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(checkLabels(check.SCIM()), ", ")+"); checks labelled strict run against --scim-url only when strict is named here or --strict is given")
+	strict := fs.Bool("strict", false, "with --scim-url, also run the checks labelled strict: idpkit's own limits and tolerances beyond the RFCs (the in-process run always has them)")
 	skip := fs.String("skip", "", "comma-separated check IDs to leave out (see --list)")
-	list := fs.Bool("list", false, "print the checks --label and --skip select, with their labels, and exit")
+	list := fs.Bool("list", false, "print the checks --label, --strict and --skip select (with --scim-url; without it, the in-process run's, strict ones included), with their labels, and exit")
 	verbose := fs.Bool("verbose", false, "show the in-process servers' logs")
 	keep := fs.Bool("keep-data", false, "leave the users and groups the checks create on the target (by default each check deletes them)")
 	pos, err := parseFlags(fs, args)
@@ -40,7 +41,9 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *scimURL == "" && *token != "" && flagSet(fs, "token") {
 		return fmt.Errorf("%w: --token needs --scim-url", errUsage)
 	}
-	checks, err := selectChecks(check.SCIM(), splitList(*labels), splitList(*skip))
+	// idpkit's own server, in process, must keep idpkit's own tolerances
+	// too: there the strict checks run as any other.
+	checks, err := selectChecks(check.SCIM(), splitList(*labels), splitList(*skip), *strict || *scimURL == "")
 	if err != nil {
 		return err
 	}
@@ -93,6 +96,14 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "\nSummary: %d/%d checks passed%s\n", s.Passed, s.Total, summaryTail(s))
 		printFailedIDs(stdout, results)
 		failed = s.Failed
+		if s.Total > 0 && s.Skipped == s.Total && ctx.Err() == nil {
+			why := skipReasons(results)
+			fmt.Fprintf(stdout, "Nothing was checked: every selected check was skipped (%s)\n", why)
+			if err := reports.write(*scimURL, started, results); err != nil {
+				return err
+			}
+			return fmt.Errorf("conform: nothing was checked: all %d selected checks were skipped (%s); a run of skips is not a pass", s.Total, why)
+		}
 	} else {
 		results, failed, err = conformInProcess(ctx, checks, stdout, stderr, *verbose)
 		if err != nil {
@@ -133,10 +144,10 @@ func checkLabels(checks []check.Check) []string {
 	return out
 }
 
-// selectChecks is check.Select that refuses a label or check ID that does
-// not exist, and a selection with nothing in it: a typo must not turn into
-// a green run of zero checks.
-func selectChecks(all []check.Check, labels, skip []string) ([]check.Check, error) {
+// selectChecks is check.Select (check.SelectStrict when strict is set)
+// that refuses a label or check ID that does not exist, and a selection
+// with nothing in it: a typo must not turn into a green run of zero checks.
+func selectChecks(all []check.Check, labels, skip []string, strict bool) ([]check.Check, error) {
 	known := checkLabels(all)
 	for _, l := range labels {
 		if !slices.Contains(known, l) {
@@ -148,7 +159,11 @@ func selectChecks(all []check.Check, labels, skip []string) ([]check.Check, erro
 			return nil, fmt.Errorf("%w: unknown check %q in --skip; \"idpkit conform --list\" prints the check IDs", errUsage, id)
 		}
 	}
-	checks := check.Select(all, labels, skip)
+	sel := check.Select
+	if strict {
+		sel = check.SelectStrict
+	}
+	checks := sel(all, labels, skip)
 	if len(checks) == 0 {
 		return nil, fmt.Errorf("%w: --label and --skip leave no check to run", errUsage)
 	}
@@ -240,6 +255,18 @@ func summaryTail(s check.Summary) string {
 		return ""
 	}
 	return ", " + strings.Join(parts, ", ")
+}
+
+// skipReasons returns the distinct reasons the skipped results give, in
+// order, joined for one line.
+func skipReasons(results []check.Result) string {
+	var why []string
+	for _, r := range results {
+		if reason := strings.TrimPrefix(r.Error, "skipped: "); r.Skipped && !slices.Contains(why, reason) {
+			why = append(why, reason)
+		}
+	}
+	return strings.Join(why, "; ")
 }
 
 // printFailedIDs lists the failed checks' IDs on one line, ready for

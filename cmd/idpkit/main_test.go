@@ -205,6 +205,12 @@ func TestConformFlags(t *testing.T) {
 		{"scim url not a url", []string{"--scim-url", "app.example.com/scim/v2", "--token", "x"}, 2, "", `--scim-url "app.example.com/scim/v2" is not an http:// or https:// URL`, "checks"},
 		{"report path checked first", []string{"--scim-url", srv.URL, "--token", "x", "--json", filepath.Join(dir, "no", "such", "r.json")}, 1, "", "conform: --json: open", "checks"},
 		{"token without url", []string{"--token", "x"}, 2, "", "--token needs --scim-url", "checks"},
+		{"every check skipped is not a pass", []string{"--scim-url", srv.URL, "--token", "x", "--label", "tenant"}, 1, "Nothing was checked: every selected check was skipped (needs a second tenant",
+			"conform: nothing was checked: all 2 selected checks were skipped", "✓"},
+		{"strict checks left out against a foreign server", []string{"--list", "--scim-url", srv.URL, "--token", "x"}, 0, "okta-spec-01-list-users", "", "media-json-depth"},
+		{"--strict adds them", []string{"--list", "--scim-url", srv.URL, "--token", "x", "--strict"}, 0, "media-json-depth", "", ""},
+		{"--label strict selects only them", []string{"--list", "--scim-url", srv.URL, "--token", "x", "--label", "strict"}, 0, "paging-count-invalid", "", "okta-spec-01-list-users"},
+		{"the in-process run has them", []string{"--list"}, 0, "schema-canonical-strict", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

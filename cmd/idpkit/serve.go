@@ -65,8 +65,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// 1 MiB (Go's default), so that a long query string reaches the
+		// SCIM server and gets its own SCIM error (a filter over
+		// server.MaxFilterLength is 400 invalidFilter) rather than Go's
+		// plain-text 431. Headers beyond 1 MiB still get that 431.
+		MaxHeaderBytes: 1 << 20,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("idpkit serving", "addr", ln.Addr().String(), "public_url", pub, "db", redactDSN(*dsn))
 	errc := make(chan error, 1)

@@ -42,6 +42,8 @@ type Target struct {
 
 	mu      sync.Mutex
 	created []string // paths such as /Users/{id} created by the running check
+
+	decl declarations // what the target declares of itself, read once per run
 }
 
 func (t *Target) now() time.Time {
@@ -105,15 +107,36 @@ func SCIM() []Check {
 	all = append(all, patchChecks()...)
 	all = append(all, bulkChecks()...)
 	all = append(all, tenantChecks()...)
-	return all
+	return withNeeds(all)
 }
 
-// Select returns the checks that carry any of labels (all of them when
-// labels is empty) and whose ID does not appear in skip.
+// Strict is the label of the checks that test idpkit's own tolerances
+// and limits beyond what the RFCs and the IdPs require (a depth limit, a
+// size limit, rejecting non-canonical values, …). Another server may
+// rightly fail them, so Select leaves them out unless asked.
+const Strict = "strict"
+
+// Select returns the checks that carry any of labels (every check when
+// labels is empty) and whose ID does not appear in skip. A check labelled
+// "strict" (see Strict) is selected only when "strict" is among labels:
+// with no labels, Select returns every check but the strict ones, and with
+// labels "okta-spec" and "strict" the okta-spec checks and the strict
+// checks. SelectStrict selects the strict checks like any other.
 func Select(checks []Check, labels, skip []string) []Check {
+	return selectChecks(checks, labels, skip, slices.Contains(labels, Strict))
+}
+
+// SelectStrict is Select with the checks labelled "strict" treated as any
+// other: every check when labels is empty. It is for idpkit's own server,
+// whose tolerances the strict checks pin down.
+func SelectStrict(checks []Check, labels, skip []string) []Check {
+	return selectChecks(checks, labels, skip, true)
+}
+
+func selectChecks(checks []Check, labels, skip []string, strict bool) []Check {
 	var out []Check
 	for _, c := range checks {
-		if slices.Contains(skip, c.ID) {
+		if slices.Contains(skip, c.ID) || c.HasLabel(Strict) && !strict {
 			continue
 		}
 		if len(labels) == 0 || slices.ContainsFunc(labels, c.HasLabel) {
@@ -139,8 +162,11 @@ type Result struct {
 
 // RunAll runs checks one after another against t and returns their results;
 // progress, when not nil, is called after each check. A check that panics
-// is reported as failed; the run goes on.
+// is reported as failed; the run goes on. What the target declares of
+// itself (/ServiceProviderConfig, /Schemas, /ResourceTypes) is read afresh
+// at the start of each RunAll and then once for the whole run.
 func RunAll(ctx context.Context, checks []Check, t *Target, progress func(done, total int, r Result)) []Result {
+	t.forgetDeclarations()
 	results := make([]Result, 0, len(checks))
 	for i, c := range checks {
 		r := RunOne(ctx, c, t)
@@ -152,7 +178,9 @@ func RunAll(ctx context.Context, checks []Check, t *Target, progress func(done, 
 	return results
 }
 
-// RunOne runs a single check with a time limit of 30 seconds.
+// RunOne runs a single check with a time limit of 30 seconds. A check that
+// returns nil although it recorded a problem is reported as failed with
+// that problem.
 func RunOne(ctx context.Context, c Check, t *Target) (r Result) {
 	r = Result{ID: c.ID, Title: c.Title, Ref: c.Ref, Labels: c.Labels}
 	start := t.now()
@@ -165,7 +193,13 @@ func RunOne(ctx context.Context, c Check, t *Target) (r Result) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	defer t.cleanUp(context.WithoutCancel(ctx))
-	if err := c.Run(ctx, t); err != nil {
+	rs := &runState{}
+	ctx = context.WithValue(ctx, runKey{}, rs)
+	err := c.Run(ctx, t)
+	if err == nil {
+		err = rs.leftover()
+	}
+	if err != nil {
 		var skip *skipError
 		r.Skipped = errors.As(err, &skip)
 		r.Error = err.Error()

@@ -152,6 +152,15 @@ func TestCatalogue(t *testing.T) {
 		}
 		seen[c.ID] = true
 	}
+	var unknown []string
+	for id := range needs() {
+		if !seen[id] {
+			unknown = append(unknown, id)
+		}
+	}
+	if diff := cmp.Diff([]string(nil), unknown); diff != "" {
+		t.Errorf("needs() names checks that do not exist (-want +got):\n%s", diff)
+	}
 	var spec []string
 	for _, c := range Select(SCIM(), []string{"okta-spec"}, []string{"okta-spec-10-groups-fast"}) {
 		spec = append(spec, c.ID)
@@ -160,6 +169,79 @@ func TestCatalogue(t *testing.T) {
 		"okta-spec-06-create-user", "okta-spec-08-duplicate", "okta-spec-09-filter-case", "okta-spec-11-wrong-token"}
 	if diff := cmp.Diff(want, spec); diff != "" {
 		t.Errorf("Select(okta-spec) minus groups (-want +got):\n%s", diff)
+	}
+}
+
+func TestSelectStrict(t *testing.T) {
+	run := func(context.Context, *Target) error { return nil }
+	all := []Check{
+		{ID: "a", Labels: []string{"okta-spec"}, Run: run},
+		{ID: "b", Labels: []string{"okta-spec", "strict"}, Run: run},
+		{ID: "c", Labels: []string{"media", "strict"}, Run: run},
+		{ID: "d", Labels: []string{"media"}, Run: run},
+	}
+	tests := []struct {
+		name         string
+		labels, skip []string
+		strict       bool // SelectStrict rather than Select
+		want         []string
+	}{
+		{"no labels leaves the strict checks out", nil, nil, false, []string{"a", "d"}},
+		{"a label leaves them out too", []string{"okta-spec"}, nil, false, []string{"a"}},
+		{"strict among the labels selects them", []string{"okta-spec", "strict"}, nil, false, []string{"a", "b", "c"}},
+		{"strict alone selects only them", []string{"strict"}, nil, false, []string{"b", "c"}},
+		{"skip still applies", []string{"strict"}, []string{"c"}, false, []string{"b"}},
+		{"SelectStrict with no labels selects everything", nil, nil, true, []string{"a", "b", "c", "d"}},
+		{"SelectStrict with a label selects by label only", []string{"media"}, nil, true, []string{"c", "d"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sel := Select
+			if tt.strict {
+				sel = SelectStrict
+			}
+			var got []string
+			for _, c := range sel(all, tt.labels, tt.skip) {
+				got = append(got, c.ID)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("selected (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFailureShowsEachExchangeOnceAndTheWrite(t *testing.T) {
+	// A group whose PATCH is answered 204 but never applied: the read
+	// back shows the state, and the failure shows the PATCH behind it.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/scim+json")
+		switch r.Method {
+		case "PATCH":
+			w.WriteHeader(204)
+		default:
+			w.Write([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g1","displayName":"G","members":[]}`))
+		}
+	}))
+	defer srv.Close()
+	c := Check{ID: "x", Run: func(ctx context.Context, t *Target) error {
+		p := newProbe(ctx)
+		if _, err := t.patch(ctx, "/Groups/g1", map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": "a"}}}); err != nil {
+			return err
+		}
+		g, _, err := t.fetch(ctx, p, "/Groups/g1")
+		if err != nil {
+			return err
+		}
+		p.failf(g, "members are %v, want [a]", memberValues(g.JSON))
+		p.failf(within(g, g.JSON), "and a second problem with the same read")
+		return nil // forgets p.err(): RunOne must fail the check anyway
+	}}
+	r := RunOne(context.Background(), c, &Target{BaseURL: srv.URL, Token: "t", Client: srv.Client()})
+	got := []any{r.Passed, strings.Count(r.Error, "request:  PATCH /Groups/g1"), strings.Count(r.Error, "request:  GET /Groups/g1"),
+		strings.Contains(r.Error, "(the GET /Groups/g1 exchange shown above)"), strings.Index(r.Error, "PATCH") < strings.Index(r.Error, "request:  GET")}
+	if diff := cmp.Diff([]any{false, 1, 1, true, true}, got); diff != "" {
+		t.Errorf("passed, PATCHes shown, GETs shown, repeat named, write first (-want +got):\n%s\n%s", diff, r.Error)
 	}
 }
 

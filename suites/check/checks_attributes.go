@@ -27,7 +27,7 @@ func (p *probe) carries(x *Exchange, r any, why string, attrs ...string) {
 }
 
 func pagingAttributesGet(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	id, _, err := t.createUser(ctx, p, "attr")
 	if err != nil {
 		return err
@@ -44,14 +44,14 @@ func pagingAttributesGet(ctx context.Context, t *Target) error {
 }
 
 func pagingAttributesList(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	fx, err := t.newPageFixture(ctx, p)
 	if err != nil {
 		return err
 	}
 	x, _, rs, ok, err := t.list(ctx, p, fx.path("attributes=userName,name.familyName"))
 	if err != nil || !ok {
-		return err
+		return firstErr(err, p)
 	}
 	if len(rs) != 5 {
 		p.failf(x, "want the 5 users, got %d", len(rs))
@@ -65,7 +65,7 @@ func pagingAttributesList(ctx context.Context, t *Target) error {
 }
 
 func pagingExcluded(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	id, _, err := t.createUser(ctx, p, "excl")
 	if err != nil {
 		return err
@@ -107,7 +107,7 @@ func pagingExcluded(ctx context.Context, t *Target) error {
 }
 
 func pagingAttributesURN(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	body := oktaUser(t.userName("urn"), "Ur", "N")
 	body["schemas"] = []string{schemaUser, schemaEnterprise}
 	body[schemaEnterprise] = map[string]any{"department": "Sales", "employeeNumber": "E-" + unique()}
@@ -150,7 +150,7 @@ func pagingAttributesURN(ctx context.Context, t *Target) error {
 }
 
 func pagingAttributesWrite(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	userName := t.userName("attrw")
 	body := oktaUser(userName, "Wr", "Ite")
 	x, err := t.send(ctx, "POST", "/Users?attributes=userName", body)

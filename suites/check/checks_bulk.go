@@ -41,8 +41,12 @@ func (t *Target) bulkConfig(ctx context.Context, p *probe) (bulkConfigOf, error)
 		return bulkConfigOf{}, err
 	}
 	c := bulkConfigOf{x: x}
-	c.supported, _ = get(x.JSON, "bulk.supported").(bool)
-	c.etag, _ = get(x.JSON, "etag.supported").(bool)
+	// A feature the configuration does not declare either way counts as
+	// supported, so that its checks run (and fail) rather than skip.
+	b, ok := get(x.JSON, "bulk.supported").(bool)
+	c.supported = b || !ok
+	b, ok = get(x.JSON, "etag.supported").(bool)
+	c.etag = b || !ok
 	c.maxOperations = intOf(get(x.JSON, "bulk.maxOperations"))
 	c.maxPayloadSize = intOf(get(x.JSON, "bulk.maxPayloadSize"))
 	return c, nil
@@ -123,7 +127,7 @@ func (p *probe) created(x *Exchange, by map[string]bulkOp, id, endpoint string, 
 }
 
 func bulkConfig(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	c, err := t.bulkConfig(ctx, p)
 	if err != nil {
 		return err
@@ -178,7 +182,7 @@ func bulkForwardReference(ctx context.Context, t *Target) error {
 }
 
 func bulkCreate(ctx context.Context, t *Target, groupFirst bool) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	if _, ok, err := t.bulkSupported(ctx, p); err != nil || !ok {
 		return firstErr(err, p)
 	}
@@ -241,7 +245,7 @@ func (t *Target) rememberByName(ctx context.Context, userName, groupName string)
 }
 
 func bulkFailOnErrors(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	if _, ok, err := t.bulkSupported(ctx, p); err != nil || !ok {
 		return firstErr(err, p)
 	}
@@ -275,7 +279,7 @@ func bulkFailOnErrors(ctx context.Context, t *Target) error {
 }
 
 func bulkVersion(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	c, ok, err := t.bulkSupported(ctx, p)
 	if err != nil || !ok {
 		return firstErr(err, p)
@@ -335,7 +339,7 @@ func bulkVersion(ctx context.Context, t *Target) error {
 func missingID() string { return "00000000-0000-4000-8000-" + unique() + "ff" }
 
 func bulkMaxOperations(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	c, ok, err := t.bulkSupported(ctx, p)
 	if err != nil || !ok {
 		return firstErr(err, p)
@@ -363,7 +367,7 @@ func bulkMaxOperations(ctx context.Context, t *Target) error {
 }
 
 func bulkMaxPayload(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	c, ok, err := t.bulkSupported(ctx, p)
 	if err != nil || !ok {
 		return firstErr(err, p)

@@ -30,7 +30,7 @@ func etagChecks() []Check {
 // unsupported it checks that the ETag header, if any, agrees with
 // meta.version, and returns supported false: the caller stops there.
 func (t *Target) etagStart(ctx context.Context, p *probe) (supported bool, id string, created *Exchange, err error) {
-	supported = supports(t.serviceConfig(ctx), "etag")
+	supported = !t.featureOff(ctx, "etag")
 	ids, err := t.createAll(ctx, p, "/Users", []map[string]any{oktaUser(t.userName("etag"), "Eva", "Tag")})
 	if err != nil {
 		return false, "", nil, err
@@ -75,8 +75,8 @@ func (p *probe) tagMatches(x *Exchange, what string) string {
 }
 
 func etagHeader(ctx context.Context, t *Target) error {
-	p := &probe{}
-	supported := supports(t.serviceConfig(ctx), "etag")
+	p := newProbe(ctx)
+	supported := !t.featureOff(ctx, "etag")
 	userName := t.userName("etag")
 	body := oktaUser(userName, "Eva", "Tag")
 	x, err := t.send(ctx, "POST", "/Users", body)
@@ -114,7 +114,7 @@ func etagHeader(ctx context.Context, t *Target) error {
 			p.failf(x, "PUT changed displayName but the version stayed %q", v1)
 		}
 	}
-	x, err = t.patch(ctx, "/Users/"+id, map[string]any{"op": "replace", "path": "title", "value": "Tagger"})
+	x, err = t.patch(ctx, "/Users/"+id, map[string]any{"op": "replace", "path": "displayName", "value": "Eva Tagger"})
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func staleTag(tag string) string {
 
 func etagStale(method string) func(context.Context, *Target) error {
 	return func(ctx context.Context, t *Target) error {
-		p := &probe{}
+		p := newProbe(ctx)
 		ok, id, before, err := t.etagStart(ctx, p)
 		if err != nil || !ok {
 			return p.errOr(err)
@@ -228,7 +228,7 @@ func (p *probe) errOr(err error) error {
 }
 
 func etagIfMatchAny(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	ok, id, cur, err := t.etagStart(ctx, p)
 	if err != nil || !ok {
 		return p.errOr(err)
@@ -248,7 +248,7 @@ func etagIfMatchAny(ctx context.Context, t *Target) error {
 		return p.err()
 	}
 	list := staleTag(g.Header.Get("ETag")) + ", " + g.Header.Get("ETag")
-	x, err = t.sendHeader(ctx, "PATCH", "/Users/"+id, map[string]any{"schemas": []string{schemaPatchOp}, "Operations": []any{map[string]any{"op": "replace", "path": "title", "value": "Listed"}}}, ifMatch(list))
+	x, err = t.sendHeader(ctx, "PATCH", "/Users/"+id, map[string]any{"schemas": []string{schemaPatchOp}, "Operations": []any{map[string]any{"op": "replace", "path": "displayName", "value": "Eva Listed"}}}, ifMatch(list))
 	if err != nil {
 		return err
 	}
@@ -269,7 +269,7 @@ func etagIfMatchAny(ctx context.Context, t *Target) error {
 }
 
 func etagWeakForms(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	ok, id, cur, err := t.etagStart(ctx, p)
 	if err != nil || !ok {
 		return p.errOr(err)
@@ -279,7 +279,7 @@ func etagWeakForms(ctx context.Context, t *Target) error {
 	if v, weak := strings.CutPrefix(tag, "W/"); weak {
 		other = v
 	}
-	x, err := t.sendHeader(ctx, "PATCH", "/Users/"+id, map[string]any{"schemas": []string{schemaPatchOp}, "Operations": []any{map[string]any{"op": "replace", "path": "title", "value": "Weak"}}}, ifMatch(other))
+	x, err := t.sendHeader(ctx, "PATCH", "/Users/"+id, map[string]any{"schemas": []string{schemaPatchOp}, "Operations": []any{map[string]any{"op": "replace", "path": "displayName", "value": "Eva Weak"}}}, ifMatch(other))
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func etagWeakForms(ctx context.Context, t *Target) error {
 }
 
 func etagIfNoneMatch(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	ok, id, cur, err := t.etagStart(ctx, p)
 	if err != nil || !ok {
 		return p.errOr(err)

@@ -174,7 +174,7 @@ func (fx *filterFixture) run(ctx context.Context, t *Target, p *probe, cases []f
 }
 
 func runFilterCases(ctx context.Context, t *Target, cases []filterCase) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	enterprise := slices.ContainsFunc(cases, func(c filterCase) bool { return strings.Contains(c.filter, schemaEnterprise) })
 	fx, err := t.newFilterFixture(ctx, p, enterprise)
 	if err != nil {
@@ -187,7 +187,7 @@ func runFilterCases(ctx context.Context, t *Target, cases []filterCase) error {
 }
 
 func filterMetaDates(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	fx, err := t.newFilterFixture(ctx, p, false)
 	if err != nil {
 		return err
@@ -216,7 +216,7 @@ func filterMetaDates(ctx context.Context, t *Target) error {
 }
 
 func filterGroupName(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	tag := unique()
 	ids, err := t.createAll(ctx, p, "/Groups", []map[string]any{
 		{"schemas": []string{schemaGroup}, "displayName": "Grp " + tag + " Ops"},
@@ -233,7 +233,7 @@ func filterGroupName(ctx context.Context, t *Target) error {
 }
 
 func filterMembership(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	member, _, err := t.createUser(ctx, p, "mbr")
 	if err != nil {
 		return err
@@ -274,7 +274,7 @@ func filterMembership(ctx context.Context, t *Target) error {
 // invalidFilter.
 func invalidFilters(filters ...string) func(context.Context, *Target) error {
 	return func(ctx context.Context, t *Target) error {
-		p := &probe{}
+		p := newProbe(ctx)
 		for _, f := range filters {
 			x, err := t.send(ctx, "GET", "/Users?filter="+url.QueryEscape(f), nil)
 			if err != nil {

@@ -24,7 +24,7 @@ func mediaChecks() []Check {
 }
 
 func mediaAccepted(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	for _, ct := range []string{"application/scim+json", "application/json", "application/scim+json; charset=utf-8", "application/json; charset=UTF-8"} {
 		x, err := t.send(ctx, "POST", "/Users", oktaUser(t.userName("ct"), "Alice", "Example"), withContentType(ct))
 		if err != nil {
@@ -40,7 +40,7 @@ func mediaAccepted(ctx context.Context, t *Target) error {
 }
 
 func mediaUnsupported(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	userName := t.userName("media")
 	js := []byte(`{"schemas":["` + schemaUser + `"],"userName":"` + userName + `"}`)
 	for _, c := range []struct {
@@ -67,7 +67,7 @@ func mediaUnsupported(ctx context.Context, t *Target) error {
 }
 
 func mediaResponseType(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	id, userName, err := t.createUser(ctx, p, "rt")
 	if err != nil {
 		return err
@@ -102,7 +102,7 @@ func mediaResponseType(ctx context.Context, t *Target) error {
 }
 
 func mediaBadJSON(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	userName := t.userName("bad")
 	for _, raw := range []string{`{"userName": "` + userName + `",`, `not json`, `["array"]`, `{"userName": "` + userName + `"} trailing`} {
 		x, err := t.send(ctx, "POST", "/Users", nil, withRaw([]byte(raw)))
@@ -122,7 +122,7 @@ func mediaBadJSON(ctx context.Context, t *Target) error {
 }
 
 func mediaDepth(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	userName := t.userName("deep")
 	nested := strings.Repeat(`{"x":`, 40) + `1` + strings.Repeat(`}`, 40)
 	raw := fmt.Sprintf(`{"schemas":[%q],"userName":%q,"nickName":"deep","deep":%s}`, schemaUser, userName, nested)
@@ -142,7 +142,7 @@ func mediaDepth(ctx context.Context, t *Target) error {
 }
 
 func mediaTooLarge(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	userName := t.userName("big")
 	raw := fmt.Sprintf(`{"schemas":[%q],"userName":%q,"nickName":%q}`, schemaUser, userName, strings.Repeat("a", 2<<20))
 	x, err := t.send(ctx, "POST", "/Users", nil, withRaw([]byte(raw)))

@@ -28,7 +28,7 @@ func tenantTokens(ctx context.Context, t *Target) error {
 	if err := needPeer(t); err != nil {
 		return err
 	}
-	p := &probe{}
+	p := newProbe(ctx)
 	for _, c := range []struct {
 		on    *Target
 		token string
@@ -48,7 +48,7 @@ func tenantData(ctx context.Context, t *Target) error {
 	if err := needPeer(t); err != nil {
 		return err
 	}
-	p := &probe{}
+	p := newProbe(ctx)
 	uid, userName, err := t.createUser(ctx, p, "tenant")
 	if err != nil || uid == "" {
 		return err

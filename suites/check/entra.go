@@ -30,7 +30,7 @@ func entra() []Check {
 }
 
 func entraOps(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	id, _, err := t.createUser(ctx, p, "ops")
 	if err != nil {
 		return err
@@ -70,7 +70,7 @@ func entraOps(ctx context.Context, t *Target) error {
 }
 
 func entraStringBoolean(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	id, _, err := t.createUser(ctx, p, "bool")
 	if err != nil {
 		return err
@@ -94,13 +94,15 @@ func entraStringBoolean(ctx context.Context, t *Target) error {
 		return err
 	}
 	if p.status(x, 400) {
-		p.errorResponse(x, "invalidValue")
+		// A value of the wrong type: invalidValue, or invalidSyntax for a
+		// server that checks types while it parses (RFC 7644 §3.12).
+		p.errorResponseOneOf(x, "invalidValue", "invalidSyntax")
 	}
 	return p.err()
 }
 
 func entraRemoveMembers(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	var ids []string
 	for range 3 {
 		id, _, err := t.createUser(ctx, p, "mem")
@@ -159,7 +161,7 @@ func entraUser(userName string) map[string]any {
 }
 
 func entraGroupOps(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	a, _, err := t.createUser(ctx, p, "egops")
 	if err != nil {
 		return err
@@ -190,7 +192,7 @@ func entraGroupOps(ctx context.Context, t *Target) error {
 }
 
 func entraStringBooleanPost(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	body := entraUser(t.userName("etrue"))
 	body["title"] = "True"
 	x, err := t.send(ctx, "POST", "/Users", body, withContentType("application/scim+json"))
@@ -229,7 +231,7 @@ func entraStringBooleanPost(ctx context.Context, t *Target) error {
 }
 
 func entraPathlessReplace(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	id, _, err := t.createUser(ctx, p, "epath")
 	if err != nil {
 		return err
@@ -262,7 +264,7 @@ func entraPathlessReplace(ctx context.Context, t *Target) error {
 }
 
 func entraRemoveValueList(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	var ids []string
 	for range 4 {
 		id, _, err := t.createUser(ctx, p, "evl")
@@ -295,7 +297,7 @@ func entraRemoveValueList(ctx context.Context, t *Target) error {
 }
 
 func entraFilterExternalID(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	if _, _, err := t.createUser(ctx, p, "edecoy"); err != nil {
 		return err
 	}
@@ -315,7 +317,7 @@ func entraFilterExternalID(ctx context.Context, t *Target) error {
 }
 
 func entraFilterWorkEmail(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	id, userName, err := t.createUser(ctx, p, "ework")
 	if err != nil {
 		return err
@@ -335,7 +337,7 @@ func entraFilterWorkEmail(ctx context.Context, t *Target) error {
 }
 
 func entraFilterGroupName(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	u, _, err := t.createUser(ctx, p, "egname")
 	if err != nil {
 		return err
@@ -365,7 +367,7 @@ func entraFilterGroupName(ctx context.Context, t *Target) error {
 }
 
 func entraFilterGroupMember(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	a, _, err := t.createUser(ctx, p, "egmem")
 	if err != nil {
 		return err
@@ -403,7 +405,7 @@ func entraFilterGroupMember(ctx context.Context, t *Target) error {
 }
 
 func entraGroupPatchStatus(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	u, _, err := t.createUser(ctx, p, "egst")
 	if err != nil {
 		return err
@@ -431,7 +433,7 @@ func entraGroupPatchStatus(ctx context.Context, t *Target) error {
 }
 
 func entraZeroResults(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	for _, path := range []string{
 		filterPath("/Users", `externalId eq "`+entraID()+`"`, ""),
 		filterPath("/Users", `userName eq "`+t.userName("enobody")+`"`, ""),
@@ -458,7 +460,7 @@ func entraZeroResults(ctx context.Context, t *Target) error {
 }
 
 func entraPutUnknown(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	id, _, err := t.createUser(ctx, p, "eput")
 	if err != nil {
 		return err
@@ -495,7 +497,7 @@ func entraPutUnknown(ctx context.Context, t *Target) error {
 }
 
 func entraBareMembers(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	a, _, err := t.createUser(ctx, p, "ebare")
 	if err != nil {
 		return err

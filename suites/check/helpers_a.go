@@ -61,18 +61,10 @@ func (t *Target) keep(x *Exchange, endpoint string) {
 	}
 }
 
-// serviceConfig reads /ServiceProviderConfig; a failure to read it is
-// reported as nil, and features then count as unsupported.
-func (t *Target) serviceConfig(ctx context.Context) any {
-	x, err := t.send(ctx, "GET", "/ServiceProviderConfig", nil)
-	if err != nil || x.Status != http.StatusOK {
-		return nil
-	}
-	return x.JSON
-}
-
 // supports reports whether a ServiceProviderConfig declares feature
-// ("sort", "etag", "filter", …) supported.
+// ("sort", "etag", "filter", …) supported. A check that depends on a
+// feature asks Target.featureOff instead, which counts an undeclared
+// feature as supported.
 func supports(spc any, feature string) bool {
 	b, _ := get(spc, feature+".supported").(bool)
 	return b

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,8 @@ type Exchange struct {
 	Body     []byte
 	JSON     any // the decoded body, nil when it is not JSON
 	Duration time.Duration
+
+	seq int // the order of the exchange in its check (see runState)
 }
 
 // String renders the exchange compactly for a failure report: the method,
@@ -142,6 +145,7 @@ func (t *Target) send(ctx context.Context, method, path string, body any, opts .
 			x.JSON = v
 		}
 	}
+	runOf(ctx).sent(x)
 	if method == "POST" && x.Status == http.StatusCreated && (path == "/Users" || path == "/Groups") {
 		if id := str(get(x.JSON, "id")); id != "" {
 			t.remember(path + "/" + url.PathEscape(id))
@@ -153,6 +157,7 @@ func (t *Target) send(ctx context.Context, method, path string, body any, opts .
 // probe gathers the problems of one check.
 type probe struct {
 	problems []string
+	run      *runState // the running check's state; nil outside RunOne
 }
 
 // Failure is the error a check returns: every problem it saw.
@@ -166,7 +171,7 @@ func (f *Failure) Error() string { return strings.Join(f.Problems, "\n") }
 func (p *probe) failf(x *Exchange, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if x != nil {
-		msg += "\n" + x.String()
+		msg += p.render(x)
 	}
 	p.problems = append(p.problems, msg)
 }
@@ -186,8 +191,30 @@ func (p *probe) status(x *Exchange, want ...int) bool {
 			return true
 		}
 	}
-	p.failf(x, "status %d, want %s", x.Status, joinInts(want))
+	p.failf(x, "status %d, want %s%s", x.Status, joinInts(want), lookupHint(x, want))
 	return false
+}
+
+// lookupHint explains a refused filter that a check sent to find its own
+// data (userName sw "<prefix>", id eq, userName eq): the check cannot test
+// its rule on a server that refuses the filter, and the failure must say
+// so rather than look like a failure of the rule itself.
+func lookupHint(x *Exchange, want []int) string {
+	if x.Method != "GET" || !slices.Contains(want, http.StatusOK) ||
+		x.Status != http.StatusBadRequest && x.Status != http.StatusNotFound && x.Status != http.StatusNotImplemented {
+		return ""
+	}
+	_, q, _ := strings.Cut(x.Path, "?")
+	v, err := url.ParseQuery(q)
+	f := v.Get("filter")
+	if err != nil || f == "" {
+		return ""
+	}
+	what := "this check finds its own users and groups with the filter " + f
+	if strings.Contains(f, ` sw "`) {
+		what = "this check finds its own users with the filter " + f + ` (userName sw "<the check's prefix>" keeps other users out)`
+	}
+	return "; " + what + ", and the server refused it: the check needs that filter support (RFC 7644 §3.4.2.2) before it can test its rule"
 }
 
 func joinInts(v []int) string {

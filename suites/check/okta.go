@@ -26,7 +26,7 @@ func oktaProvisioning() []Check {
 }
 
 func oktaTestCredentials(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	x, err := t.send(ctx, "GET", "/Users?startIndex=1&count=2", nil)
 	if err != nil {
 		return err
@@ -41,7 +41,7 @@ func oktaTestCredentials(ctx context.Context, t *Target) error {
 }
 
 func oktaAssignLookup(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	id, userName, err := t.createUser(ctx, p, "assign")
 	if err != nil {
 		return err
@@ -60,7 +60,7 @@ func oktaAssignLookup(ctx context.Context, t *Target) error {
 }
 
 func oktaDeactivate(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	id, _, err := t.createUser(ctx, p, "deact")
 	if err != nil {
 		return err
@@ -85,7 +85,7 @@ func oktaDeactivate(ctx context.Context, t *Target) error {
 }
 
 func oktaProfilePut(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	userName := t.userName("put")
 	body := oktaUser(userName, "Alice", "Example")
 	body["title"] = "Engineer"
@@ -137,7 +137,7 @@ func oktaProfilePut(ctx context.Context, t *Target) error {
 }
 
 func oktaGroupPush(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	a, userA, err := t.createUser(ctx, p, "gp")
 	if err != nil {
 		return err
@@ -207,7 +207,7 @@ func (p *probe) groupMembers(ctx context.Context, t *Target, gid, name string, m
 }
 
 func oktaCreateUserBody(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	userName := t.userName("okta")
 	body := oktaUser(userName, "Olga", "Example")
 	body["schemas"] = []string{schemaUser, schemaEnterprise}
@@ -255,7 +255,7 @@ func oktaCreateUserBody(ctx context.Context, t *Target) error {
 }
 
 func oktaReassignInactive(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	id, userName, err := t.createUser(ctx, p, "reassign")
 	if err != nil {
 		return err
@@ -294,7 +294,7 @@ func oktaReassignInactive(ctx context.Context, t *Target) error {
 const batchSize = 20
 
 func oktaGroupPushBatch(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	ids := make([]string, batchSize)
 	var value []any
 	for i := range ids {
@@ -330,7 +330,7 @@ func oktaGroupPushBatch(ctx context.Context, t *Target) error {
 }
 
 func oktaRenameKeepsMembers(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	a, _, err := t.createUser(ctx, p, "rename")
 	if err != nil {
 		return err
@@ -357,7 +357,7 @@ func oktaRenameKeepsMembers(ctx context.Context, t *Target) error {
 const importPages = 10
 
 func oktaImportPaging(ctx context.Context, t *Target) error {
-	p := &probe{}
+	p := newProbe(ctx)
 	u, _, err := t.createUser(ctx, p, "import")
 	if err != nil {
 		return err
