@@ -2,7 +2,6 @@ package filter
 
 import (
 	"strings"
-	"time"
 
 	"github.com/idpkit/idpkit/scim"
 	"github.com/idpkit/idpkit/scim/schema"
@@ -140,7 +139,7 @@ func checkCompare(c *Compare, a *schema.Attribute) error {
 			return invalid("%q is a dateTime: compare it with a quoted date such as \"2011-05-13T04:42:34Z\"", c.Attr.String())
 		}
 		if !substr {
-			if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			if _, err := schema.ParseDateTime(s); err != nil {
 				return invalid("%q is a dateTime and %s is not one", c.Attr.String(), literal(s))
 			}
 		}
@@ -162,9 +161,21 @@ func checkCompare(c *Compare, a *schema.Attribute) error {
 // case-insensitively unless the attribute is caseExact; dateTime values
 // compare as instants; a multi-valued attribute matches if any value does,
 // and one named without a sub-attribute compares its "value" sub-attribute.
-// "pr" is true for a value that is not null, "", [] or {}. "eq null" is
-// true for an absent attribute and "ne" is the negation of "eq". A filter
-// that does not fit rt (see Validate) is a *scim.Error 400 invalidFilter.
+//
+// A multi-valued attribute, or a sub-attribute reached through one, matches
+// if any of its values satisfies the comparison, for every operator
+// (RFC 7644 §3.4.2.2): emails.value ne "x" matches a user with any email
+// other than "x", exactly as emails[value ne "x"] does, while
+// not (emails.value eq "x") matches one with no email "x". An attribute with
+// no value satisfies ne and no other operator (nickName ne "x" matches a
+// user without a nickName); a multi-valued attribute with no values has no
+// value to satisfy anything, so emails.value ne "x" does not match a user
+// without emails, again as emails[value ne "x"]. "pr" is true for a value
+// that is not null, "", [] or {}; "eq null" is true when the attribute has
+// no such value (absent included) and "ne null" is its negation.
+// dateTime literals and values may use a lowercase "t" and "z" (RFC 3339
+// §5.6). A filter that does not fit rt (see Validate) is a *scim.Error 400
+// invalidFilter.
 func Eval(e Expr, r scim.Resource, rt *schema.ResourceType) (bool, error) {
 	if err := Validate(e, rt); err != nil {
 		return false, err
@@ -210,42 +221,28 @@ func eval(e Expr, obj map[string]any, s scope) bool {
 		if a == nil {
 			return false
 		}
-		vals := values(obj, res, s)
-		if a != res.Leaf() { // the "value" sub-attribute of each element
-			var sub []any
-			for _, v := range vals {
-				if m, ok := v.(map[string]any); ok {
-					if sv, ok := schema.Get(m, a.Name); ok {
-						sub = append(sub, sv)
+		if x.Value == nil {
+			// eq null and ne null test the attribute as a whole: eq null
+			// holds when it has no value that is not empty.
+			none := true
+			for _, c := range candidates(obj, res, a, s) {
+				for _, v := range c {
+					if !schema.Empty(v) {
+						none = false
 					}
 				}
 			}
-			vals = sub
+			return none == (x.Op == "eq")
 		}
-		op := x.Op
-		if op == "ne" {
-			op = "eq"
-		}
-		found := false
-		if x.Value == nil {
-			found = true
-			for _, v := range vals {
-				if !schema.Empty(v) {
-					found = false
-				}
-			}
-		} else {
-			for _, v := range vals {
-				if compare(a, op, x.Value, v) {
-					found = true
-					break
-				}
+		// RFC 7644 §3.4.2.2: a multi-valued attribute matches if any of its
+		// values matches, for every operator, ne included; so emails.value
+		// ne "x" means the same as emails[value ne "x"].
+		for _, c := range candidates(obj, res, a, s) {
+			if satisfies(a, x.Op, x.Value, c) {
+				return true
 			}
 		}
-		if x.Op == "ne" {
-			return !found
-		}
-		return found
+		return false
 	case *ValuePath:
 		res, err := s.resolve(x.Attr)
 		if err != nil {
@@ -257,6 +254,65 @@ func eval(e Expr, obj map[string]any, s scope) bool {
 			}
 		}
 		return false
+	}
+	return false
+}
+
+// candidates returns what a comparison on res (reading attribute a) is
+// tried against: one entry per value of a multi-valued attribute on the
+// way (emails, or emails for emails.value), holding the compared value of
+// that element (none when the element lacks the sub-attribute); for a
+// single-valued path one entry holding its value, or nothing when absent.
+// A multi-valued attribute with no values gives no entry at all.
+func candidates(obj map[string]any, res schema.Resolved, a *schema.Attribute, s scope) [][]any {
+	if !res.Attr.MultiValued {
+		return [][]any{values(obj, res, s)}
+	}
+	top := res
+	top.Sub = nil
+	var out [][]any
+	for _, e := range values(obj, top, s) {
+		if e == nil {
+			continue
+		}
+		if a == res.Attr { // a multi-valued simple attribute: the value itself
+			out = append(out, []any{e})
+			continue
+		}
+		m, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		var c []any
+		if sv, ok := schema.Get(m, a.Name); ok && sv != nil {
+			c = flatten(sv)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// satisfies reports whether one candidate (the values of one element, or
+// of a single-valued attribute) satisfies "op want". ne holds when some
+// value differs from want, or when there is no value at all: an absent
+// attribute differs from every value (nickName ne "x" matches a user with
+// no nickName). Every other operator needs a value that satisfies it.
+func satisfies(a *schema.Attribute, op string, want any, c []any) bool {
+	if op == "ne" {
+		if len(c) == 0 {
+			return true
+		}
+		for _, v := range c {
+			if !compare(a, "eq", want, v) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, v := range c {
+		if compare(a, op, want, v) {
+			return true
+		}
 	}
 	return false
 }
@@ -321,8 +377,8 @@ func compare(a *schema.Attribute, op string, want, got any) bool {
 		if op == "co" || op == "sw" || op == "ew" {
 			return substring(op, w, g)
 		}
-		wt, err1 := time.Parse(time.RFC3339Nano, w)
-		gt, err2 := time.Parse(time.RFC3339Nano, g)
+		wt, err1 := schema.ParseDateTime(w)
+		gt, err2 := schema.ParseDateTime(g)
 		if err1 != nil || err2 != nil {
 			return false
 		}

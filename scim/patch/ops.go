@@ -225,7 +225,7 @@ func setValues(res map[string]any, kind string, t target, value any, rt *schema.
 		if c == nil {
 			return nil
 		}
-		elem, err := defaults(t.filter, a)
+		elem, err := defaults(t.filter, a, t.path)
 		if err != nil {
 			return err
 		}
@@ -277,9 +277,14 @@ func setValues(res map[string]any, kind string, t target, value any, rt *schema.
 	return nil
 }
 
-// defaults returns a new value holding the eq comparisons AND-ed at the top
-// of a value filter, so add on emails[type eq "work"] creates a work email.
-func defaults(f filter.Expr, a *schema.Attribute) (map[string]any, error) {
+// defaults returns the new value that add on a value filter matching
+// nothing creates: one holding the filter's eq comparisons, so add on
+// emails[type eq "work"] creates a work email. Only a filter that is one
+// eq comparison with a value, or an and of them, says what such a value
+// is; any other (co, ne, or, not, eq null…) would create a value the path
+// does not select, so it is noTarget. The value of a readOnly
+// sub-attribute is left to the server.
+func defaults(f filter.Expr, a *schema.Attribute, path string) (map[string]any, error) {
 	m := map[string]any{}
 	var walk func(filter.Expr) error
 	walk = func(e filter.Expr) error {
@@ -290,20 +295,23 @@ func defaults(f filter.Expr, a *schema.Attribute) (map[string]any, error) {
 			}
 			return walk(x.Right)
 		case *filter.Compare:
-			if x.Op != "eq" || x.Value == nil {
+			s := a.Sub(x.Attr.Name)
+			if x.Op != "eq" || x.Value == nil || x.Attr.URN != "" || x.Attr.Sub != "" || s == nil {
+				break
+			}
+			if s.Mutability == schema.ReadOnly {
 				return nil
 			}
-			if s := a.Sub(x.Attr.Name); s != nil && s.Mutability != schema.ReadOnly {
-				v, err := s.Element(x.Value)
-				if err != nil {
-					return err
-				}
-				if v != nil {
-					m[s.Name] = v
-				}
+			v, err := s.Element(x.Value)
+			if err != nil {
+				return err
 			}
+			if v != nil {
+				m[s.Name] = v
+			}
+			return nil
 		}
-		return nil
+		return errf(scim.TypeNoTarget, "no value matches %q, and add creates a value only for a filter of eq comparisons joined by and", path)
 	}
 	if f != nil {
 		if err := walk(f); err != nil {

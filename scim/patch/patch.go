@@ -38,9 +38,11 @@ func errf(scimType, format string, args ...any) *scim.Error {
 //     with "primary": true, or a value missing a required sub-attribute (a
 //     member without "value");
 //   - invalidSyntax: an unknown op or a value that is not JSON;
-//   - invalidPath: a path that does not parse or names an unknown attribute;
-//   - noTarget: remove without a path, or replace on a value filter that
-//     matches nothing;
+//   - invalidPath: a path that does not parse or names an unknown attribute,
+//     or a key of a path-less value that does not parse as a path;
+//   - noTarget: remove without a path, replace on a value filter that
+//     matches nothing, or add on one that matches nothing and whose filter
+//     is not eq comparisons joined by and;
 //   - mutability: writing a readOnly attribute (id, meta, groups), changing
 //     an immutable one (a member's value), or removing or emptying a
 //     required one (userName, displayName; RFC 7644 §3.5.2).
@@ -51,7 +53,12 @@ func errf(scimType, format string, args ...any) *scim.Error {
 //   - without a path the value's keys are attribute paths ("active",
 //     "name.givenName", "urn:…:enterprise:2.0:User:employeeNumber") or an
 //     extension URN holding an object; keys are matched case-insensitively,
-//     unknown keys are ignored and "schemas" is ignored everywhere;
+//     unknown attributes (sub-attributes, URN-qualified attributes of a
+//     known or unknown extension) are ignored as POST and PUT ignore them,
+//     and "schemas" is ignored everywhere; a key with a value filter
+//     (emails[type eq "work"].value) is applied exactly as if it were the
+//     operation's path, and a key that does not parse as a path is
+//     invalidPath naming it;
 //   - an "id" equal to the resource's id is ignored; a different one is a
 //     mutability error;
 //   - with a path naming a multi-valued attribute, a value that is not an
@@ -64,14 +71,20 @@ func errf(scimType, format string, args ...any) *scim.Error {
 //     primary false;
 //   - add on a value filter that matches nothing creates a value holding the
 //     filter's eq comparisons (emails[type eq "work"].value creates
-//     {"type":"work","value":…}); an eq value the attribute refuses (a type
-//     outside the canonical values) is invalidValue;
+//     {"type":"work","value":…}) when the filter is one eq comparison or an
+//     and of them; any other filter (co, ne, or, not, pr, eq null) would
+//     create a value the path does not select and is noTarget; an eq value
+//     the attribute refuses (a type outside the canonical values) is
+//     invalidValue;
 //   - replace setting "primary" to true through a value filter that matches
 //     more than one value is invalidValue;
 //   - remove of a multi-valued complex attribute with a value removes only the
 //     listed values (Entra's members remove); remove on a value filter that
 //     matches nothing succeeds and changes nothing;
-//   - an attribute left with no values is removed.
+//   - an attribute left with no values is removed;
+//   - every error names the failing operation ("patch: operation 2
+//     (remove): …"), also a required attribute found missing after the
+//     last operation (the operation that removed or blanked it).
 func Apply(r scim.Resource, ops []scim.PatchOperation, rt *schema.ResourceType) (scim.Resource, error) {
 	if rt == nil || rt.Schema == nil {
 		return nil, scim.Errorf(500, "", "patch: no resource type")
@@ -93,25 +106,72 @@ func Apply(r scim.Resource, ops []scim.PatchOperation, rt *schema.ResourceType) 
 			return nil, err
 		}
 	}
-	for _, a := range rt.Schema.Attributes {
-		if !a.Required || !schema.Empty(res[a.Name]) {
-			continue
-		}
-		if before, _ := schema.Get(r, a.Name); !schema.Empty(before) {
-			// RFC 7644 §3.5.2: unassigning a required attribute is a mutability error.
-			return nil, errf(scim.TypeMutability, "attribute %q is required and cannot be removed or emptied", a.Name)
-		}
-		return nil, errf(scim.TypeInvalidValue, "attribute %q is required", a.Name)
-	}
-	if err := rt.CheckRequired(res); err != nil {
+	if err := checkRequired(r, res, rt); err != nil {
 		var se *scim.Error
-		if errors.As(err, &se) {
-			return nil, errf(se.ScimType, "%s", strings.TrimPrefix(se.Detail, "schema: "))
+		if i := blame(r, ops, rt, err); i >= 0 && errors.As(err, &se) {
+			d := strings.TrimPrefix(se.Detail, "patch: ")
+			return nil, scim.Errorf(se.Status, se.ScimType, "patch: operation %d (%s): %s", i+1, ops[i].Op, d)
 		}
 		return nil, err
 	}
 	fixSchemas(res, rt)
 	return res, nil
+}
+
+// checkRequired checks res, the result of patching before, for its
+// required attributes: one that before had and res lacks is mutability
+// (RFC 7644 §3.5.2: unassigning a required attribute), any other gap is
+// schema.CheckRequired's invalidValue (a blank userName included).
+func checkRequired(before, res map[string]any, rt *schema.ResourceType) error {
+	for _, a := range rt.Schema.Attributes {
+		if !a.Required || !schema.Empty(res[a.Name]) {
+			continue
+		}
+		if was, _ := schema.Get(before, a.Name); !schema.Empty(was) {
+			return errf(scim.TypeMutability, "attribute %q is required and cannot be removed or emptied", a.Name)
+		}
+		return errf(scim.TypeInvalidValue, "attribute %q is required", a.Name)
+	}
+	if err := rt.CheckRequired(res); err != nil {
+		var se *scim.Error
+		if errors.As(err, &se) {
+			return errf(se.ScimType, "%s", strings.TrimPrefix(se.Detail, "schema: "))
+		}
+		return err
+	}
+	return nil
+}
+
+// blame returns the index of the operation that left the resource failing
+// checkRequired with err: the last one after which the check gives err
+// while it did not just before. It replays ops on r, which costs only on
+// this error path; -1 when no single operation is to blame (r failed the
+// same way before any operation).
+func blame(r scim.Resource, ops []scim.PatchOperation, rt *schema.ResourceType, err error) int {
+	detail := func(e error) string {
+		if e == nil {
+			return ""
+		}
+		return e.Error()
+	}
+	want := detail(err)
+	res, _ := deepCopy(r).(map[string]any)
+	if res == nil {
+		res = map[string]any{}
+	}
+	prev := detail(checkRequired(r, res, rt))
+	at := -1
+	for i, op := range ops {
+		if apply(res, op, rt) != nil {
+			return at
+		}
+		cur := detail(checkRequired(r, res, rt))
+		if cur == want && prev != want {
+			at = i
+		}
+		prev = cur
+	}
+	return at
 }
 
 func apply(res map[string]any, op scim.PatchOperation, rt *schema.ResourceType) error {
@@ -140,6 +200,12 @@ func apply(res map[string]any, op scim.PatchOperation, rt *schema.ResourceType) 
 	if err != nil {
 		return err
 	}
+	return applyPath(res, kind, p, value, rt)
+}
+
+// applyPath applies an operation whose path is p: the operation's own
+// path, or a value-path key of a path-less value (see setObject).
+func applyPath(res map[string]any, kind string, p filter.Path, value any, rt *schema.ResourceType) error {
 	if p.Attr.URN == "" && strings.EqualFold(p.Attr.Name, "schemas") {
 		return nil // "schemas" is the server's to keep
 	}
@@ -221,15 +287,33 @@ func setObject(res map[string]any, kind, urn string, m map[string]any, rt *schem
 				continue
 			}
 		}
-		u, name, sub := urn, "", ""
-		if u == "" {
-			u, name, sub = schema.SplitPath(k)
-		} else {
-			name, sub, _ = strings.Cut(k, ".")
+		full := k
+		if urn != "" {
+			full = urn + ":" + k
 		}
-		r, err := rt.Resolve(u, name, sub)
+		p, err := filter.ParsePath(full)
 		if err != nil {
-			continue // unknown attributes are ignored without a path
+			var se *scim.Error
+			d := err.Error()
+			if errors.As(err, &se) {
+				d = se.Detail
+			}
+			return errf(scim.TypeInvalidPath, "the key %q of the value is not an attribute path: %s", k, strings.TrimPrefix(d, "filter: "))
+		}
+		if p.Filter != nil {
+			// A value-path key (emails[type eq "work"].value) is applied
+			// exactly as if it were the operation's path.
+			if err := applyPath(res, kind, p, v, rt); err != nil {
+				return err
+			}
+			continue
+		}
+		r, err := rt.Resolve(p.Attr.URN, p.Attr.Name, p.Attr.Sub)
+		if err != nil {
+			// Unknown attributes, sub-attributes and extension attributes
+			// are ignored, as POST and PUT ignore them: identity providers
+			// send custom attributes a server may not know.
+			continue
 		}
 		t := target{Resolved: r, path: k, whole: true}
 		if v == nil {

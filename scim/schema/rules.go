@@ -2,7 +2,6 @@ package schema
 
 import (
 	"strings"
-	"time"
 
 	"github.com/idpkit/idpkit/scim"
 )
@@ -44,8 +43,8 @@ func get(m map[string]any, name string) any {
 // CheckRequired checks the required attributes of r (RFC 7643 §2.2,
 // "required"): the core schema's (userName, a Group's displayName), those
 // of an extension r holds, and the required sub-attributes of every complex
-// value present (a Group member's "value"). A missing or empty one is a
-// *scim.Error 400 invalidValue naming it.
+// value present (a Group member's "value"). A missing or empty one, or a
+// string of white space only, is a *scim.Error 400 invalidValue naming it.
 func (rt *ResourceType) CheckRequired(r scim.Resource) error {
 	if rt == nil || rt.Schema == nil {
 		return scim.Errorf(500, "", "schema: no resource type")
@@ -58,6 +57,9 @@ func (rt *ResourceType) CheckRequired(r scim.Resource) error {
 		if a.Required && empty(v) {
 			return invalidValue("attribute %q is required", a.Name)
 		}
+		if a.Required && blank(v) {
+			return invalidValue("attribute %q is required and must not be blank", a.Name)
+		}
 		if a.Type != TypeComplex || empty(v) {
 			return nil
 		}
@@ -67,13 +69,20 @@ func (rt *ResourceType) CheckRequired(r scim.Resource) error {
 				continue
 			}
 			for _, s := range a.SubAttributes {
-				if s.Required && empty(get(m, s.Name)) {
+				if s.Required && (empty(get(m, s.Name)) || blank(get(m, s.Name))) {
 					return invalidValue("every value of %q needs %q", a.Name, a.Name+"."+s.Name)
 				}
 			}
 		}
 		return nil
 	})
+}
+
+// blank reports whether v is a string of white space only, which does not
+// count as a value of a required attribute ("   " is no userName).
+func blank(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.TrimSpace(s) == ""
 }
 
 func asList(v any) []any {
@@ -202,8 +211,8 @@ func same(a *Attribute, x, y any) bool {
 	case TypeDateTime:
 		xs, _ := x.(string)
 		ys, _ := y.(string)
-		xt, err1 := time.Parse(time.RFC3339Nano, xs)
-		yt, err2 := time.Parse(time.RFC3339Nano, ys)
+		xt, err1 := ParseDateTime(xs)
+		yt, err2 := ParseDateTime(ys)
 		if err1 != nil || err2 != nil {
 			return xs == ys
 		}

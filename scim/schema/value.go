@@ -121,10 +121,10 @@ func (a *Attribute) element(v any, path string) (any, error) {
 		if !ok {
 			return nil, invalidValue("attribute %q must be a dateTime string", path)
 		}
-		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+		if _, err := ParseDateTime(s); err != nil {
 			return nil, invalidValue("attribute %q must be an xsd:dateTime such as 2008-01-23T04:56:22Z", path)
 		}
-		return s, nil
+		return strings.ToUpper(s), nil
 	case TypeBoolean:
 		b, ok := ParseBool(v)
 		if !ok {
@@ -191,6 +191,13 @@ func stripSpace(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// ParseDateTime parses an xsd:dateTime (RFC 7643 §2.3.5) written as an
+// RFC 3339 date-time, whose "T" and "Z" may be lowercase (RFC 3339 §5.6):
+// the string is put in upper case before it is parsed.
+func ParseDateTime(s string) (time.Time, error) {
+	return time.Parse(time.RFC3339Nano, strings.ToUpper(s))
 }
 
 // ParseBool reads a boolean given as JSON true/false or as the strings

@@ -218,7 +218,7 @@ func (s *Server) parseBulkOp(raw json.RawMessage) *bulkOp {
 		dec := json.NewDecoder(bytes.NewReader(op.data))
 		dec.UseNumber()
 		if dec.Decode(&op.value) == nil {
-			collectRefs(op.value, refs)
+			collectRefs(op.k, op.method, op.value, refs)
 		}
 		if len(refs) == 0 {
 			op.value = nil // sent as is
@@ -313,7 +313,7 @@ func (s *Server) runBulkOp(r *request, op *bulkOp, ops []*bulkOp, defs map[strin
 	data := op.data
 	if op.value != nil {
 		var err error
-		if data, err = json.Marshal(substitute(op.value, ids)); err != nil {
+		if data, err = json.Marshal(substitute(op.k, op.method, op.value, ids)); err != nil {
 			fail(scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "cannot encode the operation's data: %v", err))
 			return
 		}
@@ -370,7 +370,7 @@ func (s *Server) serveBulkOp(r *request, op *bulkOp, id string, data []byte) (re
 	}
 	hr.Body = http.MaxBytesReader(rec, hr.Body, MaxBody)
 	inner := *r
-	inner.Request = hr
+	inner.Request, inner.query = hr, url.Values{} // an operation has no query string
 
 	var f func(*kind, http.ResponseWriter, *request) error
 	switch op.method {

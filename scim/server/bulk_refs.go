@@ -6,45 +6,135 @@ import (
 	"strings"
 
 	"github.com/idpkit/idpkit/scim"
+	"github.com/idpkit/idpkit/scim/store"
 )
 
 // The order of a bulk request's operations (RFC 7644 §3.7.2): bulkId
 // references, the dependencies they make, and cycles among them.
 
-// collectRefs adds to refs the bulkId of every string in v that is a
-// bulkId reference, at any depth.
-func collectRefs(v any, refs map[string]bool) {
-	switch x := v.(type) {
-	case string:
-		if id, ok := strings.CutPrefix(x, bulkRef); ok {
+// RFC 7644 §3.7.2 lets an operation name a resource that an earlier POST
+// of the same bulk request creates, by "bulkId:<id>", where the id of a
+// resource is expected: the operation's path, a Group's members[].value
+// and an enterprise User's manager.value. Only those places are read as
+// references; "bulkId:…" anywhere else (a password, a title) is data and
+// stays as sent.
+
+// collectRefs adds to refs the bulkId of every reference in v, the data
+// of an operation with method on k.
+func collectRefs(k *kind, method string, v any, refs map[string]bool) {
+	eachRef(k, method, v, func(s string) string {
+		if id, ok := strings.CutPrefix(s, bulkRef); ok {
 			refs[id] = true
 		}
-	case map[string]any:
-		for _, e := range x {
-			collectRefs(e, refs)
+		return s
+	})
+}
+
+// substitute replaces, in place, every reference in v (the data of an
+// operation with method on k) by the id in ids, and returns v.
+func substitute(k *kind, method string, v any, ids map[string]string) any {
+	eachRef(k, method, v, func(s string) string {
+		if id, ok := strings.CutPrefix(s, bulkRef); ok {
+			return ids[id]
 		}
-	case []any:
-		for _, e := range x {
-			collectRefs(e, refs)
+		return s
+	})
+	return v
+}
+
+// eachRef calls f on every string of v that holds a resource id and may
+// thus be a bulkId reference, and stores what f returns in its place. v is
+// a resource (POST, PUT) or a PatchRequest (PATCH); keys are compared
+// case-insensitively, as attribute names are.
+func eachRef(k *kind, method string, v any, f func(string) string) {
+	m, _ := v.(map[string]any)
+	if method != http.MethodPatch {
+		refsInResource(k, m, f)
+		return
+	}
+	for key, ops := range m {
+		if !strings.EqualFold(key, "Operations") {
+			continue
+		}
+		list, _ := ops.([]any)
+		for _, op := range list {
+			om, _ := op.(map[string]any)
+			path := ""
+			for key, e := range om {
+				if strings.EqualFold(key, "path") {
+					path, _ = e.(string)
+				}
+			}
+			for key, e := range om {
+				if !strings.EqualFold(key, "value") {
+					continue
+				}
+				if strings.TrimSpace(path) == "" {
+					vm, _ := e.(map[string]any)
+					refsInResource(k, vm, f)
+					continue
+				}
+				om[key] = refsAt(k, path, e, f)
+			}
 		}
 	}
 }
 
-// substitute replaces, in place, every bulkId reference in v by the id
-// in ids, and returns the new value.
-func substitute(v any, ids map[string]string) any {
+// refsInResource applies f to the references of a resource, or of the
+// value of a path-less PATCH operation, whose keys may be attribute paths
+// ("manager.value", URN-qualified ones).
+func refsInResource(k *kind, m map[string]any, f func(string) string) {
+	for key, e := range m {
+		if k.typ == store.TypeUser && strings.EqualFold(key, scim.SchemaEnterpriseUser) {
+			ext, _ := e.(map[string]any)
+			for name, a := range ext {
+				ext[name] = refsAt(k, name, a, f)
+			}
+			continue
+		}
+		m[key] = refsAt(k, key, e, f)
+	}
+}
+
+// refsAt applies f to the references in v, the value of the attribute
+// path: members of a Group (objects with a value, or bare ids), manager of
+// a User (an object with a value) and manager.value.
+func refsAt(k *kind, path string, v any, f func(string) string) any {
+	p := strings.ToLower(strings.TrimSpace(path))
+	if k.typ == store.TypeUser {
+		p = strings.TrimPrefix(p, strings.ToLower(scim.SchemaEnterpriseUser)+":")
+	}
+	switch {
+	case k.typ == store.TypeGroup && p == "members":
+		if list, ok := v.([]any); ok {
+			for i, e := range list {
+				list[i] = refValue(e, f)
+			}
+			return list
+		}
+		return refValue(v, f)
+	case k.typ == store.TypeUser && p == "manager":
+		if _, ok := v.(map[string]any); ok {
+			return refValue(v, f)
+		}
+	case k.typ == store.TypeUser && p == "manager.value":
+		if s, ok := v.(string); ok {
+			return f(s)
+		}
+	}
+	return v
+}
+
+// refValue applies f to a bare id or to the "value" of an object.
+func refValue(v any, f func(string) string) any {
 	switch x := v.(type) {
 	case string:
-		if id, ok := strings.CutPrefix(x, bulkRef); ok {
-			return ids[id]
-		}
+		return f(x)
 	case map[string]any:
-		for k, e := range x {
-			x[k] = substitute(e, ids)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = substitute(e, ids)
+		for key, e := range x {
+			if s, ok := e.(string); ok && strings.EqualFold(key, "value") {
+				x[key] = f(s)
+			}
 		}
 	}
 	return v

@@ -85,7 +85,7 @@ func TestSearch(t *testing.T) {
 			}
 		})
 	}
-	if r := f.call(t, "GET", "/Users/.search", "", nil); r.status != http.StatusNotFound {
-		t.Errorf("GET /Users/.search = %d, want 404", r.status)
+	if r := f.call(t, "GET", "/Users/.search", "", nil); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "POST" {
+		t.Errorf("GET /Users/.search = %d with Allow %q, want 405 with Allow POST", r.status, r.header.Get("Allow"))
 	}
 }

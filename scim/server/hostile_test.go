@@ -84,7 +84,7 @@ func TestHostileInput(t *testing.T) {
 		{name: "invalid UTF-8 in id", method: "DELETE", path: "/Users/%FF%FE", status: 404},
 		{name: "NUL in a filter value", method: "GET", path: "/Users?filter=userName%20eq%20%22a%00%22", status: 400, scimType: "invalidFilter"},
 		{name: "escaped NUL in a filter value", method: "GET", path: "/Users?filter=userName%20eq%20%22a%5Cu0000%22", status: 200},
-		{name: "invalid UTF-8 in a filter value", method: "GET", path: "/Users?filter=externalId%20eq%20%22%FF%22", status: 200},
+		{name: "invalid UTF-8 in a filter value", method: "GET", path: "/Users?filter=externalId%20eq%20%22%FF%22", status: 400, scimType: "invalidFilter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,7 +33,7 @@ type query struct {
 
 // list handles GET /Users and /Groups (RFC 7644 §3.4.2).
 func (s *Server) list(k *kind, w http.ResponseWriter, r *request) error {
-	q := r.URL.Query()
+	q := r.query
 	start, err := intParam(q, "startIndex", 1)
 	if err != nil {
 		return err
@@ -302,7 +302,7 @@ func parseInt(name, v string) (int, error) {
 // projectRequest applies the request's attributes and excludedAttributes
 // (RFC 7644 §3.9) to res.
 func projectRequest(r *request, k *kind, res scim.Resource) scim.Resource {
-	q := r.URL.Query()
+	q := r.query
 	return project(res, k.rt, q.Get("attributes"), q.Get("excludedAttributes"))
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -25,18 +26,140 @@ func members(res scim.Resource) map[string]map[string]any {
 
 // resolveMembers checks and completes the members of a group to be
 // written with POST or PUT: every member must be a user of the tenant.
+// A PUT may repeat a member that the stored group lists but whose user no
+// longer exists (left dangling by a race with DELETE, see settleMembers):
+// that member is dropped silently, because the dangling reference is the
+// server's fault and not the client's.
 func (s *Server) resolveMembers(r *request, res scim.Resource) error {
 	users := map[string]string{}
-	for range 2 {
+	var stored map[string]map[string]any // the group as stored (PUT), read once
+	for range 3 {
 		need := fixMembers(res, r.base, nil, users)
 		if len(need) == 0 {
 			return nil
 		}
-		if err := s.lookupUsers(r, need, users); err != nil {
+		missing, err := s.findUsers(r, need, users)
+		if err != nil {
 			return err
 		}
+		if len(missing) == 0 {
+			continue
+		}
+		if stored == nil {
+			stored = map[string]map[string]any{}
+			if id := r.PathValue("id"); id != "" {
+				rec, err := s.store.GetResource(r.Context(), r.tenant, store.TypeGroup, id)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				if err == nil {
+					cur, err := decodeData(rec)
+					if err != nil {
+						return err
+					}
+					stored = members(cur)
+				}
+			}
+		}
+		for _, id := range missing {
+			if _, ok := stored[id]; !ok {
+				return notAUser(id)
+			}
+		}
+		dropMembers(res, missing)
 	}
-	return nil
+	return scim.Errorf(http.StatusInternalServerError, "", "scim/server: the members of the group could not be resolved")
+}
+
+// dropMembers removes the members with the given values from res.
+func dropMembers(res scim.Resource, ids []string) bool {
+	gone := map[string]bool{}
+	for _, id := range ids {
+		gone[id] = true
+	}
+	list, _ := res["members"].([]any)
+	kept := make([]any, 0, len(list))
+	for _, m := range list {
+		if mm, ok := m.(map[string]any); ok {
+			if v, ok := mm["value"].(string); ok && gone[v] {
+				continue
+			}
+		}
+		kept = append(kept, m)
+	}
+	if len(kept) == len(list) {
+		return false
+	}
+	if len(kept) == 0 {
+		delete(res, "members")
+	} else {
+		res["members"] = kept
+	}
+	return true
+}
+
+// settleMembers runs after a group write has committed rec. Every member
+// of rec that prev (the group before the write; nil for POST and PUT,
+// which re-check every member) did not list must still be a user of the
+// tenant; members whose user has gone are removed from the group in a new
+// update, and the record to answer with is returned. Users need no check.
+//
+// Why this closes the race with DELETE /Users/U, which commits the delete
+// and only then scans the groups (dropMember): the write looked U up
+// before its own transaction, so U may be deleted before the group commit
+// lands. Either DELETE's commit comes before the GetResource here, and
+// this check sees U gone and removes it; or it comes after that
+// GetResource, hence after the group commit, and then dropMember's scan,
+// which starts after DELETE's commit, reads the group with U in it and
+// removes it. Both removals are store transactions, so neither loses a
+// concurrent write, and in every order the group ends without U.
+func (s *Server) settleMembers(r *request, k *kind, rec store.Record, prev map[string]map[string]any) (store.Record, error) {
+	if k != s.groups {
+		return rec, nil
+	}
+	res, err := decodeData(rec)
+	if err != nil {
+		return rec, err
+	}
+	var gone []string
+	for id := range members(res) {
+		if _, ok := prev[id]; ok {
+			continue
+		}
+		_, err := s.store.GetResource(r.Context(), r.tenant, store.TypeUser, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			gone = append(gone, id)
+		case err != nil:
+			return rec, err
+		}
+	}
+	if len(gone) == 0 {
+		return rec, nil
+	}
+	now := s.now().UTC()
+	var read store.Record
+	got, err := s.store.UpdateResource(r.Context(), r.tenant, store.TypeGroup, rec.ID, func(g *store.Record) error {
+		read = *g
+		cur, err := decodeData(*g)
+		if err != nil {
+			return err
+		}
+		if !dropMembers(cur, gone) {
+			return errUnchanged // dropMember was first
+		}
+		setMeta(cur, s.groups, r.base, g.ID, createdOf(g), now, g.Version+1)
+		return fill(s.groups, g, cur, now)
+	})
+	switch {
+	case errors.Is(err, errUnchanged):
+		return read, nil
+	case errors.Is(err, store.ErrNotFound):
+		return rec, nil // the group itself was deleted since
+	case err != nil:
+		return rec, fmt.Errorf("scim/server: remove deleted users from group %s: %w", rec.ID, err)
+	}
+	return got, nil
 }
 
 // fixMembers completes res's members in place: duplicates are merged,
@@ -102,24 +225,44 @@ func fixMembers(res scim.Resource, base string, prev map[string]map[string]any, 
 // user of the tenant is 400 invalidValue (no references across tenants or
 // to missing users).
 func (s *Server) lookupUsers(r *request, ids []string, users map[string]string) error {
+	missing, err := s.findUsers(r, ids, users)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return notAUser(missing[0])
+	}
+	return nil
+}
+
+// findUsers adds the userName of each id to users and returns the ids
+// that are not users of the tenant. A member without a value, or one that
+// is not a User (the markers fixMembers reports), is 400 invalidValue.
+func (s *Server) findUsers(r *request, ids []string, users map[string]string) (missing []string, err error) {
 	for _, id := range ids {
 		switch {
 		case id == "":
-			return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "every member needs a \"value\" with the id of a User")
+			return nil, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "every member needs a \"value\" with the id of a User")
 		case strings.HasPrefix(id, "\x00"):
-			return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "members must be Users, not %q", id[1:])
+			return nil, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "members must be Users, not %q", id[1:])
 		}
 		if _, ok := users[id]; ok {
 			continue
 		}
 		rec, err := s.store.GetResource(r.Context(), r.tenant, store.TypeUser, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "member %q is not a User of this tenant", id)
+			missing = append(missing, id)
+			continue
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		users[id] = rec.UserName
 	}
-	return nil
+	return missing, nil
+}
+
+// notAUser is the error for a member id that is not a user of the tenant.
+func notAUser(id string) error {
+	return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "member %q is not a User of this tenant", id)
 }

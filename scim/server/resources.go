@@ -44,6 +44,9 @@ func (s *Server) create(k *kind, w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return s.storeError(k, id, res, err)
 	}
+	if got, err = s.settleMembers(r, k, got, nil); err != nil {
+		return err
+	}
 	return s.respond(k, w, r, http.StatusCreated, got)
 }
 
@@ -79,12 +82,16 @@ func (s *Server) get(k *kind, w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return s.storeError(k, id, nil, err)
 	}
-	if notModified(r, rec.Version) {
-		w.Header().Set("ETag", etag(rec.Version))
+	groupsOf, err := s.groupsFor(r, k)
+	if err != nil {
+		return err
+	}
+	if tag := s.tagOf(k, rec, groupsOf); notModified(r, tag) {
+		w.Header().Set("ETag", tag)
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	return s.respond(k, w, r, http.StatusOK, rec)
+	return s.respondWith(k, w, r, http.StatusOK, rec, groupsOf)
 }
 
 // replace handles PUT (RFC 7644 §3.5.1): every readWrite attribute is
@@ -95,9 +102,13 @@ func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
+	guard, err := s.guard(k, r, id)
+	if err != nil {
+		return err
+	}
 	now := s.now().UTC()
 	rec, err := s.store.UpdateResource(r.Context(), r.tenant, k.typ, id, func(rec *store.Record) error {
-		if err := checkIfMatch(r, rec.Version); err != nil {
+		if err := guard(rec); err != nil {
 			return err
 		}
 		// RFC 7644 §3.5.1: an immutable value already set must be sent unchanged.
@@ -115,6 +126,9 @@ func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 	})
 	if err != nil {
 		return s.storeError(k, id, res, err)
+	}
+	if rec, err = s.settleMembers(r, k, rec, nil); err != nil {
+		return err
 	}
 	return s.respond(k, w, r, http.StatusOK, rec)
 }
@@ -142,15 +156,22 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 	}
 	users := map[string]string{}  // member id → userName, looked up so far
 	hashes := map[string]string{} // new password → its hash, computed so far
+	guard, err := s.guard(k, r, id)
+	if err != nil {
+		return err
+	}
 	now := s.now().UTC()
 	for attempt := 1; ; attempt++ {
 		var need []string
 		var plain string
 		var res scim.Resource
+		var stored store.Record            // the record as read, answered when nothing changes
+		var prev map[string]map[string]any // a group's members before the PATCH
 		rec, err := s.store.UpdateResource(r.Context(), r.tenant, k.typ, id, func(rec *store.Record) error {
-			if err := checkIfMatch(r, rec.Version); err != nil {
+			if err := guard(rec); err != nil {
 				return err
 			}
+			stored = *rec
 			cur, err := decodeData(*rec)
 			if err != nil {
 				return err
@@ -166,13 +187,24 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 				return errNeedHash
 			}
 			if k == s.groups {
-				if need = fixMembers(res, r.base, members(cur), users); len(need) > 0 {
+				prev = members(cur)
+				if need = fixMembers(res, r.base, prev, users); len(need) > 0 {
 					return errNeedUsers
 				}
+			}
+			if sameData(cur, res) {
+				// A PATCH that changes nothing (a remove that matches
+				// nothing, an add of a value already there, Okta's rename
+				// to the same displayName) writes nothing: version and
+				// lastModified stay.
+				return errUnchanged
 			}
 			setMeta(res, k, r.base, rec.ID, createdOf(rec), now, rec.Version+1)
 			return fill(k, rec, res, now)
 		})
+		if errors.Is(err, errUnchanged) {
+			return s.respond(k, w, r, http.StatusOK, stored)
+		}
 		if errors.Is(err, errNeedUsers) && attempt < maxAttempts {
 			if err := s.lookupUsers(r, need, users); err != nil {
 				return err
@@ -190,6 +222,9 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 		if err != nil {
 			return s.storeError(k, id, res, err)
 		}
+		if rec, err = s.settleMembers(r, k, rec, prev); err != nil {
+			return err
+		}
 		return s.respond(k, w, r, http.StatusOK, rec)
 	}
 }
@@ -203,13 +238,20 @@ func (s *Server) remove(k *kind, w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return s.storeError(k, id, nil, err)
 	}
-	if err := checkIfMatch(r, rec.Version); err != nil {
-		return err
+	if conditional(r) {
+		groupsOf, err := s.groupsFor(r, k)
+		if err != nil {
+			return err
+		}
+		if err := checkPreconditions(r, s.tagOf(k, rec, groupsOf)); err != nil {
+			return err
+		}
 	}
-	// With If-Match, delete exactly the version it was checked against: a
-	// write that lands in between makes the delete fail as stale.
+	// With If-Match or If-None-Match, delete exactly the version they were
+	// checked against: a write that lands in between makes the delete fail
+	// as stale.
 	del := func() error { return s.store.DeleteResource(ctx, r.tenant, k.typ, id) }
-	if strings.TrimSpace(r.Header.Get("If-Match")) != "" {
+	if conditional(r) {
 		del = func() error { return s.store.DeleteResourceVersion(ctx, r.tenant, k.typ, id, rec.Version) }
 	}
 	switch err := del(); {
@@ -273,12 +315,20 @@ func (s *Server) dropMember(ctx context.Context, r *request, id string) error {
 // respond renders rec with its ETag (and Location for 201) and the
 // projection the request asks for.
 func (s *Server) respond(k *kind, w http.ResponseWriter, r *request, status int, rec store.Record) error {
-	res, err := s.render(r, k, rec, nil)
+	return s.respondWith(k, w, r, status, rec, nil)
+}
+
+// respondWith is respond with a membership index (see render) when the
+// caller has one.
+func (s *Server) respondWith(k *kind, w http.ResponseWriter, r *request, status int, rec store.Record, groupsOf map[string][]any) error {
+	res, err := s.render(r, k, rec, groupsOf)
 	if err != nil {
 		return err
 	}
+	meta, _ := res["meta"].(map[string]any)
+	tag, _ := meta["version"].(string)
 	res = projectRequest(r, k, res)
-	w.Header().Set("ETag", etag(rec.Version))
+	w.Header().Set("ETag", tag)
 	if status == http.StatusCreated {
 		w.Header().Set("Location", location(r.base, k, rec.ID))
 	}
@@ -303,7 +353,7 @@ func (s *Server) render(r *request, k *kind, rec store.Record, groupsOf map[stri
 	}
 	meta["resourceType"] = k.rt.Name
 	meta["location"] = location(r.base, k, rec.ID)
-	meta["version"] = etag(rec.Version)
+	meta["version"] = etag(rec.Version) // a User's is set below, with its groups
 	if _, ok := meta["created"]; !ok && !rec.Created.IsZero() {
 		meta["created"] = rec.Created.UTC().Format(timeFormat)
 	}
@@ -323,6 +373,7 @@ func (s *Server) render(r *request, k *kind, rec store.Record, groupsOf map[stri
 		} else {
 			delete(res, "groups")
 		}
+		meta["version"] = s.tagOf(k, rec, groupsOf)
 	case s.groups:
 		list, _ := res["members"].([]any)
 		for _, m := range list {
@@ -335,6 +386,59 @@ func (s *Server) render(r *request, k *kind, rec store.Record, groupsOf map[stri
 		}
 	}
 	return res, nil
+}
+
+// groupsFor returns the membership index needed for the entity tags of k:
+// that of the tenant for Users, nil for Groups.
+func (s *Server) groupsFor(r *request, k *kind) (map[string][]any, error) {
+	if k != s.users {
+		return nil, nil
+	}
+	return s.membership(r)
+}
+
+// tagOf is the entity tag (and meta.version) of a stored resource: a
+// User's reflects its groups from groupsOf (userTag), a Group's is its
+// stored version.
+func (s *Server) tagOf(k *kind, rec store.Record, groupsOf map[string][]any) string {
+	if k == s.users {
+		return userTag(rec.Version, groupsOf[rec.ID])
+	}
+	return etag(rec.Version)
+}
+
+// guard checks the If-Match and If-None-Match of a PUT or PATCH of id and
+// returns the check to run inside the store's update transaction. A
+// Group's tag is its stored version, checked in the transaction. A User's
+// also depends on its groups, which are stored on other resources: the
+// headers are checked here against the tag of the user as read now, and
+// the returned check makes the update fail with 412 when the stored
+// version is no longer the one that tag was computed from.
+func (s *Server) guard(k *kind, r *request, id string) (func(rec *store.Record) error, error) {
+	if k != s.users {
+		return func(rec *store.Record) error { return checkPreconditions(r, etag(rec.Version)) }, nil
+	}
+	if !conditional(r) {
+		return func(*store.Record) error { return nil }, nil
+	}
+	rec, err := s.store.GetResource(r.Context(), r.tenant, k.typ, id)
+	if err != nil {
+		return nil, s.storeError(k, id, nil, err)
+	}
+	groupsOf, err := s.membership(r)
+	if err != nil {
+		return nil, err
+	}
+	tag := s.tagOf(k, rec, groupsOf)
+	if err := checkPreconditions(r, tag); err != nil {
+		return nil, err
+	}
+	return func(cur *store.Record) error {
+		if cur.Version != rec.Version {
+			return scim.Errorf(http.StatusPreconditionFailed, "", "the resource changed after it was checked against the current version %s; read it again", tag)
+		}
+		return nil
+	}, nil
 }
 
 // membership maps each user id of the tenant to its "groups" values
@@ -440,7 +544,7 @@ func toRecord(k *kind, id string, res scim.Resource) store.Record {
 // checkIndexed refuses NUL bytes in the indexed attributes (userName,
 // externalId, displayName): the store keeps them as text, which
 // PostgreSQL cannot hold with a NUL, and no identity provider sends one.
-// (JSON decoding already replaced invalid UTF-8 with U+FFFD.)
+// (readBody already refused invalid UTF-8 and lone surrogates.)
 func checkIndexed(rec store.Record) error {
 	for _, a := range []struct{ name, v string }{{"userName", rec.UserName}, {"externalId", rec.ExternalID}, {"displayName", rec.DisplayName}} {
 		if strings.IndexByte(a.v, 0) >= 0 {

@@ -35,9 +35,13 @@ type filterPlan struct {
 // root search), each comparison must fit at least one kind; for a kind it
 // does not fit, it is false (so "userName eq …" matches no Group, and
 // "not (userName eq …)" every Group). A filter on an attribute that is
-// never returned (password) is 400 invalidFilter.
+// never returned (password), or longer than MaxFilterLength, is 400
+// invalidFilter.
 func planFilter(f string, kinds []*kind) ([]filterPlan, error) {
 	plans := make([]filterPlan, len(kinds))
+	if len(f) > MaxFilterLength {
+		return nil, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidFilter, "filter is longer than %d bytes", MaxFilterLength)
+	}
 	f = strings.TrimSpace(f)
 	if f == "" {
 		return plans, nil

@@ -15,7 +15,19 @@
 // case-insensitively; another Content-Type is 415. A body without a
 // Content-Type is read as JSON, as some clients send none. Accept is not
 // enforced; answers are always application/scim+json; charset=utf-8.
-// Bodies nest at most MaxJSONDepth levels (400 invalidSyntax beyond).
+// Bodies nest at most MaxJSONDepth levels (400 invalidSyntax beyond) and
+// must be UTF-8 without a \u escape of half a surrogate pair (400
+// invalidSyntax, rather than encoding/json's silent U+FFFD).
+//
+// The query string is parsed once per request; one that is not valid URL
+// encoding or not UTF-8 is 400 (invalidFilter when it mentions filter,
+// else invalidValue), so no parameter is ever dropped. Filters are at
+// most MaxFilterLength bytes, and error details at most MaxDetail.
+//
+// Versions: a Group's entity tag is W/"<version>"; a User's also reflects
+// its computed groups (userTag), so joining, leaving or renaming a group
+// changes it. If-Match and If-None-Match on PUT, PATCH and DELETE are
+// checked against that tag (RFC 7232 §3.1, §3.2).
 //
 // Passwords: Okta sends a random "password" with every created user even
 // when password sync is off. RFC 7643 §4.1.1 makes it writeOnly and never
@@ -37,6 +49,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -107,6 +120,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.Handle("GET "+base, s.handle(k.wrap(s.list)))
 		mux.Handle("POST "+base, s.handle(k.wrap(s.create)))
 		mux.Handle("POST "+base+"/.search", s.handle(k.wrap(s.search)))
+		// Without these, "/.search" would be read as the id of a resource.
+		for _, m := range []string{"GET", "PUT", "PATCH", "DELETE"} {
+			mux.Handle(m+" "+base+"/.search", s.handle(s.fallback))
+		}
 		mux.Handle("GET "+base+"/{id}", s.handle(k.wrap(s.get)))
 		mux.Handle("PUT "+base+"/{id}", s.handle(k.wrap(s.replace)))
 		mux.Handle("PATCH "+base+"/{id}", s.handle(k.wrap(s.modify)))
@@ -128,7 +145,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 type request struct {
 	*http.Request
 	tenant string
-	base   string // e.g. http://127.0.0.1:8080/t/acme/scim/v2
+	base   string     // e.g. http://127.0.0.1:8080/t/acme/scim/v2
+	query  url.Values // the query string, parsed once by parseQuery
 }
 
 // handlerFunc is a SCIM handler; a returned error is rendered as SCIM
@@ -166,6 +184,12 @@ func (s *Server) handle(f handlerFunc) http.Handler {
 			s.writeError(w, hr, err)
 			return
 		}
+		q, err := parseQuery(hr.URL.RawQuery)
+		if err != nil {
+			s.writeError(w, hr, err)
+			return
+		}
+		r.query = q
 		if err := f(w, r); err != nil {
 			s.writeError(w, hr, err)
 		}

@@ -2,13 +2,20 @@ package server
 
 import (
 	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/idpkit/idpkit/scim"
 	"github.com/idpkit/idpkit/scim/secret"
@@ -78,7 +85,64 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if se.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", challenge)
 	}
-	writeJSON(w, se.Status, se)
+	writeJSON(w, se.Status, capDetail(se))
+}
+
+// MaxDetail is the longest error detail sent, in bytes (1 KiB): details
+// quote what the client sent, and a client that sent a megabyte does not
+// need it back.
+const MaxDetail = 1 << 10
+
+// capDetail returns se with its detail cut to at most MaxDetail bytes, at
+// a UTF-8 boundary, ending in "…" when it was cut. se itself is unchanged.
+func capDetail(se *scim.Error) *scim.Error {
+	if len(se.Detail) <= MaxDetail {
+		return se
+	}
+	const ellipsis = "…"
+	cut := MaxDetail - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(se.Detail[cut]) {
+		cut--
+	}
+	c := *se
+	c.Detail = se.Detail[:cut] + ellipsis
+	return &c
+}
+
+// MaxFilterLength is the longest filter accepted, in bytes (64 KiB); a
+// longer one is 400 invalidFilter. Real filters are a few hundred bytes.
+const MaxFilterLength = 64 << 10
+
+// parseQuery parses a raw query string once for the whole request. A
+// query that is not valid URL encoding (a bare %, %zz, a ";" separator) is
+// 400, invalidFilter when it mentions filter and invalidValue otherwise,
+// so that no parameter is silently dropped (url.URL.Query drops the pairs
+// it cannot parse, which turned a bad filter into an unfiltered list). A
+// name or value that is not valid UTF-8 is refused the same way.
+func parseQuery(raw string) (url.Values, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		typ := scim.TypeInvalidValue
+		if strings.Contains(strings.ToLower(raw), "filter") {
+			typ = scim.TypeInvalidFilter
+		}
+		return nil, scim.Errorf(http.StatusBadRequest, typ, "the query string is not valid URL encoding (%v); percent-encode %%, ; and other reserved characters in parameter values", err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		typ := scim.TypeInvalidValue
+		if strings.EqualFold(k, "filter") {
+			typ = scim.TypeInvalidFilter
+		}
+		if !utf8.ValidString(k) {
+			return nil, scim.Errorf(http.StatusBadRequest, typ, "a query parameter name is not valid UTF-8")
+		}
+		for _, v := range q[k] {
+			if !utf8.ValidString(v) {
+				return nil, scim.Errorf(http.StatusBadRequest, typ, "query parameter %q is not valid UTF-8", k)
+			}
+		}
+	}
+	return q, nil
 }
 
 // writeJSON writes v as a SCIM response.
@@ -138,6 +202,15 @@ func readBody(r *request, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body is empty; send a JSON object")
 	}
+	// encoding/json replaces invalid UTF-8 and lone surrogates with
+	// U+FFFD; refuse them instead, so that no value is stored other than
+	// as sent (RFC 8259 §8.1 requires UTF-8).
+	if !utf8.Valid(data) {
+		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body is not valid UTF-8")
+	}
+	if at := loneSurrogate(data); at >= 0 {
+		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body has a \\u escape at byte %d that is half of a UTF-16 surrogate pair; send the character as UTF-8 or as a whole pair", at)
+	}
 	if !withinDepth(data, MaxJSONDepth) {
 		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body nests objects and arrays deeper than %d levels", MaxJSONDepth)
 	}
@@ -189,6 +262,50 @@ func withinDepth(data []byte, limit int) bool {
 	return true
 }
 
+// loneSurrogate returns the offset of the first \u escape in a JSON text
+// that names a UTF-16 surrogate (U+D800–U+DFFF) without forming a pair
+// (a high one followed at once by an escaped low one), or -1. Escaped
+// backslashes are skipped, so "\\ud800" is no escape.
+func loneSurrogate(data []byte) int {
+	for i := 0; i < len(data); i++ {
+		if data[i] != '\\' {
+			continue
+		}
+		if i+1 >= len(data) || data[i+1] != 'u' {
+			i++ // an escape of one character, such as \\ or \"
+			continue
+		}
+		r, ok := hex4(data, i+2)
+		switch {
+		case !ok:
+			i++ // malformed; the decoder refuses it
+		case r >= 0xD800 && r <= 0xDBFF:
+			low, ok := rune(0), i+7 < len(data) && data[i+6] == '\\' && data[i+7] == 'u'
+			if ok {
+				low, ok = hex4(data, i+8)
+			}
+			if !ok || low < 0xDC00 || low > 0xDFFF {
+				return i
+			}
+			i += 11
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return i
+		default:
+			i += 5
+		}
+	}
+	return -1
+}
+
+// hex4 decodes the four hex digits at data[at:].
+func hex4(data []byte, at int) (rune, bool) {
+	if at+4 > len(data) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(data[at:at+4]), 16, 16)
+	return rune(n), err == nil
+}
+
 // readResource reads a JSON object body.
 func readResource(r *request) (scim.Resource, error) {
 	var res scim.Resource
@@ -201,39 +318,81 @@ func readResource(r *request) (scim.Resource, error) {
 	return res, nil
 }
 
-// etag is the weak entity tag of a stored version (RFC 7644 §3.14).
+// etag is the weak entity tag of a stored version (RFC 7644 §3.14); it is
+// the whole tag of a Group and of a User in no group.
 func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
 
-// checkIfMatch answers 412 when the request's If-Match names no tag that
-// matches version (RFC 7232 §3.1, RFC 7644 §3.14).
-func checkIfMatch(r *request, version int64) error {
-	h := strings.Join(r.Header.Values("If-Match"), ",")
-	if strings.TrimSpace(h) == "" || tagMatches(h, version) {
-		return nil
+// userTag is the entity tag of a User at a stored version with its
+// computed "groups" (RFC 7643 §4.1.2): etag(version) without groups, else
+// W/"<version>-<8 hex digits>", the digits the start of a SHA-256 over the
+// sorted (id, display) pairs of its groups. Joining, leaving, or the
+// rename of a group thus changes the tag although the stored user did not
+// change.
+func userTag(version int64, groups []any) string {
+	if len(groups) == 0 {
+		return etag(version)
 	}
-	return scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: If-Match %s does not match the current version %s", h, etag(version))
+	pairs := make([][2]string, 0, len(groups))
+	for _, g := range groups {
+		m, _ := g.(map[string]any)
+		id, _ := m["value"].(string)
+		display, _ := m["display"].(string)
+		pairs = append(pairs, [2]string{id, display})
+	}
+	slices.SortFunc(pairs, func(a, b [2]string) int {
+		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
+	})
+	data, _ := json.Marshal(pairs) // strings only: never fails
+	sum := sha256.Sum256(data)
+	return `W/"` + strconv.FormatInt(version, 10) + "-" + hex.EncodeToString(sum[:4]) + `"`
+}
+
+// conditional reports whether a request carries If-Match or If-None-Match.
+func conditional(r *request) bool {
+	return strings.TrimSpace(strings.Join(r.Header.Values("If-Match"), "")) != "" ||
+		strings.TrimSpace(strings.Join(r.Header.Values("If-None-Match"), "")) != ""
+}
+
+// checkPreconditions applies the If-Match and If-None-Match of a PUT,
+// PATCH or DELETE to tag, the resource's current entity tag: 412 when
+// If-Match names no tag that matches (RFC 7232 §3.1, RFC 7644 §3.14), and
+// 412 when If-None-Match is "*" (the resource exists) or names the
+// current tag (RFC 7232 §3.2).
+func checkPreconditions(r *request, tag string) error {
+	if h := strings.Join(r.Header.Values("If-Match"), ","); strings.TrimSpace(h) != "" && !tagMatches(h, tag) {
+		return scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: If-Match %s does not match the current version %s", h, tag)
+	}
+	if h := strings.Join(r.Header.Values("If-None-Match"), ","); strings.TrimSpace(h) != "" && tagMatches(h, tag) {
+		return scim.Errorf(http.StatusPreconditionFailed, "", "If-None-Match %s matches the current version %s, so the resource was left unchanged", h, tag)
+	}
+	return nil
 }
 
 // notModified reports whether a GET's If-None-Match names a tag that
-// matches version, so the answer is 304 (RFC 7232 §3.2).
-func notModified(r *request, version int64) bool {
+// matches tag, so the answer is 304 (RFC 7232 §3.2).
+func notModified(r *request, tag string) bool {
 	h := strings.Join(r.Header.Values("If-None-Match"), ",")
-	return strings.TrimSpace(h) != "" && tagMatches(h, version)
+	return strings.TrimSpace(h) != "" && tagMatches(h, tag)
 }
 
 // tagMatches reports whether a comma-separated list of entity tags
-// names version. "*" matches any; strong and weak tags compare by value.
-func tagMatches(list string, version int64) bool {
-	want := strconv.FormatInt(version, 10)
-	for tag := range strings.SplitSeq(list, ",") {
-		tag = strings.TrimSpace(tag)
-		if tag == "*" {
+// names tag. "*" matches any; strong and weak tags compare by value, and
+// a value sent without quotes is accepted too.
+func tagMatches(list, tag string) bool {
+	want := opaqueTag(tag)
+	for t := range strings.SplitSeq(list, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
 			return true
 		}
-		tag = strings.TrimPrefix(tag, "W/")
-		if strings.Trim(tag, `"`) == want {
+		if t != "" && opaqueTag(t) == want {
 			return true
 		}
 	}
 	return false
+}
+
+// opaqueTag is the value of an entity tag without W/ and quotes.
+func opaqueTag(tag string) string {
+	return strings.Trim(strings.TrimPrefix(strings.TrimSpace(tag), "W/"), `"`)
 }
