@@ -104,6 +104,7 @@ func SCIM() []Check {
 	all = append(all, pagingChecks()...)
 	all = append(all, etagChecks()...)
 	all = append(all, schemaChecks()...)
+	all = append(all, putChecks()...)
 	all = append(all, patchChecks()...)
 	all = append(all, bulkChecks()...)
 	all = append(all, tenantChecks()...)

@@ -382,6 +382,30 @@ func putUnknownRefused(next http.Handler) http.Handler {
 	})
 }
 
+// putMerges treats PUT as a merge: attributes the body leaves out keep
+// their stored values, a common mistake of servers that map PUT onto an
+// update.
+func putMerges(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if r.Method != "PUT" || json.Unmarshal(readBody(r), &body) != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		q := httptest.NewRequestWithContext(r.Context(), "GET", r.URL.Path, nil)
+		q.Header.Set("Authorization", r.Header.Get("Authorization"))
+		var stored map[string]any
+		json.Unmarshal(recorded(next, q).Body.Bytes(), &stored)
+		for k, v := range stored {
+			if _, ok := body[k]; !ok && k != "meta" && k != "groups" {
+				body[k] = v
+			}
+		}
+		b, _ := json.Marshal(body)
+		next.ServeHTTP(w, withBody(r, b))
+	})
+}
+
 // bulkIDsDropped removes members that name a bulkId.
 func bulkIDsDropped(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -623,6 +647,7 @@ func TestWrongServers(t *testing.T) {
 		{"PATCH not atomic", nonAtomic, []string{"patch-atomic"}},
 		{"noTarget answered 204", noTargetSwallowed, []string{"patch-value-path-replace-notarget", "patch-atomic"}},
 		{"password returned", passwordReturned, []string{"okta-create-user-body"}},
+		{"PUT merges instead of replacing", putMerges, []string{"okta-profile-put", "schema-put-replaces-all"}},
 	}
 	all := SCIM()
 	for _, tt := range tests {
