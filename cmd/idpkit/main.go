@@ -2,7 +2,7 @@
 // server (SCIM 2.0 per RFC 7643/7644 and OIDC sign-in), a mock Okta, and
 // the conformance run that plays the "Connect Okta" guide.
 //
-//	idpkit conform [--scim-url URL --token TOKEN] [--junit FILE] [--json FILE] [--label L,…] [--skip ID,…] [--list]
+//	idpkit conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list]
 //	idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s]
 //	idpkit tenant create NAME [--db DSN] [--public-url URL]
 //	idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
@@ -27,7 +27,7 @@ import (
 const usage = `idpkit — connect an app to Okta: SCIM provisioning, OIDC sign-in, conformance.
 
 Usage:
-  idpkit conform [--scim-url URL --token TOKEN] [--junit FILE] [--json FILE] [--label L,…] [--skip ID,…] [--list] [--verbose]
+  idpkit conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list] [--verbose]
   idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL] [--grace 10s]
   idpkit tenant create NAME [--db DSN] [--public-url URL]
   idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
