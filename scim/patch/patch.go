@@ -9,6 +9,14 @@
 // "True"/"False", a path-less replace that repeats the resource's id, a
 // remove of "members" with a list of the members to remove, and members
 // given as bare id strings.
+//
+// In a path-less value (§3.5.2.1, §3.5.2.3) a key holding "[" is a PATCH
+// path and is applied as if sent as "path"; a key that is no path is
+// invalidPath, and an unknown attribute is ignored, as POST and PUT ignore
+// it. An add on a value path that matches nothing creates a value only
+// when the filter says what it is (eq, or an and of eq); any other filter
+// is noTarget. Errors name the operation that failed ("operation 2
+// (remove): …").
 package patch
 
 import (

@@ -28,6 +28,7 @@ const groupJSON = `{
   "meta": {"resourceType": "Group"}
 }`
 
+// decode decodes a JSON object.
 func decode(t *testing.T, s string) map[string]any {
 	t.Helper()
 	var m map[string]any
@@ -51,6 +52,7 @@ func with(t *testing.T, base, changes string) map[string]any {
 	return m
 }
 
+// ops decodes a JSON array of PATCH operations.
 func ops(t *testing.T, s string) []scim.PatchOperation {
 	t.Helper()
 	var o []scim.PatchOperation
@@ -60,6 +62,27 @@ func ops(t *testing.T, s string) []scim.PatchOperation {
 	return o
 }
 
+// typeOf is the resource type of base, userJSON or groupJSON.
+func typeOf(base string) *schema.ResourceType {
+	if base == groupJSON {
+		return schema.GroupType()
+	}
+	return schema.UserType()
+}
+
+// applyError applies ops to base, which must fail with a *scim.Error,
+// and returns that error.
+func applyError(t *testing.T, base, opsJSON string) *scim.Error {
+	t.Helper()
+	_, err := Apply(decode(t, base), ops(t, opsJSON), typeOf(base))
+	var se *scim.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v, want *scim.Error", err)
+	}
+	return se
+}
+
+// patchCase is a row of a run table.
 type patchCase struct {
 	name    string
 	base    string // userJSON or groupJSON
@@ -68,16 +91,14 @@ type patchCase struct {
 	errType string
 }
 
+// run applies each case, checking that the input is left as it was and
+// that an error leaves no result.
 func run(t *testing.T, tests []patchCase) {
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt := schema.UserType()
-			if tt.base == groupJSON {
-				rt = schema.GroupType()
-			}
 			in := decode(t, tt.base)
-			got, err := Apply(in, ops(t, tt.ops), rt)
+			got, err := Apply(in, ops(t, tt.ops), typeOf(tt.base))
 			if diff := cmp.Diff(decode(t, tt.base), in); diff != "" {
 				t.Errorf("input modified (-before +after):\n%s", diff)
 			}

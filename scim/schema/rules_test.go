@@ -2,10 +2,10 @@ package schema
 
 import (
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/idpkit/idpkit/scim"
 )
 
@@ -28,45 +28,6 @@ func typesType() *ResourceType {
 			attr("tags", TypeString, "multi-valued strings", multi),
 			attr("must", TypeString, "required", required),
 		}},
-	}
-}
-
-type normCase struct {
-	name    string
-	rt      *ResourceType
-	in      string
-	want    string // JSON; "" when an error is expected
-	errType string
-	detail  string // a part of the error detail, usually the attribute's name
-}
-
-func runNormalize(t *testing.T, tests []normCase) {
-	t.Helper()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := decode(t, tt.in)
-			before := decode(t, tt.in)
-			got, err := tt.rt.Normalize(in)
-			if diff := cmp.Diff(before, in); diff != "" {
-				t.Errorf("input modified (-before +after):\n%s", diff)
-			}
-			if tt.want == "" {
-				var se *scim.Error
-				if !errors.As(err, &se) || se.ScimType != tt.errType || se.Status != 400 {
-					t.Fatalf("err = %v, want 400 %s", err, tt.errType)
-				}
-				if !strings.Contains(se.Detail, tt.detail) {
-					t.Errorf("detail %q does not name %q", se.Detail, tt.detail)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(decode(t, tt.want), got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
 	}
 }
 
@@ -232,4 +193,33 @@ func TestStripNever(t *testing.T) {
 	if _, ok := in["password"]; !ok {
 		t.Error("StripNever modified its input")
 	}
+}
+
+// TestBlankRequired: a required string of white space only is missing
+// (400 invalidValue naming it); other white space is kept as sent.
+func TestBlankRequired(t *testing.T) {
+	const user = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
+	const group = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"]`
+	runNormalize(t, []normCase{
+		{name: "blank userName", rt: UserType(), in: `{"userName":"   "}`, errType: "invalidValue", detail: `"userName"`},
+		{name: "tab and newline userName", rt: UserType(), in: `{"userName":"\t\n"}`, errType: "invalidValue", detail: `"userName"`},
+		{name: "blank displayName", rt: GroupType(), in: `{"displayName":"  "}`, errType: "invalidValue", detail: `"displayName"`},
+		{name: "blank member value", rt: GroupType(), in: `{"displayName":"G","members":[{"value":" "}]}`, errType: "invalidValue", detail: `"members.value"`},
+		{name: "padded userName kept", rt: UserType(), in: `{"userName":" a "}`, want: `{` + user + `,"userName":" a "}`},
+		{name: "blank optional title kept", rt: UserType(), in: `{"userName":"a","title":" "}`, want: `{` + user + `,"userName":"a","title":" "}`},
+		{name: "displayName", rt: GroupType(), in: `{"displayName":"G"}`, want: `{` + group + `,"displayName":"G"}`},
+	})
+}
+
+// TestLowercaseDateTimeBody: RFC 3339 §5.6 allows a lowercase "t" and "z";
+// the value is accepted and stored in upper case.
+func TestLowercaseDateTimeBody(t *testing.T) {
+	th := typesType()
+	const sch = `"schemas":["urn:example:Thing"],"must":"m"`
+	runNormalize(t, []normCase{
+		{name: "lowercase t and z", rt: th, in: `{` + sch + `,"t":"2008-01-23t04:56:22z"}`, want: `{` + sch + `,"t":"2008-01-23T04:56:22Z"}`},
+		{name: "lowercase t with offset", rt: th, in: `{` + sch + `,"t":"2008-01-23t04:56:22.5+02:00"}`, want: `{` + sch + `,"t":"2008-01-23T04:56:22.5+02:00"}`},
+		{name: "upper case unchanged", rt: th, in: `{` + sch + `,"t":"2008-01-23T04:56:22Z"}`, want: `{` + sch + `,"t":"2008-01-23T04:56:22Z"}`},
+		{name: "still not a date", rt: th, in: `{` + sch + `,"t":"2008-01-23x04:56:22z"}`, errType: "invalidValue", detail: `"t"`},
+	})
 }

@@ -6,6 +6,14 @@
 // (Group), §4.3 (the Enterprise User extension), §6 and §7 (the
 // ResourceType and Schema representations) and the schema definitions of
 // §8.7. Resolution of attribute names is case-insensitive (RFC 7643 §2.1).
+//
+// Normalize is strict about data types (§2.3): a value of the wrong type
+// is 400 invalidValue, never coerced, except a boolean sent as the string
+// "true" or "false" in any case, as Okta and Entra do. An attribute with
+// canonical values (§2.4, e.g. emails.type) takes only those, compared
+// case-insensitively and stored in their canonical spelling. A required
+// string of white space only counts as missing. A dateTime may write "t"
+// and "z" in lower case (RFC 3339 §5.6) and is stored in upper case.
 package schema
 
 import (

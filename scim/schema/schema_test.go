@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/idpkit/idpkit/scim"
 )
 
@@ -113,23 +114,8 @@ func TestCharacteristics(t *testing.T) {
 	}
 }
 
-func decode(t *testing.T, s string) scim.Resource {
-	t.Helper()
-	var r scim.Resource
-	if err := json.Unmarshal([]byte(s), &r); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func TestNormalize(t *testing.T) {
-	tests := []struct {
-		name    string
-		rt      *ResourceType
-		in      string
-		want    string // JSON; "" when an error is expected
-		errType string
-	}{
+	runNormalize(t, []normCase{
 		{
 			name: "canonical case, drops unknown and readOnly",
 			rt:   UserType(),
@@ -170,30 +156,7 @@ func TestNormalize(t *testing.T) {
 		{name: "complex not object", rt: UserType(), in: `{"userName":"a","name":5}`, errType: scim.TypeInvalidValue},
 		{name: "extension not object", rt: UserType(), in: `{"userName":"a","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":"x"}`, errType: scim.TypeInvalidValue},
 		{name: "nested list", rt: UserType(), in: `{"userName":"a","emails":[[{"value":"x"}]]}`, errType: scim.TypeInvalidValue},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := decode(t, tt.in)
-			before := decode(t, tt.in)
-			got, err := tt.rt.Normalize(in)
-			if diff := cmp.Diff(before, in); diff != "" {
-				t.Errorf("input modified (-before +after):\n%s", diff)
-			}
-			if tt.want == "" {
-				var se *scim.Error
-				if !errors.As(err, &se) || se.ScimType != tt.errType || se.Status != 400 {
-					t.Fatalf("err = %v, want 400 %s", err, tt.errType)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(decode(t, tt.want), got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
+	})
 }
 
 func TestJSON(t *testing.T) {
@@ -223,15 +186,6 @@ func TestJSON(t *testing.T) {
 			}
 		})
 	}
-}
-
-func roundTrip(t *testing.T, r scim.Resource) scim.Resource {
-	t.Helper()
-	b, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return decode(t, string(b))
 }
 
 // FuzzNormalize checks that Normalize fails only with a 400 *scim.Error

@@ -106,8 +106,6 @@ func TestHostileInput(t *testing.T) {
 	}
 }
 
-func str(v any) string { s, _ := v.(string); return s }
-
 // Unicode userNames are stored as sent and found case-insensitively.
 func TestUnicodeUserName(t *testing.T) {
 	f := newFixture(t)

@@ -36,16 +36,12 @@ func TestUnsupportedMediaType(t *testing.T) {
 	for _, rq := range requests {
 		for _, ct := range types {
 			t.Run(rq.name+" "+ct, func(t *testing.T) {
-				before := snapshot(t, f.store, "acme")
-				r := f.call(t, rq.method, rq.path, rq.body, map[string]string{"Content-Type": ct})
+				r := f.callUnchanged(t, rq.method, rq.path, rq.body, map[string]string{"Content-Type": ct})
 				if diff := cmp.Diff(scimError(415, ""), errorOf(r)); diff != "" {
 					t.Errorf("mismatch (-want +got):\n%s\n%s", diff, r.raw)
 				}
 				if !strings.Contains(str(r.body["detail"]), "application/scim+json") {
 					t.Errorf("detail does not say what to send: %s", r.raw)
-				}
-				if diff := cmp.Diff(before, snapshot(t, f.store, "acme")); diff != "" {
-					t.Errorf("stored data changed (-before +after):\n%s", diff)
 				}
 			})
 		}

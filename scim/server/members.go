@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -265,4 +266,72 @@ func (s *Server) findUsers(r *request, ids []string, users map[string]string) (m
 // notAUser is the error for a member id that is not a user of the tenant.
 func notAUser(id string) error {
 	return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "member %q is not a User of this tenant", id)
+}
+
+// dropMember removes user id from every group that lists it.
+func (s *Server) dropMember(ctx context.Context, r *request, id string) error {
+	groups, err := s.store.ListResources(ctx, r.tenant, store.TypeGroup, store.Query{})
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	for _, g := range groups {
+		res, err := decodeData(g)
+		if err != nil {
+			return err
+		}
+		if _, ok := members(res)[id]; !ok {
+			continue
+		}
+		_, err = s.store.UpdateResource(ctx, r.tenant, store.TypeGroup, g.ID, func(rec *store.Record) error {
+			cur, err := decodeData(*rec)
+			if err != nil {
+				return err
+			}
+			list, _ := cur["members"].([]any)
+			kept := make([]any, 0, len(list))
+			for _, m := range list {
+				if mm, ok := m.(map[string]any); ok && mm["value"] == id {
+					continue
+				}
+				kept = append(kept, m)
+			}
+			if len(kept) == 0 {
+				delete(cur, "members")
+			} else {
+				cur["members"] = kept
+			}
+			setMeta(cur, s.groups, r.base, rec.ID, createdOf(rec), now, rec.Version+1)
+			return fill(s.groups, rec, cur, now)
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("scim/server: remove deleted user from group %s: %w", g.ID, err)
+		}
+	}
+	return nil
+}
+
+// membership maps each user id of the tenant to its "groups" values
+// (RFC 7643 §4.1.2), computed from the groups' members.
+func (s *Server) membership(r *request) (map[string][]any, error) {
+	groups, err := s.store.ListResources(r.Context(), r.tenant, store.TypeGroup, store.Query{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]any{}
+	for _, g := range groups {
+		res, err := decodeData(g)
+		if err != nil {
+			return nil, err
+		}
+		for uid := range members(res) {
+			out[uid] = append(out[uid], map[string]any{
+				"value":   g.ID,
+				"display": g.DisplayName,
+				"$ref":    location(r.base, s.groups, g.ID),
+				"type":    "direct",
+			})
+		}
+	}
+	return out, nil
 }

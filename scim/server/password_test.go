@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,15 +15,7 @@ import (
 // storedPassword returns the "password" kept in a stored resource.
 func storedPassword(t *testing.T, f *fixture, typ, id string) (string, bool) {
 	t.Helper()
-	rec, err := f.store.GetResource(context.Background(), "acme", typ, id)
-	if err != nil {
-		t.Fatalf("get %s %s: %v", typ, id, err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(rec.Data, &m); err != nil {
-		t.Fatal(err)
-	}
-	pw, ok := m["password"].(string)
+	pw, ok := f.stored(t, typ, id)["password"].(string)
 	return pw, ok
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -269,49 +268,6 @@ func (s *Server) remove(k *kind, w http.ResponseWriter, r *request) error {
 	return nil
 }
 
-// dropMember removes user id from every group that lists it.
-func (s *Server) dropMember(ctx context.Context, r *request, id string) error {
-	groups, err := s.store.ListResources(ctx, r.tenant, store.TypeGroup, store.Query{})
-	if err != nil {
-		return err
-	}
-	now := s.now().UTC()
-	for _, g := range groups {
-		res, err := decodeData(g)
-		if err != nil {
-			return err
-		}
-		if _, ok := members(res)[id]; !ok {
-			continue
-		}
-		_, err = s.store.UpdateResource(ctx, r.tenant, store.TypeGroup, g.ID, func(rec *store.Record) error {
-			cur, err := decodeData(*rec)
-			if err != nil {
-				return err
-			}
-			list, _ := cur["members"].([]any)
-			kept := make([]any, 0, len(list))
-			for _, m := range list {
-				if mm, ok := m.(map[string]any); ok && mm["value"] == id {
-					continue
-				}
-				kept = append(kept, m)
-			}
-			if len(kept) == 0 {
-				delete(cur, "members")
-			} else {
-				cur["members"] = kept
-			}
-			setMeta(cur, s.groups, r.base, rec.ID, createdOf(rec), now, rec.Version+1)
-			return fill(s.groups, rec, cur, now)
-		})
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("scim/server: remove deleted user from group %s: %w", g.ID, err)
-		}
-	}
-	return nil
-}
-
 // respond renders rec with its ETag (and Location for 201) and the
 // projection the request asks for.
 func (s *Server) respond(k *kind, w http.ResponseWriter, r *request, status int, rec store.Record) error {
@@ -386,84 +342,6 @@ func (s *Server) render(r *request, k *kind, rec store.Record, groupsOf map[stri
 		}
 	}
 	return res, nil
-}
-
-// groupsFor returns the membership index needed for the entity tags of k:
-// that of the tenant for Users, nil for Groups.
-func (s *Server) groupsFor(r *request, k *kind) (map[string][]any, error) {
-	if k != s.users {
-		return nil, nil
-	}
-	return s.membership(r)
-}
-
-// tagOf is the entity tag (and meta.version) of a stored resource: a
-// User's reflects its groups from groupsOf (userTag), a Group's is its
-// stored version.
-func (s *Server) tagOf(k *kind, rec store.Record, groupsOf map[string][]any) string {
-	if k == s.users {
-		return userTag(rec.Version, groupsOf[rec.ID])
-	}
-	return etag(rec.Version)
-}
-
-// guard checks the If-Match and If-None-Match of a PUT or PATCH of id and
-// returns the check to run inside the store's update transaction. A
-// Group's tag is its stored version, checked in the transaction. A User's
-// also depends on its groups, which are stored on other resources: the
-// headers are checked here against the tag of the user as read now, and
-// the returned check makes the update fail with 412 when the stored
-// version is no longer the one that tag was computed from.
-func (s *Server) guard(k *kind, r *request, id string) (func(rec *store.Record) error, error) {
-	if k != s.users {
-		return func(rec *store.Record) error { return checkPreconditions(r, etag(rec.Version)) }, nil
-	}
-	if !conditional(r) {
-		return func(*store.Record) error { return nil }, nil
-	}
-	rec, err := s.store.GetResource(r.Context(), r.tenant, k.typ, id)
-	if err != nil {
-		return nil, s.storeError(k, id, nil, err)
-	}
-	groupsOf, err := s.membership(r)
-	if err != nil {
-		return nil, err
-	}
-	tag := s.tagOf(k, rec, groupsOf)
-	if err := checkPreconditions(r, tag); err != nil {
-		return nil, err
-	}
-	return func(cur *store.Record) error {
-		if cur.Version != rec.Version {
-			return scim.Errorf(http.StatusPreconditionFailed, "", "the resource changed after it was checked against the current version %s; read it again", tag)
-		}
-		return nil
-	}, nil
-}
-
-// membership maps each user id of the tenant to its "groups" values
-// (RFC 7643 §4.1.2), computed from the groups' members.
-func (s *Server) membership(r *request) (map[string][]any, error) {
-	groups, err := s.store.ListResources(r.Context(), r.tenant, store.TypeGroup, store.Query{})
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]any{}
-	for _, g := range groups {
-		res, err := decodeData(g)
-		if err != nil {
-			return nil, err
-		}
-		for uid := range members(res) {
-			out[uid] = append(out[uid], map[string]any{
-				"value":   g.ID,
-				"display": g.DisplayName,
-				"$ref":    location(r.base, s.groups, g.ID),
-				"type":    "direct",
-			})
-		}
-	}
-	return out, nil
 }
 
 // badInput makes an error about the request that is not already a

@@ -1,14 +1,18 @@
 // Package server is idpkit's SCIM 2.0 HTTP service, one per tenant under
 // /t/{tenant}/scim/v2. It implements RFC 7644 §3 for Users and Groups:
-// creation (§3.3), retrieval, listing with filter, sorting, paging and
-// attribute projection (§3.4.1, §3.4.2, §3.9), search with POST, per
-// type and at the service root (§3.4.3), replacement with PUT (§3.5.1),
-// modification with PATCH (§3.5.2), deletion (§3.6), bulk (§3.7),
-// versioning with weak ETags, If-Match and If-None-Match (§3.14), the
-// error response of §3.12 for every error (also 401 and 404), and the
-// discovery endpoints /ServiceProviderConfig, /ResourceTypes and /Schemas
-// (§4). Authentication is an OAuth bearer token (RFC 6750 §2.1) compared,
-// as a hash, in constant time.
+// creation (§3.3); retrieval (§3.4.1); listing with filter (§3.4.2.2),
+// sortBy and sortOrder (§3.4.2.3) and paging (§3.4.2.4); search with POST,
+// per type and at the service root /.search (§3.4.3); replacement with PUT
+// (§3.5.1); modification with PATCH (§3.5.2); deletion (§3.6); bulk
+// (§3.7); media types (§3.8); attribute projection with attributes and
+// excludedAttributes (§3.9); the error response of §3.12 for every error
+// (also 401, 404 and 405); versioning with weak ETags, If-Match and
+// If-None-Match (§3.14); and the discovery endpoints
+// /ServiceProviderConfig, /ResourceTypes and /Schemas (§4). Resources
+// follow the RFC 7643 schemas of scim/schema: User (§4.1), Group (§4.2)
+// and the Enterprise User extension (§4.3), with the common attributes id
+// and meta (§3.1). Authentication is an OAuth bearer token (RFC 6750
+// §2.1), compared, as a hash, in constant time.
 //
 // Media types (§3.8, §8.1): request bodies must be application/scim+json
 // or application/json, with any parameters (charset=utf-8), compared
@@ -245,6 +249,7 @@ type statusWriter struct {
 	wrote  bool
 }
 
+// WriteHeader records code and passes it on.
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.status, w.wrote = code, true
@@ -252,6 +257,7 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write records an implicit 200 and passes b on.
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.status, w.wrote = http.StatusOK, true

@@ -2,9 +2,6 @@ package server
 
 import (
 	"bytes"
-	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -316,83 +313,4 @@ func readResource(r *request) (scim.Resource, error) {
 		return nil, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "the request body must be a JSON object, not null")
 	}
 	return res, nil
-}
-
-// etag is the weak entity tag of a stored version (RFC 7644 §3.14); it is
-// the whole tag of a Group and of a User in no group.
-func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
-
-// userTag is the entity tag of a User at a stored version with its
-// computed "groups" (RFC 7643 §4.1.2): etag(version) without groups, else
-// W/"<version>-<8 hex digits>", the digits the start of a SHA-256 over the
-// sorted (id, display) pairs of its groups. Joining, leaving, or the
-// rename of a group thus changes the tag although the stored user did not
-// change.
-func userTag(version int64, groups []any) string {
-	if len(groups) == 0 {
-		return etag(version)
-	}
-	pairs := make([][2]string, 0, len(groups))
-	for _, g := range groups {
-		m, _ := g.(map[string]any)
-		id, _ := m["value"].(string)
-		display, _ := m["display"].(string)
-		pairs = append(pairs, [2]string{id, display})
-	}
-	slices.SortFunc(pairs, func(a, b [2]string) int {
-		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
-	})
-	data, _ := json.Marshal(pairs) // strings only: never fails
-	sum := sha256.Sum256(data)
-	return `W/"` + strconv.FormatInt(version, 10) + "-" + hex.EncodeToString(sum[:4]) + `"`
-}
-
-// conditional reports whether a request carries If-Match or If-None-Match.
-func conditional(r *request) bool {
-	return strings.TrimSpace(strings.Join(r.Header.Values("If-Match"), "")) != "" ||
-		strings.TrimSpace(strings.Join(r.Header.Values("If-None-Match"), "")) != ""
-}
-
-// checkPreconditions applies the If-Match and If-None-Match of a PUT,
-// PATCH or DELETE to tag, the resource's current entity tag: 412 when
-// If-Match names no tag that matches (RFC 7232 §3.1, RFC 7644 §3.14), and
-// 412 when If-None-Match is "*" (the resource exists) or names the
-// current tag (RFC 7232 §3.2).
-func checkPreconditions(r *request, tag string) error {
-	if h := strings.Join(r.Header.Values("If-Match"), ","); strings.TrimSpace(h) != "" && !tagMatches(h, tag) {
-		return scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: If-Match %s does not match the current version %s", h, tag)
-	}
-	if h := strings.Join(r.Header.Values("If-None-Match"), ","); strings.TrimSpace(h) != "" && tagMatches(h, tag) {
-		return scim.Errorf(http.StatusPreconditionFailed, "", "If-None-Match %s matches the current version %s, so the resource was left unchanged", h, tag)
-	}
-	return nil
-}
-
-// notModified reports whether a GET's If-None-Match names a tag that
-// matches tag, so the answer is 304 (RFC 7232 §3.2).
-func notModified(r *request, tag string) bool {
-	h := strings.Join(r.Header.Values("If-None-Match"), ",")
-	return strings.TrimSpace(h) != "" && tagMatches(h, tag)
-}
-
-// tagMatches reports whether a comma-separated list of entity tags
-// names tag. "*" matches any; strong and weak tags compare by value, and
-// a value sent without quotes is accepted too.
-func tagMatches(list, tag string) bool {
-	want := opaqueTag(tag)
-	for t := range strings.SplitSeq(list, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" {
-			return true
-		}
-		if t != "" && opaqueTag(t) == want {
-			return true
-		}
-	}
-	return false
-}
-
-// opaqueTag is the value of an entity tag without W/ and quotes.
-func opaqueTag(tag string) string {
-	return strings.Trim(strings.TrimPrefix(strings.TrimSpace(tag), "W/"), `"`)
 }
