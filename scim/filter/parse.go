@@ -85,6 +85,12 @@ func excerpt(s string, pos int) string {
 		return fmt.Sprintf("%q", s)
 	}
 	from, to := max(0, pos-span), min(len(s), pos+span)
+	for from > 0 && !utf8.RuneStart(s[from]) {
+		from-- // never cut a character in two
+	}
+	for to < len(s) && !utf8.RuneStart(s[to]) {
+		to++
+	}
 	q := fmt.Sprintf("%q", s[from:to])
 	if from > 0 {
 		q = "…" + q
@@ -144,7 +150,8 @@ func (p *parser) lex() error {
 			if c == ',' {
 				return p.errorf(i, `unexpected ","; combine conditions with "and" or "or"`)
 			}
-			return p.errorf(i, "unexpected character %q", rune(c))
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			return p.errorf(i, "unexpected character %q", r)
 		}
 	}
 	p.toks = append(p.toks, token{kind: tEOF, pos: len(s), end: len(s)})

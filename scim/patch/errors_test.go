@@ -23,7 +23,9 @@ func TestRequiredErrorsNameTheOperation(t *testing.T) {
 		{"path-less null userName", userJSON, `[{"op":"replace","value":{"userName":null}},{"op":"add","path":"title","value":"T"}]`,
 			scim.TypeMutability, `operation 1 (replace): attribute "userName"`},
 		{"blank userName", userJSON, `[{"op":"replace","path":"userName","value":"   "}]`,
-			scim.TypeInvalidValue, `operation 1 (replace): attribute "userName"`},
+			scim.TypeMutability, `operation 1 (replace): attribute "userName"`},
+		{"displayName of tab and no-break space", groupJSON, `[{"op":"replace","path":"displayName","value":"\t\u00a0"}]`,
+			scim.TypeMutability, `operation 1 (replace): attribute "displayName"`},
 		{"last of two removes", userJSON, `[{"op":"remove","path":"userName"},{"op":"add","path":"userName","value":"b"},{"op":"remove","path":"userName"}]`,
 			scim.TypeMutability, `operation 3 (remove): attribute "userName"`},
 	}

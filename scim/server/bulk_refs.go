@@ -63,6 +63,8 @@ func eachRef(k *kind, method string, v any, f func(string) string) {
 			for key, e := range om {
 				if strings.EqualFold(key, "path") {
 					path, _ = e.(string)
+					path = refsInPath(k, path, f)
+					om[key] = path
 				}
 			}
 			for key, e := range om {
@@ -85,26 +87,67 @@ func eachRef(k *kind, method string, v any, f func(string) string) {
 // ("manager.value", URN-qualified ones).
 func refsInResource(k *kind, m map[string]any, f func(string) string) {
 	for key, e := range m {
-		if k.typ == store.TypeUser && strings.EqualFold(key, scim.SchemaEnterpriseUser) {
-			ext, _ := e.(map[string]any)
-			for name, a := range ext {
-				ext[name] = refsAt(k, name, a, f)
-			}
+		if strings.EqualFold(key, k.rt.Schema.ID) || k.typ == store.TypeUser && strings.EqualFold(key, scim.SchemaEnterpriseUser) {
+			// The core schema or the extension as an object of its own.
+			sub, _ := e.(map[string]any)
+			refsInResource(k, sub, f)
 			continue
 		}
 		m[key] = refsAt(k, key, e, f)
 	}
 }
 
-// refsAt applies f to the references in v, the value of the attribute
-// path: members of a Group (objects with a value, or bare ids), manager of
-// a User (an object with a value) and manager.value.
-func refsAt(k *kind, path string, v any, f func(string) string) any {
-	p := strings.ToLower(strings.TrimSpace(path))
-	if k.typ == store.TypeUser {
-		p = strings.TrimPrefix(p, strings.ToLower(scim.SchemaEnterpriseUser)+":")
+// refsInPath applies f to the quoted values of a members value filter in
+// a PATCH path, such as members[value eq "bulkId:u1"] (Okta's removal of
+// one member), and returns the path with what f returned.
+func refsInPath(k *kind, path string, f func(string) string) string {
+	if k.typ != store.TypeGroup || !strings.HasPrefix(strings.ToLower(trimSchema(k, path)), "members[") {
+		return path
 	}
+	var b strings.Builder
+	rest := path
+	for {
+		i := strings.Index(rest, `"`+bulkRef)
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(rest[i+1:], '"')
+		if j < 0 {
+			break
+		}
+		b.WriteString(rest[:i+1])
+		b.WriteString(f(rest[i+1 : i+1+j]))
+		rest = rest[i+1+j:]
+	}
+	b.WriteString(rest)
+	return b.String()
+}
+
+// trimSchema removes a leading URN of k's core schema (or, for a User, of
+// the enterprise extension) and its colon from an attribute path.
+func trimSchema(k *kind, path string) string {
+	p := strings.TrimSpace(path)
+	for _, urn := range []string{k.rt.Schema.ID, scim.SchemaEnterpriseUser} {
+		if len(p) > len(urn) && strings.EqualFold(p[:len(urn)], urn) && p[len(urn)] == ':' {
+			return p[len(urn)+1:]
+		}
+	}
+	return p
+}
+
+// refsAt applies f to the references in v, the value of the attribute
+// path (URN-qualified or not): members of a Group (objects with a value,
+// or bare ids), manager of a User (an object with a value, or a bare id),
+// manager.value, and a whole schema's object holding those.
+func refsAt(k *kind, path string, v any, f func(string) string) any {
+	p := strings.ToLower(trimSchema(k, path))
 	switch {
+	case strings.EqualFold(strings.TrimSpace(path), k.rt.Schema.ID) || k.typ == store.TypeUser && strings.EqualFold(strings.TrimSpace(path), scim.SchemaEnterpriseUser):
+		// A path naming a whole schema: its value is an object of attributes.
+		if m, ok := v.(map[string]any); ok {
+			refsInResource(k, m, f)
+		}
+		return v
 	case k.typ == store.TypeGroup && p == "members":
 		if list, ok := v.([]any); ok {
 			for i, e := range list {
@@ -114,9 +157,7 @@ func refsAt(k *kind, path string, v any, f func(string) string) any {
 		}
 		return refValue(v, f)
 	case k.typ == store.TypeUser && p == "manager":
-		if _, ok := v.(map[string]any); ok {
-			return refValue(v, f)
-		}
+		return refValue(v, f) // an object with a value, or a bare id
 	case k.typ == store.TypeUser && p == "manager.value":
 		if s, ok := v.(string); ok {
 			return f(s)

@@ -197,3 +197,40 @@ func TestBulkRefsOnlyInReferences(t *testing.T) {
 		}
 	})
 }
+
+// References are found in every form the single endpoints accept: a bare
+// manager id, a path naming the whole extension, URN-qualified members,
+// and the value filter of Okta's member removal path.
+func TestBulkRefsInEveryForm(t *testing.T) {
+	f := newFixture(t)
+	ext := scim.SchemaEnterpriseUser
+	ops := f.bulkOps(t, bulkBody("",
+		`{"method":"POST","bulkId":"m","path":"/Users","data":{"userName":"m@example.com"}}`,
+		`{"method":"POST","bulkId":"a","path":"/Users","data":{"userName":"a@example.com","`+ext+`":{"manager":"bulkId:m"}}}`,
+		`{"method":"POST","bulkId":"b","path":"/Users","data":{"userName":"b@example.com"}}`,
+		`{"method":"PATCH","path":"/Users/bulkId:b","data":{"Operations":[{"op":"replace","path":"`+ext+`","value":{"manager":{"value":"bulkId:m"}}}]}}`,
+		`{"method":"POST","bulkId":"c","path":"/Users","data":{"userName":"c@example.com"}}`,
+		`{"method":"PATCH","path":"/Users/bulkId:c","data":{"Operations":[{"op":"add","path":"manager","value":"bulkId:m"}]}}`,
+		`{"method":"POST","bulkId":"g","path":"/Groups","data":{"displayName":"G","members":[{"value":"bulkId:a"},{"value":"bulkId:b"}]}}`,
+		`{"method":"PATCH","path":"/Groups/bulkId:g","data":{"Operations":[{"op":"add","path":"urn:ietf:params:scim:schemas:core:2.0:Group:members","value":[{"value":"bulkId:c"}]}]}}`,
+		`{"method":"PATCH","path":"/Groups/bulkId:g","data":{"Operations":[{"op":"remove","path":"members[value eq \"bulkId:a\"]"}]}}`,
+		`{"method":"PATCH","path":"/Groups/bulkId:g","data":{"Operations":[{"op":"add","value":{"urn:ietf:params:scim:schemas:core:2.0:Group:members":[{"value":"bulkId:m"}]}}]}}`,
+	))
+	for i, op := range summarize(ops) {
+		if op.Status != "201" && op.Status != "200" {
+			t.Fatalf("operation %d: status %s, want success\n%v", i+1, op.Status, ops)
+		}
+	}
+	m, a, b, c := idOf(ops[0]), idOf(ops[1]), idOf(ops[2]), idOf(ops[4])
+	manager := func(id string) any {
+		e, _ := f.stored(t, store.TypeUser, id)[ext].(map[string]any)
+		mm, _ := e["manager"].(map[string]any)
+		return mm["value"]
+	}
+	g := f.call(t, "GET", "/Groups/"+idOf(ops[6]), "", nil)
+	got := map[string]any{"a's manager": manager(a), "b's manager": manager(b), "c's manager": manager(c), "members": memberIDs(g.body)}
+	want := map[string]any{"a's manager": m, "b's manager": m, "c's manager": m, "members": []string{b, c, m}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stored references (-want +got):\n%s", diff)
+	}
+}

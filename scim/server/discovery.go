@@ -14,6 +14,9 @@ import (
 // results a page, password changes (PUT or PATCH, stored hashed), sortBy
 // and ETags.
 func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *request) error {
+	if err := noFilter(r); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, scim.Resource{
 		"schemas":          []any{scim.SchemaSPConfig},
 		"documentationUri": "https://github.com/idpkit/idpkit",
@@ -40,6 +43,9 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *request) error 
 
 // resourceTypes handles GET /ResourceTypes (RFC 7644 §4).
 func (s *Server) resourceTypes(w http.ResponseWriter, r *request) error {
+	if err := noFilter(r); err != nil {
+		return err
+	}
 	var list []scim.Resource
 	for _, k := range []*kind{s.users, s.groups} {
 		list = append(list, k.rt.JSON(r.base))
@@ -50,6 +56,9 @@ func (s *Server) resourceTypes(w http.ResponseWriter, r *request) error {
 
 // resourceType handles GET /ResourceTypes/{name}.
 func (s *Server) resourceType(w http.ResponseWriter, r *request) error {
+	if err := noFilter(r); err != nil {
+		return err
+	}
 	name := r.PathValue("name")
 	for _, k := range []*kind{s.users, s.groups} {
 		if strings.EqualFold(k.rt.ID, name) {
@@ -62,6 +71,9 @@ func (s *Server) resourceType(w http.ResponseWriter, r *request) error {
 
 // schemas handles GET /Schemas (RFC 7644 §4).
 func (s *Server) schemas(w http.ResponseWriter, r *request) error {
+	if err := noFilter(r); err != nil {
+		return err
+	}
 	var list []scim.Resource
 	for _, sc := range schema.Schemas() {
 		list = append(list, sc.JSONAt(r.base))
@@ -72,6 +84,9 @@ func (s *Server) schemas(w http.ResponseWriter, r *request) error {
 
 // schema handles GET /Schemas/{id}.
 func (s *Server) schema(w http.ResponseWriter, r *request) error {
+	if err := noFilter(r); err != nil {
+		return err
+	}
 	id := r.PathValue("id")
 	for _, sc := range schema.Schemas() {
 		if strings.EqualFold(sc.ID, id) {
@@ -88,4 +103,13 @@ func listOf(list []scim.Resource) scim.ListResponse {
 		list = []scim.Resource{}
 	}
 	return scim.ListResponse{Schemas: []string{scim.SchemaListResponse}, TotalResults: len(list), StartIndex: 1, ItemsPerPage: len(list), Resources: list}
+}
+
+// noFilter refuses a filter on a discovery endpoint with 403 (RFC 7644
+// §4: a client must not take an unfiltered answer for a filtered one).
+func noFilter(r *request) error {
+	if _, ok := r.query["filter"]; ok {
+		return scim.Errorf(http.StatusForbidden, "", "the discovery endpoints do not take a filter; leave it out to read them whole")
+	}
+	return nil
 }

@@ -57,6 +57,49 @@ func TestMalformedQuery(t *testing.T) {
 	})
 }
 
+// The RFC 7644 §3.4.2 parameters are read whatever the case of their
+// names, and only once: a repeated, re-cased or empty filter is 400, never
+// a list filtered by one of them or not at all.
+func TestQueryParameterNames(t *testing.T) {
+	f := newFixture(t)
+	f.createUser(t, "alice@x.com")
+	f.createUser(t, "bob@x.com")
+	eqAlice := "userName%20eq%20%22alice@x.com%22"
+	eqBob := "userName%20eq%20%22bob@x.com%22"
+	tests := []struct {
+		name, path string
+		want       map[string]any // the error, or the totalResults of a 200
+	}{
+		{"filter twice", "/Users?filter=" + eqAlice + "&filter=" + eqBob, scimError(400, "invalidFilter")},
+		{"empty filter then a filter", "/Users?filter=&filter=" + eqBob, scimError(400, "invalidFilter")},
+		{"filter in two cases", "/Users?filter=" + eqAlice + "&Filter=" + eqBob, scimError(400, "invalidFilter")},
+		{"empty filter", "/Users?filter=", scimError(400, "invalidFilter")},
+		{"blank filter", "/Users?filter=%20%20", scimError(400, "invalidFilter")},
+		{"count twice", "/Users?count=1&count=1000", scimError(400, "invalidValue")},
+		{"excludedAttributes twice", "/Users?excludedAttributes=title&excludedAttributes=emails", scimError(400, "invalidValue")},
+		{"sortBy twice", "/Users?sortBy=userName&sortBy=bogus", scimError(400, "invalidValue")},
+		{"Filter capitalised", "/Users?Filter=" + eqAlice, map[string]any{"totalResults": float64(1)}},
+		{"FILTER and COUNT", "/Users?FILTER=" + eqBob + "&COUNT=5", map[string]any{"totalResults": float64(1)}},
+		{"an unknown parameter twice is ignored", "/Users?x=1&x=2", map[string]any{"totalResults": float64(2)}},
+		{"a filter on /ServiceProviderConfig", "/ServiceProviderConfig?filter=patch.supported%20eq%20true", scimError(403, "")},
+		{"a filter on /Schemas", "/Schemas?filter=id%20eq%20%22x%22", scimError(403, "")},
+		{"a filter on /ResourceTypes", "/ResourceTypes?filter=name%20eq%20%22User%22", scimError(403, "")},
+		{"a filter on one schema", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User?filter=x%20pr", scimError(403, "")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.call(t, "GET", tt.path, "", nil)
+			got := errorOf(r)
+			if r.status == 200 {
+				got = map[string]any{"totalResults": r.body["totalResults"]}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s\n%s", diff, r.raw)
+			}
+		})
+	}
+}
+
 // A filter over MaxFilterLength is 400 invalidFilter, from the query
 // string and from a search body.
 func TestFilterLength(t *testing.T) {

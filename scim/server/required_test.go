@@ -8,25 +8,27 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// A required string that is only white space is 400 invalidValue naming
-// the attribute, on POST, PUT and PATCH, and nothing is stored.
+// A required string that is only white space counts as missing, on POST,
+// PUT, PATCH and Bulk, and nothing is stored: 400 invalidValue naming the
+// attribute, or, when a PATCH blanks a value that was there, 400
+// mutability like any PATCH that empties a required attribute.
 func TestBlankRequired(t *testing.T) {
 	f := newFixture(t)
 	uid := f.createUser(t, "blank@example.com")
 	gid := f.call(t, "POST", "/Groups", `{"displayName":"blank"}`, nil).body["id"].(string)
 	tests := []struct {
-		name, method, path, body, attr string
+		name, method, path, body, attr, scimType string
 	}{
-		{"POST spaces", "POST", "/Users", `{"userName":"   "}`, "userName"},
-		{"POST tab and newline", "POST", "/Users", `{"userName":"\t\n"}`, "userName"},
-		{"POST no-break space", "POST", "/Users", `{"userName":"\u00a0"}`, "userName"},
-		{"POST group", "POST", "/Groups", `{"displayName":"  "}`, "displayName"},
-		{"PUT user", "PUT", "/Users/" + uid, `{"userName":"  "}`, "userName"},
-		{"PUT group", "PUT", "/Groups/" + gid, `{"displayName":" "}`, "displayName"},
-		{"PATCH user", "PATCH", "/Users/" + uid, `{"Operations":[{"op":"replace","path":"userName","value":"   "}]}`, "userName"},
-		{"PATCH user without path", "PATCH", "/Users/" + uid, `{"Operations":[{"op":"replace","value":{"userName":" "}}]}`, "userName"},
-		{"PATCH group", "PATCH", "/Groups/" + gid, `{"Operations":[{"op":"replace","path":"displayName","value":"  "}]}`, "displayName"},
-		{"bulk POST", "POST", "/Bulk", bulkBody("", `{"method":"POST","bulkId":"b","path":"/Users","data":{"userName":"  "}}`), "userName"},
+		{"POST spaces", "POST", "/Users", `{"userName":"   "}`, "userName", "invalidValue"},
+		{"POST tab and newline", "POST", "/Users", `{"userName":"\t\n"}`, "userName", "invalidValue"},
+		{"POST no-break space", "POST", "/Users", `{"userName":"\u00a0"}`, "userName", "invalidValue"},
+		{"POST group", "POST", "/Groups", `{"displayName":"  "}`, "displayName", "invalidValue"},
+		{"PUT user", "PUT", "/Users/" + uid, `{"userName":"  "}`, "userName", "invalidValue"},
+		{"PUT group", "PUT", "/Groups/" + gid, `{"displayName":" "}`, "displayName", "invalidValue"},
+		{"PATCH user", "PATCH", "/Users/" + uid, `{"Operations":[{"op":"replace","path":"userName","value":"   "}]}`, "userName", "mutability"},
+		{"PATCH user without path", "PATCH", "/Users/" + uid, `{"Operations":[{"op":"replace","value":{"userName":" "}}]}`, "userName", "mutability"},
+		{"PATCH group", "PATCH", "/Groups/" + gid, `{"Operations":[{"op":"replace","path":"displayName","value":"  "}]}`, "displayName", "mutability"},
+		{"bulk POST", "POST", "/Bulk", bulkBody("", `{"method":"POST","bulkId":"b","path":"/Users","data":{"userName":"  "}}`), "userName", "invalidValue"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,10 +45,10 @@ func TestBlankRequired(t *testing.T) {
 				if status != "400" {
 					t.Errorf("bulk operation status %s, want 400", status)
 				}
-			} else if diff := cmp.Diff(scimError(400, "invalidValue"), errorOf(r)); diff != "" {
+			} else if diff := cmp.Diff(scimError(400, tt.scimType), errorOf(r)); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s\n%s", diff, r.raw)
 			}
-			if d, _ := body["detail"].(string); body["scimType"] != "invalidValue" || !strings.Contains(d, `"`+tt.attr+`"`) {
+			if d, _ := body["detail"].(string); body["scimType"] != tt.scimType || !strings.Contains(d, `"`+tt.attr+`"`) {
 				t.Errorf("detail %q (scimType %v) does not name %s", d, body["scimType"], tt.attr)
 			}
 		})

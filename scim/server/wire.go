@@ -125,6 +125,7 @@ func parseQuery(raw string) (url.Values, error) {
 		}
 		return nil, scim.Errorf(http.StatusBadRequest, typ, "the query string is not valid URL encoding (%v); percent-encode %%, ; and other reserved characters in parameter values", err)
 	}
+	out := url.Values{}
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		typ := scim.TypeInvalidValue
 		if strings.EqualFold(k, "filter") {
@@ -138,8 +139,33 @@ func parseQuery(raw string) (url.Values, error) {
 				return nil, scim.Errorf(http.StatusBadRequest, typ, "query parameter %q is not valid UTF-8", k)
 			}
 		}
+		// The parameters of RFC 7644 §3.4.2 are read whatever their case
+		// and only once: "Filter=…" or a second filter= is never dropped
+		// in favour of an unfiltered list.
+		name := k
+		if c, ok := queryParam(k); ok {
+			name = c
+			if len(q[k]) > 1 || len(out[name]) > 0 {
+				return nil, scim.Errorf(http.StatusBadRequest, typ, "query parameter %q is given more than once; send it once", name)
+			}
+		}
+		out[name] = append(out[name], q[k]...)
 	}
-	return q, nil
+	if f, ok := out["filter"]; ok && strings.TrimSpace(f[0]) == "" {
+		return nil, scim.Errorf(http.StatusBadRequest, scim.TypeInvalidFilter, "the filter is empty; leave the parameter out to list everything")
+	}
+	return out, nil
+}
+
+// queryParam returns the RFC 7644 §3.4.2 and §3.9 query parameter that k
+// names, in its canonical case.
+func queryParam(k string) (string, bool) {
+	for _, p := range [...]string{"filter", "startIndex", "count", "sortBy", "sortOrder", "attributes", "excludedAttributes"} {
+		if strings.EqualFold(k, p) {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 // writeJSON writes v as a SCIM response.
