@@ -1,13 +1,66 @@
 // Package check is idpkit's conformance catalogue: checks that any SCIM 2.0
 // service must pass to work with Okta and Entra ID, written in plain Go so
 // that the same checks run under Ginkgo (suites/scim), in `idpkit conform`
-// and in the browser (GOOS=js GOARCH=wasm).
+// and in the browser (GOOS=js GOARCH=wasm). SCIM returns the catalogue;
+// RunAll and RunOne run checks against a Target; WriteJSON and WriteJUnit
+// report the results.
 //
-// Each check names where its rule comes from: a step of Okta's "SCIM 2.0
-// SPEC Test" (the OIN submission gate), a section of RFC 7643 or RFC 7644,
-// or a reduced real-world failure report. A check returns an error that
-// describes every misbehaviour it saw, with the request and the response;
-// it never fails a test by itself (the habit of testing/fstest.TestFS).
+// # Rules and where they come from
+//
+// Each check names where its rule comes from (Check.Ref): a step of Okta's
+// "SCIM 2.0 SPEC Test" (the OIN submission gate), a request Okta's or
+// Entra ID's provisioning sends, a section of an RFC, or a reduced
+// real-world failure report (the cases of testdata/cases/scim). The RFC
+// sections covered are RFC 7644 §3.3–§3.14 (create, read, list, filter,
+// sort and page, .search, PUT, PATCH, DELETE, bulk, attributes and
+// excludedAttributes, media types, errors, versions and ETags), RFC 7643
+// §2–§8 (attribute characteristics, meta, the User, Group and enterprise
+// User schemas, ServiceProviderConfig, Schemas and ResourceTypes) and
+// RFC 6750 §3 (the bearer token's 401 and its WWW-Authenticate challenge).
+//
+// A check returns an error that describes every misbehaviour it saw, with
+// the request (its Content-Type, If-Match and If-None-Match, never the
+// token) and the response, and, for a read that got a state wrong, the
+// write before it. It never fails a test by itself (the habit of
+// testing/fstest.TestFS); a problem a check recorded fails it even if it
+// returns nil.
+//
+// # Areas and labels
+//
+// One file holds one area, and each check carries its area as a label:
+// "okta-spec" (spec.go), "okta" (okta.go), "entra" (entra.go), "filter",
+// "paging" (sort, paging, .search, attributes), "etag", "schema" (with
+// "media", discovery and attributes), "patch", "bulk" and "tenant". The
+// labels "rfc7643" and "rfc7644" mark the checks of each RFC, and
+// "writes" the checks that create data (the others only read). Select
+// picks checks by label and leaves some out by ID.
+//
+// # Strict checks
+//
+// The checks labelled Strict ("strict") pin down idpkit's own tolerances
+// and limits beyond what the RFCs and the IdPs require; another server may
+// rightly fail them. Select leaves them out unless "strict" is among its
+// labels; SelectStrict, for idpkit's own server, treats them as any other.
+//
+// # Skipped checks
+//
+// A check that cannot apply to its target returns Skip(reason), and RunOne
+// reports it as skipped (Result.Skipped; <skipped> in JUnit), not failed.
+// The needs table (needs.go) skips, with the reason, a check whose
+// feature /ServiceProviderConfig declares unsupported (etag, sort, bulk;
+// RFC 7643 §5) or whose optional attributes /Schemas or /ResourceTypes
+// leave out (title, nickName, locale, the enterprise extension). A
+// declaration that cannot be read counts as support, so that the check
+// runs and fails rather than passes unseen. The checks labelled "tenant"
+// need Target.Peer, a second tenant of the same service, and are skipped
+// without one.
+//
+// # Data and cleanup
+//
+// Checks create their own users and groups, named with a fresh random
+// suffix so that they never touch the target's other data, and RunOne
+// deletes what the check created when it ends (groups before users),
+// unless Target.KeepData is set. Each check has 30 seconds.
 package check
 
 import (
@@ -94,12 +147,18 @@ type Check struct {
 func (c Check) HasLabel(l string) bool { return slices.Contains(c.Labels, l) }
 
 // SCIM returns the whole SCIM catalogue, in a stable order.
+//
+// The first RFC 7644 checks were split one rule per check into the area
+// files; their old IDs map as follows: rfc-discovery →
+// schema-discovery-config; rfc-content-type → media-accepted; rfc-bad-json
+// → media-bad-json; rfc-invalid-filter → filter-invalid-syntax,
+// filter-invalid-operator, filter-invalid-attribute; rfc-filter-precedence
+// → filter-precedence; rfc-paging → the paging-… checks.
 func SCIM() []Check {
 	var all []Check
 	all = append(all, oktaSpec()...)
 	all = append(all, oktaProvisioning()...)
 	all = append(all, entra()...)
-	all = append(all, protocol()...)
 	all = append(all, filterChecks()...)
 	all = append(all, pagingChecks()...)
 	all = append(all, etagChecks()...)
@@ -149,16 +208,16 @@ func selectChecks(checks []Check, labels, skip []string, strict bool) []Check {
 
 // Result is the outcome of running one check.
 type Result struct {
-	ID     string   `json:"id"`
-	Title  string   `json:"title"`
-	Ref    string   `json:"ref"`
-	Labels []string `json:"labels"`
-	Passed bool     `json:"passed"`
+	ID     string   `json:"id"`     // the check's ID
+	Title  string   `json:"title"`  // the check's Title
+	Ref    string   `json:"ref"`    // the check's Ref
+	Labels []string `json:"labels"` // the check's Labels
+	Passed bool     `json:"passed"` // the check returned nil and recorded no problem
 	// Skipped is set, with Passed false and the reason in Error, when the
 	// check could not apply to the target (see Skip).
 	Skipped  bool          `json:"skipped,omitempty"`
-	Error    string        `json:"error,omitempty"`
-	Duration time.Duration `json:"durationNs"`
+	Error    string        `json:"error,omitempty"` // what went wrong, or why the check was skipped
+	Duration time.Duration `json:"durationNs"`      // how long the check ran
 }
 
 // RunAll runs checks one after another against t and returns their results;
@@ -214,9 +273,13 @@ func RunOne(ctx context.Context, c Check, t *Target) (r Result) {
 // apply to its target; Skip makes one.
 var ErrSkipped = errors.New("check: skipped")
 
+// skipError is the error Skip returns.
 type skipError struct{ reason string }
 
-func (e *skipError) Error() string        { return "skipped: " + e.reason }
+// Error is "skipped: " and the reason.
+func (e *skipError) Error() string { return "skipped: " + e.reason }
+
+// Is makes a skipError match ErrSkipped.
 func (e *skipError) Is(target error) bool { return target == ErrSkipped }
 
 // Skip returns the error a check returns when it cannot apply to the

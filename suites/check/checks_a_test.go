@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -235,17 +236,54 @@ func TestAreaAChecksNoticeFaults(t *testing.T) {
 	}
 }
 
-func TestQueryPath(t *testing.T) {
+func TestFilterPath(t *testing.T) {
 	tests := []struct {
 		name, filter, rest, want string
 	}{
 		{"plus and ampersand", `meta.created gt "2026-01-01T00:00:00+05:00" and title eq "R&D"`, "", `/Users?filter=meta.created%20gt%20%222026-01-01T00%3A00%3A00%2B05%3A00%22%20and%20title%20eq%20%22R%26D%22`},
 		{"with the rest", `userName eq "a"`, "count=1", `/Users?filter=userName%20eq%20%22a%22&count=1`},
+		{"okta's wire form", `userName eq "alice+test@example.com"`, "startIndex=1&count=100", `/Users?filter=userName%20eq%20%22alice%2Btest%40example.com%22&startIndex=1&count=100`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, queryPath("/Users", tt.filter, tt.rest)); diff != "" {
-				t.Errorf("queryPath (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tt.want, filterPath("/Users", tt.filter, tt.rest)); diff != "" {
+				t.Errorf("filterPath (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFilterPathRoundTrip checks that a filter reaches a server as it was
+// written, whatever its value holds, and that the rest of the query stays
+// apart from it.
+func TestFilterPathRoundTrip(t *testing.T) {
+	var got url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.Query()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	target := &Target{BaseURL: srv.URL, Client: srv.Client()}
+	tests := []struct {
+		name, userName string
+	}{
+		{"plus", "alice+test@example.com"},
+		{"ampersand", "r&d@example.com"},
+		{"equals", "a=b@example.com"},
+		{"percent", "100%real@example.com"},
+		{"space", "alice example@example.com"},
+		{"all of them", "a+b&c=d%25 e%@example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			filter := `userName eq "` + tt.userName + `"`
+			got = nil
+			if _, err := target.send(context.Background(), "GET", filterPath("/Users", filter, "count=1"), nil); err != nil {
+				t.Fatal(err)
+			}
+			want := url.Values{"filter": {filter}, "count": {"1"}}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("the query the server reads (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -32,11 +32,11 @@ func pagingAttributesGet(ctx context.Context, t *Target) error {
 	if err != nil {
 		return err
 	}
-	x, err := t.send(ctx, "GET", "/Users/"+id+"?attributes=userName", nil)
+	x, ok, err := t.fetch(ctx, p, "/Users/"+id+"?attributes=userName")
 	if err != nil {
 		return err
 	}
-	if p.status(x, 200) {
+	if ok {
 		p.carries(x, x.JSON, "attributes=userName", "id", "userName", "schemas")
 		p.lacks(x, x.JSON, "attributes=userName", "displayName", "name", "emails", "active", "externalId")
 	}
@@ -74,11 +74,11 @@ func pagingExcluded(ctx context.Context, t *Target) error {
 	if err != nil {
 		return err
 	}
-	x, err := t.send(ctx, "GET", "/Users/"+id+"?excludedAttributes=emails,name,id", nil)
+	x, ok, err := t.fetch(ctx, p, "/Users/"+id+"?excludedAttributes=emails,name,id")
 	if err != nil {
 		return err
 	}
-	if p.status(x, 200) {
+	if ok {
 		const why = "excludedAttributes=emails,name,id (id is returned always)"
 		p.carries(x, x.JSON, why, "id", "userName", "displayName")
 		p.lacks(x, x.JSON, why, "emails", "name")
@@ -91,7 +91,7 @@ func pagingExcluded(ctx context.Context, t *Target) error {
 		p.carries(x, x.JSON, "excludedAttributes=members", "id", "displayName")
 		p.lacks(x, x.JSON, "excludedAttributes=members", "members")
 	}
-	x, _, rs, ok, err := t.list(ctx, p, queryPath("/Groups", `id eq "`+g+`"`, "excludedAttributes=members"))
+	x, _, rs, ok, err := t.list(ctx, p, filterPath("/Groups", `id eq "`+g+`"`, "excludedAttributes=members"))
 	if err != nil {
 		return err
 	}
@@ -116,11 +116,11 @@ func pagingAttributesURN(ctx context.Context, t *Target) error {
 		return err
 	}
 	id := ids[0]
-	x, err := t.send(ctx, "GET", "/Users/"+id+"?attributes="+url.QueryEscape(schemaUser+":userName,"+schemaEnterprise+":department"), nil)
+	x, ok, err := t.fetch(ctx, p, "/Users/"+id+"?attributes="+url.QueryEscape(schemaUser+":userName,"+schemaEnterprise+":department"))
 	if err != nil {
 		return err
 	}
-	if p.status(x, 200) {
+	if ok {
 		const why = "attributes=<core>:userName,<enterprise>:department"
 		p.carries(x, x.JSON, why, "id", "userName")
 		p.lacks(x, x.JSON, why, "displayName", "emails")

@@ -80,11 +80,55 @@ func TestExchangeString(t *testing.T) {
 			"  request:  PATCH /Users/1 {\"Operations\": []}\n  response: 400 application/scim+json {\"scimType\":\"invalidValue\"}"},
 		{"empty answer", Exchange{Method: "GET", Path: "/Users", Status: 204, Header: http.Header{}},
 			"  request:  GET /Users\n  response: 204 (no Content-Type) (empty body)"},
+		{"request headers", Exchange{Method: "PUT", Path: "/Users/1", ReqBody: []byte(`{}`), Status: 412,
+			ReqHeader: http.Header{"Accept": {"application/scim+json"}, "Content-Type": {"application/json"}, "If-Match": {`W/"1"`}, "Authorization": {"Bearer s3cret"}},
+			Header:    http.Header{}},
+			"  request:  PUT /Users/1 {} [Content-Type: application/json; If-Match: W/\"1\"]\n  response: 412 (no Content-Type) (empty body)"},
+		{"if-none-match", Exchange{Method: "GET", Path: "/Users/1", Status: 200, ReqHeader: http.Header{"If-None-Match": {`"a", "b"`}}, Header: http.Header{}},
+			"  request:  GET /Users/1 [If-None-Match: \"a\", \"b\"]\n  response: 200 (no Content-Type) (empty body)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if diff := cmp.Diff(tt.want, tt.x.String()); diff != "" {
 				t.Errorf("String (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSendRecordsHeaders checks that an exchange keeps the request
+// headers the check set, and never the token.
+func TestSendRecordsHeaders(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	target := &Target{BaseURL: srv.URL, Token: "s3cret", Client: srv.Client()}
+	tests := []struct {
+		name string
+		body any
+		opts []reqOption
+		want http.Header
+	}{
+		{"get", nil, nil, http.Header{"Accept": {"application/scim+json"}}},
+		{"body", map[string]any{}, nil, http.Header{"Accept": {"application/scim+json"}, "Content-Type": {"application/scim+json; charset=utf-8"}}},
+		{"if-match", map[string]any{}, []reqOption{withContentType("application/json"), withHeader(http.Header{"If-Match": {`"v1"`}})},
+			http.Header{"Accept": {"application/scim+json"}, "Content-Type": {"application/json"}, "If-Match": {`"v1"`}}},
+		{"own authorization", nil, []reqOption{withAuthorization("Basic eDp5")}, http.Header{"Accept": {"application/scim+json"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x, err := target.send(context.Background(), "PUT", "/Users/1", tt.body, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := x.ReqHeader.Clone()
+			got.Del("User-Agent")
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ReqHeader (-want +got):\n%s", diff)
+			}
+			if s := x.String(); strings.Contains(s, "s3cret") || strings.Contains(s, "eDp5") {
+				t.Errorf("the exchange shows a credential: %s", s)
 			}
 		})
 	}

@@ -10,11 +10,11 @@ import (
 
 func schemaConfig(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	x, err := t.send(ctx, "GET", "/ServiceProviderConfig", nil)
+	x, ok, err := t.fetch(ctx, p, "/ServiceProviderConfig")
 	if err != nil {
 		return err
 	}
-	if !p.status(x, 200) {
+	if !ok {
 		return p.err()
 	}
 	p.scimJSON(x)
@@ -135,11 +135,11 @@ func schemaSchemas(ctx context.Context, t *Target) error {
 		}
 	}
 	for _, id := range []string{schemaUser, schemaGroup} {
-		y, err := t.send(ctx, "GET", "/Schemas/"+id, nil)
+		y, ok, err := t.fetch(ctx, p, "/Schemas/"+id)
 		if err != nil {
 			return err
 		}
-		if p.status(y, 200) && str(get(y.JSON, "id")) != id {
+		if ok && str(get(y.JSON, "id")) != id {
 			p.failf(y, "GET /Schemas/%s returned id %s", id, show(get(y.JSON, "id")))
 		}
 	}
@@ -204,11 +204,11 @@ func schemaResourceTypes(ctx context.Context, t *Target) error {
 			}
 		}
 	}
-	y, err := t.send(ctx, "GET", "/ResourceTypes/User", nil)
+	y, ok, err := t.fetch(ctx, p, "/ResourceTypes/User")
 	if err != nil {
 		return err
 	}
-	if p.status(y, 200) && str(get(y.JSON, "schema")) != schemaUser {
+	if ok && str(get(y.JSON, "schema")) != schemaUser {
 		p.failf(y, "GET /ResourceTypes/User: schema is %s", show(get(y.JSON, "schema")))
 	}
 	return p.err()

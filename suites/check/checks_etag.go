@@ -79,12 +79,9 @@ func etagHeader(ctx context.Context, t *Target) error {
 	supported := !t.featureOff(ctx, "etag")
 	userName := t.userName("etag")
 	body := oktaUser(userName, "Eva", "Tag")
-	x, err := t.send(ctx, "POST", "/Users", body)
-	if err != nil {
-		return err
-	}
-	if !p.status(x, 201) {
-		return p.err()
+	x, ok, err := t.post(ctx, p, "/Users", body)
+	if err != nil || !ok {
+		return firstErr(err, p)
 	}
 	id := str(get(x.JSON, "id"))
 	if !supported {
@@ -94,11 +91,11 @@ func etagHeader(ctx context.Context, t *Target) error {
 		return p.err()
 	}
 	v1 := p.tagMatches(x, "POST")
-	g, err := t.send(ctx, "GET", "/Users/"+id, nil)
+	g, ok, err := t.fetch(ctx, p, "/Users/"+id)
 	if err != nil {
 		return err
 	}
-	if p.status(g, 200) {
+	if ok {
 		if v := p.tagMatches(g, "GET"); v != v1 {
 			p.failf(g, "GET of an unchanged resource gives version %q, POST gave %q", v, v1)
 		}
@@ -152,7 +149,7 @@ func etagStale(method string) func(context.Context, *Target) error {
 		p := newProbe(ctx)
 		ok, id, before, err := t.etagStart(ctx, p)
 		if err != nil || !ok {
-			return p.errOr(err)
+			return firstErr(err, p)
 		}
 		old := before.Header.Get("ETag")
 		// Change the user so that old is a real, superseded version.
@@ -163,11 +160,11 @@ func etagStale(method string) func(context.Context, *Target) error {
 		if !p.status(x, 200, 204) {
 			return p.err()
 		}
-		cur, err := t.send(ctx, "GET", "/Users/"+id, nil)
+		cur, ok, err := t.fetch(ctx, p, "/Users/"+id)
 		if err != nil {
 			return err
 		}
-		if !p.status(cur, 200) {
+		if !ok {
 			return p.err()
 		}
 		if cur.Header.Get("ETag") == old {
@@ -181,9 +178,9 @@ func etagStale(method string) func(context.Context, *Target) error {
 			b["displayName"] = "Eva Stale"
 			body = b
 		case "PATCH":
-			body = map[string]any{"schemas": []string{schemaPatchOp}, "Operations": []any{map[string]any{"op": "replace", "path": "displayName", "value": "Eva Stale"}}}
+			body = patchRequest(map[string]any{"op": "replace", "path": "displayName", "value": "Eva Stale"})
 		}
-		x, err = t.sendHeader(ctx, method, "/Users/"+id, body, ifMatch(old))
+		x, err = t.send(ctx, method, "/Users/"+id, body, withHeader(ifMatch(old)))
 		if err != nil {
 			return err
 		}
@@ -210,7 +207,8 @@ func etagStale(method string) func(context.Context, *Target) error {
 }
 
 // statusWith is status for a request sent with the header line h, which
-// the failure names (Exchange does not show request headers).
+// the failure names in its first sentence (the exchange below it shows
+// the request's If-Match and If-None-Match too).
 func (p *probe) statusWith(x *Exchange, h string, want ...int) bool {
 	if slices.Contains(want, x.Status) {
 		return true
@@ -219,36 +217,28 @@ func (p *probe) statusWith(x *Exchange, h string, want ...int) bool {
 	return false
 }
 
-// errOr returns err when set, else the problems so far.
-func (p *probe) errOr(err error) error {
-	if err != nil {
-		return err
-	}
-	return p.err()
-}
-
 func etagIfMatchAny(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
 	ok, id, cur, err := t.etagStart(ctx, p)
 	if err != nil || !ok {
-		return p.errOr(err)
+		return firstErr(err, p)
 	}
 	b := oktaUser(str(get(cur.JSON, "userName")), "Eva", "Tag")
 	b["displayName"] = "Eva Star"
-	x, err := t.sendHeader(ctx, "PUT", "/Users/"+id, b, ifMatch("*"))
+	x, err := t.send(ctx, "PUT", "/Users/"+id, b, withHeader(ifMatch("*")))
 	if err != nil {
 		return err
 	}
 	p.statusWith(x, "If-Match: *", 200)
-	g, err := t.send(ctx, "GET", "/Users/"+id, nil)
+	g, ok, err := t.fetch(ctx, p, "/Users/"+id)
 	if err != nil {
 		return err
 	}
-	if !p.status(g, 200) {
+	if !ok {
 		return p.err()
 	}
 	list := staleTag(g.Header.Get("ETag")) + ", " + g.Header.Get("ETag")
-	x, err = t.sendHeader(ctx, "PATCH", "/Users/"+id, map[string]any{"schemas": []string{schemaPatchOp}, "Operations": []any{map[string]any{"op": "replace", "path": "displayName", "value": "Eva Listed"}}}, ifMatch(list))
+	x, err = t.send(ctx, "PATCH", "/Users/"+id, patchRequest(map[string]any{"op": "replace", "path": "displayName", "value": "Eva Listed"}), withHeader(ifMatch(list)))
 	if err != nil {
 		return err
 	}
@@ -260,7 +250,7 @@ func etagIfMatchAny(ctx context.Context, t *Target) error {
 	if !p.status(g, 200) {
 		return p.err()
 	}
-	x, err = t.sendHeader(ctx, "DELETE", "/Users/"+id, nil, ifMatch(g.Header.Get("ETag")))
+	x, err = t.send(ctx, "DELETE", "/Users/"+id, nil, withHeader(ifMatch(g.Header.Get("ETag"))))
 	if err != nil {
 		return err
 	}
@@ -272,14 +262,14 @@ func etagWeakForms(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
 	ok, id, cur, err := t.etagStart(ctx, p)
 	if err != nil || !ok {
-		return p.errOr(err)
+		return firstErr(err, p)
 	}
 	tag := cur.Header.Get("ETag")
 	other := "W/" + tag
 	if v, weak := strings.CutPrefix(tag, "W/"); weak {
 		other = v
 	}
-	x, err := t.sendHeader(ctx, "PATCH", "/Users/"+id, map[string]any{"schemas": []string{schemaPatchOp}, "Operations": []any{map[string]any{"op": "replace", "path": "displayName", "value": "Eva Weak"}}}, ifMatch(other))
+	x, err := t.send(ctx, "PATCH", "/Users/"+id, patchRequest(map[string]any{"op": "replace", "path": "displayName", "value": "Eva Weak"}), withHeader(ifMatch(other)))
 	if err != nil {
 		return err
 	}
@@ -291,11 +281,11 @@ func etagIfNoneMatch(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
 	ok, id, cur, err := t.etagStart(ctx, p)
 	if err != nil || !ok {
-		return p.errOr(err)
+		return firstErr(err, p)
 	}
 	tag := cur.Header.Get("ETag")
 	for _, h := range []string{tag, staleTag(tag) + ", " + tag} {
-		x, err := t.sendHeader(ctx, "GET", "/Users/"+id, nil, http.Header{"If-None-Match": {h}})
+		x, err := t.send(ctx, "GET", "/Users/"+id, nil, withHeader(http.Header{"If-None-Match": {h}}))
 		if err != nil {
 			return err
 		}
@@ -306,7 +296,7 @@ func etagIfNoneMatch(ctx context.Context, t *Target) error {
 		}
 	}
 	stale := staleTag(tag)
-	x, err := t.sendHeader(ctx, "GET", "/Users/"+id, nil, http.Header{"If-None-Match": {stale}})
+	x, err := t.send(ctx, "GET", "/Users/"+id, nil, withHeader(http.Header{"If-None-Match": {stale}}))
 	if err != nil {
 		return err
 	}

@@ -166,7 +166,7 @@ func (fx *filterFixture) run(ctx context.Context, t *Target, p *probe, cases []f
 		for _, i := range c.want {
 			want = append(want, fx.ids[i])
 		}
-		if err := t.expectIDs(ctx, p, "filter "+f, queryPath("/Users", f, ""), want); err != nil {
+		if err := t.expectIDs(ctx, p, "filter "+f, filterPath("/Users", f, ""), want); err != nil {
 			return err
 		}
 	}
@@ -226,7 +226,7 @@ func filterGroupName(ctx context.Context, t *Target) error {
 		return err
 	}
 	f := `displayName eq "Grp ` + tag + ` Ops"`
-	if err := t.expectIDs(ctx, p, "filter "+f, queryPath("/Groups", f, ""), ids[:1]); err != nil {
+	if err := t.expectIDs(ctx, p, "filter "+f, filterPath("/Groups", f, ""), ids[:1]); err != nil {
 		return err
 	}
 	return p.err()
@@ -251,7 +251,7 @@ func filterMembership(ctx context.Context, t *Target) error {
 		want []string
 	}{{member, []string{g}}, {other, []string{}}} {
 		f := `id eq "` + g + `" and members[value eq "` + c.user + `"]`
-		x, total, rs, ok, err := t.list(ctx, p, queryPath("/Groups", f, "excludedAttributes=members"))
+		x, total, rs, ok, err := t.list(ctx, p, filterPath("/Groups", f, "excludedAttributes=members"))
 		if err != nil {
 			return err
 		}

@@ -77,7 +77,7 @@ func mediaResponseType(ctx context.Context, t *Target) error {
 		return err
 	}
 	xs := []*Exchange{x}
-	for _, path := range []string{"/Users/" + id, queryPath("/Users", `userName eq "`+userName+`"`, ""), "/Groups?count=1", "/Users/no-such-" + unique(),
+	for _, path := range []string{"/Users/" + id, filterPath("/Users", `userName eq "`+userName+`"`, ""), "/Groups?count=1", "/Users/no-such-" + unique(),
 		"/Users?filter=" + "userName%20eq", "/ServiceProviderConfig", "/Schemas", "/ResourceTypes"} {
 		y, err := t.send(ctx, "GET", path, nil)
 		if err != nil {

@@ -81,7 +81,7 @@ func (t *Target) newPageFixture(ctx context.Context, p *probe) (*pageFixture, er
 }
 
 // path is a list of the fixture's users with the query rest.
-func (fx *pageFixture) path(rest string) string { return queryPath("/Users", fx.filter, rest) }
+func (fx *pageFixture) path(rest string) string { return filterPath("/Users", fx.filter, rest) }
 
 // letters names the fixture users of ids by their letters, for messages.
 func (fx *pageFixture) letters(ids []string) []string {
@@ -271,20 +271,6 @@ func pagingSort(query string, order []string, third, fourth string) func(context
 		}
 		return p.err()
 	}
-}
-
-// search POSTs a SearchRequest to endpoint + "/.search".
-func (t *Target) search(ctx context.Context, p *probe, endpoint string, req map[string]any) (x *Exchange, total int, rs []any, ok bool, err error) {
-	req["schemas"] = []string{schemaSearchRequest}
-	x, err = t.send(ctx, "POST", endpoint+"/.search", req)
-	if err != nil {
-		return nil, 0, nil, false, err
-	}
-	if !p.status(x, 200) {
-		return x, 0, nil, false, nil
-	}
-	total, rs = p.listResponse(x)
-	return x, total, rs, true, nil
 }
 
 func pagingSearchUsers(ctx context.Context, t *Target) error {

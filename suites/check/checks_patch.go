@@ -34,99 +34,122 @@ func patchChecks() []Check {
 	}
 }
 
-// patchUser creates a user with a work (primary) and a home email, a title
-// and a nickName, and returns its path and the creation exchange.
-func (t *Target) patchUser(ctx context.Context, p *probe, withHome bool) (path, userName, home string, err error) {
-	userName = t.userName("patch")
-	body := oktaUser(userName, "Alice", "Example")
+// patchFixture is the user a patch check works on.
+type patchFixture struct {
+	path     string // /Users/{id}
+	userName string // also its primary work address
+	home     string // its home address, when asked for
+}
+
+// patchUser creates a user with a work (primary) email, a title and a
+// nickName, and with a home email when withHome is set.
+func (t *Target) patchUser(ctx context.Context, p *probe, withHome bool) (patchFixture, error) {
+	u := patchFixture{userName: t.userName("patch")}
+	body := oktaUser(u.userName, "Alice", "Example")
 	body["title"] = "Engineer"
 	body["nickName"] = "Ally"
 	if withHome {
-		home = "home." + unique() + "@example.net"
+		u.home = "home." + unique() + "@example.net"
 		body["emails"] = []any{
-			map[string]any{"primary": true, "value": userName, "type": "work"},
-			map[string]any{"value": home, "type": "home"},
+			map[string]any{"primary": true, "value": u.userName, "type": "work"},
+			map[string]any{"value": u.home, "type": "home"},
 		}
 	}
 	id, _, err := t.createUserWith(ctx, p, body)
 	if err != nil {
-		return "", userName, home, err
+		return u, err
 	}
-	return "/Users/" + id, userName, home, nil
+	u.path = "/Users/" + id
+	return u, nil
+}
+
+// patchedUser creates a patchUser, sends each of ops in its own PATCH
+// (checked as patchOK checks it), and reads the user back. The error is
+// the probe's when the user could not be created or read back, so that
+// the check can return it as it is; with no ops, the read-back is the
+// user as created.
+func (t *Target) patchedUser(ctx context.Context, p *probe, withHome bool, ops ...map[string]any) (*Exchange, patchFixture, error) {
+	u, err := t.patchUser(ctx, p, withHome)
+	if err != nil {
+		return nil, u, err
+	}
+	for _, op := range ops {
+		if _, _, err := t.patchOK(ctx, p, u.path, op); err != nil {
+			return nil, u, err
+		}
+	}
+	g, ok, err := t.fetch(ctx, p, u.path)
+	if err != nil || !ok {
+		return nil, u, firstErr(err, p)
+	}
+	return g, u, nil
+}
+
+// emailsAre checks the emails of the read-back g (as emailsOf renders
+// them); why follows the failure's "emails are …, want …".
+func (p *probe) emailsAre(g *Exchange, why string, want ...string) {
+	if got := emailsOf(g.JSON); !slices.Equal(got, want) {
+		p.failf(g, "emails are %v, want %v"+why, got, want)
+	}
+}
+
+// refusesEach sends each of ops in its own PATCH to path; each must be
+// refused with 400 and one of scimTypes (see patchFails), and why(op)
+// names it in the failure.
+func (t *Target) refusesEach(ctx context.Context, p *probe, path string, scimTypes []string, why func(op map[string]any) string, ops ...map[string]any) error {
+	for _, op := range ops {
+		if err := t.patchFails(ctx, p, path, why(op), scimTypes, op); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func patchAddPath(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, userName, _, err := t.patchUser(ctx, p, false)
+	other := "other." + unique() + "@example.net"
+	g, u, err := t.patchedUser(ctx, p, false,
+		map[string]any{"op": "add", "path": "displayName", "value": "Alice Added"},
+		map[string]any{"op": "add", "path": "name.givenName", "value": "Bea"},
+		map[string]any{"op": "add", "path": "emails", "value": []any{map[string]any{"type": "other", "value": other}}},
+	)
 	if err != nil {
 		return err
-	}
-	other := "other." + unique() + "@example.net"
-	for _, op := range []map[string]any{
-		{"op": "add", "path": "displayName", "value": "Alice Added"},
-		{"op": "add", "path": "name.givenName", "value": "Bea"},
-		{"op": "add", "path": "emails", "value": []any{map[string]any{"type": "other", "value": other}}},
-	} {
-		if _, _, err := t.patchOK(ctx, p, path, op); err != nil {
-			return err
-		}
-	}
-	g, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
 	}
 	p.equal(g, "displayName", "Alice Added")
 	p.equal(g, "name.givenName", "Bea")
 	p.equal(g, "name.familyName", "Example")
-	if got, want := emailsOf(g.JSON), []string{"other=" + other, "work=" + userName + "*"}; !slices.Equal(got, want) {
-		p.failf(g, "emails are %v, want %v: add to a multi-valued attribute appends (RFC 7644 §3.5.2.1)", got, want)
-	}
+	p.emailsAre(g, ": add to a multi-valued attribute appends (RFC 7644 §3.5.2.1)", "other="+other, "work="+u.userName+"*")
 	return p.err()
 }
 
 func patchReplacePath(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, true)
+	other := "other." + unique() + "@example.net"
+	g, _, err := t.patchedUser(ctx, p, true,
+		map[string]any{"op": "replace", "path": "title", "value": "Manager"},
+		map[string]any{"op": "replace", "path": "name.givenName", "value": "Cleo"},
+		map[string]any{"op": "replace", "path": "emails", "value": []any{map[string]any{"type": "other", "value": other, "primary": true}}},
+	)
 	if err != nil {
 		return err
-	}
-	other := "other." + unique() + "@example.net"
-	for _, op := range []map[string]any{
-		{"op": "replace", "path": "title", "value": "Manager"},
-		{"op": "replace", "path": "name.givenName", "value": "Cleo"},
-		{"op": "replace", "path": "emails", "value": []any{map[string]any{"type": "other", "value": other, "primary": true}}},
-	} {
-		if _, _, err := t.patchOK(ctx, p, path, op); err != nil {
-			return err
-		}
-	}
-	g, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
 	}
 	p.equal(g, "title", "Manager")
 	p.equal(g, "name.givenName", "Cleo")
 	p.equal(g, "name.familyName", "Example")
-	if got, want := emailsOf(g.JSON), []string{"other=" + other + "*"}; !slices.Equal(got, want) {
-		p.failf(g, "emails are %v, want %v: replace without a filter replaces every value (RFC 7644 §3.5.2.3)", got, want)
-	}
+	p.emailsAre(g, ": replace without a filter replaces every value (RFC 7644 §3.5.2.3)", "other="+other+"*")
 	return p.err()
 }
 
 func patchRemovePath(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, true)
+	g, _, err := t.patchedUser(ctx, p, true,
+		map[string]any{"op": "remove", "path": "title"},
+		map[string]any{"op": "remove", "path": "name.givenName"},
+		map[string]any{"op": "remove", "path": "emails"},
+	)
 	if err != nil {
 		return err
-	}
-	for _, a := range []string{"title", "name.givenName", "emails"} {
-		if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "remove", "path": a}); err != nil {
-			return err
-		}
-	}
-	g, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
 	}
 	for _, a := range []string{"title", "name.givenName"} {
 		if v := get(g.JSON, a); v != nil {
@@ -142,19 +165,12 @@ func patchRemovePath(ctx context.Context, t *Target) error {
 
 func patchPathless(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, false)
+	g, _, err := t.patchedUser(ctx, p, false,
+		map[string]any{"op": "add", "value": map[string]any{"nickName": "Al", "title": "Lead"}},
+		map[string]any{"op": "replace", "value": map[string]any{"displayName": "Alicia Replaced", "name": map[string]any{"givenName": "Alicia"}}},
+	)
 	if err != nil {
 		return err
-	}
-	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "add", "value": map[string]any{"nickName": "Al", "title": "Lead"}}); err != nil {
-		return err
-	}
-	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "value": map[string]any{"displayName": "Alicia Replaced", "name": map[string]any{"givenName": "Alicia"}}}); err != nil {
-		return err
-	}
-	g, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
 	}
 	p.equal(g, "nickName", "Al")
 	p.equal(g, "title", "Lead")
@@ -168,21 +184,14 @@ func patchPathless(ctx context.Context, t *Target) error {
 
 func patchPathlessAttributePaths(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, false)
-	if err != nil {
-		return err
-	}
 	number := "E-" + unique()
-	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "value": map[string]any{
+	g, _, err := t.patchedUser(ctx, p, false, map[string]any{"op": "replace", "value": map[string]any{
 		"name.givenName":                     "Dotty",
 		schemaEnterprise + ":employeeNumber": number,
 		schemaEnterprise + ":department":     "R&D",
-	}}); err != nil {
+	}})
+	if err != nil {
 		return err
-	}
-	g, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
 	}
 	p.equal(g, "name.givenName", "Dotty")
 	p.equal(g, "name.familyName", "Example")
@@ -205,141 +214,91 @@ func patchPathlessAttributePaths(ctx context.Context, t *Target) error {
 
 func patchValuePathSub(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, home, err := t.patchUser(ctx, p, true)
+	work := "new.work." + unique() + "@example.com"
+	g, u, err := t.patchedUser(ctx, p, true, map[string]any{"op": "replace", "path": `emails[type eq "work"].value`, "value": work})
 	if err != nil {
 		return err
 	}
-	work := "new.work." + unique() + "@example.com"
-	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "path": `emails[type eq "work"].value`, "value": work}); err != nil {
-		return err
-	}
-	g, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
-	}
-	if got, want := emailsOf(g.JSON), []string{"home=" + home, "work=" + work + "*"}; !slices.Equal(got, want) {
-		p.failf(g, "emails are %v, want %v: only the work value's value changes, primary kept", got, want)
-	}
+	p.emailsAre(g, ": only the work value's value changes, primary kept", "home="+u.home, "work="+work+"*")
 	return p.err()
 }
 
 func patchValuePathWhole(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, home, err := t.patchUser(ctx, p, true)
+	work := "whole.work." + unique() + "@example.com"
+	g, u, err := t.patchedUser(ctx, p, true, map[string]any{"op": "replace", "path": `emails[type eq "work"]`, "value": map[string]any{"type": "work", "value": work}})
 	if err != nil {
 		return err
 	}
-	work := "whole.work." + unique() + "@example.com"
-	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "path": `emails[type eq "work"]`, "value": map[string]any{"type": "work", "value": work}}); err != nil {
-		return err
-	}
-	g, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
-	}
-	if got, want := emailsOf(g.JSON), []string{"home=" + home, "work=" + work}; !slices.Equal(got, want) {
-		p.failf(g, "emails are %v, want %v: the matching value is replaced as a whole (its primary goes with it), the home value stays", got, want)
-	}
+	p.emailsAre(g, ": the matching value is replaced as a whole (its primary goes with it), the home value stays", "home="+u.home, "work="+work)
 	return p.err()
 }
 
 func patchValuePathAddCreates(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, userName, _, err := t.patchUser(ctx, p, false)
+	home := "created.home." + unique() + "@example.net"
+	g, u, err := t.patchedUser(ctx, p, false, map[string]any{"op": "add", "path": `emails[type eq "home"].value`, "value": home})
 	if err != nil {
 		return err
 	}
-	home := "created.home." + unique() + "@example.net"
-	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "add", "path": `emails[type eq "home"].value`, "value": home}); err != nil {
-		return err
-	}
-	g, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
-	}
-	if got, want := emailsOf(g.JSON), []string{"home=" + home, "work=" + userName + "*"}; !slices.Equal(got, want) {
-		p.failf(g, "emails are %v, want %v", got, want)
-	}
+	p.emailsAre(g, "", "home="+home, "work="+u.userName+"*")
 	return p.err()
 }
 
 func patchReplaceNoTarget(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, false)
+	before, u, err := t.patchedUser(ctx, p, false)
 	if err != nil {
 		return err
 	}
-	before, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
-	}
-	if err := t.patchFails(ctx, p, path, "replace on a value path that matches nothing", []string{"noTarget"},
+	if err := t.patchFails(ctx, p, u.path, "replace on a value path that matches nothing", []string{"noTarget"},
 		map[string]any{"op": "replace", "path": `emails[type eq "home"].value`, "value": "nobody." + unique() + "@example.net"}); err != nil {
 		return err
 	}
-	if err := t.unchanged(ctx, p, path, before, "after a refused replace", "emails", "meta.version"); err != nil {
-		return err
-	}
-	return p.err()
+	return firstErr(t.unchanged(ctx, p, u.path, before, "after a refused replace", "emails", "meta.version"), p)
 }
 
 func patchRemoveNoMatch(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, true)
+	before, u, err := t.patchedUser(ctx, p, true)
 	if err != nil {
 		return err
 	}
-	before, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
-	}
-	x, err := t.patch(ctx, path, map[string]any{"op": "remove", "path": `emails[type eq "other"]`})
+	x, err := t.patch(ctx, u.path, map[string]any{"op": "remove", "path": `emails[type eq "other"]`})
 	if err != nil {
 		return err
 	}
 	switch x.Status {
 	case 200, 204:
-		p.patchResponse(x, path)
+		p.patchResponse(x, u.path)
 	case 400:
 		p.errorResponse(x, "noTarget")
 	default:
 		p.failf(x, "status %d, want 200, 204 or 400 noTarget", x.Status)
 	}
-	if err := t.unchanged(ctx, p, path, before, "a remove that matches nothing", "emails"); err != nil {
-		return err
-	}
-	return p.err()
+	return firstErr(t.unchanged(ctx, p, u.path, before, "a remove that matches nothing", "emails"), p)
 }
 
 func patchPrimaryUnique(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, userName, _, err := t.patchUser(ctx, p, false)
+	home := "primary.home." + unique() + "@example.net"
+	g, u, err := t.patchedUser(ctx, p, false, map[string]any{"op": "add", "path": "emails", "value": []any{map[string]any{"type": "home", "value": home, "primary": true}}})
 	if err != nil {
 		return err
 	}
-	home := "primary.home." + unique() + "@example.net"
-	if _, _, err := t.patchOK(ctx, p, path, map[string]any{"op": "add", "path": "emails", "value": []any{map[string]any{"type": "home", "value": home, "primary": true}}}); err != nil {
-		return err
-	}
-	g, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
-	}
-	if got, want := emailsOf(g.JSON), []string{"home=" + home + "*", "work=" + userName}; !slices.Equal(got, want) {
-		p.failf(g, "emails are %v, want %v (* marks primary): the new primary value takes over", got, want)
-	}
+	p.emailsAre(g, " (* marks primary): the new primary value takes over", "home="+home+"*", "work="+u.userName)
 	return p.err()
 }
 
 func patchOrdered(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, false)
+	u, err := t.patchUser(ctx, p, false)
 	if err != nil {
 		return err
 	}
 	// displayName and name.givenName are core attributes every server
 	// has, so the check tests the order, not optional attributes.
-	if _, _, err := t.patchOK(ctx, p, path,
+	if _, _, err := t.patchOK(ctx, p, u.path,
 		map[string]any{"op": "add", "path": "displayName", "value": "First"},
 		map[string]any{"op": "replace", "path": "displayName", "value": "Second"},
 		map[string]any{"op": "add", "path": "name.givenName", "value": "Temporary"},
@@ -347,7 +306,7 @@ func patchOrdered(ctx context.Context, t *Target) error {
 	); err != nil {
 		return err
 	}
-	g, ok, err := t.fetch(ctx, p, path)
+	g, ok, err := t.fetch(ctx, p, u.path)
 	if err != nil || !ok {
 		return firstErr(err, p)
 	}
@@ -360,25 +319,21 @@ func patchOrdered(ctx context.Context, t *Target) error {
 
 func patchAtomic(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, false)
+	before, u, err := t.patchedUser(ctx, p, false)
 	if err != nil {
 		return err
-	}
-	before, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
 	}
 	for _, bad := range []map[string]any{
 		{"op": "replace", "path": "active", "value": 42},
 		{"op": "replace", "path": `emails[type eq "nowhere"].value`, "value": "x@example.com"},
 	} {
-		if err := t.patchFails(ctx, p, path, "the second operation is invalid", nil,
+		if err := t.patchFails(ctx, p, u.path, "the second operation is invalid", nil,
 			map[string]any{"op": "replace", "path": "displayName", "value": "Atomic " + unique()},
 			map[string]any{"op": "add", "path": "title", "value": "Changed"},
 			bad); err != nil {
 			return err
 		}
-		if err := t.unchanged(ctx, p, path, before, "a failed PATCH must change nothing (RFC 7644 §3.5.2)", "displayName", "title", "meta.version"); err != nil {
+		if err := t.unchanged(ctx, p, u.path, before, "a failed PATCH must change nothing (RFC 7644 §3.5.2)", "displayName", "title", "meta.version"); err != nil {
 			return err
 		}
 	}
@@ -387,36 +342,29 @@ func patchAtomic(ctx context.Context, t *Target) error {
 
 func patchInvalidPath(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, false)
+	u, err := t.patchUser(ctx, p, false)
 	if err != nil {
 		return err
 	}
-	for _, c := range []struct {
-		path  string
-		types []string
-	}{
-		{`emails[type eq "work"`, []string{"invalidPath"}},
-		{`emails[type eq]`, []string{"invalidPath"}},
-		{`name..givenName`, []string{"invalidPath"}},
-		{`noSuchAttribute`, []string{"invalidPath", "noTarget"}},
-		{`name.noSuchSubAttribute`, []string{"invalidPath", "noTarget"}},
-	} {
-		if err := t.patchFails(ctx, p, path, "path "+c.path, c.types, map[string]any{"op": "replace", "path": c.path, "value": "x"}); err != nil {
-			return err
+	replace := func(paths ...string) []map[string]any {
+		var ops []map[string]any
+		for _, path := range paths {
+			ops = append(ops, map[string]any{"op": "replace", "path": path, "value": "x"})
 		}
+		return ops
 	}
-	return p.err()
+	why := func(op map[string]any) string { return "path " + str(op["path"]) }
+	if err := t.refusesEach(ctx, p, u.path, []string{"invalidPath"}, why, replace(`emails[type eq "work"`, `emails[type eq]`, `name..givenName`)...); err != nil {
+		return err
+	}
+	return firstErr(t.refusesEach(ctx, p, u.path, []string{"invalidPath", "noTarget"}, why, replace(`noSuchAttribute`, `name.noSuchSubAttribute`)...), p)
 }
 
 func patchReadOnly(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, false)
+	before, u, err := t.patchedUser(ctx, p, false)
 	if err != nil {
 		return err
-	}
-	before, ok, err := t.fetch(ctx, p, path)
-	if err != nil || !ok {
-		return firstErr(err, p)
 	}
 	other := "00000000-0000-4000-8000-" + unique() + "00"
 	for _, c := range []struct {
@@ -428,56 +376,45 @@ func patchReadOnly(ctx context.Context, t *Target) error {
 		{"replace meta.created", map[string]any{"op": "replace", "path": "meta.created", "value": "2001-01-01T00:00:00Z"}},
 		{"add groups", map[string]any{"op": "add", "path": "groups", "value": []any{map[string]any{"value": other}}}},
 	} {
-		if err := t.patchFails(ctx, p, path, c.why, []string{"mutability"}, c.op); err != nil {
+		if err := t.patchFails(ctx, p, u.path, c.why, []string{"mutability"}, c.op); err != nil {
 			return err
 		}
 	}
-	if err := t.unchanged(ctx, p, path, before, "after refused writes of readOnly attributes", "id", "meta.created", "groups", "meta.version"); err != nil {
-		return err
-	}
-	return p.err()
+	return firstErr(t.unchanged(ctx, p, u.path, before, "after refused writes of readOnly attributes", "id", "meta.created", "groups", "meta.version"), p)
 }
 
 func patchWrongType(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, false)
+	u, err := t.patchUser(ctx, p, false)
 	if err != nil {
 		return err
 	}
-	for _, op := range []map[string]any{
-		{"op": "replace", "path": "active", "value": 42},
-		{"op": "replace", "path": "userName", "value": true},
-		{"op": "replace", "path": "name", "value": "Alice Example"},
-		{"op": "replace", "value": map[string]any{"active": []any{"yes"}}},
-	} {
-		if err := t.patchFails(ctx, p, path, "a value of the wrong type "+jsonString(op), []string{"invalidValue"}, op); err != nil {
-			return err
-		}
-	}
-	return p.err()
+	return firstErr(t.refusesEach(ctx, p, u.path, []string{"invalidValue"},
+		func(op map[string]any) string { return "a value of the wrong type " + jsonString(op) },
+		map[string]any{"op": "replace", "path": "active", "value": 42},
+		map[string]any{"op": "replace", "path": "userName", "value": true},
+		map[string]any{"op": "replace", "path": "name", "value": "Alice Example"},
+		map[string]any{"op": "replace", "value": map[string]any{"active": []any{"yes"}}},
+	), p)
 }
 
 func patchUnknownOp(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, false)
+	u, err := t.patchUser(ctx, p, false)
 	if err != nil {
 		return err
 	}
-	for _, op := range []map[string]any{
-		{"op": "frobnicate", "path": "title", "value": "x"},
-		{"op": "move", "path": "title", "value": "x"},
-		{"path": "title", "value": "x"},
-	} {
-		if err := t.patchFails(ctx, p, path, "op "+show(op["op"]), []string{"invalidSyntax", "invalidValue"}, op); err != nil {
-			return err
-		}
-	}
-	return p.err()
+	return firstErr(t.refusesEach(ctx, p, u.path, []string{"invalidSyntax", "invalidValue"},
+		func(op map[string]any) string { return "op " + show(op["op"]) },
+		map[string]any{"op": "frobnicate", "path": "title", "value": "x"},
+		map[string]any{"op": "move", "path": "title", "value": "x"},
+		map[string]any{"path": "title", "value": "x"},
+	), p)
 }
 
 func patchEmptyOps(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, _, _, err := t.patchUser(ctx, p, false)
+	u, err := t.patchUser(ctx, p, false)
 	if err != nil {
 		return err
 	}
@@ -485,7 +422,7 @@ func patchEmptyOps(ctx context.Context, t *Target) error {
 		{"schemas": []string{schemaPatchOp}, "Operations": []any{}},
 		{"schemas": []string{schemaPatchOp}},
 	} {
-		x, err := t.send(ctx, "PATCH", path, body)
+		x, err := t.send(ctx, "PATCH", u.path, body)
 		if err != nil {
 			return err
 		}
@@ -498,32 +435,19 @@ func patchEmptyOps(ctx context.Context, t *Target) error {
 
 func patchResponseCheck(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	path, userName, _, err := t.patchUser(ctx, p, false)
+	u, err := t.patchUser(ctx, p, false)
 	if err != nil {
 		return err
 	}
 	name := "Response " + unique()
-	x, ok, err := t.patchOK(ctx, p, path, map[string]any{"op": "replace", "path": "displayName", "value": name})
+	x, ok, err := t.patchOK(ctx, p, u.path, map[string]any{"op": "replace", "path": "displayName", "value": name})
 	if err != nil {
 		return err
 	}
 	if ok && x.Status == 200 {
 		p.equal(x, "displayName", name)
-		p.equal(x, "userName", userName)
+		p.equal(x, "userName", u.userName)
 		p.equal(x, "name.familyName", "Example")
 	}
 	return p.err()
-}
-
-// firstErr returns err, or the probe's problems when err is nil.
-func firstErr(err error, p *probe) error {
-	if err != nil {
-		return err
-	}
-	return p.err()
-}
-
-func asMap(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
 }

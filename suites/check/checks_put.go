@@ -22,11 +22,11 @@ func putReplacesAll(ctx context.Context, t *Target) error {
 		return firstErr(err, p)
 	}
 	path := "/Users/" + url.PathEscape(id)
-	before, err := t.send(ctx, "GET", path, nil)
+	before, ok, err := t.fetch(ctx, p, path)
 	if err != nil {
 		return err
 	}
-	if !p.status(before, 200) {
+	if !ok {
 		return p.err()
 	}
 	created := str(get(before.JSON, "meta.created"))
@@ -48,11 +48,11 @@ func putReplacesAll(ctx context.Context, t *Target) error {
 	if !p.status(put, 200) {
 		return p.err()
 	}
-	got, err := t.send(ctx, "GET", path, nil)
+	got, ok, err := t.fetch(ctx, p, path)
 	if err != nil {
 		return err
 	}
-	if !p.status(got, 200) {
+	if !ok {
 		return p.err()
 	}
 	for _, x := range []*Exchange{put, got} {

@@ -40,7 +40,7 @@ func schemaChecks() []Check {
 // noneStored checks that no user (or group, by endpoint) matches filter:
 // a refused request stored nothing.
 func (t *Target) noneStored(ctx context.Context, p *probe, endpoint, filter, why string) error {
-	x, total, _, ok, err := t.list(ctx, p, queryPath(endpoint, filter, ""))
+	x, total, _, ok, err := t.list(ctx, p, filterPath(endpoint, filter, ""))
 	if err != nil {
 		return err
 	}
@@ -76,10 +76,7 @@ func schemaRequired(ctx context.Context, t *Target) error {
 	}
 	gext := "grp-" + unique()
 	group := map[string]any{"schemas": []string{schemaGroup}, "externalId": gext, "members": []any{}}
-	if err := t.refused(ctx, p, "/Groups", group, "invalidValue", `externalId eq "`+gext+`"`, "a group without displayName"); err != nil {
-		return err
-	}
-	return p.err()
+	return firstErr(t.refused(ctx, p, "/Groups", group, "invalidValue", `externalId eq "`+gext+`"`, "a group without displayName"), p)
 }
 
 func schemaReadOnly(ctx context.Context, t *Target) error {
@@ -89,12 +86,9 @@ func schemaReadOnly(ctx context.Context, t *Target) error {
 	body["id"] = clientID
 	body["meta"] = map[string]any{"resourceType": "Bogus", "created": "2001-01-01T00:00:00Z", "lastModified": "2001-01-01T00:00:00Z",
 		"location": "https://elsewhere.example/Users/" + clientID, "version": `W/"client"`}
-	x, err := t.send(ctx, "POST", "/Users", body)
-	if err != nil {
-		return err
-	}
-	if !p.status(x, 201) {
-		return p.err()
+	x, ok, err := t.post(ctx, p, "/Users", body)
+	if err != nil || !ok {
+		return firstErr(err, p)
 	}
 	id := str(get(x.JSON, "id"))
 	if id == "" || id == clientID {
@@ -142,11 +136,11 @@ func schemaMutabilityID(ctx context.Context, t *Target) error {
 	} else if p.status(x, 400) {
 		p.errorResponse(x, "mutability")
 	}
-	g, err := t.send(ctx, "GET", "/Users/"+id, nil)
+	g, ok, err := t.fetch(ctx, p, "/Users/"+id)
 	if err != nil {
 		return err
 	}
-	if p.status(g, 200) {
+	if ok {
 		p.equal(g, "id", id)
 	}
 	g, err = t.send(ctx, "GET", "/Users/"+other, nil)
@@ -183,12 +177,9 @@ func schemaReturnedNever(ctx context.Context, t *Target) error {
 	body := oktaUser(userName, "Pass", "Word")
 	pw := "Secret-" + unique() + "-Pw1!"
 	body["password"] = pw
-	x, err := t.send(ctx, "POST", "/Users", body)
-	if err != nil {
-		return err
-	}
-	if !p.status(x, 201) {
-		return p.err()
+	x, ok, err := t.post(ctx, p, "/Users", body)
+	if err != nil || !ok {
+		return firstErr(err, p)
 	}
 	p.noPassword(x, "POST")
 	id := str(get(x.JSON, "id"))
@@ -200,16 +191,16 @@ func schemaReturnedNever(ctx context.Context, t *Target) error {
 		p.noPassword(x, "PUT")
 	}
 	for _, path := range []string{"/Users/" + id, "/Users/" + id + "?attributes=password", "/Users/" + id + "?attributes=userName,password",
-		queryPath("/Users", `userName eq "`+userName+`"`, ""), queryPath("/Users", `userName eq "`+userName+`"`, "attributes=password")} {
-		x, err := t.send(ctx, "GET", path, nil)
+		filterPath("/Users", `userName eq "`+userName+`"`, ""), filterPath("/Users", `userName eq "`+userName+`"`, "attributes=password")} {
+		x, ok, err := t.fetch(ctx, p, path)
 		if err != nil {
 			return err
 		}
-		if p.status(x, 200) {
+		if ok {
 			p.noPassword(x, "GET")
 		}
 	}
-	x, _, _, ok, err := t.search(ctx, p, "/Users", map[string]any{"filter": `userName eq "` + userName + `"`, "attributes": []string{"userName", "password"}})
+	x, _, _, ok, err = t.search(ctx, p, "/Users", map[string]any{"filter": `userName eq "` + userName + `"`, "attributes": []string{"userName", "password"}})
 	if err != nil {
 		return err
 	}
@@ -217,7 +208,7 @@ func schemaReturnedNever(ctx context.Context, t *Target) error {
 		p.noPassword(x, "POST /Users/.search")
 	}
 	f := `password eq "` + pw + `"`
-	x, err = t.send(ctx, "GET", queryPath("/Users", f, ""), nil)
+	x, err = t.send(ctx, "GET", filterPath("/Users", f, ""), nil)
 	if err != nil {
 		return err
 	}
@@ -285,7 +276,7 @@ func schemaUniquenessConcurrent(ctx context.Context, t *Target) error {
 		if created != 1 {
 			p.failf(xs[0], "two concurrent POSTs of %s: %d answered 201, want exactly 1 (the other response: %d)", userName, created, xs[1].Status)
 		}
-		x, total, _, ok, err := t.list(ctx, p, queryPath("/Users", `userName eq "`+userName+`"`, ""))
+		x, total, _, ok, err := t.list(ctx, p, filterPath("/Users", `userName eq "`+userName+`"`, ""))
 		if err != nil {
 			return err
 		}
@@ -305,23 +296,18 @@ func schemaCanonicalAccepted(ctx context.Context, t *Target) error {
 		map[string]any{"value": "home." + userName, "type": "home"},
 		map[string]any{"value": "other." + userName, "type": "other"},
 	}
-	ids, err := t.createAll(ctx, p, "/Users", []map[string]any{body})
+	id, _, err := t.createUserWith(ctx, p, body)
 	if err != nil {
 		return err
 	}
-	g, err := t.send(ctx, "GET", "/Users/"+ids[0], nil)
-	if err != nil {
-		return err
-	}
-	if p.status(g, 200) {
+	return t.readBack(ctx, p, "/Users/"+id, func(g *Exchange) {
 		got := strings.Join(emailsOf(g.JSON), " ")
 		for _, typ := range []string{"work", "home", "other"} {
 			if !strings.Contains(got, typ+"=") {
 				p.failf(g, "the %s e-mail was not stored (emails: %s)", typ, got)
 			}
 		}
-	}
-	return p.err()
+	})
 }
 
 func schemaCanonicalStrict(ctx context.Context, t *Target) error {
@@ -329,10 +315,7 @@ func schemaCanonicalStrict(ctx context.Context, t *Target) error {
 	userName := t.userName("canon")
 	body := oktaUser(userName, "Can", "On")
 	body["emails"] = []any{map[string]any{"value": userName, "type": "bogus-type", "primary": true}}
-	if err := t.refused(ctx, p, "/Users", body, "invalidValue", `userName eq "`+userName+`"`, `an e-mail of type "bogus-type"`); err != nil {
-		return err
-	}
-	return p.err()
+	return firstErr(t.refused(ctx, p, "/Users", body, "invalidValue", `userName eq "`+userName+`"`, `an e-mail of type "bogus-type"`), p)
 }
 
 func schemaMultiScalar(ctx context.Context, t *Target) error {
@@ -343,10 +326,7 @@ func schemaMultiScalar(ctx context.Context, t *Target) error {
 	// RFC 7644 §3.12 fits both: the value is not compatible with the
 	// attribute (invalidValue), or the body does not follow the schema
 	// (invalidSyntax).
-	if err := t.refused(ctx, p, "/Users", body, "invalidValue|invalidSyntax", `userName eq "`+userName+`"`, `"emails": "x"`); err != nil {
-		return err
-	}
-	return p.err()
+	return firstErr(t.refused(ctx, p, "/Users", body, "invalidValue|invalidSyntax", `userName eq "`+userName+`"`, `"emails": "x"`), p)
 }
 
 // meta checks the meta attribute of resource r (one of x's): resourceType
@@ -382,39 +362,33 @@ func schemaMeta(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
 	versioned := !t.featureOff(ctx, "etag")
 	userName := t.userName("meta")
-	x, err := t.send(ctx, "POST", "/Users", oktaUser(userName, "Me", "Ta"))
-	if err != nil {
-		return err
-	}
-	if !p.status(x, 201) {
-		return p.err()
+	x, ok, err := t.post(ctx, p, "/Users", oktaUser(userName, "Me", "Ta"))
+	if err != nil || !ok {
+		return firstErr(err, p)
 	}
 	uid := str(get(x.JSON, "id"))
 	p.meta(x, x.JSON, "User", "/Users", versioned)
-	y, err := t.send(ctx, "POST", "/Groups", map[string]any{"schemas": []string{schemaGroup}, "displayName": "Meta " + unique(), "members": []any{map[string]any{"value": uid}}})
-	if err != nil {
-		return err
-	}
-	if !p.status(y, 201) {
-		return p.err()
+	y, ok, err := t.post(ctx, p, "/Groups", map[string]any{"schemas": []string{schemaGroup}, "displayName": "Meta " + unique(), "members": []any{map[string]any{"value": uid}}})
+	if err != nil || !ok {
+		return firstErr(err, p)
 	}
 	gid := str(get(y.JSON, "id"))
 	p.meta(y, y.JSON, "Group", "/Groups", versioned)
 	for _, c := range []struct{ endpoint, rt, id string }{{"/Users", "User", uid}, {"/Groups", "Group", gid}} {
-		g, err := t.send(ctx, "GET", c.endpoint+"/"+c.id, nil)
+		g, ok, err := t.fetch(ctx, p, c.endpoint+"/"+c.id)
 		if err != nil {
 			return err
 		}
-		if p.status(g, 200) {
+		if ok {
 			p.meta(g, g.JSON, c.rt, c.endpoint, versioned)
 			// location must GET the same resource.
 			if loc := str(get(g.JSON, "meta.location")); strings.HasSuffix(loc, c.endpoint+"/"+c.id) {
 				if rel := t.relPath(loc); rel != loc {
-					h, err := t.send(ctx, "GET", rel, nil)
+					h, ok, err := t.fetch(ctx, p, rel)
 					if err != nil {
 						return err
 					}
-					if p.status(h, 200) && str(get(h.JSON, "id")) != c.id {
+					if ok && str(get(h.JSON, "id")) != c.id {
 						p.failf(h, "meta.location %s does not GET the resource %s", loc, c.id)
 					}
 				} else {
@@ -422,7 +396,7 @@ func schemaMeta(ctx context.Context, t *Target) error {
 				}
 			}
 		}
-		l, _, rs, ok, err := t.list(ctx, p, queryPath(c.endpoint, `id eq "`+c.id+`"`, ""))
+		l, _, rs, ok, err := t.list(ctx, p, filterPath(c.endpoint, `id eq "`+c.id+`"`, ""))
 		if err != nil {
 			return err
 		}
@@ -467,16 +441,11 @@ func schemaUnknown(ctx context.Context, t *Target) error {
 	body := oktaUser(userName, "Un", "Known")
 	body["favouriteColour"] = "teal"
 	body["nickname2"] = map[string]any{"deep": []any{1, 2, 3}}
-	ids, err := t.createAll(ctx, p, "/Users", []map[string]any{body})
+	id, _, err := t.createUserWith(ctx, p, body)
 	if err != nil {
 		return err
 	}
-	g, err := t.send(ctx, "GET", "/Users/"+ids[0], nil)
-	if err != nil {
-		return err
-	}
-	if p.status(g, 200) {
+	return t.readBack(ctx, p, "/Users/"+id, func(g *Exchange) {
 		p.equal(g, "userName", userName)
-	}
-	return p.err()
+	})
 }

@@ -102,20 +102,20 @@ func tenantData(ctx context.Context, t *Target) error {
 		}
 		p.status(x, 404)
 	}
-	after, err := t.send(ctx, "GET", "/Users/"+url.PathEscape(uid), nil)
+	after, ok, err := t.fetch(ctx, p, "/Users/"+url.PathEscape(uid))
 	if err != nil {
 		return err
 	}
-	if p.status(after, 200) {
+	if ok {
 		if get(after.JSON, "active") != get(before.JSON, "active") || str(get(after.JSON, "meta.version")) != str(get(before.JSON, "meta.version")) {
 			p.failf(after, "the user changed after the other tenant's writes (before: active %v, version %q)", get(before.JSON, "active"), str(get(before.JSON, "meta.version")))
 		}
 	}
-	g, err := t.send(ctx, "GET", "/Groups/"+url.PathEscape(gid), nil)
+	g, ok, err := t.fetch(ctx, p, "/Groups/"+url.PathEscape(gid))
 	if err != nil {
 		return err
 	}
-	if p.status(g, 200) {
+	if ok {
 		if m := memberValues(g.JSON); len(m) != 1 || m[0] != uid {
 			p.failf(g, "the group's members changed to %v after the other tenant's writes", m)
 		}

@@ -17,26 +17,44 @@ import (
 
 // Exchange is one request to the target and what came back.
 type Exchange struct {
-	Method   string
-	Path     string // relative to the base URL, with the query
-	ReqBody  []byte
-	Status   int
-	Header   http.Header
-	Body     []byte
-	JSON     any // the decoded body, nil when it is not JSON
-	Duration time.Duration
+	Method string // the request's method
+	Path   string // relative to the base URL, with the query
+	// ReqHeader holds the request headers the check set (Accept,
+	// Content-Type, If-Match, …); never Authorization, so that a report
+	// cannot show a token.
+	ReqHeader http.Header
+	ReqBody   []byte        // the request's body, nil when it had none
+	Status    int           // the response's status code
+	Header    http.Header   // the response's headers
+	Body      []byte        // the response's body (at most 8 MiB)
+	JSON      any           // the decoded body, nil when it is not JSON
+	Duration  time.Duration // from sending the request to the end of the body
 
 	seq int // the order of the exchange in its check (see runState)
 }
 
+// shownHeaders are the request headers String shows: the ones a failure
+// about media types or preconditions is about.
+var shownHeaders = []string{"Content-Type", "If-Match", "If-None-Match"}
+
 // String renders the exchange compactly for a failure report: the method,
-// path and request body (cut after about 300 bytes), then the status,
-// Content-Type and response body (cut after about 500 bytes).
+// path and request body (cut after about 300 bytes) followed by the
+// request's Content-Type, If-Match and If-None-Match when set, then the
+// status, Content-Type and response body (cut after about 500 bytes).
 func (x *Exchange) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "  request:  %s %s", x.Method, x.Path)
 	if len(x.ReqBody) > 0 {
 		fmt.Fprintf(&b, " %s", excerpt(x.ReqBody, 300))
+	}
+	var hs []string
+	for _, k := range shownHeaders {
+		for _, v := range x.ReqHeader.Values(k) {
+			hs = append(hs, k+": "+v)
+		}
+	}
+	if len(hs) > 0 {
+		fmt.Fprintf(&b, " [%s]", strings.Join(hs, "; "))
 	}
 	ct := x.Header.Get("Content-Type")
 	if ct == "" {
@@ -68,6 +86,7 @@ type reqOptions struct {
 	auth        *string
 	contentType string
 	raw         []byte
+	header      http.Header
 }
 
 type reqOption func(*reqOptions)
@@ -76,6 +95,9 @@ func withToken(tok string) reqOption       { return func(o *reqOptions) { o.toke
 func withAuthorization(h string) reqOption { return func(o *reqOptions) { o.auth = &h } }
 func withContentType(ct string) reqOption  { return func(o *reqOptions) { o.contentType = ct } }
 func withRaw(b []byte) reqOption           { return func(o *reqOptions) { o.raw = b } }
+
+// withHeader adds request headers (If-Match, If-None-Match) to a request.
+func withHeader(h http.Header) reqOption { return func(o *reqOptions) { o.header = h } }
 
 // send performs one request the way Okta's SCIM client does.
 func (t *Target) send(ctx context.Context, method, path string, body any, opts ...reqOption) (*Exchange, error) {
@@ -111,6 +133,11 @@ func (t *Target) send(ctx context.Context, method, path string, body any, opts .
 		}
 		req.Header.Set("Content-Type", ct)
 	}
+	for k, vs := range o.header {
+		req.Header[k] = vs
+	}
+	x.ReqHeader = req.Header.Clone()
+	x.ReqHeader.Del("Authorization") // a report never shows a token
 	tok := t.Token
 	if o.token != nil {
 		tok = *o.token
@@ -162,7 +189,7 @@ type probe struct {
 
 // Failure is the error a check returns: every problem it saw.
 type Failure struct {
-	Problems []string
+	Problems []string // one sentence each, followed by the exchanges it is about
 }
 
 // Error lists the problems, one per line.
@@ -296,73 +323,4 @@ func (p *probe) present(x *Exchange, paths ...string) {
 			p.failf(x, "%s is missing", path)
 		}
 	}
-}
-
-func show(v any) string {
-	if v == nil {
-		return "missing"
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-// get walks a dotted path through decoded JSON; object keys match
-// case-insensitively (RFC 7643 §2.1) and numbers index arrays.
-func get(v any, path string) any {
-	if path == "" {
-		return v
-	}
-	for _, part := range strings.Split(path, ".") {
-		switch cur := v.(type) {
-		case map[string]any:
-			next, ok := cur[part]
-			if !ok {
-				for k, val := range cur {
-					if strings.EqualFold(k, part) {
-						next, ok = val, true
-						break
-					}
-				}
-			}
-			if !ok {
-				return nil
-			}
-			v = next
-		case []any:
-			i, err := strconv.Atoi(part)
-			if err != nil || i < 0 || i >= len(cur) {
-				return nil
-			}
-			v = cur[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func intOf(v any) int {
-	switch n := v.(type) {
-	case json.Number:
-		i, _ := n.Int64()
-		return int(i)
-	case float64:
-		return int(n)
-	}
-	return -1
-}
-
-func hasSchema(v any, urn string) bool {
-	list, _ := get(v, "schemas").([]any)
-	for _, s := range list {
-		if str(s) == urn {
-			return true
-		}
-	}
-	return false
 }

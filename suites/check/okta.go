@@ -27,11 +27,11 @@ func oktaProvisioning() []Check {
 
 func oktaTestCredentials(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	x, err := t.send(ctx, "GET", "/Users?startIndex=1&count=2", nil)
+	x, ok, err := t.fetch(ctx, p, "/Users?startIndex=1&count=2")
 	if err != nil {
 		return err
 	}
-	if p.status(x, 200) {
+	if ok {
 		_, rs := p.listResponse(x)
 		if len(rs) > 2 {
 			p.failf(x, "count=2 returned %d resources", len(rs))
@@ -46,11 +46,11 @@ func oktaAssignLookup(ctx context.Context, t *Target) error {
 	if err != nil {
 		return err
 	}
-	x, err := t.send(ctx, "GET", filterPath("/Users", `userName eq "`+userName+`"`, "startIndex=1&count=100"), nil)
+	x, ok, err := t.fetch(ctx, p, filterPath("/Users", `userName eq "`+userName+`"`, "startIndex=1&count=100"))
 	if err != nil {
 		return err
 	}
-	if p.status(x, 200) {
+	if ok {
 		total, rs := p.listResponse(x)
 		if total != 1 || len(rs) != 1 || str(get(rs[0], "id")) != id {
 			p.failf(x, "want exactly the user %s", id)
@@ -73,11 +73,11 @@ func oktaDeactivate(ctx context.Context, t *Target) error {
 		if !p.status(x, 200, 204) {
 			return p.err()
 		}
-		g, err := t.send(ctx, "GET", "/Users/"+id, nil)
+		g, ok, err := t.fetch(ctx, p, "/Users/"+id)
 		if err != nil {
 			return err
 		}
-		if p.status(g, 200) {
+		if ok {
 			p.equal(g, "active", active)
 		}
 	}
@@ -89,19 +89,16 @@ func oktaProfilePut(ctx context.Context, t *Target) error {
 	userName := t.userName("put")
 	body := oktaUser(userName, "Alice", "Example")
 	body["title"] = "Engineer"
-	x, err := t.send(ctx, "POST", "/Users", body)
-	if err != nil {
-		return err
-	}
-	if !p.status(x, 201) {
-		return p.err()
+	x, ok, err := t.post(ctx, p, "/Users", body)
+	if err != nil || !ok {
+		return firstErr(err, p)
 	}
 	id := str(get(x.JSON, "id"))
-	g, err := t.send(ctx, "GET", "/Users/"+id, nil)
+	g, ok, err := t.fetch(ctx, p, "/Users/"+id)
 	if err != nil {
 		return err
 	}
-	if !p.status(g, 200) {
+	if !ok {
 		return p.err()
 	}
 	// Okta carries back everything it read and changes what the admin changed.
@@ -197,11 +194,7 @@ func (p *probe) groupMembers(ctx context.Context, t *Target, gid, name string, m
 		return
 	}
 	p.equal(g, "displayName", name)
-	got := memberValues(g.JSON)
-	slices.Sort(got)
-	want := slices.Clone(members)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
+	if got, want := sorted(memberValues(g.JSON)), sorted(members); !slices.Equal(got, want) {
 		p.failf(g, "members are %v, want %v", got, want)
 	}
 }
@@ -213,18 +206,13 @@ func oktaCreateUserBody(ctx context.Context, t *Target) error {
 	body["schemas"] = []string{schemaUser, schemaEnterprise}
 	body["title"] = "Engineer"
 	body[schemaEnterprise] = map[string]any{"department": "Engineering", "employeeNumber": "1042"}
-	x, err := t.send(ctx, "POST", "/Users", body)
+	x, ok, err := t.post(ctx, p, "/Users", body)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	id, err := p.scimID(x, "the created user has no id (an empty or partial body makes Okta fail the task)")
 	if err != nil {
 		return err
-	}
-	if !p.status(x, 201) {
-		return p.err()
-	}
-	p.scimJSON(x)
-	id := str(get(x.JSON, "id"))
-	if id == "" {
-		p.failf(x, "the created user has no id (an empty or partial body makes Okta fail the task)")
-		return p.err()
 	}
 	check := func(y *Exchange) {
 		p.equal(y, "userName", userName)
@@ -244,14 +232,7 @@ func oktaCreateUserBody(ctx context.Context, t *Target) error {
 		}
 	}
 	check(x)
-	g, ok, err := t.fetch(ctx, p, "/Users/"+id)
-	if err != nil {
-		return err
-	}
-	if ok {
-		check(g)
-	}
-	return p.err()
+	return t.readBack(ctx, p, "/Users/"+id, check)
 }
 
 func oktaReassignInactive(ctx context.Context, t *Target) error {
@@ -331,23 +312,15 @@ func oktaGroupPushBatch(ctx context.Context, t *Target) error {
 
 func oktaRenameKeepsMembers(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	a, _, err := t.createUser(ctx, p, "rename")
-	if err != nil {
-		return err
-	}
-	b, _, err := t.createUser(ctx, p, "rename")
-	if err != nil {
-		return err
-	}
 	name := "Okta Rename " + unique()
-	gid, err := t.createGroup(ctx, p, name, a, b)
+	ids, gid, err := t.createTeam(ctx, p, "rename", 2, name)
 	if err != nil {
 		return err
 	}
 	if _, ok, err := t.patchOK(ctx, p, "/Groups/"+gid, map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": name + " renamed"}}); err != nil || !ok {
 		return firstErr(err, p)
 	}
-	p.groupMembers(ctx, t, gid, name+" renamed", a, b)
+	p.groupMembers(ctx, t, gid, name+" renamed", ids...)
 	return p.err()
 }
 

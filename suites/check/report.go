@@ -11,9 +11,9 @@ import (
 
 // Summary counts results.
 type Summary struct {
-	Total  int `json:"total"`
-	Passed int `json:"passed"`
-	Failed int `json:"failed"`
+	Total  int `json:"total"`  // every result
+	Passed int `json:"passed"` // the results that passed
+	Failed int `json:"failed"` // the results that neither passed nor were skipped
 	// Skipped counts checks that did not apply to the target; they are
 	// neither passed nor failed.
 	Skipped int `json:"skipped"`
@@ -37,10 +37,10 @@ func Summarize(results []Result) Summary {
 
 // Report is the JSON form of a run.
 type Report struct {
-	Target  string    `json:"target"`
-	Started time.Time `json:"started"`
-	Summary Summary   `json:"summary"`
-	Results []Result  `json:"results"`
+	Target  string    `json:"target"`  // the SCIM base URL the checks ran against
+	Started time.Time `json:"started"` // when the run began
+	Summary Summary   `json:"summary"` // the counts of Results
+	Results []Result  `json:"results"` // one per check, in the order run
 }
 
 // WriteJSON writes results as an indented JSON Report.
