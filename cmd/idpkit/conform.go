@@ -76,22 +76,37 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("%w: --peer-scim-url needs --peer-token", errUsage)
 		}
 	}
+	var target *check.Target
+	if *scimURL != "" {
+		client := &http.Client{Timeout: 30 * time.Second}
+		target = &check.Target{BaseURL: *scimURL, Token: *token, Client: client, KeepData: *keep}
+		if *peerURL != "" {
+			target.Peer = &check.Target{BaseURL: *peerURL, Token: *peerToken, Client: client, KeepData: *keep}
+		}
+	}
 	// Open the report files first, so a bad path fails before the run.
 	reports, err := openReports(*jsonOut, *junit)
 	if err != nil {
 		return err
+	}
+	if target != nil {
+		// One request first: a refused token or a wrong URL is said once,
+		// not by every check.
+		if err := check.Preflight(ctx, target); err != nil {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("conform: %w before the checks ran: %w", errInterrupted, err)
+			} else {
+				err = &preflightError{err}
+			}
+			return errors.Join(err, reports.discard())
+		}
 	}
 	started := time.Now()
 	var results []check.Result
 	var failed int
 	if *scimURL != "" {
 		fmt.Fprintf(stdout, "idpkit conform: %d SCIM checks against %s\n", len(checks), *scimURL)
-		client := &http.Client{Timeout: 30 * time.Second}
-		t := &check.Target{BaseURL: *scimURL, Token: *token, Client: client, KeepData: *keep}
-		if *peerURL != "" {
-			t.Peer = &check.Target{BaseURL: *peerURL, Token: *peerToken, Client: client, KeepData: *keep}
-		}
-		results = check.RunAll(ctx, checks, t, func(_, _ int, r check.Result) { printCheck(stdout, "", r) })
+		results = check.RunAll(ctx, checks, target, func(_, _ int, r check.Result) { printCheck(stdout, "", r) })
 		s := check.Summarize(results)
 		fmt.Fprintf(stdout, "\nSummary: %d/%d checks passed%s\n", s.Passed, s.Total, summaryTail(s))
 		printFailedIDs(stdout, results)
@@ -113,11 +128,11 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return errors.Join(err, reports.discard())
 		}
 	}
-	target := *scimURL
-	if target == "" {
-		target = "in-process app server and mock Okta"
+	name := *scimURL
+	if name == "" {
+		name = "in-process app server and mock Okta"
 	}
-	if err := reports.write(target, started, results); err != nil {
+	if err := reports.write(name, started, results); err != nil {
 		return err
 	}
 	if ctx.Err() != nil && failed > 0 {
@@ -129,6 +144,17 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	return nil
 }
+
+// preflightError is check.Preflight's error: main prints it on one line
+// ("idpkit: conform: the server refused the token: …; no check was run")
+// and exits 1.
+type preflightError struct{ err error }
+
+func (e *preflightError) Error() string {
+	return "conform: " + strings.TrimPrefix(e.err.Error(), "check: ") + "; no check was run"
+}
+
+func (e *preflightError) Unwrap() error { return e.err }
 
 // checkLabels returns the labels the checks carry, sorted.
 func checkLabels(checks []check.Check) []string {

@@ -55,6 +55,21 @@ func TestConformInProcess(t *testing.T) {
 	if rep.Summary.Failed != 0 || rep.Summary.Total < len(check.SCIM())+7 {
 		t.Errorf("json report summary %+v, want every step and check passed", rep.Summary)
 	}
+	// Each result carries "status" beside passed and skipped.
+	var raw struct{ Results []map[string]any }
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	statuses := map[any]int{}
+	for _, r := range raw.Results {
+		statuses[r["status"]]++
+		if want := map[bool]string{true: "passed", false: "failed"}[r["passed"] == true]; r["skipped"] == true && r["status"] != "skipped" || r["skipped"] != true && r["status"] != want {
+			t.Errorf("result %v: status %v does not agree with passed and skipped", r["id"], r["status"])
+		}
+	}
+	if statuses["passed"] == 0 || len(statuses) != 1 && statuses["skipped"] == 0 {
+		t.Errorf("json report statuses %v, want every result passed (or skipped)", statuses)
+	}
 	if x, err := os.ReadFile(junitFile); err != nil || !bytes.Contains(x, []byte("<testsuites")) {
 		t.Errorf("junit report missing: %v", err)
 	}
@@ -139,9 +154,10 @@ func TestServeTenantConform(t *testing.T) {
 	if list.TotalResults != 0 {
 		t.Errorf("conform left %d users on the target, want 0", list.TotalResults)
 	}
-	code, out, _ = runCmd(t, context.Background(), "conform", "--scim-url", created.ScimBaseURL, "--token", "wrong", "--label", "okta-spec")
-	if code != 1 || !strings.Contains(out, "✗") {
-		t.Fatalf("conform with a wrong token exited %d, want 1 with failures:\n%s", code, out)
+	code, out, errs = runCmd(t, context.Background(), "conform", "--scim-url", created.ScimBaseURL, "--token", "wrong", "--label", "okta-spec")
+	// A refused token is said once, before any check runs.
+	if code != 1 || strings.Contains(out, "✗") || strings.Contains(out, "✓") || strings.Count(errs, "the server refused the token: GET /Users?startIndex=1&count=1 answered 401") != 1 {
+		t.Fatalf("conform with a wrong token exited %d, want 1 with one line saying the token was refused and no check run\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }
 
@@ -187,8 +203,28 @@ func TestUsage(t *testing.T) {
 }
 
 func TestConformFlags(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
+	// Enough of a SCIM server to pass conform's first request, and 404
+	// for everything else.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/Users" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/scim+json")
+		w.Write([]byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}`))
+	}))
 	defer srv.Close()
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/scim+json")
+		w.WriteHeader(403)
+		w.Write([]byte(`{"detail":"token revoked"}`))
+	}))
+	defer refusing.Close()
+	notSCIM := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<html>login</html>`))
+	}))
+	defer notSCIM.Close()
 	dir := t.TempDir()
 	tests := []struct {
 		name      string
@@ -211,6 +247,9 @@ func TestConformFlags(t *testing.T) {
 		{"--strict adds them", []string{"--list", "--scim-url", srv.URL, "--token", "x", "--strict"}, 0, "media-json-depth", "", ""},
 		{"--label strict selects only them", []string{"--list", "--scim-url", srv.URL, "--token", "x", "--label", "strict"}, 0, "paging-count-invalid", "", "okta-spec-01-list-users"},
 		{"the in-process run has them", []string{"--list"}, 0, "schema-canonical-strict", "", ""},
+		{"a refused token is said once", []string{"--scim-url", refusing.URL, "--token", "x"}, 1, "", `idpkit: conform: the server refused the token: GET /Users?startIndex=1&count=1 answered 403 application/scim+json {"detail":"token revoked"}; no check was run`, "✗"},
+		{"a page that is not SCIM is said once", []string{"--scim-url", notSCIM.URL, "--token", "x"}, 1, "", "answered 200 text/html <html>login</html>, not a SCIM ListResponse", "✗"},
+		{"an unreachable server is said once", []string{"--scim-url", "http://" + freeAddr(t) + "/scim/v2", "--token", "x"}, 1, "", "could not reach the SCIM server at http://", "✗"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,8 +48,10 @@
 // reports it as skipped (Result.Skipped; <skipped> in JUnit), not failed.
 // The needs table (needs.go) skips, with the reason, a check whose
 // feature /ServiceProviderConfig declares unsupported (etag, sort, bulk;
-// RFC 7643 §5) or whose optional attributes /Schemas or /ResourceTypes
-// leave out (title, nickName, locale, the enterprise extension). A
+// RFC 7643 §5) or whose rule is about optional attributes that /Schemas
+// or /ResourceTypes leave out (title and locale in Okta's own bodies, the
+// enterprise extension); a check that only needs some attribute uses a
+// core one (userName, externalId, name, displayName, emails, active). A
 // declaration that cannot be read counts as support, so that the check
 // runs and fails rather than passes unseen. The checks labelled "tenant"
 // need Target.Peer, a second tenant of the same service, and are skipped
@@ -58,7 +60,12 @@
 // # Data and cleanup
 //
 // Checks create their own users and groups, named with a fresh random
-// suffix so that they never touch the target's other data, and RunOne
+// suffix so that they never touch the target's other data. A filter
+// check sends the filter under test alone and judges the answer by its
+// own users only; other checks read their resources by id, or with the
+// lookups Okta sends (userName eq, displayName eq), and only the paging
+// and sort checks scope a set with userName sw. Preflight sends one
+// request before a run to say a refused token once. RunOne
 // deletes what the check created when it ends (groups before users),
 // unless Target.KeepData is set. Each check has 30 seconds.
 package check
@@ -67,6 +74,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -218,6 +226,28 @@ type Result struct {
 	Skipped  bool          `json:"skipped,omitempty"`
 	Error    string        `json:"error,omitempty"` // what went wrong, or why the check was skipped
 	Duration time.Duration `json:"durationNs"`      // how long the check ran
+}
+
+// Status is "passed", "skipped" or "failed", as the JSON report's
+// "status" field says it.
+func (r Result) Status() string {
+	switch {
+	case r.Passed:
+		return "passed"
+	case r.Skipped:
+		return "skipped"
+	}
+	return "failed"
+}
+
+// MarshalJSON writes r with its Status as "status", beside passed and
+// skipped.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	return json.Marshal(struct {
+		plain
+		Status string `json:"status"`
+	}{plain(r), r.Status()})
 }
 
 // RunAll runs checks one after another against t and returns their results;

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,7 +105,9 @@ func TestChecksNoticeFaults(t *testing.T) {
 		{"filter honoured passes", sloppy{}, "okta-spec-03-filter-unknown", ""},
 		{"unfiltered list", sloppy{ignoreFilter: true}, "okta-spec-03-filter-unknown", "unfiltered list"},
 		{"wrong token passes", sloppy{}, "okta-spec-11-wrong-token", ""},
-		{"401 needs a challenge", sloppy{noChallenge: true}, "okta-spec-11-wrong-token", "WWW-Authenticate"},
+		{"okta's step 11 does not ask for a challenge", sloppy{noChallenge: true}, "okta-spec-11-wrong-token", ""},
+		{"challenge passes", sloppy{}, "media-bearer-challenge", ""},
+		{"401 needs a challenge", sloppy{noChallenge: true}, "media-bearer-challenge", "WWW-Authenticate"},
 		{"groups fast passes", sloppy{}, "okta-spec-10-groups-fast", ""},
 		{"groups too slow", sloppy{slowGroups: 700 * time.Millisecond}, "okta-spec-10-groups-fast", "Okta allows 600ms"},
 		{"create needs a server that stores", sloppy{}, "okta-spec-06-create-user", "status 404, want 201"},
@@ -299,5 +302,25 @@ func TestExcerpt(t *testing.T) {
 				t.Errorf("excerpt(%q, %d) (-want +got):\n%s", tt.in, tt.n, diff)
 			}
 		})
+	}
+}
+
+// TestDuplicateNamesTheUserName: okta-spec-08's failure names the userName
+// it posted twice, so that the line says which user the server took twice.
+func TestDuplicateNamesTheUserName(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/scim+json")
+		if r.Method != "POST" {
+			w.WriteHeader(404)
+			return
+		}
+		w.WriteHeader(201)
+		w.Write([]byte(`{"schemas":["` + schemaUser + `"],"id":"u` + unique() + `"}`))
+	}))
+	defer srv.Close()
+	r := RunOne(context.Background(), byID(t, "okta-spec-08-duplicate"), &Target{BaseURL: srv.URL, Token: "t", Client: srv.Client()})
+	got := regexp.MustCompile(`a second POST of userName "dup\.[0-9a-f]+@example\.com" \(the user just created\): status 201, want 409`).MatchString(r.Error)
+	if diff := cmp.Diff([]bool{false, true}, []bool{r.Passed, got}); diff != "" {
+		t.Errorf("passed, and the failure names the userName (-want +got):\n%s\n%s", diff, r.Error)
 	}
 }

@@ -92,9 +92,12 @@ func (s *tinySCIM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f, count = str(body["filter"]), ""
 		}
 		m := tinyFilter.FindStringSubmatch(f)
-		if m == nil {
+		if m == nil && f != "" {
 			fail(400, "invalidFilter")
 			return
+		}
+		if f == "" {
+			m = []string{"", "sw", ""} // no filter lists every user
 		}
 		var rs []any
 		for _, u := range s.users {
@@ -202,7 +205,7 @@ func TestAreaAChecksNoticeFaults(t *testing.T) {
 		{"userName unique ignoring case", &tinySCIM{}, "schema-uniqueness-case", ""},
 		{"userName unique only by case", &tinySCIM{caseSensitive: true}, "schema-uniqueness-case", "status 201, want 409"},
 		{"negative count as 0", &tinySCIM{}, "paging-count-negative", ""},
-		{"negative count as no limit", &tinySCIM{negativeAll: true}, "paging-count-negative", "totalResults 5 with 5 resources, want 5 with none"},
+		{"negative count as no limit", &tinySCIM{negativeAll: true}, "paging-count-negative", "totalResults 5 with 5 resources, want at least the check's 5 users with no resources"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"net/url"
+	"slices"
 )
 
 // The attributes and excludedAttributes checks of pagingChecks (RFC 7644
@@ -49,17 +50,22 @@ func pagingAttributesList(ctx context.Context, t *Target) error {
 	if err != nil {
 		return err
 	}
-	x, _, rs, ok, err := t.list(ctx, p, fx.path("attributes=userName,name.familyName"))
-	if err != nil || !ok {
-		return firstErr(err, p)
-	}
-	if len(rs) != 5 {
-		p.failf(x, "want the 5 users, got %d", len(rs))
-	}
-	for _, r := range rs {
-		const why = "attributes=userName,name.familyName"
-		p.carries(x, r, why, "id", "userName", "name.familyName")
-		p.lacks(x, r, why, "name.givenName", "emails", "displayName", "active")
+	// userName eq, the lookup Okta itself sends, finds the list's users:
+	// the rule is the projection, not the filter.
+	for _, l := range []string{"a", "b"} {
+		userName := fx.pfx + l + "@" + t.domain()
+		x, _, rs, ok, err := t.list(ctx, p, filterPath("/Users", `userName eq "`+userName+`"`, "attributes=userName,name.familyName"))
+		if err != nil || !ok {
+			return firstErr(err, p)
+		}
+		if len(rs) != 1 {
+			p.failf(x, "want the one user %s, got %d", userName, len(rs))
+		}
+		for _, r := range rs {
+			const why = "attributes=userName,name.familyName"
+			p.carries(x, r, why, "id", "userName", "name.familyName")
+			p.lacks(x, r, why, "name.givenName", "emails", "displayName", "active")
+		}
 	}
 	return p.err()
 }
@@ -70,7 +76,8 @@ func pagingExcluded(ctx context.Context, t *Target) error {
 	if err != nil {
 		return err
 	}
-	g, err := t.createGroup(ctx, p, "Excl "+unique(), id)
+	gname := "Excl " + unique()
+	g, err := t.createGroup(ctx, p, gname, id)
 	if err != nil {
 		return err
 	}
@@ -91,13 +98,14 @@ func pagingExcluded(ctx context.Context, t *Target) error {
 		p.carries(x, x.JSON, "excludedAttributes=members", "id", "displayName")
 		p.lacks(x, x.JSON, "excludedAttributes=members", "members")
 	}
-	x, _, rs, ok, err := t.list(ctx, p, filterPath("/Groups", `id eq "`+g+`"`, "excludedAttributes=members"))
+	// displayName eq is the lookup Okta's Group Push itself sends.
+	x, _, rs, ok, err := t.list(ctx, p, filterPath("/Groups", `displayName eq "`+gname+`"`, "excludedAttributes=members"))
 	if err != nil {
 		return err
 	}
 	if ok {
-		if len(rs) != 1 {
-			p.failf(x, "want the group %s, got %d resources", g, len(rs))
+		if !slices.Equal(idsOf(rs), []string{g}) {
+			p.failf(x, "want the group %s alone, got %v", g, idsOf(rs))
 		}
 		for _, r := range rs {
 			p.lacks(x, r, "excludedAttributes=members", "members")
@@ -175,6 +183,20 @@ func pagingAttributesWrite(ctx context.Context, t *Target) error {
 	if p.status(x, 200) {
 		p.carries(x, x.JSON, "PUT ?attributes=displayName", "id", "displayName")
 		p.lacks(x, x.JSON, "PUT ?attributes=displayName", "userName", "name", "emails")
+	}
+	// With attributes, a PATCH answers 200 with the resource, projected
+	// (RFC 7644 §3.5.2); 204 is not enough.
+	x, err = t.send(ctx, "PATCH", "/Users/"+id+"?attributes=displayName", patchRequest(map[string]any{"op": "replace", "path": "displayName", "value": "Wr Patched"}))
+	if err != nil {
+		return err
+	}
+	const why = "PATCH ?attributes=displayName"
+	if x.Status == 204 {
+		p.failf(x, "%s: status 204, want 200 with the resource (RFC 7644 §3.5.2: with attributes the server returns it)", why)
+	} else if p.status(x, 200) {
+		p.carries(x, x.JSON, why, "id", "displayName")
+		p.lacks(x, x.JSON, why, "userName", "name", "emails")
+		p.equal(x, "displayName", "Wr Patched")
 	}
 	return p.err()
 }

@@ -51,7 +51,28 @@ func schemaConfig(ctx context.Context, t *Target) error {
 // wantAttr is what /Schemas must say of one attribute.
 type wantAttr struct {
 	schema, path string
+	required     bool // a missing attribute fails; otherwise only a declared one is checked
 	fields       map[string]any
+}
+
+// hasGroups reports whether the target has groups: /ResourceTypes lists
+// Group, or cannot be read (which counts as support, so the group checks
+// run and fail rather than pass unseen).
+func (t *Target) hasGroups(ctx context.Context) bool {
+	v := t.declared(ctx, "/ResourceTypes")
+	rts, ok := v.([]any)
+	if !ok {
+		rts, ok = get(v, "Resources").([]any)
+	}
+	if !ok {
+		return true
+	}
+	for _, rt := range rts {
+		if str(get(rt, "name")) == "Group" || str(get(rt, "id")) == "Group" {
+			return true
+		}
+	}
+	return false
 }
 
 func schemaSchemas(ctx context.Context, t *Target) error {
@@ -64,12 +85,15 @@ func schemaSchemas(ctx context.Context, t *Target) error {
 	for _, r := range rs {
 		byID[str(get(r, "id"))] = r
 	}
-	// The enterprise extension is optional (RFC 7643 §4.3): checked when
-	// the server lists it, never demanded.
+	// Only what Okta and Entra ID need is demanded: the User schema with
+	// userName, and, when the server has groups, the Group schema with
+	// displayName and members. Every other attribute is optional (RFC 7643
+	// §4): its characteristics are checked only when the server declares it.
+	groups := t.hasGroups(ctx)
 	for _, id := range []string{schemaUser, schemaGroup, schemaEnterprise} {
 		s, ok := byID[id]
 		if !ok {
-			if id != schemaEnterprise {
+			if id == schemaUser || id == schemaGroup && groups {
 				p.failf(x, "/Schemas lacks %s", id)
 			}
 			continue
@@ -87,9 +111,6 @@ func schemaSchemas(ctx context.Context, t *Target) error {
 						p.failf(within(x, a), "schema %s: attribute %s lacks %s (RFC 7643 §7)", id, name, k)
 					}
 				}
-				if _, ok := get(a, "multiValued").(bool); !ok {
-					p.failf(within(x, a), "schema %s: attribute %s: multiValued is %s, want a boolean", id, name, show(get(a, "multiValued")))
-				}
 				subs, _ := get(a, "subAttributes").([]any)
 				walk(subs, name+".")
 			}
@@ -97,19 +118,16 @@ func schemaSchemas(ctx context.Context, t *Target) error {
 		walk(attrs, "")
 	}
 	wants := []wantAttr{
-		{schemaUser, "userName", map[string]any{"type": "string", "required": true, "uniqueness": "server", "caseExact": false}},
-		{schemaUser, "password", map[string]any{"mutability": "writeOnly", "returned": "never"}},
-		{schemaUser, "active", map[string]any{"type": "boolean"}},
-		{schemaUser, "name", map[string]any{"type": "complex", "multiValued": false}},
-		{schemaUser, "name.familyName", map[string]any{"type": "string"}},
-		{schemaUser, "emails", map[string]any{"type": "complex", "multiValued": true}},
-		{schemaUser, "emails.value", map[string]any{"type": "string"}},
-		{schemaUser, "emails.type", map[string]any{"type": "string"}},
-		{schemaUser, "groups", map[string]any{"mutability": "readOnly", "multiValued": true}},
-		{schemaGroup, "displayName", map[string]any{"type": "string"}},
-		{schemaGroup, "members", map[string]any{"type": "complex", "multiValued": true}},
-		{schemaEnterprise, "department", map[string]any{"type": "string"}},
-		{schemaEnterprise, "manager", map[string]any{"type": "complex"}},
+		{schemaUser, "userName", true, map[string]any{"type": "string", "required": true, "uniqueness": "server", "caseExact": false}},
+		{schemaGroup, "displayName", true, map[string]any{"type": "string"}},
+		{schemaGroup, "members", groups, map[string]any{"type": "complex", "multiValued": true}},
+		// Optional: checked only when declared, so that a declaration
+		// Okta or Entra would misread is still reported.
+		{schemaUser, "password", false, map[string]any{"mutability": "writeOnly", "returned": "never"}},
+		{schemaUser, "active", false, map[string]any{"type": "boolean"}},
+		{schemaUser, "name", false, map[string]any{"type": "complex", "multiValued": false}},
+		{schemaUser, "emails", false, map[string]any{"type": "complex", "multiValued": true}},
+		{schemaUser, "groups", false, map[string]any{"mutability": "readOnly", "multiValued": true}},
 	}
 	for _, wa := range wants {
 		s, ok := byID[wa.schema]
@@ -118,7 +136,9 @@ func schemaSchemas(ctx context.Context, t *Target) error {
 		}
 		a := schemaAttr(s, wa.path)
 		if a == nil {
-			p.failf(within(x, s), "schema %s does not define %s", wa.schema, wa.path)
+			if wa.required {
+				p.failf(within(x, s), "schema %s does not define %s", wa.schema, wa.path)
+			}
 			continue
 		}
 		for k, v := range wa.fields {
@@ -134,7 +154,11 @@ func schemaSchemas(ctx context.Context, t *Target) error {
 			}
 		}
 	}
-	for _, id := range []string{schemaUser, schemaGroup} {
+	ids := []string{schemaUser}
+	if groups {
+		ids = append(ids, schemaGroup)
+	}
+	for _, id := range ids {
 		y, ok, err := t.fetch(ctx, p, "/Schemas/"+id)
 		if err != nil {
 			return err

@@ -21,7 +21,8 @@ func etagChecks() []Check {
 		{ID: "etag-if-match-stale-patch", Title: "PATCH with a stale If-Match is 412 and leaves the resource unchanged", Ref: ref, Labels: w, Run: etagStale("PATCH")},
 		{ID: "etag-if-match-stale-delete", Title: "DELETE with a stale If-Match is 412 and the resource stays", Ref: ref, Labels: w, Run: etagStale("DELETE")},
 		{ID: "etag-if-match-any", Title: `If-Match "*" and an If-Match list holding the current tag let PUT, PATCH and DELETE through`, Ref: ref + "; RFC 7232 §3.1", Labels: w, Run: etagIfMatchAny},
-		{ID: "etag-weak-forms", Title: `If-Match compares tags by value: W/"v" and "v" name the same version, as SCIM versions are weak tags`, Ref: ref + "; RFC 7232 §2.3", Labels: w, Run: etagWeakForms},
+		{ID: "etag-if-match-current", Title: "PATCH with If-Match set to the exact ETag the server issued is let through", Ref: ref + "; RFC 7232 §3.1", Labels: w, Run: etagIfMatchCurrent},
+		{ID: "etag-weak-forms", Title: `If-Match compares tags by value: W/"v" and "v" name the same version (strict: RFC 7232 §3.1 compares If-Match strongly and RFC 7644 §3.14 lets a server issue weak or strong tags; idpkit compares by value)`, Ref: ref + "; RFC 7232 §2.3, §3.1", Labels: slices.Concat(w, []string{Strict}), Run: etagWeakForms},
 		{ID: "etag-if-none-match", Title: "GET with If-None-Match of the current version is 304 with no body; with a stale one it is 200 with the resource", Ref: ref + "; RFC 7232 §3.2", Labels: w, Run: etagIfNoneMatch},
 	}
 }
@@ -128,7 +129,7 @@ func etagHeader(ctx context.Context, t *Target) error {
 		}
 	}
 	if v3 := p.tagMatches(x, "PATCH"); v3 == v2 {
-		p.failf(x, "PATCH changed title but the version stayed %q", v2)
+		p.failf(x, "PATCH changed displayName but the version stayed %q", v2)
 	}
 	return p.err()
 }
@@ -274,6 +275,21 @@ func etagWeakForms(ctx context.Context, t *Target) error {
 		return err
 	}
 	p.statusWith(x, "If-Match: "+other+" (the current version "+tag+" in the other form)", 200, 204)
+	return p.err()
+}
+
+func etagIfMatchCurrent(ctx context.Context, t *Target) error {
+	p := newProbe(ctx)
+	ok, id, cur, err := t.etagStart(ctx, p)
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	tag := cur.Header.Get("ETag")
+	x, err := t.send(ctx, "PATCH", "/Users/"+id, patchRequest(map[string]any{"op": "replace", "path": "displayName", "value": "Eva Current"}), withHeader(ifMatch(tag)))
+	if err != nil {
+		return err
+	}
+	p.statusWith(x, "If-Match: "+tag+" (the ETag the server issued)", 200, 204)
 	return p.err()
 }
 

@@ -18,7 +18,8 @@ func mediaChecks() []Check {
 		{ID: "media-unsupported", Title: "a body in text/plain or application/xml is 415 with a SCIM error body, with nothing stored", Ref: "RFC 7644 §3.1, §3.12; RFC 9110 §15.5.16", Labels: mw, Run: mediaUnsupported},
 		{ID: "media-response-type", Title: "every response with a body, errors included, is application/scim+json", Ref: "RFC 7644 §3.1, §8.1", Labels: mw, Run: mediaResponseType},
 		{ID: "media-bad-json", Title: "a body that is not a JSON object is 400 invalidSyntax, with nothing stored", Ref: "RFC 7644 §3.12", Labels: mw, Run: mediaBadJSON},
-		{ID: "media-json-depth", Title: "a body nested 40 levels deep is 400, with nothing stored (strict: RFC 8259 §9 lets a server limit depth; idpkit allows 32)", Ref: "RFC 7644 §3.12; RFC 8259 §9", Labels: slices.Concat(mw, []string{"strict"}), Run: mediaDepth},
+		{ID: "media-json-depth", Title: "a body nested 40 levels deep (inside name) is 400 invalidSyntax, with nothing stored (strict: RFC 8259 §9 lets a server limit depth; idpkit allows 32)", Ref: "RFC 7644 §3.12; RFC 8259 §9", Labels: slices.Concat(mw, []string{"strict"}), Run: mediaDepth},
+		{ID: "media-bearer-challenge", Title: "a 401 for a request without a token carries a WWW-Authenticate challenge such as Bearer realm=\"…\"", Ref: "RFC 6750 §3; RFC 7644 §2", Labels: []string{"media", "rfc7644"}, Run: mediaBearerChallenge},
 		{ID: "media-too-large", Title: "a 2 MiB body is 413, with nothing stored (strict: idpkit accepts 1 MiB; RFC 7644 leaves the limit to the server)", Ref: "RFC 7644 §3.12; RFC 9110 §15.5.14", Labels: slices.Concat(mw, []string{"strict"}), Run: mediaTooLarge},
 	}
 }
@@ -124,16 +125,18 @@ func mediaBadJSON(ctx context.Context, t *Target) error {
 func mediaDepth(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
 	userName := t.userName("deep")
-	nested := strings.Repeat(`{"x":`, 40) + `1` + strings.Repeat(`}`, 40)
-	raw := fmt.Sprintf(`{"schemas":[%q],"userName":%q,"nickName":"deep","deep":%s}`, schemaUser, userName, nested)
+	// The nest sits inside name, an attribute every server declares, so
+	// that a server refusing unknown attributes does not pass for that.
+	nested := strings.Repeat(`{"x":`, 39) + `1` + strings.Repeat(`}`, 39)
+	raw := fmt.Sprintf(`{"schemas":[%q],"userName":%q,"name":{"givenName":"Deep","familyName":%s}}`, schemaUser, userName, nested)
 	x, err := t.send(ctx, "POST", "/Users", nil, withRaw([]byte(raw)))
 	if err != nil {
 		return err
 	}
 	if x.Status != 400 {
-		p.failf(x, "a body nested 40 deep: status %d, want 400", x.Status)
+		p.failf(x, "a body nested 40 deep: status %d, want 400 invalidSyntax", x.Status)
 	} else {
-		p.errorResponse(x, "")
+		p.errorResponse(x, "invalidSyntax")
 	}
 	if err := t.noneStored(ctx, p, "/Users", `userName eq "`+userName+`"`, "the body was nested too deep"); err != nil {
 		return err
@@ -144,7 +147,7 @@ func mediaDepth(ctx context.Context, t *Target) error {
 func mediaTooLarge(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
 	userName := t.userName("big")
-	raw := fmt.Sprintf(`{"schemas":[%q],"userName":%q,"nickName":%q}`, schemaUser, userName, strings.Repeat("a", 2<<20))
+	raw := fmt.Sprintf(`{"schemas":[%q],"userName":%q,"displayName":%q}`, schemaUser, userName, strings.Repeat("a", 2<<20))
 	x, err := t.send(ctx, "POST", "/Users", nil, withRaw([]byte(raw)))
 	if err != nil {
 		return err
@@ -156,6 +159,18 @@ func mediaTooLarge(ctx context.Context, t *Target) error {
 	}
 	if err := t.noneStored(ctx, p, "/Users", `userName eq "`+userName+`"`, "the body was too large"); err != nil {
 		return err
+	}
+	return p.err()
+}
+
+func mediaBearerChallenge(ctx context.Context, t *Target) error {
+	p := newProbe(ctx)
+	x, err := t.send(ctx, "GET", "/Users?startIndex=1&count=1", nil, withToken(""))
+	if err != nil {
+		return err
+	}
+	if p.status(x, 401) && x.Header.Get("WWW-Authenticate") == "" {
+		p.failf(x, "a 401 must carry a WWW-Authenticate challenge such as `Bearer realm=\"…\"` (RFC 6750 §3, the bearer-token rules RFC 7644 §2 refers to)")
 	}
 	return p.err()
 }

@@ -11,13 +11,13 @@ import (
 func entra() []Check {
 	l := []string{"entra", "writes"}
 	return []Check{
-		{ID: "entra-capitalised-ops", Title: "PATCH op names are matched case-insensitively (Entra sends Add, Replace, Remove)", Ref: "RFC 7644 §3.5.2; Entra ID; case S06", Labels: l, Run: entraOps},
+		{ID: "entra-capitalised-ops", Title: "PATCH op names are matched case-insensitively: Entra's Add, Replace (also of active with \"False\") and Remove on a user are applied", Ref: "RFC 7644 §3.5.2; Entra ID; case S06", Labels: l, Run: entraOps},
 		{ID: "entra-string-boolean", Title: `"active": "False" as a string deactivates and is stored as JSON false; a non-boolean string is 400 invalidValue`, Ref: "Entra ID; RFC 7643 §2.3.2; case S07", Labels: l, Run: entraStringBoolean},
 		{ID: "entra-remove-listed-members", Title: "remove on members with a value list removes only the listed members", Ref: "Entra ID; RFC 7644 §3.5.2.2; case S08", Labels: l, Run: entraRemoveMembers},
-		{ID: "entra-capitalised-ops-groups", Title: "on groups too, Add and Remove of members and Replace of displayName are accepted and applied", Ref: "RFC 7644 §3.5.2; Entra ID", Labels: l, Run: entraGroupOps},
-		{ID: "entra-string-boolean-post", Title: `POST with "active": "True" stores JSON true; a path-less Replace {"active": "False"} stores false; "True" for a string attribute stays the string "True"`, Ref: "Entra ID; RFC 7643 §2.3.2", Labels: l, Run: entraStringBooleanPost},
+		{ID: "entra-capitalised-ops-groups", Title: "on groups too, Entra's Add and Remove of members (by value path and by value list) and Replace of displayName are accepted and applied", Ref: "RFC 7644 §3.5.2; Entra ID", Labels: l, Run: entraGroupOps},
+		{ID: "entra-string-boolean-post", Title: `POST with "active": "True" stores JSON true; a path-less replace {"active": "False"} stores false; "True" for a string attribute stays the string "True"`, Ref: "Entra ID; RFC 7643 §2.3.2", Labels: l, Run: entraStringBooleanPost},
 		{ID: "entra-pathless-replace", Title: "Entra's path-less Replace whose keys are displayName, name.givenName, name.familyName and enterprise URN-qualified attributes updates each of them", Ref: "Entra ID; RFC 7644 §3.5.2.3", Labels: l, Run: entraPathlessReplace},
-		{ID: "entra-remove-members-value-list", Title: `{"op":"Remove","path":"members","value":[{"value":…}]} removes only the listed members; naming a non-member removes nobody, and the group never empties`, Ref: "Entra ID; RFC 7644 §3.5.2.2", Labels: l, Run: entraRemoveValueList},
+		{ID: "entra-remove-members-value-list", Title: `{"op":"remove","path":"members","value":[{"value":…}]} removes only the listed members; naming a non-member removes nobody, and the group never empties (Entra's capitalised Remove is entra-capitalised-ops-groups')`, Ref: "Entra ID; RFC 7644 §3.5.2.2", Labels: l, Run: entraRemoveValueList},
 		{ID: "entra-filter-externalid", Title: `GET /Users?filter=externalId eq "…" finds exactly the user with that externalId`, Ref: "Entra ID; RFC 7644 §3.4.2.2", Labels: l, Run: entraFilterExternalID},
 		{ID: "entra-filter-work-email", Title: `GET /Users?filter=emails[type eq "work"].value eq "…" finds exactly the user with that work address`, Ref: "Entra ID; RFC 7644 §3.4.2.2", Labels: l, Run: entraFilterWorkEmail},
 		{ID: "entra-filter-group-displayname", Title: `GET /Groups?excludedAttributes=members&filter=displayName eq "…" finds exactly the group, without its members`, Ref: "Entra ID; RFC 7644 §3.4.2.2, §3.9", Labels: l, Run: entraFilterGroupName},
@@ -35,9 +35,13 @@ func entraOps(ctx context.Context, t *Target) error {
 	if err != nil {
 		return err
 	}
+	// Entra's capitalised shapes on core attributes; the other entra
+	// checks send lowercase ops, so that a server failing only this rule
+	// fails only the capitalised-ops checks.
 	steps := []map[string]any{
 		{"op": "Replace", "path": "displayName", "value": "Dave Example"},
-		{"op": "Add", "path": "title", "value": "Engineer"},
+		{"op": "Add", "path": "externalId", "value": "ops-" + id},
+		{"op": "Replace", "path": "active", "value": "False"},
 	}
 	for _, op := range steps {
 		x, err := t.patch(ctx, "/Users/"+id, op)
@@ -52,9 +56,12 @@ func entraOps(ctx context.Context, t *Target) error {
 	}
 	if ok {
 		p.equal(g, "displayName", "Dave Example")
-		p.equal(g, "title", "Engineer")
+		p.equal(g, "externalId", "ops-"+id)
+		if v, ok := get(g.JSON, "active").(bool); !ok || v {
+			p.failf(g, `active is %s after {"op":"Replace","path":"active","value":"False"}, want false`, show(get(g.JSON, "active")))
+		}
 	}
-	x, err := t.patch(ctx, "/Users/"+id, map[string]any{"op": "Remove", "path": "title"})
+	x, err := t.patch(ctx, "/Users/"+id, map[string]any{"op": "Remove", "path": "externalId"})
 	if err != nil {
 		return err
 	}
@@ -63,8 +70,8 @@ func entraOps(ctx context.Context, t *Target) error {
 	if err != nil {
 		return err
 	}
-	if p.status(g, 200) && get(g.JSON, "title") != nil {
-		p.failf(g, "title is still there after Remove")
+	if p.status(g, 200) && get(g.JSON, "externalId") != nil {
+		p.failf(g, "externalId is still there after Remove")
 	}
 	return p.err()
 }
@@ -75,7 +82,7 @@ func entraStringBoolean(ctx context.Context, t *Target) error {
 	if err != nil {
 		return err
 	}
-	x, err := t.patch(ctx, "/Users/"+id, map[string]any{"op": "Replace", "path": "active", "value": "False"})
+	x, err := t.patch(ctx, "/Users/"+id, map[string]any{"op": "replace", "path": "active", "value": "False"})
 	if err != nil {
 		return err
 	}
@@ -108,7 +115,7 @@ func entraRemoveMembers(ctx context.Context, t *Target) error {
 	if err != nil {
 		return err
 	}
-	x, err := t.patch(ctx, "/Groups/"+gid, map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": ids[1], "$ref": nil}}})
+	x, err := t.patch(ctx, "/Groups/"+gid, map[string]any{"op": "remove", "path": "members", "value": []any{map[string]any{"value": ids[1], "$ref": nil}}})
 	if err != nil {
 		return err
 	}
@@ -146,11 +153,11 @@ func entraUser(userName string) map[string]any {
 
 func entraGroupOps(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
-	ids, err := t.createUsers(ctx, p, "egops", 2)
+	ids, err := t.createUsers(ctx, p, "egops", 3)
 	if err != nil {
 		return err
 	}
-	a, b := ids[0], ids[1]
+	a, b, c := ids[0], ids[1], ids[2]
 	name := "Entra Ops " + unique()
 	gid, err := t.createGroup(ctx, p, name, a)
 	if err != nil {
@@ -169,13 +176,20 @@ func entraGroupOps(ctx context.Context, t *Target) error {
 		return firstErr(err, p)
 	}
 	p.groupMembers(ctx, t, gid, name+" renamed", b)
+	if _, ok, err := t.entraPatch(ctx, p, path, map[string]any{"op": "Add", "path": "members", "value": []any{map[string]any{"$ref": nil, "value": c}}}); err != nil || !ok {
+		return firstErr(err, p)
+	}
+	if _, ok, err := t.entraPatch(ctx, p, path, map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": b}}}); err != nil || !ok {
+		return firstErr(err, p)
+	}
+	p.groupMembers(ctx, t, gid, name+" renamed", c)
 	return p.err()
 }
 
 func entraStringBooleanPost(ctx context.Context, t *Target) error {
 	p := newProbe(ctx)
 	body := entraUser(t.userName("etrue"))
-	body["title"] = "True"
+	body["displayName"] = "True"
 	x, ok, err := t.post(ctx, p, "/Users", body, withContentType("application/scim+json"))
 	if err != nil || !ok {
 		return firstErr(err, p)
@@ -192,10 +206,10 @@ func entraStringBooleanPost(ctx context.Context, t *Target) error {
 	if v, ok := get(g.JSON, "active").(bool); !ok || !v {
 		p.failf(g, `active is %s, want the JSON boolean true for "True"`, show(get(g.JSON, "active")))
 	}
-	if v, ok := get(g.JSON, "title").(string); !ok || v != "True" {
-		p.failf(g, `title is %s, want the string "True": only boolean attributes read "True" as true`, show(get(g.JSON, "title")))
+	if v, ok := get(g.JSON, "displayName").(string); !ok || v != "True" {
+		p.failf(g, `displayName is %s, want the string "True": only boolean attributes read "True" as true`, show(get(g.JSON, "displayName")))
 	}
-	if _, ok, err := t.entraPatch(ctx, p, path, map[string]any{"op": "Replace", "value": map[string]any{"active": "False"}}); err != nil || !ok {
+	if _, ok, err := t.entraPatch(ctx, p, path, map[string]any{"op": "replace", "value": map[string]any{"active": "False"}}); err != nil || !ok {
 		return firstErr(err, p)
 	}
 	g, ok, err = t.fetch(ctx, p, path)
@@ -216,7 +230,7 @@ func entraPathlessReplace(ctx context.Context, t *Target) error {
 	}
 	path := "/Users/" + id
 	number := unique()
-	if _, ok, err := t.entraPatch(ctx, p, path, map[string]any{"op": "Replace", "value": map[string]any{
+	if _, ok, err := t.entraPatch(ctx, p, path, map[string]any{"op": "replace", "value": map[string]any{
 		"displayName":                        "Frida Updated",
 		"name.givenName":                     "Frida",
 		"name.familyName":                    "Updated",
@@ -249,13 +263,13 @@ func entraRemoveValueList(ctx context.Context, t *Target) error {
 		return err
 	}
 	path := "/Groups/" + gid
-	if _, ok, err := t.entraPatch(ctx, p, path, map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": ids[0]}, map[string]any{"value": ids[2]}}}); err != nil || !ok {
+	if _, ok, err := t.entraPatch(ctx, p, path, map[string]any{"op": "remove", "path": "members", "value": []any{map[string]any{"value": ids[0]}, map[string]any{"value": ids[2]}}}); err != nil || !ok {
 		return firstErr(err, p)
 	}
 	p.groupMembers(ctx, t, gid, name, ids[1], ids[3])
 	// ids[0] is no longer a member: removing it again removes nobody.
 	x, err := t.send(ctx, "PATCH", path, patchRequest(
-		map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": ids[0], "$ref": nil}}}), withContentType("application/scim+json"))
+		map[string]any{"op": "remove", "path": "members", "value": []any{map[string]any{"value": ids[0], "$ref": nil}}}), withContentType("application/scim+json"))
 	if err != nil {
 		return err
 	}
@@ -368,8 +382,8 @@ func entraGroupPatchStatus(ctx context.Context, t *Target) error {
 	}
 	path := "/Groups/" + gid
 	for _, op := range []map[string]any{
-		{"op": "Replace", "path": "displayName", "value": name + " renamed"},
-		{"op": "Add", "path": "members", "value": []any{map[string]any{"$ref": nil, "value": u}}},
+		{"op": "replace", "path": "displayName", "value": name + " renamed"},
+		{"op": "add", "path": "members", "value": []any{map[string]any{"$ref": nil, "value": u}}},
 	} {
 		x, ok, err := t.entraPatch(ctx, p, path, op)
 		if err != nil {
@@ -461,7 +475,7 @@ func entraBareMembers(ctx context.Context, t *Target) error {
 	}
 	gid := str(get(x.JSON, "id"))
 	p.groupMembers(ctx, t, gid, name, a)
-	if _, ok, err := t.entraPatch(ctx, p, "/Groups/"+gid, map[string]any{"op": "Add", "path": "members", "value": []any{b}}); err != nil || !ok {
+	if _, ok, err := t.entraPatch(ctx, p, "/Groups/"+gid, map[string]any{"op": "add", "path": "members", "value": []any{b}}); err != nil || !ok {
 		return firstErr(err, p)
 	}
 	p.groupMembers(ctx, t, gid, name, a, b)

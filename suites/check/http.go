@@ -30,7 +30,8 @@ type Exchange struct {
 	JSON      any           // the decoded body, nil when it is not JSON
 	Duration  time.Duration // from sending the request to the end of the body
 
-	seq int // the order of the exchange in its check (see runState)
+	seq    int  // the order of the exchange in its check (see runState)
+	tested bool // its filter is the rule under test, not a lookup (see lookupHint)
 }
 
 // shownHeaders are the request headers String shows: the ones a failure
@@ -218,7 +219,11 @@ func (p *probe) status(x *Exchange, want ...int) bool {
 			return true
 		}
 	}
-	p.failf(x, "status %d, want %s%s", x.Status, joinInts(want), lookupHint(x, want))
+	hint := lookupHint(x, want)
+	if hint != "" && p.run != nil && !p.run.firstHint() {
+		hint = "; the check's own lookup filter was refused (said above)"
+	}
+	p.failf(x, "status %d, want %s%s", x.Status, joinInts(want), hint)
 	return false
 }
 
@@ -227,7 +232,7 @@ func (p *probe) status(x *Exchange, want ...int) bool {
 // its rule on a server that refuses the filter, and the failure must say
 // so rather than look like a failure of the rule itself.
 func lookupHint(x *Exchange, want []int) string {
-	if x.Method != "GET" || !slices.Contains(want, http.StatusOK) ||
+	if x.tested || x.Method != "GET" || !slices.Contains(want, http.StatusOK) ||
 		x.Status != http.StatusBadRequest && x.Status != http.StatusNotFound && x.Status != http.StatusNotImplemented {
 		return ""
 	}

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -24,6 +25,17 @@ func filterPath(endpoint, filter, rest string) string {
 // totalResults and resources; ok is false when the status was not 200.
 func (t *Target) list(ctx context.Context, p *probe, path string) (x *Exchange, total int, rs []any, ok bool, err error) {
 	x, err = t.send(ctx, "GET", path, nil)
+	return t.listed(p, x, err)
+}
+
+// listTested is list for a filter that is the rule under test rather
+// than the check's lookup: a refusal is a failure of the rule, and the
+// failure does not say that the check needs the filter to find its data.
+func (t *Target) listTested(ctx context.Context, p *probe, path string) (*Exchange, int, []any, bool, error) {
+	x, err := t.send(ctx, "GET", path, nil)
+	if x != nil {
+		x.tested = true
+	}
 	return t.listed(p, x, err)
 }
 
@@ -141,4 +153,86 @@ func (p *probe) exactly(x *Exchange, what string, ids []string, want ...string) 
 	if got, w := sorted(ids), sorted(want); !slices.Equal(got, w) {
 		p.failf(x, "%s: got %v, want %v", what, got, w)
 	}
+}
+
+// maxOwnPages bounds how many pages expectOwn reads of one filter.
+const maxOwnPages = 50
+
+// expectOwn runs filter, the filter under test, on endpoint without any
+// isolation of its own, and judges the answer only by the check's own
+// resources: each id of want must be in the result and every other id of
+// own must not; resources that are not the check's are ignored, so the
+// check holds on a server with other data and needs no lookup filter
+// (userName sw, id eq) besides the one it tests. When the first page does
+// not hold the whole result, it reads the next pages with count up to the
+// server's filter.maxResults. name, when not nil, names an own id in a
+// failure.
+func (t *Target) expectOwn(ctx context.Context, p *probe, endpoint, filter string, own, want []string, name func(id string) string) error {
+	first, total, rs, ok, err := t.listTested(ctx, p, filterPath(endpoint, filter, ""))
+	if err != nil || !ok {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, id := range idsOf(rs) {
+		seen[id] = true
+	}
+	size := intOf(get(t.declared(ctx, "/ServiceProviderConfig"), "filter.maxResults"))
+	if size < 1 || size > 1000 {
+		size = 100
+	}
+	next, read := 1+len(rs), len(rs)
+	for pages := 1; read < total && len(rs) > 0 && pages < maxOwnPages && !allSeen(seen, own); pages++ {
+		var x *Exchange
+		x, _, rs, ok, err = t.listTested(ctx, p, filterPath(endpoint, filter, fmt.Sprintf("startIndex=%d&count=%d", next, size)))
+		if err != nil || !ok {
+			return err
+		}
+		for _, id := range idsOf(rs) {
+			if seen[id] && slices.Contains(own, id) {
+				p.failf(x, "filter %s: %s came back on two pages", filter, nameOf(name, id))
+			}
+			seen[id] = true
+		}
+		next, read = next+len(rs), read+len(rs)
+	}
+	var missing, extra []string
+	for _, id := range own {
+		switch in := seen[id]; {
+		case slices.Contains(want, id) && !in:
+			missing = append(missing, nameOf(name, id))
+		case !slices.Contains(want, id) && in:
+			extra = append(extra, nameOf(name, id))
+		}
+	}
+	if len(missing) > 0 || len(extra) > 0 {
+		var parts []string
+		if len(missing) > 0 {
+			parts = append(parts, fmt.Sprintf("it leaves out %v, which match", missing))
+		}
+		if len(extra) > 0 {
+			parts = append(parts, fmt.Sprintf("it returns %v, which do not match", extra))
+		}
+		p.failf(first, "filter %s, judged by the check's own users only (others on the server are ignored): %s", filter, strings.Join(parts, "; "))
+	}
+	if len(seen) > total && total >= 0 {
+		p.failf(first, "filter %s: totalResults is %d, yet %d resources came back", filter, total, len(seen))
+	}
+	return nil
+}
+
+// allSeen reports whether every id of ids is in seen.
+func allSeen(seen map[string]bool, ids []string) bool {
+	for _, id := range ids {
+		if !seen[id] {
+			return false
+		}
+	}
+	return true
+}
+
+func nameOf(name func(string) string, id string) string {
+	if name == nil {
+		return id
+	}
+	return name(id)
 }

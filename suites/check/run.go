@@ -22,6 +22,18 @@ type runState struct {
 	probes []*probe
 	writes map[string][]*Exchange // resource path → the writes to it, in order
 	shown  map[string]bool        // rendered exchanges already in a problem
+	hinted bool                   // the refused-lookup sentence was said
+}
+
+// firstHint reports whether the sentence explaining a refused lookup
+// filter (see lookupHint) has not been said yet in this check, and marks
+// it said: it appears once per check, not once per request.
+func (rs *runState) firstHint() bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	first := !rs.hinted
+	rs.hinted = true
+	return first
 }
 
 func runOf(ctx context.Context) *runState {

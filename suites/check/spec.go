@@ -14,15 +14,15 @@ func oktaSpec() []Check {
 	l := []string{"okta-spec", "okta"}
 	w := []string{"okta-spec", "okta", "writes"}
 	return []Check{
-		{ID: "okta-spec-01-list-users", Title: "GET /Users?count=1&startIndex=1 returns a ListResponse whose first user has id, name, userName, active and an email", Ref: "Okta SCIM 2.0 SPEC Test, step 1; RFC 7644 §3.4.2", Labels: w, Run: specListUsers},
+		{ID: "okta-spec-01-list-users", Title: "GET /Users?count=1&startIndex=1 returns a ListResponse whose first user has id, name, userName, active and an email", Ref: "Okta SCIM 2.0 SPEC Test, step 1 (the first user's id, name.givenName, name.familyName, userName, active and email); RFC 7644 §3.4.2 (the ListResponse)", Labels: w, Run: specListUsers},
 		{ID: "okta-spec-02-get-user", Title: "GET /Users/{id} returns the user the list returned", Ref: "Okta SCIM 2.0 SPEC Test, step 2; RFC 7644 §3.4.1", Labels: w, Run: specGetUser},
 		{ID: "okta-spec-03-filter-unknown", Title: "filtering on an unknown userName returns 200 with totalResults 0", Ref: "Okta SCIM 2.0 SPEC Test, steps 3 and 5; RFC 7644 §3.4.2", Labels: l, Run: specFilterUnknown},
 		{ID: "okta-spec-04-unknown-id", Title: "GET /Users/{unknown id} returns 404 with the SCIM Error schema, status \"404\" and a detail", Ref: "Okta SCIM 2.0 SPEC Test, steps 4 and 12; RFC 7644 §3.12", Labels: l, Run: specUnknownID},
 		{ID: "okta-spec-06-create-user", Title: "POST /Users with application/json returns 201 with the user, active, with an id, and GET returns it", Ref: "Okta SCIM 2.0 SPEC Test, steps 6 and 7; RFC 7644 §3.3", Labels: w, Run: specCreateUser},
-		{ID: "okta-spec-08-duplicate", Title: "a second POST with the same userName returns 409", Ref: "Okta SCIM 2.0 SPEC Test, step 8; RFC 7644 §3.3, §3.12 uniqueness", Labels: w, Run: specDuplicate},
+		{ID: "okta-spec-08-duplicate", Title: "a second POST with exactly the same userName returns 409 (the case variant is schema-uniqueness-case's)", Ref: "Okta SCIM 2.0 SPEC Test, step 8; RFC 7644 §3.3, §3.12 uniqueness", Labels: w, Run: specDuplicate},
 		{ID: "okta-spec-09-filter-case", Title: "filtering on the userName in upper case finds the user (userName is caseExact false)", Ref: "Okta SCIM 2.0 SPEC Test, step 9; RFC 7643 §4.1.1", Labels: w, Run: specFilterCase},
 		{ID: "okta-spec-10-groups-fast", Title: "GET /Groups returns 200 in under 600 ms with Resources an array", Ref: "Okta SCIM 2.0 SPEC Test, step 10", Labels: l, Run: specGroupsFast},
-		{ID: "okta-spec-11-wrong-token", Title: "a request with a wrong token returns 401 with the Error schema, status \"401\" and a detail", Ref: "Okta SCIM 2.0 SPEC Test, step 11; RFC 7644 §2, §3.12; RFC 6750 §3 (the WWW-Authenticate challenge)", Labels: l, Run: specWrongToken},
+		{ID: "okta-spec-11-wrong-token", Title: "a request with a wrong or missing token returns 401 with the Error schema, status \"401\" and a detail (the WWW-Authenticate challenge is media-bearer-challenge's)", Ref: "Okta SCIM 2.0 SPEC Test, step 11; RFC 7644 §2, §3.12", Labels: l, Run: specWrongToken},
 	}
 }
 
@@ -160,15 +160,14 @@ func specDuplicate(ctx context.Context, t *Target) error {
 	if err != nil || !ok {
 		return firstErr(err, p)
 	}
-	for _, u := range []string{userName, strings.ToUpper(userName)} {
-		body["userName"] = u
-		x, err = t.send(ctx, "POST", "/Users", body)
-		if err != nil {
-			return err
-		}
-		if p.status(x, 409) {
-			p.errorResponse(x, "uniqueness")
-		}
+	x, err = t.send(ctx, "POST", "/Users", body)
+	if err != nil {
+		return err
+	}
+	if x.Status != 409 {
+		p.failf(x, "a second POST of userName %q (the user just created): status %d, want 409 uniqueness", userName, x.Status)
+	} else {
+		p.errorResponse(x, "uniqueness")
 	}
 	return p.err()
 }
@@ -236,9 +235,6 @@ func specWrongToken(ctx context.Context, t *Target) error {
 	}
 	if p.status(x, 401) {
 		p.errorResponse(x, "")
-		if x.Header.Get("WWW-Authenticate") == "" {
-			p.failf(x, "a 401 must carry a WWW-Authenticate challenge such as `Bearer realm=\"…\"` (RFC 6750 §3, the bearer-token rules RFC 7644 §2 refers to)")
-		}
 	}
 	return p.err()
 }
