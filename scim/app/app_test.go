@@ -85,3 +85,53 @@ func TestAccessLogOmitsQuery(t *testing.T) {
 		t.Errorf("access log leaks the query: %q", got)
 	}
 }
+
+// TestRotatedTokenStopsAtOnce checks, over HTTP, that rotating a tenant's
+// SCIM secret (the dialog's "Generate new secret") makes the old token 401
+// on the very next request and the new one work, and that neither opens
+// another tenant.
+func TestRotatedTokenStopsAtOnce(t *testing.T) {
+	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "x.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	cfg := app.Config{Store: st, PublicURL: srv.URL}
+	mux.Handle("/", app.New(cfg))
+	tenants := app.Tenants(cfg)
+	acme, err := tenants.Create(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tenants.Create(context.Background(), "beta"); err != nil {
+		t.Fatal(err)
+	}
+	status := func(tenant, token string) int {
+		req, _ := http.NewRequest("GET", srv.URL+"/t/"+tenant+"/scim/v2/Users?startIndex=1&count=1", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status("acme", acme.Token); got != 200 {
+		t.Fatalf("before rotation: %d, want 200", got)
+	}
+	fresh, err := tenants.RotateToken(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{"old on acme": status("acme", acme.Token), "new on acme": status("acme", fresh), "new on beta": status("beta", fresh)}
+	want := map[string]int{"old on acme": 401, "new on acme": 200, "new on beta": 401}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: %d, want %d", k, got[k], w)
+		}
+	}
+}

@@ -168,7 +168,7 @@ func TestDecisions(t *testing.T) {
 		{name: "remove displayName of a group", base: groupJSON, ops: `[{"op":"Remove","path":"displayName"}]`, errType: scim.TypeMutability},
 
 		// request shape
-		{name: "empty Operations", base: userJSON, ops: `[]`, errType: scim.TypeInvalidValue},
+		{name: "empty Operations", base: userJSON, ops: `[]`, errType: scim.TypeInvalidSyntax},
 		{name: "remove without path", base: groupJSON, ops: `[{"op":"remove","value":[{"value":"a"}]}]`, errType: scim.TypeNoTarget},
 		{name: "add without path or value", base: userJSON, ops: `[{"op":"add"}]`, errType: scim.TypeInvalidValue},
 		{name: "unknown attribute in a path", base: userJSON, ops: `[{"op":"replace","path":"shoeSize","value":"9"}]`, errType: scim.TypeInvalidPath},

@@ -98,7 +98,7 @@ func Apply(r scim.Resource, ops []scim.PatchOperation, rt *schema.ResourceType) 
 		return nil, scim.Errorf(500, "", "patch: no resource type")
 	}
 	if len(ops) == 0 {
-		return nil, errf(scim.TypeInvalidValue, "the request has no Operations")
+		return nil, errf(scim.TypeInvalidSyntax, "the request has no Operations")
 	}
 	res, _ := deepCopy(r).(map[string]any)
 	if res == nil {

@@ -188,7 +188,7 @@ func TestRules(t *testing.T) {
 	ent := "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 	entSchemas := `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","` + ent + `"]`
 	run(t, []patchCase{
-		{name: "no operations", base: userJSON, ops: `[]`, errType: scim.TypeInvalidValue},
+		{name: "no operations", base: userJSON, ops: `[]`, errType: scim.TypeInvalidSyntax},
 		{name: "unknown op", base: userJSON, ops: `[{"op":"move","path":"title","value":"x"}]`, errType: scim.TypeInvalidSyntax},
 		{name: "remove without path", base: userJSON, ops: `[{"op":"remove"}]`, errType: scim.TypeNoTarget},
 		{name: "path-less value not an object", base: userJSON, ops: `[{"op":"replace","value":"x"}]`, errType: scim.TypeInvalidValue},

@@ -22,6 +22,7 @@ func pagingChecks() []Check {
 		{ID: "paging-start-below-one", Title: "a startIndex below 1 is read as 1: the same first page, with startIndex 1", Ref: pg + "; case S11", Labels: w, Run: pagingStartBelowOne},
 		{ID: "paging-count-zero", Title: "count=0 returns totalResults and no resources", Ref: pg, Labels: w, Run: pagingCount("0")},
 		{ID: "paging-count-negative", Title: "a negative count is read as 0: totalResults and no resources", Ref: pg, Labels: w, Run: pagingCount("-1")},
+		{ID: "paging-count-above-max", Title: "a count far above filter.maxResults is not an error: 200 with at most maxResults resources on the page", Ref: "RFC 7644 §3.4.2.4; RFC 7643 §5 (filter.maxResults)", Labels: w, Run: pagingCountAboveMax},
 		{ID: "paging-count-invalid", Title: "a count or startIndex that is not a number is 400 invalidValue (strict: RFC 7644 §3.4.2.4 does not say what a non-number is; idpkit refuses it)", Ref: pg + ", §3.12; case S12", Labels: slices.Concat(l, []string{"strict"}), Run: pagingInvalid},
 		{ID: "paging-disjoint", Title: "pages of a filtered set are disjoint and together hold every match exactly once", Ref: pg + "; case S11", Labels: w, Run: pagingDisjoint},
 		{ID: "paging-numbers", Title: "totalResults, itemsPerPage and startIndex are JSON numbers, and itemsPerPage is the number of resources on the page (0 past the end)", Ref: pg + ", §3.4.2", Labels: w, Run: pagingNumbers},
@@ -145,6 +146,28 @@ func pagingCount(count string) func(context.Context, *Target) error {
 		}
 		return p.err()
 	}
+}
+
+func pagingCountAboveMax(ctx context.Context, t *Target) error {
+	p := newProbe(ctx)
+	if _, err := t.newPageFixture(ctx, p); err != nil {
+		return err
+	}
+	max := intOf(get(t.declared(ctx, "/ServiceProviderConfig"), "filter.maxResults"))
+	x, total, rs, ok, err := t.list(ctx, p, "/Users?startIndex=1&count=1000000")
+	if err != nil || !ok {
+		return firstErr(err, p)
+	}
+	if total < 5 || len(rs) == 0 {
+		p.failf(x, "count=1000000: totalResults %d with %d resources, want at least the check's 5 users", total, len(rs))
+	}
+	if max > 0 && len(rs) > max {
+		p.failf(x, "count=1000000: %d resources on one page, more than filter.maxResults %d", len(rs), max)
+	}
+	if n := get(x.JSON, "itemsPerPage"); n != nil && intOf(n) != len(rs) {
+		p.failf(x, "itemsPerPage is %s for a page of %d resources", show(n), len(rs))
+	}
+	return p.err()
 }
 
 func pagingInvalid(ctx context.Context, t *Target) error {

@@ -15,6 +15,7 @@ func patchChecks() []Check {
 		{ID: "patch-add-path", Title: "add with a path sets a simple attribute, a sub-attribute (name.givenName) and appends a value to a multi-valued attribute (emails)", Ref: "RFC 7644 §3.5.2.1", Labels: l, Run: patchAddPath},
 		{ID: "patch-replace-path", Title: "replace with a path replaces a simple attribute (displayName), one sub-attribute (others kept) and every value of a multi-valued attribute", Ref: "RFC 7644 §3.5.2.3", Labels: l, Run: patchReplacePath},
 		{ID: "patch-remove-path", Title: "remove with a path removes a simple attribute (externalId), one sub-attribute (others kept) and a whole multi-valued attribute", Ref: "RFC 7644 §3.5.2.2", Labels: l, Run: patchRemovePath},
+		{ID: "patch-remove-no-path", Title: "remove without a path is 400 noTarget, and nothing changes", Ref: "RFC 7644 §3.5.2.2", Labels: l, Run: patchRemoveNoPath},
 		{ID: "patch-pathless", Title: "add and replace without a path take a value object (externalId; displayName and name.givenName); sub-attributes of a complex attribute that the value leaves out are kept (name.familyName)", Ref: "RFC 7644 §3.5.2.1, §3.5.2.3", Labels: l, Run: patchPathless},
 		{ID: "patch-pathless-attribute-paths", Title: "a path-less value's keys may be attribute paths: dotted (name.givenName) and URN-qualified extension attributes, which add the extension to schemas", Ref: "RFC 7644 §3.5.2, §3.10; RFC 7643 §3; Entra ID", Labels: append(slices.Clone(l), "entra"), Run: patchPathlessAttributePaths},
 		{ID: "patch-value-path-sub", Title: `replace on emails[type eq "work"].value changes only that sub-attribute of only the matching value`, Ref: "RFC 7644 §3.5.2.3", Labels: l, Run: patchValuePathSub},
@@ -160,6 +161,18 @@ func patchRemovePath(ctx context.Context, t *Target) error {
 		p.failf(g, "emails is %s after remove, want it unassigned (RFC 7644 §3.5.2.2)", show(get(g.JSON, "emails")))
 	}
 	return p.err()
+}
+
+func patchRemoveNoPath(ctx context.Context, t *Target) error {
+	p := newProbe(ctx)
+	before, u, err := t.patchedUser(ctx, p, false)
+	if err != nil || before == nil {
+		return firstErr(err, p)
+	}
+	if err := t.patchFails(ctx, p, u.path, "remove without a path", []string{"noTarget"}, map[string]any{"op": "remove"}); err != nil {
+		return err
+	}
+	return firstErr(t.unchanged(ctx, p, u.path, before, "after a refused remove without a path", "userName", "displayName", "name.givenName", "emails", "meta.version"), p)
 }
 
 func patchPathless(ctx context.Context, t *Target) error {

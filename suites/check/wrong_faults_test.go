@@ -298,6 +298,13 @@ func answerInstead(when func(r *http.Request, rec *httptest.ResponseRecorder) bo
 	}
 }
 
+// countAboveMaxRefused answers 400 to a list whose count is above the
+// server's maximum instead of clamping it.
+var countAboveMaxRefused = answerInstead(func(r *http.Request, _ *httptest.ResponseRecorder) bool {
+	n, err := strconv.Atoi(r.URL.Query().Get("count"))
+	return r.Method == "GET" && err == nil && n > 1000
+}, func(w http.ResponseWriter) { scimError(w, 400, "invalidValue", "count is above 1000") })
+
 // noContent answers 204 with no body.
 func noContent(w http.ResponseWriter) { w.WriteHeader(204) }
 

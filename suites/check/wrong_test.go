@@ -183,8 +183,9 @@ func TestWrongServers(t *testing.T) {
 			}
 			return ops
 		}), []string{"okta-group-push-batch"}},
-		{"PATCH errors answered 204", patchErrorsSwallowed, []string{"patch-value-path-replace-notarget", "patch-atomic", "patch-invalid-path", "patch-readonly",
+		{"PATCH errors answered 204", patchErrorsSwallowed, []string{"patch-remove-no-path", "patch-value-path-replace-notarget", "patch-atomic", "patch-invalid-path", "patch-readonly",
 			"patch-wrong-type", "patch-unknown-op", "patch-empty-operations", "entra-string-boolean"}},
+		{"a count above the maximum refused", countAboveMaxRefused, []string{"paging-count-above-max"}},
 		{"PATCH answers 200 with an empty object", patchEmpty200, []string{"patch-response", "entra-group-patch-status"}},
 		{"every email reads as primary", allPrimary, []string{"patch-primary-unique", "patch-value-path-sub", "patch-value-path-whole"}},
 		{"Resources left out of an empty list", emptyWithoutResources, []string{"entra-zero-results"}},
