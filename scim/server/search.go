@@ -33,8 +33,9 @@ type filterPlan struct {
 // every attribute the filter names must exist (400 invalidFilter), so a
 // bad filter never yields an unfiltered or empty list. With several (the
 // root search), each comparison must fit at least one kind; for a kind it
-// does not fit, it is false (so "userName eq …" matches no Group, and
-// "not (userName eq …)" every Group). A filter on an attribute that is
+// does not fit, it reads as on an absent attribute (so "userName eq …"
+// matches no Group, and "userName ne …" and "not (userName eq …)" every
+// Group). A filter on an attribute that is
 // never returned (password), or longer than MaxFilterLength, is 400
 // invalidFilter.
 func planFilter(f string, kinds []*kind) ([]filterPlan, error) {
@@ -91,7 +92,7 @@ const (
 )
 
 // restrict returns e for rt, with every comparison that does not fit rt
-// replaced by false and the result simplified; when the whole filter
+// replaced by its value on an absent attribute and the result simplified; when the whole filter
 // becomes a constant, expr is nil and c says which.
 func restrict(e filter.Expr, rt *schema.ResourceType) (expr filter.Expr, c int) {
 	switch x := e.(type) {
@@ -127,6 +128,12 @@ func restrict(e filter.Expr, rt *schema.ResourceType) (expr filter.Expr, c int) 
 		return &filter.Not{X: in}, notConst
 	}
 	if filter.Validate(e, rt) != nil {
+		// The attribute does not exist on rt: compare as if it were
+		// absent, the same answer a type that has it gives when it is
+		// unset ("ne" a value and "eq null" hold, all else does not).
+		if c, ok := e.(*filter.Compare); ok && (c.Op == "ne") != (c.Value == nil) {
+			return nil, constTrue
+		}
 		return nil, constFalse
 	}
 	return e, notConst
