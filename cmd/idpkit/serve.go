@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -19,14 +21,21 @@ import (
 const defaultDB = "sqlite:idpkit.db"
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s]", stderr)
-	addr := fs.String("addr", envOr("IDPKIT_ADDR", "127.0.0.1:8080"), "address to listen on (env IDPKIT_ADDR)")
-	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
-	public := fs.String("public-url", envOr("IDPKIT_PUBLIC_URL", ""), "public base URL used in tenant URLs and redirects (default http://ADDR; env IDPKIT_PUBLIC_URL)")
-	grace := fs.Duration("grace", 10*time.Second, "on SIGINT/SIGTERM, how long to let running requests finish before cutting them off")
-	verbose := fs.Bool("verbose", false, "log at debug level")
+	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--verbose]\n\nEvery flag can also be set by the environment variable named in its help; a flag on the command line wins", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env IDPKIT_ADDR)")
+	dsn := fs.String("db", defaultDB, "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
+	public := fs.String("public-url", "", "public base URL used in tenant URLs and redirects (default http://ADDR; env IDPKIT_PUBLIC_URL)")
+	grace := fs.Duration("grace", 10*time.Second, "on SIGINT/SIGTERM, how long to let running requests finish before cutting them off (env IDPKIT_GRACE)")
+	metrics := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics on --addr, without authentication; --metrics=false turns it off (env IDPKIT_METRICS)")
+	verbose := fs.Bool("verbose", false, "log at debug level (env IDPKIT_VERBOSE)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := flagsFromEnv(fs, []flagEnv{
+		{"addr", "IDPKIT_ADDR"}, {"db", "IDPKIT_DB"}, {"public-url", "IDPKIT_PUBLIC_URL"},
+		{"grace", "IDPKIT_GRACE"}, {"metrics", "IDPKIT_METRICS"}, {"verbose", "IDPKIT_VERBOSE"},
+	}); err != nil {
 		return err
 	}
 	if len(pos) > 0 {
@@ -58,7 +67,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if pub == "" {
 		pub = "http://" + ln.Addr().String()
 	}
-	h := app.New(app.Config{Store: st, PublicURL: pub, Logger: log})
+	h := app.New(app.Config{Store: st, PublicURL: pub, Logger: log, DisableMetrics: !*metrics})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -94,6 +103,26 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// flagEnv names the environment variable that sets a flag.
+type flagEnv struct{ flag, env string }
+
+// flagsFromEnv sets each flag not given on the command line from its
+// environment variable, when that is set and not empty, so the command
+// line wins over the environment, which wins over the default. A value
+// the flag does not accept is a usage error naming the variable.
+func flagsFromEnv(fs *flag.FlagSet, vars []flagEnv) error {
+	for _, v := range vars {
+		val, ok := os.LookupEnv(v.env)
+		if !ok || val == "" || flagSet(fs, v.flag) {
+			continue
+		}
+		if err := fs.Set(v.flag, val); err != nil {
+			return fmt.Errorf("%w: %s=%q is not a valid --%s: %w", errUsage, v.env, val, v.flag, err)
+		}
+	}
 	return nil
 }
 

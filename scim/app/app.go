@@ -1,7 +1,8 @@
 // Package app composes idpkit's app server: the SCIM 2.0 service
 // (RFC 7644) per tenant, the OIDC relying party (OpenID Connect Core 1.0
-// §3.1) and the Connect Okta dialog with its API, plus /healthz, into one
-// http.Handler.
+// §3.1) and the Connect Okta dialog with its API, plus the operating
+// endpoints /healthz (liveness), /readyz (the database answers) and /metrics
+// (Prometheus text exposition format), into one http.Handler.
 package app
 
 import (
@@ -9,6 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/idpkit/idpkit/scim/login"
 	"github.com/idpkit/idpkit/scim/server"
@@ -25,6 +29,14 @@ type Config struct {
 	Now        func() time.Time
 	HTTPClient *http.Client // reaches Okta (discovery, keys, token); nil means a client with timeouts
 	Assets     fs.FS        // the dialog's page assets; nil means wasm.Assets
+
+	// DisableMetrics leaves out GET /metrics and the request and store
+	// instrumentation behind it. By default /metrics is served, without
+	// authentication, on the app's own listener: it names routes
+	// (ServeMux patterns), status codes and store methods, never a tenant,
+	// a user or a path. Turn it off where that listener is public and the
+	// metrics should not be.
+	DisableMetrics bool
 }
 
 // New returns the app server's handler.
@@ -41,15 +53,30 @@ func New(cfg Config) http.Handler {
 	if cfg.Assets == nil {
 		cfg.Assets = wasm.Assets
 	}
-	tenants := Tenants(cfg)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
+	// /readyz pings the store itself, not through the instrumentation.
+	mux.Handle("GET /readyz", readyz(cfg.Store, cfg.Logger))
+	var m *httpMetrics
+	if !cfg.DisableMetrics {
+		var reg *prometheus.Registry
+		reg, m, cfg.Store = instrumentation(cfg)
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+			Registry: reg,
+		}))
+	}
+	tenants := Tenants(cfg)
 	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL}).Register(mux)
 	login.New(login.Config{Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets}).Register(mux)
-	return accessLog(cfg.Logger, cfg.Now, mux)
+	var h http.Handler = mux
+	if m != nil {
+		h = m.instrument(cfg.Now, mux)
+	}
+	return accessLog(cfg.Logger, cfg.Now, h)
 }
 
 // accessLog logs one line per request at Info: method, path, status,
