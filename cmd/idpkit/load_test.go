@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/idpkit/idpkit/scim/app"
-	"github.com/idpkit/idpkit/scim/store/sqlstore"
+	"github.com/idpkit/idpkit/scim/app/apptest"
 )
 
 // loadTarget starts idpkit's app server in process on a temporary SQLite
@@ -20,24 +17,7 @@ import (
 // URL and token.
 func loadTarget(t *testing.T, wrap func(http.Handler) http.Handler) (string, string) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "idpkit.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatalf("open the store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	cfg := app.Config{Store: st, PublicURL: srv.URL, HTTPClient: srv.Client()}
-	h = app.New(cfg)
-	if wrap != nil {
-		h = wrap(h)
-	}
-	created, err := app.Tenants(cfg).Create(ctx, "load")
-	if err != nil {
-		t.Fatalf("create a tenant: %v", err)
-	}
+	created := apptest.Start(t, wrap).Tenant(t, "load")
 	return created.SCIMBaseURL, created.Token
 }
 

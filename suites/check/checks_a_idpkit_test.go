@@ -8,13 +8,10 @@ package check
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/idpkit/idpkit/scim/app"
-	"github.com/idpkit/idpkit/scim/store/sqlstore"
+	"github.com/idpkit/idpkit/scim/app/apptest"
 )
 
 // areaA lists the labels of the filter, paging, etag and schema checks.
@@ -28,25 +25,9 @@ func idpkitTarget(t *testing.T) *Target { return idpkitTargetWrapped(t, nil) }
 // the app server, to inject a fault.
 func idpkitTargetWrapped(t *testing.T, wrap func(http.Handler) http.Handler) *Target {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "idpkit.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatalf("open the store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	cfg := app.Config{Store: st, PublicURL: srv.URL, HTTPClient: srv.Client()}
-	h = app.New(cfg)
-	if wrap != nil {
-		h = wrap(h)
-	}
-	created, err := app.Tenants(cfg).Create(ctx, "conformance")
-	if err != nil {
-		t.Fatalf("create a tenant: %v", err)
-	}
-	return &Target{BaseURL: created.SCIMBaseURL, Token: created.Token, Client: srv.Client()}
+	srv := apptest.Start(t, wrap)
+	created := srv.Tenant(t, "conformance")
+	return &Target{BaseURL: created.SCIMBaseURL, Token: created.Token, Client: srv.Client}
 }
 
 // TestAreaAAgainstIdpkit runs every filter, paging, etag and schema check

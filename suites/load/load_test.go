@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,9 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/idpkit/idpkit/scim/app"
+	"github.com/idpkit/idpkit/scim/app/apptest"
 	"github.com/idpkit/idpkit/scim/client"
-	"github.com/idpkit/idpkit/scim/store/sqlstore"
 )
 
 // target is a tenant of idpkit's own server.
@@ -29,25 +26,9 @@ type target struct {
 // wrap (when not nil) in front of it, and returns a new tenant of it.
 func startIdpkit(t *testing.T, wrap func(http.Handler) http.Handler) target {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "idpkit.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatalf("open the store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	cfg := app.Config{Store: st, PublicURL: srv.URL, HTTPClient: srv.Client()}
-	h = app.New(cfg)
-	if wrap != nil {
-		h = wrap(h)
-	}
-	created, err := app.Tenants(cfg).Create(ctx, "load")
-	if err != nil {
-		t.Fatalf("create a tenant: %v", err)
-	}
-	return target{created.SCIMBaseURL, created.Token, srv.Client()}
+	srv := apptest.Start(t, wrap)
+	created := srv.Tenant(t, "load")
+	return target{created.SCIMBaseURL, created.Token, srv.Client}
 }
 
 // counts returns each operation's request and error count.

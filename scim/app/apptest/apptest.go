@@ -1,0 +1,58 @@
+// Package apptest starts idpkit's app server (scim/app) in process for
+// tests: on a temporary SQLite file, behind an httptest.Server, with an
+// optional handler in front of it to inject faults. Everything it starts
+// is closed when the test ends.
+package apptest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/idpkit/idpkit/scim/app"
+	"github.com/idpkit/idpkit/scim/store/sqlstore"
+	"github.com/idpkit/idpkit/scim/tenant"
+)
+
+// Server is a running app server.
+type Server struct {
+	// URL is the server's base URL, also its PublicURL.
+	URL string
+	// Client reaches the server.
+	Client *http.Client
+	// Config is what app.New was given.
+	Config app.Config
+}
+
+// Start runs app.New on a new SQLite store in t's temporary directory,
+// with wrap (when not nil) in front of it.
+func Start(t testing.TB, wrap func(http.Handler) http.Handler) *Server {
+	t.Helper()
+	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "idpkit.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatalf("apptest: open the store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	cfg := app.Config{Store: st, PublicURL: srv.URL, HTTPClient: srv.Client()}
+	h = app.New(cfg)
+	if wrap != nil {
+		h = wrap(h)
+	}
+	return &Server{URL: srv.URL, Client: srv.Client(), Config: cfg}
+}
+
+// Tenant creates a tenant and returns what `idpkit tenant create` prints:
+// its SCIM base URL, token and the rest.
+func (s *Server) Tenant(t testing.TB, name string) tenant.Created {
+	t.Helper()
+	created, err := app.Tenants(s.Config).Create(context.Background(), name)
+	if err != nil {
+		t.Fatalf("apptest: create tenant %q: %v", name, err)
+	}
+	return created
+}
