@@ -12,28 +12,14 @@ import (
 	"testing"
 
 	"github.com/idpkit/idpkit/scim/app"
+	"github.com/idpkit/idpkit/scim/app/apptest"
 	"github.com/idpkit/idpkit/scim/store/sqlstore"
 )
 
-// newApp serves app.New on a fresh SQLite store for the test's lifetime.
-func newApp(t *testing.T) (*httptest.Server, app.Config) {
-	t.Helper()
-	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "x.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	cfg := app.Config{Store: st, PublicURL: srv.URL}
-	mux.Handle("/", app.New(cfg))
-	return srv, cfg
-}
-
 // TestRoutes checks that New wires every part of the app server.
 func TestRoutes(t *testing.T) {
-	srv, cfg := newApp(t)
+	srv := apptest.Start(t, nil)
+	cfg := srv.Config
 	created, err := app.Tenants(cfg).Create(context.Background(), "acme")
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +84,8 @@ func TestAccessLogOmitsQuery(t *testing.T) {
 // on the very next request and the new one work, and that neither opens
 // another tenant.
 func TestRotatedTokenStopsAtOnce(t *testing.T) {
-	srv, cfg := newApp(t)
+	srv := apptest.Start(t, nil)
+	cfg := srv.Config
 	tenants := app.Tenants(cfg)
 	acme, err := tenants.Create(context.Background(), "acme")
 	if err != nil {

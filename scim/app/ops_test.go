@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/idpkit/idpkit/scim/app"
+	"github.com/idpkit/idpkit/scim/app/apptest"
 	"github.com/idpkit/idpkit/scim/store"
 	"github.com/idpkit/idpkit/scim/store/sqlstore"
 )
@@ -39,7 +40,8 @@ func get(t *testing.T, method, url, token string) (int, string, string) {
 // format, counts them by the ServeMux pattern (never the tenant's name or
 // a resource id) and shows the store's latency.
 func TestMetrics(t *testing.T) {
-	srv, cfg := newApp(t)
+	srv := apptest.Start(t, nil)
+	cfg := srv.Config
 	created, err := app.Tenants(cfg).Create(context.Background(), "acme-secret-name")
 	if err != nil {
 		t.Fatal(err)

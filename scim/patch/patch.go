@@ -132,7 +132,7 @@ func Apply(r scim.Resource, ops []scim.PatchOperation, rt *schema.ResourceType) 
 // schema.CheckRequired's invalidValue (a blank userName included).
 func checkRequired(before, res map[string]any, rt *schema.ResourceType) error {
 	for _, a := range rt.Schema.Attributes {
-		if !a.Required || !schema.Empty(res[a.Name]) && !blankString(res[a.Name]) {
+		if !a.Required || !schema.Empty(res[a.Name]) && !schema.Blank(res[a.Name]) {
 			continue
 		}
 		if was, _ := schema.Get(before, a.Name); !schema.Empty(was) {
@@ -148,13 +148,6 @@ func checkRequired(before, res map[string]any, rt *schema.ResourceType) error {
 		return err
 	}
 	return nil
-}
-
-// blankString reports whether v is a string of white space only, which
-// counts as no value for a required attribute.
-func blankString(v any) bool {
-	s, ok := v.(string)
-	return ok && strings.TrimSpace(s) == ""
 }
 
 // blame returns the index of the operation that left the resource failing

@@ -57,7 +57,7 @@ func (rt *ResourceType) CheckRequired(r scim.Resource) error {
 		if a.Required && empty(v) {
 			return invalidValue("attribute %q is required", a.Name)
 		}
-		if a.Required && blank(v) {
+		if a.Required && Blank(v) {
 			return invalidValue("attribute %q is required and must not be blank", a.Name)
 		}
 		if a.Type != TypeComplex || empty(v) {
@@ -69,7 +69,7 @@ func (rt *ResourceType) CheckRequired(r scim.Resource) error {
 				continue
 			}
 			for _, s := range a.SubAttributes {
-				if s.Required && (empty(get(m, s.Name)) || blank(get(m, s.Name))) {
+				if s.Required && (empty(get(m, s.Name)) || Blank(get(m, s.Name))) {
 					return invalidValue("every value of %q needs %q", a.Name, a.Name+"."+s.Name)
 				}
 			}
@@ -78,9 +78,9 @@ func (rt *ResourceType) CheckRequired(r scim.Resource) error {
 	})
 }
 
-// blank reports whether v is a string of white space only, which does not
+// Blank reports whether v is a string of white space only, which does not
 // count as a value of a required attribute ("   " is no userName).
-func blank(v any) bool {
+func Blank(v any) bool {
 	s, ok := v.(string)
 	return ok && strings.TrimSpace(s) == ""
 }
