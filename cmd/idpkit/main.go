@@ -3,10 +3,11 @@
 // the conformance run that plays the "Connect Okta" guide.
 //
 //	idpkit conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list]
-//	idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--verbose]
+//	idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--verbose]
 //	idpkit tenant create NAME [--db DSN] [--public-url URL]
 //	idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
 //	idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
+//	idpkit seed --db DSN --tenant NAME --users N [--groups G --members M] [--batch 5000]
 //	idpkit mockokta [--addr 127.0.0.1:9090] [--seed FILE] [--api-token TOKEN]
 //	idpkit load --scim-url URL --token TOKEN [--users N] [--concurrency C] [--duration D] [--cleanup]
 package main
@@ -29,10 +30,11 @@ const usage = `idpkit — connect an app to Okta: SCIM provisioning, OIDC sign-i
 
 Usage:
   idpkit conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list] [--verbose]
-  idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--verbose]
+  idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--verbose]
   idpkit tenant create NAME [--db DSN] [--public-url URL]
   idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
   idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
+  idpkit seed --db DSN --tenant NAME --users N [--groups G --members M] [--batch 5000]
   idpkit mockokta [--addr 127.0.0.1:9090] [--seed FILE] [--api-token TOKEN]
   idpkit load --scim-url URL --token TOKEN [--users N] [--concurrency C] [--duration D] [--cleanup]
 
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, args[1:], stdout, stderr)
 	case "tenant":
 		err = cmdTenant(ctx, args[1:], stdout, stderr)
+	case "seed":
+		err = cmdSeed(ctx, args[1:], stdout, stderr)
 	case "mockokta":
 		err = cmdMockOkta(ctx, args[1:], stdout, stderr)
 	case "load":

@@ -14,7 +14,7 @@ import (
 
 // serveVars returns the environment variables of serve's flags.
 func serveVars() []string {
-	return []string{"IDPKIT_ADDR", "IDPKIT_DB", "IDPKIT_PUBLIC_URL", "IDPKIT_GRACE", "IDPKIT_METRICS", "IDPKIT_VERBOSE"}
+	return []string{"IDPKIT_ADDR", "IDPKIT_DB", "IDPKIT_PUBLIC_URL", "IDPKIT_GRACE", "IDPKIT_METRICS", "IDPKIT_VERBOSE", "IDPKIT_STORE_PASSWORD_HASHES"}
 }
 
 // TestServeEnv: every serve flag can be set by its IDPKIT_ variable, and a

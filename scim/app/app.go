@@ -37,6 +37,12 @@ type Config struct {
 	// a user or a path. Turn it off where that listener is public and the
 	// metrics should not be.
 	DisableMetrics bool
+
+	// KeepPasswordHashes makes the SCIM server keep a PBKDF2 hash of each
+	// password a client pushes (see server.Config.KeepPasswordHashes). By
+	// default a pushed password is accepted and dropped: sign-in goes
+	// through OIDC and never checks it.
+	KeepPasswordHashes bool
 }
 
 // New returns the app server's handler.
@@ -70,7 +76,7 @@ func New(cfg Config) http.Handler {
 		}))
 	}
 	tenants := Tenants(cfg)
-	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL}).Register(mux)
+	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL, KeepPasswordHashes: cfg.KeepPasswordHashes}).Register(mux)
 	login.New(login.Config{Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets}).Register(mux)
 	var h http.Handler = mux
 	if m != nil {

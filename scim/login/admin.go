@@ -185,11 +185,11 @@ func (h *Handler) handleAsset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) settings(r *http.Request, t store.Tenant, s adminSession) (Settings, error) {
-	users, err := h.store.CountResources(r.Context(), t.Name, store.TypeUser)
+	users, err := h.store.CountResources(r.Context(), t.Name, store.TypeUser, nil)
 	if err != nil {
 		return Settings{}, err
 	}
-	groups, err := h.store.CountResources(r.Context(), t.Name, store.TypeGroup)
+	groups, err := h.store.CountResources(r.Context(), t.Name, store.TypeGroup, nil)
 	if err != nil {
 		return Settings{}, err
 	}

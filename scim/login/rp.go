@@ -317,7 +317,7 @@ func parseUser(rec store.Record) scimUser {
 // whose externalId names another Okta user is not a match: it was
 // provisioned for someone else, and names can be reassigned or edited.
 func (h *Handler) findUser(ctx context.Context, tenantName, sub, username, email string) (scimUser, bool, error) {
-	recs, err := h.store.ListResources(ctx, tenantName, store.TypeUser, store.Query{ExternalID: sub})
+	recs, err := h.store.ListResources(ctx, tenantName, store.TypeUser, store.Query{Where: store.Eq(store.FieldExternalID, sub)})
 	if err != nil {
 		return scimUser{}, false, err
 	}
@@ -328,7 +328,7 @@ func (h *Handler) findUser(ctx context.Context, tenantName, sub, username, email
 		if name == "" {
 			continue
 		}
-		recs, err := h.store.ListResources(ctx, tenantName, store.TypeUser, store.Query{UserName: name})
+		recs, err := h.store.ListResources(ctx, tenantName, store.TypeUser, store.Query{Where: store.Eq(store.FieldUserName, name)})
 		if err != nil {
 			return scimUser{}, false, err
 		}

@@ -105,7 +105,7 @@ func BenchmarkHTTP10k(b *testing.B) {
 	b.Logf("seeded %d users in %v", n, time.Since(start).Round(time.Millisecond))
 	c := benchClient(f)
 	ctx := context.Background()
-	if got, err := f.store.CountResources(ctx, "acme", store.TypeUser); err != nil || got != n {
+	if got, err := f.store.CountResources(ctx, "acme", store.TypeUser, nil); err != nil || got != n {
 		b.Fatalf("seeded %d users, %v; want %d", got, err, n)
 	}
 	// Okta sends a password with every new user; its PBKDF2 hash is most
@@ -187,4 +187,93 @@ func BenchmarkOktaRequests(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkScale measures, through HTTP on SQLite, the requests whose
+// cost must not grow with the tenant: a PATCH adding 256 members to a
+// group of 100,000 (seeded with Import), a page of 100 at startIndex
+// 50,001 of 100,000 users, and GET of the 100,000-member group with and
+// without its members.
+func BenchmarkScale(b *testing.B) {
+	const n = 100000
+	f := newFixture(b)
+	start := time.Now()
+	ids, gid := bigGroup(b, f, n)
+	b.Logf("imported %d users and a group of all of them in %v", len(ids), time.Since(start).Round(time.Millisecond))
+	extra := importUsers(b, f, "extra", 256*64)
+	c := benchClient(f)
+	ctx := context.Background()
+	b.Run("PATCH add 256 members to a 100k group", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			chunk := extra[(i%64)*256 : (i%64+1)*256]
+			if i >= 64 {
+				// Every chunk is in the group: take it out again first
+				// so the add changes something.
+				rm := make([]any, len(chunk))
+				for j, id := range chunk {
+					rm[j] = map[string]any{"value": id}
+				}
+				v, _ := json.Marshal(rm)
+				if err := patchNoBody(ctx, f, gid, scim.PatchOperation{Op: "remove", Path: "members", Value: v}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			add := make([]any, len(chunk))
+			for j, id := range chunk {
+				add[j] = map[string]any{"value": id}
+			}
+			v, _ := json.Marshal(add)
+			if err := patchNoBody(ctx, f, gid, scim.PatchOperation{Op: "add", Path: "members", Value: v}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("page of 100 at 50,001", func(b *testing.B) {
+		for b.Loop() {
+			l, err := c.List(ctx, "Users", client.ListQuery{StartIndex: 50001, Count: 100})
+			if err != nil || len(l.Resources) != 100 {
+				b.Fatalf("%v %d", err, len(l.Resources))
+			}
+		}
+	})
+	b.Run("GET 100k group excludedAttributes=members", func(b *testing.B) {
+		for b.Loop() {
+			if err := getStatus(f, "/Groups/"+gid+"?excludedAttributes=members"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("GET 100k group with members", func(b *testing.B) {
+		for b.Loop() {
+			if err := getStatus(f, "/Groups/"+gid); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// patchNoBody sends a PATCH of group gid to acme that asks for no members
+// in the answer, as Microsoft Entra ID does.
+func patchNoBody(ctx context.Context, f *fixture, gid string, ops ...scim.PatchOperation) error {
+	body, _ := json.Marshal(scim.PatchRequest{Schemas: []string{scim.SchemaPatchOp}, Operations: ops})
+	resp, data, err := f.send("acme", f.acmeToken, "PATCH", "/Groups/"+gid+"?excludedAttributes=members", string(body), nil)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("PATCH: %d %.300s", resp.StatusCode, data)
+	}
+	return nil
+}
+
+// getStatus GETs path of acme and wants 200.
+func getStatus(f *fixture, path string) error {
+	resp, data, err := f.send("acme", f.acmeToken, "GET", path, "", nil)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %d %.300s", path, resp.StatusCode, data)
+	}
+	return nil
 }

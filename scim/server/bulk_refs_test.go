@@ -119,7 +119,8 @@ func TestBulkDuplicateAndCircular(t *testing.T) {
 // §3.7.2): never in a password or another attribute, and a password is
 // never echoed in a detail.
 func TestBulkRefsOnlyInReferences(t *testing.T) {
-	f := newFixture(t)
+	// The passwords are kept to show they were stored as sent.
+	f := newFixtureWith(t, Config{KeepPasswordHashes: true})
 	ops := f.bulkOps(t, bulkBody("",
 		`{"method":"POST","bulkId":"p1","path":"/Users","data":{"userName":"pw1@example.com","password":"bulkId:MyS3cretPassw0rd"}}`,
 		`{"method":"POST","bulkId":"p2","path":"/Users","data":{"userName":"pw2@example.com","password":"bulkId:p3","title":"bulkId:p3"}}`,

@@ -12,7 +12,7 @@ import (
 	"github.com/idpkit/idpkit/scim/store"
 )
 
-// faultyStore fails or panics on ListResources and GetResource.
+// faultyStore fails or panics on reads of resources.
 type faultyStore struct {
 	store.Store
 	panics bool
@@ -27,6 +27,14 @@ func (s faultyStore) fail() error {
 
 func (s faultyStore) ListResources(ctx context.Context, tenant, typ string, q store.Query) ([]store.Record, error) {
 	return nil, s.fail()
+}
+
+func (s faultyStore) CountResources(ctx context.Context, tenant, typ string, where *store.Cond) (int, error) {
+	return 0, s.fail()
+}
+
+func (s faultyStore) ScanResources(ctx context.Context, tenant, typ string, q store.Query, fn func(store.Record) error) error {
+	return s.fail()
 }
 
 func (s faultyStore) GetResource(ctx context.Context, tenant, typ, id string) (store.Record, error) {

@@ -27,6 +27,16 @@ func snapshot(t testing.TB, st store.Store, tenant string) map[string]string {
 		}
 		for _, r := range recs {
 			out[typ+"/"+r.ID] = strconv.FormatInt(r.Version, 10) + " " + string(r.Data)
+			if typ != store.TypeGroup {
+				continue
+			}
+			ms, err := st.ListMembers(context.Background(), tenant, r.ID, nil)
+			if err != nil {
+				t.Fatalf("members of %s: %v", r.ID, err)
+			}
+			for _, m := range ms {
+				out[typ+"/"+r.ID] += "\n" + m.Value + " " + m.Display
+			}
 		}
 	}
 	return out

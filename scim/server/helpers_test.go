@@ -25,6 +25,7 @@ import (
 // two tenants, acme and beta.
 type fixture struct {
 	srv       *httptest.Server
+	server    *Server
 	store     store.Store
 	acmeToken string
 	betaToken string
@@ -32,6 +33,13 @@ type fixture struct {
 
 // newFixture starts a fixture; the test's cleanup stops it.
 func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	return newFixtureWith(t, Config{})
+}
+
+// newFixtureWith starts a fixture whose server has cfg's options (Store,
+// Logger and PublicURL are the fixture's).
+func newFixtureWith(t testing.TB, cfg Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "scim.db"), sqlstore.Options{})
@@ -53,7 +61,9 @@ func newFixture(t testing.TB) *fixture {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	New(Config{Store: st, Logger: log, PublicURL: f.srv.URL}).Register(mux)
+	cfg.Store, cfg.Logger, cfg.PublicURL = st, log, f.srv.URL
+	f.server = New(cfg)
+	f.server.Register(mux)
 	return f
 }
 
@@ -258,3 +268,6 @@ func (f *fixture) stored(t *testing.T, typ, id string) scim.Resource {
 	}
 	return res
 }
+
+// jsonUnmarshal is json.Unmarshal of a string.
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -144,10 +145,27 @@ func listField(raw json.RawMessage, name string) (string, error) {
 
 // item is one resource of a list response being built.
 type item struct {
-	res scim.Resource
+	res scim.Resource // as rendered for the filter and the sort key
+	rec store.Record
 	k   *kind
 	key sortKey
 }
+
+// listPlan is how one kind's part of a list is read.
+type listPlan struct {
+	k      *kind
+	expr   filter.Expr // nil: no filter
+	cond   *store.Cond // what the store selects
+	exact  bool        // cond selects exactly what expr accepts
+	so     *sorter     // nil without sortBy (or when the kind lacks it)
+	sort   store.Field // pushed sort field, when sortOK
+	sortOK bool
+	needs  bool // expr or the sort reads groups, members or meta.version
+}
+
+// scanBatch is how many scanned resources are rendered at once when a
+// filter needs their groups or members.
+const scanBatch = 200
 
 // serveList filters, then sorts, then pages, then projects, over the
 // resources of every kind in kinds (one for /Users and /Groups, both for
@@ -155,6 +173,12 @@ type item struct {
 // is clamped to [0, MaxCount]; Resources is always an array. Without
 // sortBy, and between equal sort keys, resources keep the store's order
 // (creation time, then id), Users before Groups, so pages never overlap.
+//
+// The store does the work where it can: when the filter translates
+// exactly (pushdown) and the order is the store's, it counts and reads
+// only the page. Otherwise the store's superset is scanned and the filter
+// evaluated on each resource; with the store's order only the page is
+// kept, else the matches are sorted in memory.
 func (s *Server) serveList(kinds []*kind, w http.ResponseWriter, r *request, qr query) error {
 	start := max(qr.startIndex, 1)
 	count := min(max(qr.count, 0), MaxCount)
@@ -170,66 +194,262 @@ func (s *Server) serveList(kinds []*kind, w http.ResponseWriter, r *request, qr 
 	if err != nil {
 		return err
 	}
-	var items []item
+	var lps []listPlan
 	for i, k := range kinds {
 		if plans[i].none {
 			continue
 		}
-		expr := plans[i].expr
-		var sq store.Query
-		if expr != nil {
-			// displayName is not pushed down: the store compares it exactly,
-			// but it is not caseExact (RFC 7643 §4.1, §4.2).
-			eq := filter.Equalities(expr)
-			sq = store.Query{ID: eq["id"], UserName: eq["userName"], ExternalID: eq["externalId"]}
+		lp := listPlan{k: k, expr: plans[i].expr, exact: true}
+		if lp.expr != nil {
+			lp.cond, lp.exact = pushdown(lp.expr, k.rt)
+			lp.needs = needsComputed(lp.expr)
 		}
-		recs, err := s.store.ListResources(r.Context(), r.tenant, k.typ, sq)
-		if err != nil {
-			return err
-		}
-		var groupsOf map[string][]any
-		if k == s.users {
-			if groupsOf, err = s.membership(r); err != nil {
-				return err
+		if sorters != nil {
+			lp.so = sorters[i]
+			lp.sortOK = lp.so == nil
+			if lp.so != nil {
+				lp.sort, lp.sortOK = pushSort(lp.so)
+				lp.needs = lp.needs || computedAttr(lp.so.res.Attr.Name)
 			}
 		}
-		for _, rec := range recs {
-			res, err := s.render(r, k, rec, groupsOf)
-			if err != nil {
-				return err
-			}
-			if expr != nil {
-				ok, err := filter.Eval(expr, res, k.rt)
-				if err != nil {
-					return filterError(err)
-				}
-				if !ok {
-					continue
-				}
-			}
-			it := item{res: res, k: k}
-			if sorters != nil {
-				it.key = sorters[i].key(res)
-			}
-			items = append(items, it)
-		}
+		lps = append(lps, lp)
 	}
-	sortItems(items, sorters != nil, desc)
-	total := len(items)
-	from := min(start-1, total)
-	to := min(from+count, total)
-	page := make([]scim.Resource, 0, to-from)
-	for _, it := range items[from:to] {
-		page = append(page, project(it.res, it.k.rt, qr.attributes, qr.excluded))
+	// The store's order is the list's when there is no sortBy, or one
+	// kind whose sort the store can do.
+	inOrder := sorters == nil || (len(lps) == 1 && lps[0].sortOK)
+	exact := inOrder
+	for _, lp := range lps {
+		exact = exact && lp.exact
+	}
+	from := start - 1
+	to := from + count
+	var total int
+	var page []item
+	if exact {
+		total, page, err = s.listExact(r, lps, desc, from, to)
+	} else {
+		total, page, err = s.listScan(r, lps, inOrder, sorters != nil, desc, from, to)
+	}
+	if err != nil {
+		return err
+	}
+	out, err := s.renderPage(r, page, qr)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, scim.ListResponse{
 		Schemas:      []string{scim.SchemaListResponse},
 		TotalResults: total,
 		StartIndex:   start,
-		ItemsPerPage: len(page),
-		Resources:    page,
+		ItemsPerPage: len(out),
+		Resources:    out,
 	})
 	return nil
+}
+
+// listExact counts each kind's matches in the store and reads only the
+// window [from, to) of their concatenation.
+func (s *Server) listExact(r *request, lps []listPlan, desc bool, from, to int) (int, []item, error) {
+	ctx := r.Context()
+	total := 0
+	var page []item
+	for _, lp := range lps {
+		n, err := s.store.CountResources(ctx, r.tenant, lp.k.typ, lp.cond)
+		if err != nil {
+			return 0, nil, err
+		}
+		lo, hi := max(from-total, 0), min(to-total, n)
+		total += n
+		if hi <= lo {
+			continue
+		}
+		q := store.Query{Where: lp.cond, Offset: lo, Limit: hi - lo}
+		if lp.so != nil {
+			q.Sort, q.Desc = lp.sort, desc
+		}
+		recs, err := s.store.ListResources(ctx, r.tenant, lp.k.typ, q)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, rec := range recs {
+			page = append(page, item{rec: rec, k: lp.k})
+		}
+	}
+	return total, page, nil
+}
+
+// listScan reads each kind's superset from the store and evaluates the
+// filter on every resource. With the store's order (inOrder) it keeps
+// only the window [from, to) of the matches; else it keeps every match
+// and sorts them.
+func (s *Server) listScan(r *request, lps []listPlan, inOrder, sorted, desc bool, from, to int) (int, []item, error) {
+	ctx := r.Context()
+	matched := 0
+	var keep []item
+	for _, lp := range lps {
+		q := store.Query{Where: lp.cond}
+		if inOrder && lp.so != nil {
+			q.Sort, q.Desc = lp.sort, desc
+		}
+		var batch []store.Record
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			var groups map[string][]store.GroupRef
+			members := map[string][]store.Member{}
+			if lp.needs {
+				var err error
+				if groups, members, err = s.computed(r, lp.k, batch, true); err != nil {
+					return err
+				}
+			}
+			for _, rec := range batch {
+				res, err := s.render(r.base, lp.k, rec, groups[rec.ID], members[rec.ID])
+				if err != nil {
+					return err
+				}
+				if lp.expr != nil {
+					ok, err := filter.Eval(lp.expr, res, lp.k.rt)
+					if err != nil {
+						return filterError(err)
+					}
+					if !ok {
+						continue
+					}
+				}
+				i := matched
+				matched++
+				switch {
+				case inOrder && (i < from || i >= to):
+				case inOrder:
+					keep = append(keep, item{rec: rec, k: lp.k})
+				default:
+					it := item{res: res, rec: rec, k: lp.k}
+					if lp.so != nil {
+						it.key = lp.so.key(res)
+					}
+					keep = append(keep, it)
+				}
+			}
+			batch = batch[:0]
+			return nil
+		}
+		err := s.store.ScanResources(ctx, r.tenant, lp.k.typ, q, func(rec store.Record) error {
+			batch = append(batch, rec)
+			if len(batch) >= scanBatch {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil {
+			err = flush()
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	if inOrder {
+		return matched, keep, nil
+	}
+	sortItems(keep, sorted, desc)
+	lo, hi := min(from, len(keep)), min(to, len(keep))
+	return matched, keep[lo:hi], nil
+}
+
+// computed reads the groups of the users, or the members of the groups
+// (only when withMembers), among recs: one GroupsOf call for the users,
+// one ListMembers call per group.
+func (s *Server) computed(r *request, k *kind, recs []store.Record, withMembers bool) (map[string][]store.GroupRef, map[string][]store.Member, error) {
+	members := map[string][]store.Member{}
+	if len(recs) == 0 {
+		return nil, members, nil
+	}
+	if k.typ == store.TypeUser {
+		ids := make([]string, len(recs))
+		for i, rec := range recs {
+			ids[i] = rec.ID
+		}
+		groups, err := s.store.GroupsOf(r.Context(), r.tenant, ids)
+		return groups, members, err
+	}
+	if !withMembers {
+		return nil, members, nil
+	}
+	for _, rec := range recs {
+		ms, err := s.store.ListMembers(r.Context(), r.tenant, rec.ID, nil)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since it was read
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		members[rec.ID] = ms
+	}
+	return nil, members, nil
+}
+
+// renderPage renders the resources of a page as the response shows them:
+// users with their groups (one GroupsOf call), groups with their members
+// when the projection shows them; then projected.
+func (s *Server) renderPage(r *request, page []item, qr query) ([]scim.Resource, error) {
+	out := make([]scim.Resource, 0, len(page))
+	withMembers := s.showsMembers(qr.attributes, qr.excluded)
+	byKind := map[*kind][]store.Record{}
+	for _, it := range page {
+		byKind[it.k] = append(byKind[it.k], it.rec)
+	}
+	groups := map[string][]store.GroupRef{}
+	members := map[string][]store.Member{}
+	for k, recs := range byKind {
+		g, m, err := s.computed(r, k, recs, withMembers)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(groups, g)
+		maps.Copy(members, m)
+	}
+	for _, it := range page {
+		var g []store.GroupRef
+		var m []store.Member
+		if it.k.typ == store.TypeUser {
+			g = groups[it.rec.ID]
+		} else {
+			m = members[it.rec.ID]
+		}
+		res, err := s.render(r.base, it.k, it.rec, g, m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, project(res, it.k.rt, qr.attributes, qr.excluded))
+	}
+	return out, nil
+}
+
+// needsComputed reports whether a filter reads what render computes
+// rather than stores: groups, members, or meta.version (a User's tag
+// reflects its groups).
+func needsComputed(e filter.Expr) bool {
+	for _, leaf := range leaves(e, nil) {
+		var p filter.AttrPath
+		switch x := leaf.(type) {
+		case *filter.Compare:
+			p = x.Attr
+		case *filter.Present:
+			p = x.Attr
+		case *filter.ValuePath:
+			p = x.Attr
+		}
+		if computedAttr(p.Name) || (strings.EqualFold(p.Name, "meta") && (p.Sub == "" || strings.EqualFold(p.Sub, "version"))) {
+			return true
+		}
+	}
+	return false
+}
+
+// computedAttr reports whether a top-level attribute is computed.
+func computedAttr(name string) bool {
+	return strings.EqualFold(name, "groups") || strings.EqualFold(name, "members")
 }
 
 // sortItems sorts items by their keys when sorted is set, stably, so

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/idpkit/idpkit/scim/store"
 )
 
 // TestAddMemberRacesDelete: PATCH adding U to G concurrently with DELETE
@@ -54,42 +50,35 @@ func TestAddMemberRacesDelete(t *testing.T) {
 	}
 }
 
-// TestPutDropsDanglingMembers: a member the stored group lists whose user
-// no longer exists is dropped by a PUT that repeats it; a new unknown
-// member is still 400.
-func TestPutDropsDanglingMembers(t *testing.T) {
+// TestUnknownMembers: a member that is not a user of the tenant (never
+// was, deleted, or of another tenant) is 400 invalidValue naming it, on
+// POST, PUT and PATCH, and nothing is written.
+func TestUnknownMembers(t *testing.T) {
 	f := newFixture(t)
 	uid := f.createUser(t, "kept@example.com")
-	g := f.call(t, "POST", "/Groups", `{"displayName":"Dangling","members":[{"value":"`+uid+`"}]}`, nil)
+	other := f.createUserIn(t, "beta", f.betaToken, "beta@example.com")
+	gone := f.createUser(t, "gone@example.com")
+	if r := f.call(t, "DELETE", "/Users/"+gone, "", nil); r.status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.status, r.raw)
+	}
+	g := f.call(t, "POST", "/Groups", `{"displayName":"Known","members":[{"value":"`+uid+`"}]}`, nil)
 	gid := g.body["id"].(string)
-	// Leave a dangling member behind, as the race with DELETE once did.
-	_, err := f.store.UpdateResource(context.Background(), "acme", store.TypeGroup, gid, func(rec *store.Record) error {
-		var res map[string]any
-		if err := json.Unmarshal(rec.Data, &res); err != nil {
-			return err
+	for _, id := range []string{"never-was", gone, other} {
+		for _, tt := range []struct{ name, method, path, body string }{
+			{"POST", "POST", "/Groups", `{"displayName":"New","members":[{"value":"` + uid + `"},{"value":"` + id + `"}]}`},
+			{"PUT", "PUT", "/Groups/" + gid, `{"displayName":"Known","members":[{"value":"` + uid + `"},{"value":"` + id + `"}]}`},
+			{"PATCH add", "PATCH", "/Groups/" + gid, patchBody(`[{"op":"add","path":"members","value":[{"value":"` + id + `"}]}]`)},
+			{"PATCH fallback", "PATCH", "/Groups/" + gid, patchBody(`[{"op":"add","path":"members","value":[{"value":"` + id + `"}]},{"op":"remove","path":"members[display eq \"x\"]"}]`)},
+		} {
+			t.Run(tt.name+" "+id, func(t *testing.T) {
+				bad := f.callUnchanged(t, tt.method, tt.path, tt.body, nil)
+				if diff := cmp.Diff(scimError(400, "invalidValue"), errorOf(bad)); diff != "" {
+					t.Errorf("(-want +got):\n%s", diff)
+				}
+				if d, _ := bad.body["detail"].(string); !strings.Contains(d, id) {
+					t.Errorf("detail %q does not name the member", d)
+				}
+			})
 		}
-		res["members"] = append(res["members"].([]any), map[string]any{"value": "gone-user", "type": "User", "display": "gone@example.com"})
-		data, err := json.Marshal(res)
-		rec.Data = data
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cur := f.call(t, "GET", "/Groups/"+gid, "", nil)
-	body, _ := json.Marshal(map[string]any{"displayName": "Dangling", "members": cur.body["members"]})
-	r := f.call(t, "PUT", "/Groups/"+gid, string(body), nil)
-	if r.status != http.StatusOK {
-		t.Fatalf("PUT with its own members = %d: %s", r.status, r.raw)
-	}
-	if diff := cmp.Diff([]string{uid}, memberIDs(r.body)); diff != "" {
-		t.Errorf("members (-want +got):\n%s", diff)
-	}
-	bad := f.call(t, "PUT", "/Groups/"+gid, `{"displayName":"Dangling","members":[{"value":"`+uid+`"},{"value":"never-was"}]}`, nil)
-	if diff := cmp.Diff(scimError(400, "invalidValue"), errorOf(bad)); diff != "" {
-		t.Errorf("new unknown member (-want +got):\n%s", diff)
-	}
-	if d, _ := bad.body["detail"].(string); !strings.Contains(d, "never-was") {
-		t.Errorf("detail %q does not name the member", d)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/idpkit/idpkit/scim"
 	"github.com/idpkit/idpkit/scim/secret"
 	"github.com/idpkit/idpkit/scim/store"
 )
@@ -19,8 +20,10 @@ func storedPassword(t *testing.T, f *fixture, typ, id string) (string, bool) {
 	return pw, ok
 }
 
+// TestPasswordStoredAsHash: with KeepPasswordHashes the password is kept
+// as a PBKDF2 hash and never shown.
 func TestPasswordStoredAsHash(t *testing.T) {
-	f := newFixture(t)
+	f := newFixtureWith(t, Config{KeepPasswordHashes: true})
 	r := f.call(t, "POST", "/Users", `{"userName":"pw@example.com","password":"Tr0ub4dor&3"}`, nil)
 	if r.status != http.StatusCreated {
 		t.Fatalf("create: %s", r.raw)
@@ -87,10 +90,11 @@ func TestPasswordNotQueryable(t *testing.T) {
 	}
 }
 
-// password is writeOnly: PUT without it keeps it; PUT or PATCH with one
-// hashes the new one; PATCH remove clears it.
+// TestPasswordChanges: with KeepPasswordHashes, password is writeOnly:
+// PUT without it keeps it; PUT or PATCH with one hashes the new one;
+// PATCH remove clears it.
 func TestPasswordChanges(t *testing.T) {
-	f := newFixture(t)
+	f := newFixtureWith(t, Config{KeepPasswordHashes: true})
 	id := f.createUser(t, "pwc@example.com") // password S3cret!
 	first, _ := storedPassword(t, f, store.TypeUser, id)
 	steps := []struct {
@@ -149,10 +153,45 @@ func TestPasswordChanges(t *testing.T) {
 	})
 }
 
+// TestPasswordDropped: by default a pushed password is accepted and
+// never stored in any form, on POST, PUT, PATCH, bulk and Import, and the
+// write answers as it would with the password kept.
+func TestPasswordDropped(t *testing.T) {
+	f := newFixture(t)
+	id := f.createUser(t, "drop@example.com") // sends password S3cret!
+	steps := []struct{ name, method, path, body string }{
+		{"PUT", "PUT", "/Users/" + id, `{"userName":"drop@example.com","password":"n3w-one"}`},
+		{"PATCH with a path", "PATCH", "/Users/" + id, `{"Operations":[{"op":"replace","path":"password","value":"p4tched"}]}`},
+		{"PATCH without a path", "PATCH", "/Users/" + id, `{"Operations":[{"op":"Replace","value":{"password":"p4th-less","title":"c"}}]}`},
+		{"bulk POST", "POST", "/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"POST","bulkId":"b","path":"/Users","data":{"userName":"bulkpw@example.com","password":"bulk-S3cret"}}]}`},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			r := f.call(t, st.method, st.path, st.body, nil)
+			if r.status != http.StatusOK {
+				t.Fatalf("status %d: %s", r.status, r.raw)
+			}
+			if strings.Contains(r.raw, "password") {
+				t.Errorf("response shows the password: %s", r.raw)
+			}
+		})
+	}
+	if _, err := f.server.Import(t.Context(), "acme", store.TypeUser, []scim.Resource{{"userName": "imp@example.com", "password": "imp-S3cret"}}); err != nil {
+		t.Fatal(err)
+	}
+	for key, data := range snapshot(t, f.store, "acme") {
+		for _, pw := range []string{"password", "S3cret", "n3w-one", "p4t", "pbkdf2"} {
+			if strings.Contains(data, pw) {
+				t.Errorf("%s stores %q: %s", key, pw, data)
+			}
+		}
+	}
+}
+
 // BenchmarkCreateWithPassword measures a POST /Users that carries a
 // password, as Okta sends on every create, against one without.
 func BenchmarkCreateWithPassword(b *testing.B) {
-	f := newFixture(b)
+	f := newFixtureWith(b, Config{KeepPasswordHashes: true})
 	c := f.srv.Client()
 	n := 0
 	for _, bc := range []struct{ name, password string }{{"with password", `,"password":"S3cret!"`}, {"without", ""}} {

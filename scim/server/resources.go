@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,58 +19,90 @@ import (
 // (xsd:dateTime, RFC 7643 §2.3.5), in UTC with milliseconds.
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
-// maxAttempts bounds how often a PATCH of a group is retried when the
-// members it adds had to be looked up outside the store transaction.
+// maxAttempts bounds how often a PATCH of a user is retried when a new
+// password had to be hashed outside the store transaction.
 const maxAttempts = 5
+
+// writeTime is the time a write records: the clock in UTC, truncated to
+// whole milliseconds, the precision meta.created and meta.lastModified
+// are rendered with, so that what is stored is what is shown.
+func (s *Server) writeTime() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
 // create handles POST /Users and /Groups (RFC 7644 §3.3).
 func (s *Server) create(k *kind, w http.ResponseWriter, r *request) error {
-	res, err := s.readIncoming(k, r)
+	in, err := s.readIncoming(k, r)
 	if err != nil {
 		return err
 	}
-	id := newID()
-	now := s.now().UTC()
-	setMeta(res, k, r.base, id, now, now, 1)
-	rec := toRecord(k, id, res)
-	if err := checkIndexed(rec); err != nil {
+	rec, err := s.newRecord(k, r.base, in, s.writeTime())
+	if err != nil {
 		return err
-	}
-	rec.Created, rec.Modified = now, now
-	if rec.Data, err = json.Marshal(res); err != nil {
-		return fmt.Errorf("scim/server: encode resource: %w", err)
 	}
 	got, err := s.store.CreateResource(r.Context(), r.tenant, rec)
 	if err != nil {
-		return s.storeError(k, id, res, err)
+		return s.storeError(k, rec.ID, in.res, err)
 	}
-	if got, err = s.settleMembers(r, k, got, nil); err != nil {
-		return err
-	}
-	return s.respond(k, w, r, http.StatusCreated, got)
+	return s.respondWith(k, w, r, http.StatusCreated, got, nil, in.members)
 }
 
-// readIncoming reads the resource of a POST or PUT body, normalised
-// against k's schema, with a password replaced by its hash; a group's
-// members are resolved to users of the tenant.
-func (s *Server) readIncoming(k *kind, r *request) (scim.Resource, error) {
+// incoming is a resource read from a POST or PUT body: normalised, its
+// password handled as configured, a group's members taken out of it.
+type incoming struct {
+	res     scim.Resource
+	members []store.Member // a Group's, deduplicated, displays completed
+}
+
+// newRecord builds the record of a new resource from in, with a new id,
+// meta and, for a group, its members to add.
+func (s *Server) newRecord(k *kind, base string, in incoming, now time.Time) (store.Record, error) {
+	id := newID()
+	setMeta(in.res, k, base, id, now, now, 1)
+	rec := toRecord(k, id, in.res)
+	if err := checkIndexed(rec); err != nil {
+		return store.Record{}, err
+	}
+	rec.Created, rec.Modified = now, now
+	var err error
+	if rec.Data, err = json.Marshal(in.res); err != nil {
+		return store.Record{}, fmt.Errorf("scim/server: encode resource: %w", err)
+	}
+	if k.typ == store.TypeGroup {
+		rec.Members = &store.MemberChange{Add: in.members}
+	}
+	return rec, nil
+}
+
+// readIncoming reads the resource of a POST or PUT body.
+func (s *Server) readIncoming(k *kind, r *request) (incoming, error) {
 	body, err := readResource(r)
 	if err != nil {
-		return nil, err
+		return incoming{}, err
 	}
+	return s.prepare(r.Context(), r.tenant, k, body)
+}
+
+// prepare normalises a resource sent for creation or replacement against
+// k's schema and handles its password; a group's members are taken out
+// of the resource, checked, deduplicated and given the userName of their
+// user as display when they came without one.
+func (s *Server) prepare(ctx context.Context, tenant string, k *kind, body scim.Resource) (incoming, error) {
 	res, err := k.rt.Normalize(body)
 	if err != nil {
-		return nil, badInput(err)
+		return incoming{}, badInput(err)
 	}
-	if err := hashPassword(res); err != nil {
-		return nil, err
+	if err := s.handlePassword(res); err != nil {
+		return incoming{}, err
 	}
-	if k == s.groups {
-		if err := s.resolveMembers(r, res); err != nil {
-			return nil, err
+	in := incoming{res: res}
+	if k.typ == store.TypeGroup {
+		if in.members, err = takeMembers(res); err != nil {
+			return incoming{}, err
+		}
+		if err := s.completeDisplays(ctx, tenant, in.members, nil); err != nil {
+			return incoming{}, err
 		}
 	}
-	return res, nil
+	return in, nil
 }
 
 // get handles GET /Users/{id} and /Groups/{id} (RFC 7644 §3.4.1). An
@@ -81,23 +114,24 @@ func (s *Server) get(k *kind, w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return s.storeError(k, id, nil, err)
 	}
-	groupsOf, err := s.groupsFor(r, k)
+	groups, err := s.groupsOf(r, k, id)
 	if err != nil {
 		return err
 	}
-	if tag := s.tagOf(k, rec, groupsOf); notModified(r, tag) {
+	if tag := tagOf(k, rec, groups); notModified(r, tag) {
 		w.Header().Set("ETag", tag)
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	return s.respondWith(k, w, r, http.StatusOK, rec, groupsOf)
+	return s.respondWith(k, w, r, http.StatusOK, rec, groups, nil)
 }
 
 // replace handles PUT (RFC 7644 §3.5.1): every readWrite attribute is
 // replaced, omitted ones are cleared, id and meta in the body are ignored.
+// A group's members are replaced by those sent.
 func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 	id := r.PathValue("id")
-	res, err := s.readIncoming(k, r)
+	in, err := s.readIncoming(k, r)
 	if err != nil {
 		return err
 	}
@@ -105,7 +139,7 @@ func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	now := s.now().UTC()
+	now := s.writeTime()
 	rec, err := s.store.UpdateResource(r.Context(), r.tenant, k.typ, id, func(rec *store.Record) error {
 		if err := guard(rec); err != nil {
 			return err
@@ -115,32 +149,34 @@ func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 		if err != nil {
 			return err
 		}
-		if err := k.rt.CheckImmutable(prev, res); err != nil {
+		if err := k.rt.CheckImmutable(prev, in.res); err != nil {
 			return err
 		}
-		next := clone(res)
-		keepPassword(rec, next)
-		setMeta(next, k, r.base, rec.ID, createdOf(rec), now, rec.Version+1)
+		next := clone(in.res)
+		s.keepPassword(rec, next)
+		setMeta(next, k, r.base, rec.ID, rec.Created, now, rec.Version+1)
+		if k.typ == store.TypeGroup {
+			rec.Members = &store.MemberChange{Replace: true, Add: in.members}
+		}
 		return fill(k, rec, next, now)
 	})
 	if err != nil {
-		return s.storeError(k, id, res, err)
+		return s.storeError(k, id, in.res, err)
 	}
-	if rec, err = s.settleMembers(r, k, rec, nil); err != nil {
+	groups, err := s.groupsOf(r, k, id)
+	if err != nil {
 		return err
 	}
-	return s.respond(k, w, r, http.StatusOK, rec)
+	return s.respondWith(k, w, r, http.StatusOK, rec, groups, in.members)
 }
-
-// errNeedUsers makes a PATCH leave its transaction to look up new members.
-var errNeedUsers = errors.New("scim/server: members to look up")
 
 // errNeedHash makes a PATCH leave its transaction to hash a new password.
 var errNeedHash = errors.New("scim/server: password to hash")
 
-// modify handles PATCH (RFC 7644 §3.5.2). The operations are applied
+// modify handles PATCH (RFC 7644 §3.5.2). A User's operations are applied
 // inside the store's update transaction, so concurrent PATCHes never lose
-// a write.
+// a write; a Group's are planned so that they cost what they name (see
+// patchGroup).
 func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 	id := r.PathValue("id")
 	var pr scim.PatchRequest
@@ -153,19 +189,19 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 	if len(pr.Operations) == 0 {
 		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidSyntax, "a PATCH body needs at least one entry in \"Operations\"")
 	}
-	users := map[string]string{}  // member id → userName, looked up so far
-	hashes := map[string]string{} // new password → its hash, computed so far
 	guard, err := s.guard(k, r, id)
 	if err != nil {
 		return err
 	}
-	now := s.now().UTC()
+	if k.typ == store.TypeGroup {
+		return s.patchGroup(w, r, id, pr.Operations, guard)
+	}
+	hashes := map[string]string{} // new password → its hash, computed so far
+	now := s.writeTime()
 	for attempt := 1; ; attempt++ {
-		var need []string
 		var plain string
 		var res scim.Resource
-		var stored store.Record            // the record as read, answered when nothing changes
-		var prev map[string]map[string]any // a group's members before the PATCH
+		var stored store.Record // the record as read, answered when nothing changes
 		rec, err := s.store.UpdateResource(r.Context(), r.tenant, k.typ, id, func(rec *store.Record) error {
 			if err := guard(rec); err != nil {
 				return err
@@ -182,33 +218,21 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 			if res, err = k.rt.Normalize(patched); err != nil {
 				return badInput(err)
 			}
-			if plain = changedPassword(cur, res, hashes); plain != "" {
+			if plain = s.changedPassword(cur, res, hashes); plain != "" {
 				return errNeedHash
-			}
-			if k == s.groups {
-				prev = members(cur)
-				if need = fixMembers(res, r.base, prev, users); len(need) > 0 {
-					return errNeedUsers
-				}
 			}
 			if sameData(cur, res) {
 				// A PATCH that changes nothing (a remove that matches
-				// nothing, an add of a value already there, Okta's rename
-				// to the same displayName) writes nothing: version and
-				// lastModified stay.
+				// nothing, an add of a value already there) writes
+				// nothing: version and lastModified stay.
 				return errUnchanged
 			}
-			setMeta(res, k, r.base, rec.ID, createdOf(rec), now, rec.Version+1)
+			setMeta(res, k, r.base, rec.ID, rec.Created, now, rec.Version+1)
 			return fill(k, rec, res, now)
 		})
 		if errors.Is(err, errUnchanged) {
-			return s.respond(k, w, r, http.StatusOK, stored)
-		}
-		if errors.Is(err, errNeedUsers) && attempt < maxAttempts {
-			if err := s.lookupUsers(r, need, users); err != nil {
-				return err
-			}
-			continue
+			rec = stored
+			err = nil
 		}
 		if errors.Is(err, errNeedHash) && attempt < maxAttempts {
 			// Hashing takes tens of milliseconds: never inside the
@@ -221,63 +245,61 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 		if err != nil {
 			return s.storeError(k, id, res, err)
 		}
-		if rec, err = s.settleMembers(r, k, rec, prev); err != nil {
+		groups, err := s.groupsOf(r, k, id)
+		if err != nil {
 			return err
 		}
-		return s.respond(k, w, r, http.StatusOK, rec)
+		return s.respondWith(k, w, r, http.StatusOK, rec, groups, nil)
 	}
 }
 
 // remove handles DELETE (RFC 7644 §3.6). Deleting a user also removes it
-// from every group of the tenant.
+// from every group of the tenant, in the store's transaction.
 func (s *Server) remove(k *kind, w http.ResponseWriter, r *request) error {
 	ctx := r.Context()
 	id := r.PathValue("id")
+	if !conditional(r) {
+		if err := s.store.DeleteResource(ctx, r.tenant, k.typ, id); err != nil {
+			return s.storeError(k, id, nil, err)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 	rec, err := s.store.GetResource(ctx, r.tenant, k.typ, id)
 	if err != nil {
 		return s.storeError(k, id, nil, err)
 	}
-	if conditional(r) {
-		groupsOf, err := s.groupsFor(r, k)
-		if err != nil {
-			return err
-		}
-		if err := checkPreconditions(r, s.tagOf(k, rec, groupsOf)); err != nil {
-			return err
-		}
+	groups, err := s.groupsOf(r, k, id)
+	if err != nil {
+		return err
 	}
-	// With If-Match or If-None-Match, delete exactly the version they were
-	// checked against: a write that lands in between makes the delete fail
-	// as stale.
-	del := func() error { return s.store.DeleteResource(ctx, r.tenant, k.typ, id) }
-	if conditional(r) {
-		del = func() error { return s.store.DeleteResourceVersion(ctx, r.tenant, k.typ, id, rec.Version) }
+	if err := checkPreconditions(r, tagOf(k, rec, groups)); err != nil {
+		return err
 	}
-	switch err := del(); {
+	// Delete exactly the version the headers were checked against: a
+	// write that lands in between makes the delete fail as stale.
+	switch err := s.store.DeleteResourceVersion(ctx, r.tenant, k.typ, id, rec.Version); {
 	case errors.Is(err, store.ErrStale):
 		return scim.Errorf(http.StatusPreconditionFailed, "", "the resource changed while it was being deleted; read it again")
 	case err != nil:
 		return s.storeError(k, id, nil, err)
 	}
-	if k == s.users {
-		if err := s.dropMember(ctx, r, id); err != nil {
-			return err
-		}
-	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// respond renders rec with its ETag (and Location for 201) and the
-// projection the request asks for.
-func (s *Server) respond(k *kind, w http.ResponseWriter, r *request, status int, rec store.Record) error {
-	return s.respondWith(k, w, r, status, rec, nil)
-}
-
-// respondWith is respond with a membership index (see render) when the
-// caller has one.
-func (s *Server) respondWith(k *kind, w http.ResponseWriter, r *request, status int, rec store.Record, groupsOf map[string][]any) error {
-	res, err := s.render(r, k, rec, groupsOf)
+// respondWith renders rec with its ETag (and Location for 201) and the
+// projection the request asks for. groups are a User's groups; members,
+// when not nil, are a Group's members as just written, else they are read
+// from the store when the response shows them.
+func (s *Server) respondWith(k *kind, w http.ResponseWriter, r *request, status int, rec store.Record, groups []store.GroupRef, members []store.Member) error {
+	if k.typ == store.TypeGroup && members == nil && s.showsMembers(r.query.Get("attributes"), r.query.Get("excludedAttributes")) {
+		var err error
+		if members, err = s.store.ListMembers(r.Context(), r.tenant, rec.ID, nil); err != nil {
+			return s.storeError(k, rec.ID, nil, err)
+		}
+	}
+	res, err := s.render(r.base, k, rec, groups, members)
 	if err != nil {
 		return err
 	}
@@ -293,55 +315,67 @@ func (s *Server) respondWith(k *kind, w http.ResponseWriter, r *request, status 
 }
 
 // render turns a stored record into the resource served: id, meta
-// (location from the current base URL, version from the store), member
-// $refs, and for users the computed "groups". groupsOf, when not nil, is a
-// precomputed membership index for rendering many users.
-func (s *Server) render(r *request, k *kind, rec store.Record, groupsOf map[string][]any) (scim.Resource, error) {
+// (location from base, created and lastModified from the record, version
+// from the store), for users the computed "groups" (RFC 7643 §4.1.2) and
+// the tag that reflects them, for groups the members given.
+func (s *Server) render(base string, k *kind, rec store.Record, groups []store.GroupRef, members []store.Member) (scim.Resource, error) {
 	res, err := decodeData(rec)
 	if err != nil {
 		return nil, err
 	}
 	res["id"] = rec.ID
-	meta, _ := res["meta"].(map[string]any)
-	if meta == nil {
-		meta = map[string]any{}
-		res["meta"] = meta
+	meta := map[string]any{
+		"resourceType": k.rt.Name,
+		"location":     location(base, k, rec.ID),
+		"version":      tagOf(k, rec, groups),
 	}
-	meta["resourceType"] = k.rt.Name
-	meta["location"] = location(r.base, k, rec.ID)
-	meta["version"] = etag(rec.Version) // a User's is set below, with its groups
-	if _, ok := meta["created"]; !ok && !rec.Created.IsZero() {
+	if !rec.Created.IsZero() {
 		meta["created"] = rec.Created.UTC().Format(timeFormat)
 	}
-	if _, ok := meta["lastModified"]; !ok && !rec.Modified.IsZero() {
+	if !rec.Modified.IsZero() {
 		meta["lastModified"] = rec.Modified.UTC().Format(timeFormat)
 	}
+	res["meta"] = meta
 	delete(res, "password")
-	switch k {
-	case s.users:
-		if groupsOf == nil {
-			if groupsOf, err = s.membership(r); err != nil {
-				return nil, err
-			}
-		}
-		if g := groupsOf[rec.ID]; len(g) > 0 {
+	switch k.typ {
+	case store.TypeUser:
+		if g := groupValues(base, groups); len(g) > 0 {
 			res["groups"] = g
 		} else {
 			delete(res, "groups")
 		}
-		meta["version"] = s.tagOf(k, rec, groupsOf)
-	case s.groups:
-		list, _ := res["members"].([]any)
-		for _, m := range list {
-			if mm, ok := m.(map[string]any); ok {
-				if v, ok := mm["value"].(string); ok {
-					mm["$ref"] = location(r.base, s.users, v)
-					mm["type"] = "User"
+	case store.TypeGroup:
+		delete(res, "members")
+		if len(members) > 0 {
+			list := make([]any, len(members))
+			for i, m := range members {
+				mm := map[string]any{"value": m.Value, "$ref": location(base, s.users, m.Value), "type": "User"}
+				if m.Display != "" {
+					mm["display"] = m.Display
 				}
+				list[i] = mm
 			}
+			res["members"] = list
 		}
 	}
 	return res, nil
+}
+
+// groupValues renders a user's groups (RFC 7643 §4.1.2).
+func groupValues(base string, groups []store.GroupRef) []any {
+	if len(groups) == 0 {
+		return nil
+	}
+	out := make([]any, len(groups))
+	for i, g := range groups {
+		out[i] = map[string]any{
+			"value":   g.ID,
+			"display": g.DisplayName,
+			"$ref":    base + "/Groups/" + g.ID,
+			"type":    "direct",
+		}
+	}
+	return out
 }
 
 // badInput makes an error about the request that is not already a
@@ -356,7 +390,12 @@ func badInput(err error) error {
 
 // storeError maps store errors to protocol errors.
 func (s *Server) storeError(k *kind, id string, res scim.Resource, err error) error {
+	var missing *store.MissingMembersError
 	switch {
+	case errors.As(err, &missing) && len(missing.IDs) > 0:
+		return notAUser(missing.IDs[0])
+	case errors.Is(err, store.ErrMissingMember):
+		return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "a member is not a User of this tenant")
 	case errors.Is(err, store.ErrNotFound):
 		return scim.Errorf(http.StatusNotFound, "", "%s %q not found", k.rt.Name, id)
 	case errors.Is(err, store.ErrExists):
@@ -380,21 +419,6 @@ func setMeta(res scim.Resource, k *kind, base, id string, created, modified time
 	}
 }
 
-// createdOf returns when a stored record was created, from its meta or
-// the store's timestamp.
-func createdOf(rec *store.Record) time.Time {
-	if res, err := decodeData(*rec); err == nil {
-		if meta, ok := res["meta"].(map[string]any); ok {
-			if c, ok := meta["created"].(string); ok {
-				if t, err := time.Parse(time.RFC3339Nano, c); err == nil {
-					return t
-				}
-			}
-		}
-	}
-	return rec.Created
-}
-
 // fill writes res into rec: data and the indexed copies.
 func fill(k *kind, rec *store.Record, res scim.Resource, now time.Time) error {
 	n := toRecord(k, rec.ID, res)
@@ -405,7 +429,7 @@ func fill(k *kind, rec *store.Record, res scim.Resource, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("scim/server: encode resource: %w", err)
 	}
-	rec.UserName, rec.ExternalID, rec.DisplayName, rec.Data, rec.Modified = n.UserName, n.ExternalID, n.DisplayName, data, now
+	rec.UserName, rec.ExternalID, rec.DisplayName, rec.Emails, rec.Data, rec.Modified = n.UserName, n.ExternalID, n.DisplayName, n.Emails, data, now
 	return nil
 }
 
@@ -415,18 +439,30 @@ func toRecord(k *kind, id string, res scim.Resource) store.Record {
 	rec := store.Record{Type: k.typ, ID: id, ExternalID: str("externalId"), DisplayName: str("displayName")}
 	if k.typ == store.TypeUser {
 		rec.UserName = str("userName")
+		list, _ := res["emails"].([]any)
+		for _, e := range list {
+			m, _ := e.(map[string]any)
+			if v, ok := m["value"].(string); ok {
+				rec.Emails = append(rec.Emails, v)
+			}
+		}
 	}
 	return rec
 }
 
 // checkIndexed refuses NUL bytes in the indexed attributes (userName,
-// externalId, displayName): the store keeps them as text, which
+// externalId, displayName, emails.value): the store keeps them as text, which
 // PostgreSQL cannot hold with a NUL, and no identity provider sends one.
 // (readBody already refused invalid UTF-8 and lone surrogates.)
 func checkIndexed(rec store.Record) error {
 	for _, a := range []struct{ name, v string }{{"userName", rec.UserName}, {"externalId", rec.ExternalID}, {"displayName", rec.DisplayName}} {
 		if strings.IndexByte(a.v, 0) >= 0 {
 			return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "%s must not contain a NUL character (\\u0000)", a.name)
+		}
+	}
+	for _, e := range rec.Emails {
+		if strings.IndexByte(e, 0) >= 0 {
+			return scim.Errorf(http.StatusBadRequest, scim.TypeInvalidValue, "emails.value must not contain a NUL character (\\u0000)")
 		}
 	}
 	return nil

@@ -35,13 +35,16 @@
 //
 // Passwords: Okta sends a random "password" with every created user even
 // when password sync is off. RFC 7643 §4.1.1 makes it writeOnly and never
-// returned: the server keeps only a PBKDF2-SHA-256 hash of it
-// (secret.HashPassword), never returns it, and refuses it in filters and
-// sortBy. A PUT without a password keeps the stored hash.
+// returned: by default the server accepts and drops it; with
+// Config.KeepPasswordHashes it keeps only a PBKDF2-SHA-256 hash of it
+// (secret.HashPassword). It is never returned and refused in filters and
+// sortBy.
 //
-// Group membership is stored on the group; a User's readOnly "groups"
-// attribute (RFC 7643 §4.1.2) is computed when the user is read. Members
-// must be users of the same tenant.
+// Group membership is stored by the store in its own relation; a User's
+// readOnly "groups" attribute (RFC 7643 §4.1.2) is computed when the user
+// is read (store.GroupsOf). Members must be users of the same tenant,
+// which the store checks in the write's transaction. Filters, sorting and
+// paging run in the store where they can (pushdown), else over a scan.
 //
 // Bulk (§3.7) runs each operation through the handler of its single
 // endpoint, after the POSTs whose bulkIds it references, and is not a
@@ -74,16 +77,24 @@ type Config struct {
 	// http://127.0.0.1:8080, used for meta.location, member $ref and the
 	// Location header. Empty means the scheme and host of each request.
 	PublicURL string
+	// KeepPasswordHashes keeps a PBKDF2-SHA-256 hash of the password a
+	// client pushes with a User (secret.HashPassword, ~24 ms of CPU per
+	// write). When false, the default, a pushed password is accepted and
+	// dropped, never stored in any form: idpkit signs users in with OIDC
+	// and never checks these passwords, so a hash would only give an
+	// attacker something to crack.
+	KeepPasswordHashes bool
 }
 
 // Server is the SCIM service. Create it with New and mount it with Register.
 type Server struct {
-	store     store.Store
-	log       *slog.Logger
-	now       func() time.Time
-	publicURL string
-	users     *kind
-	groups    *kind
+	store      store.Store
+	log        *slog.Logger
+	now        func() time.Time
+	publicURL  string
+	keepHashes bool
+	users      *kind
+	groups     *kind
 }
 
 // kind is what differs between the User and Group endpoints.
@@ -96,12 +107,13 @@ type kind struct {
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:     cfg.Store,
-		log:       cfg.Logger,
-		now:       cfg.Now,
-		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
-		users:     &kind{rt: schema.UserType(), typ: store.TypeUser, endpoint: "Users"},
-		groups:    &kind{rt: schema.GroupType(), typ: store.TypeGroup, endpoint: "Groups"},
+		store:      cfg.Store,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
+		keepHashes: cfg.KeepPasswordHashes,
+		users:      &kind{rt: schema.UserType(), typ: store.TypeUser, endpoint: "Users"},
+		groups:     &kind{rt: schema.GroupType(), typ: store.TypeGroup, endpoint: "Groups"},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -26,16 +26,13 @@ func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) 
 // sorted (id, display) pairs of its groups. Joining, leaving, or the
 // rename of a group thus changes the tag although the stored user did not
 // change.
-func userTag(version int64, groups []any) string {
+func userTag(version int64, groups []store.GroupRef) string {
 	if len(groups) == 0 {
 		return etag(version)
 	}
 	pairs := make([][2]string, 0, len(groups))
 	for _, g := range groups {
-		m, _ := g.(map[string]any)
-		id, _ := m["value"].(string)
-		display, _ := m["display"].(string)
-		pairs = append(pairs, [2]string{id, display})
+		pairs = append(pairs, [2]string{g.ID, g.DisplayName})
 	}
 	slices.SortFunc(pairs, func(a, b [2]string) int {
 		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
@@ -95,21 +92,11 @@ func opaqueTag(tag string) string {
 	return strings.Trim(strings.TrimPrefix(strings.TrimSpace(tag), "W/"), `"`)
 }
 
-// groupsFor returns the membership index needed for the entity tags of k:
-// that of the tenant for Users, nil for Groups.
-func (s *Server) groupsFor(r *request, k *kind) (map[string][]any, error) {
-	if k != s.users {
-		return nil, nil
-	}
-	return s.membership(r)
-}
-
 // tagOf is the entity tag (and meta.version) of a stored resource: a
-// User's reflects its groups from groupsOf (userTag), a Group's is its
-// stored version.
-func (s *Server) tagOf(k *kind, rec store.Record, groupsOf map[string][]any) string {
-	if k == s.users {
-		return userTag(rec.Version, groupsOf[rec.ID])
+// User's reflects its groups (userTag), a Group's is its stored version.
+func tagOf(k *kind, rec store.Record, groups []store.GroupRef) string {
+	if k.typ == store.TypeUser {
+		return userTag(rec.Version, groups)
 	}
 	return etag(rec.Version)
 }
@@ -117,12 +104,12 @@ func (s *Server) tagOf(k *kind, rec store.Record, groupsOf map[string][]any) str
 // guard checks the If-Match and If-None-Match of a PUT or PATCH of id and
 // returns the check to run inside the store's update transaction. A
 // Group's tag is its stored version, checked in the transaction. A User's
-// also depends on its groups, which are stored on other resources: the
-// headers are checked here against the tag of the user as read now, and
-// the returned check makes the update fail with 412 when the stored
-// version is no longer the one that tag was computed from.
+// also depends on its groups (GroupsOf), which the transaction does not
+// read: the headers are checked here against the tag of the user as read
+// now, and the returned check makes the update fail with 412 when the
+// stored version is no longer the one that tag was computed from.
 func (s *Server) guard(k *kind, r *request, id string) (func(rec *store.Record) error, error) {
-	if k != s.users {
+	if k.typ != store.TypeUser {
 		return func(rec *store.Record) error { return checkPreconditions(r, etag(rec.Version)) }, nil
 	}
 	if !conditional(r) {
@@ -132,11 +119,11 @@ func (s *Server) guard(k *kind, r *request, id string) (func(rec *store.Record) 
 	if err != nil {
 		return nil, s.storeError(k, id, nil, err)
 	}
-	groupsOf, err := s.membership(r)
+	groups, err := s.groupsOf(r, k, id)
 	if err != nil {
 		return nil, err
 	}
-	tag := s.tagOf(k, rec, groupsOf)
+	tag := tagOf(k, rec, groups)
 	if err := checkPreconditions(r, tag); err != nil {
 		return nil, err
 	}

@@ -11,7 +11,11 @@
 //   - group pushes: POST /Groups with no members, then PATCH adding members
 //     in batches of at most 256;
 //   - imports (§3.4.2.4): GET /Users?startIndex=1&count=100, startIndex += 100
-//     until totalResults.
+//     until totalResults;
+//   - optionally, lookups: Config.Lookups more GET /Users?filter=userName eq
+//     "…" of users the run created, spread over them, which is what a
+//     server answers most often once a tenant is provisioned (Okta's
+//     imports and pushes look every user up first).
 //
 // Every request is timed; the Report gives per operation the count, the
 // errors (any status outside 2xx, or no response at all, with the first
@@ -52,12 +56,13 @@ const (
 	OpDeactivate  = "deactivate"   // PATCH /Users/{id} active=false, no path
 	OpGroupCreate = "group-create" // POST /Groups
 	OpGroupPatch  = "group-patch"  // PATCH /Groups/{id} adding ≤256 members
+	OpLookup      = "lookup"       // GET /Users?filter=userName eq "…" of a created user (Config.Lookups)
 	OpImport      = "import"       // GET /Users?startIndex=…&count=100
 	OpDelete      = "delete"       // DELETE /Users/{id} and /Groups/{id} (Cleanup only)
 )
 
 // opOrder lists every operation in table order.
-var opOrder = []string{OpFilter, OpCreate, OpGet, OpReplace, OpDeactivate, OpGroupCreate, OpGroupPatch, OpImport, OpDelete}
+var opOrder = []string{OpFilter, OpCreate, OpLookup, OpGet, OpReplace, OpDeactivate, OpGroupCreate, OpGroupPatch, OpImport, OpDelete}
 
 // Config describes one load run.
 type Config struct {
@@ -75,6 +80,10 @@ type Config struct {
 	// Duration, when positive, limits the run: no operation starts once it
 	// has passed (requests in flight finish), and Report.TimedOut is set.
 	Duration time.Duration
+	// Lookups is how many userName lookups to send after the users are
+	// created, each for one of them (0: none). A lookup that does not find
+	// exactly that user counts as an error.
+	Lookups int
 	// GroupSize is how many users each pushed group holds; 0 means 1000.
 	GroupSize int
 	// BatchSize is how many members one group PATCH adds; 0 means MaxBatch,
@@ -137,8 +146,8 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Users < 1 {
 		return Report{}, fmt.Errorf("load: users must be at least 1, got %d", cfg.Users)
 	}
-	if cfg.Concurrency < 0 || cfg.GroupSize < 0 || cfg.BatchSize < 0 {
-		return Report{}, errors.New("load: concurrency, group size and batch size must not be negative")
+	if cfg.Concurrency < 0 || cfg.GroupSize < 0 || cfg.BatchSize < 0 || cfg.Lookups < 0 {
+		return Report{}, errors.New("load: concurrency, lookups, group size and batch size must not be negative")
 	}
 	if cfg.BatchSize > MaxBatch {
 		return Report{}, fmt.Errorf("load: batch size %d is more than Okta's %d", cfg.BatchSize, MaxBatch)
@@ -215,6 +224,11 @@ func (r *runner) run(ctx context.Context) (Report, error) {
 	}
 	r.setPhase(OpCreate)
 	r.each(ctx, len(users), func(i int) { r.createUser(ctx, &users[i], i) })
+
+	if r.cfg.Lookups > 0 {
+		r.setPhase(OpLookup)
+		r.each(ctx, r.cfg.Lookups, func(i int) { r.lookup(ctx, users[spread(i, len(users))]) })
+	}
 
 	r.setPhase(OpReplace)
 	r.each(ctx, len(users), func(i int) { r.pushProfile(ctx, &users[i]) })
@@ -387,6 +401,57 @@ func (r *runner) createUser(ctx context.Context, u *User, i int) {
 	if r.do(ctx, OpCreate, "POST", "/Users", body, &out) {
 		u.ID, _ = out["id"].(string)
 	}
+}
+
+// spread maps the i-th lookup to a user index so that consecutive lookups
+// hit users far apart (a stride prime to n), not one cached row.
+func spread(i, n int) int {
+	const stride = 7919 // a prime; when n is a multiple of it, step by 1
+	if n%stride == 0 {
+		return i % n
+	}
+	return (i * stride) % n
+}
+
+// lookup finds one created user by userName, as Okta does before an
+// update; finding anyone else, or nobody, is an error of the lookup.
+func (r *runner) lookup(ctx context.Context, u User) {
+	if u.ID == "" {
+		return
+	}
+	q := client.ListQuery{Filter: "userName eq " + client.FilterString(u.UserName), StartIndex: 1, Count: 100}
+	var lr scim.ListResponse
+	if !r.do(ctx, OpLookup, "GET", "/Users?"+q.Encode(), nil, &lr) {
+		return
+	}
+	if id, _ := firstID(lr); lr.TotalResults != 1 || id != u.ID {
+		r.fail(OpLookup, fmt.Sprintf("GET /Users?%s: want user %s alone, got totalResults %d (first %q)", q.Encode(), u.ID, lr.TotalResults, id))
+	}
+}
+
+// firstID returns the id of the first resource of a list response.
+func firstID(lr scim.ListResponse) (string, bool) {
+	if len(lr.Resources) == 0 {
+		return "", false
+	}
+	id, ok := lr.Resources[0]["id"].(string)
+	return id, ok
+}
+
+// fail turns the last request of op, which the server answered with 2xx,
+// into an error because its content was wrong.
+func (r *runner) fail(op, sample string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.ops[op]
+	if s == nil {
+		return
+	}
+	s.errors++
+	if len(s.samples) < maxSamples {
+		s.samples = append(s.samples, sample)
+	}
+	r.errs++
 }
 
 // pushProfile is Okta's profile push: GET the user, change the profile,

@@ -281,3 +281,61 @@ func TestQuantile(t *testing.T) {
 		})
 	}
 }
+
+func TestRunLookups(t *testing.T) {
+	// emptyFilters answers every filtered GET /Users with an empty list:
+	// the creates still happen (the filter finds nobody), but no lookup
+	// finds its user.
+	emptyFilters := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "GET" && r.URL.Query().Get("filter") != "" {
+				w.Header().Set("Content-Type", "application/scim+json")
+				w.Write([]byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}`))
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	tests := []struct {
+		name string
+		wrap func(http.Handler) http.Handler
+		want [2]int // lookups, failed lookups
+	}{
+		{"server finds each user", nil, [2]int{40, 0}},
+		{"server finds nobody", emptyFilters, [2]int{40, 40}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := startIdpkit(t, tc.wrap)
+			rep, err := Run(context.Background(), Config{BaseURL: tg.url, Token: tg.token, Client: tg.hc, Users: 12, Lookups: 40, Concurrency: 4, GroupSize: 12})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, counts(rep)[OpLookup]); d != "" {
+				t.Errorf("lookups and their errors (-want +got):\n%s", d)
+			}
+			if tc.want[1] > 0 {
+				s := rep.Op(OpLookup).Samples
+				if len(s) != maxSamples || !strings.Contains(s[0], "totalResults 0") {
+					t.Errorf("samples %q; want %d naming the wrong totalResults", s, maxSamples)
+				}
+			}
+		})
+	}
+}
+
+func TestSpread(t *testing.T) {
+	for _, n := range []int{1, 2, 12, 7919, 10000} {
+		seen := map[int]bool{}
+		for i := range n {
+			j := spread(i, n)
+			if j < 0 || j >= n {
+				t.Fatalf("spread(%d, %d) = %d, out of range", i, n, j)
+			}
+			seen[j] = true
+		}
+		if len(seen) != n {
+			t.Errorf("spread over %d users reaches %d of them, want all", n, len(seen))
+		}
+	}
+}

@@ -46,13 +46,20 @@ func TestUnstorableKeys(t *testing.T) {
 					if err := s.DeleteToken(ctx, "session", key); err != nil {
 						t.Errorf("DeleteToken(%q) = %v", key, err)
 					}
-					for _, q := range []store.Query{{ID: key}, {UserName: key}, {ExternalID: key}, {DisplayName: key}} {
+					for _, f := range []store.Field{store.FieldID, store.FieldUserName, store.FieldExternalID, store.FieldDisplayName, store.FieldEmail, store.FieldGroup} {
+						q := store.Query{Where: store.Eq(f, key)}
 						recs, err := s.ListResources(ctx, "acme", store.TypeUser, q)
 						if err != nil || len(recs) != 0 {
 							t.Errorf("ListResources(%+v) = %v, %v; want none", q, recs, err)
 						}
 					}
-					if n, err := s.CountResources(ctx, key, store.TypeUser); err != nil || n != 0 {
+					if _, err := s.ListMembers(ctx, "acme", key, nil); !errors.Is(err, store.ErrNotFound) {
+						t.Errorf("ListMembers(%q) = %v, want ErrNotFound", key, err)
+					}
+					if g, err := s.GroupsOf(ctx, "acme", []string{key}); err != nil || len(g) != 0 {
+						t.Errorf("GroupsOf(%q) = %v, %v; want none", key, g, err)
+					}
+					if n, err := s.CountResources(ctx, key, store.TypeUser, nil); err != nil || n != 0 {
 						t.Errorf("CountResources(%q) = %d, %v", key, n, err)
 					}
 				})

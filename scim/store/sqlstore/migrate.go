@@ -6,13 +6,32 @@ import (
 	"fmt"
 )
 
+// step is one step of a migration: a statement in PostgreSQL's dialect
+// (translated for SQLite), or a Go function run in the migration's
+// transaction, for what SQL alone cannot do (such as moving data out of
+// JSON). only, when set, names the one flavor the step runs on.
+type step struct {
+	sql  string
+	fn   func(ctx context.Context, s *Store, tx *sql.Tx) error
+	only string
+}
+
+// sqls makes a migration of plain statements for both backends.
+func sqls(stmts ...string) []step {
+	out := make([]step, len(stmts))
+	for i, q := range stmts {
+		out[i] = step{sql: q}
+	}
+	return out
+}
+
 // migrations are applied in order; migrations[i] is recorded in the
 // migrations table as num = i+1. Never edit or reorder a released entry:
 // append a new one. Statements are written in PostgreSQL's dialect. The
 // slice is a constant table, never modified.
-var migrations = [][]string{
+var migrations = [][]step{
 	// 1: the initial schema.
-	{
+	sqls(
 		`CREATE TABLE tenants (
 				name TEXT PRIMARY KEY,
 				token_hash BYTEA NOT NULL,
@@ -51,11 +70,17 @@ var migrations = [][]string{
 				PRIMARY KEY (kind, key)
 			)`,
 		`CREATE INDEX tokens_expires ON tokens (expires)`,
-	},
+	),
+	// 2: issue 4, storage that scales (see migrate2.go).
+	migration2,
 }
 
 // migrate applies the pending migrations in one write transaction.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error { return s.migrateTo(ctx, len(migrations)) }
+
+// migrateTo applies the pending migrations up to number upTo (tests use
+// it to build a database of an older shape).
+func (s *Store) migrateTo(ctx context.Context, upTo int) error {
 	return s.tx(ctx, "migrate", func(tx *sql.Tx) error {
 		if s.fl.migrationLock != "" {
 			if _, err := tx.ExecContext(ctx, s.fl.migrationLock); err != nil {
@@ -72,11 +97,20 @@ func (s *Store) migrate(ctx context.Context) error {
 		if done > len(migrations) {
 			return fmt.Errorf("sqlstore: migrate: database is at migration %d but this build knows only %d; upgrade idpkit", done, len(migrations))
 		}
-		for i := done; i < len(migrations); i++ {
+		for i := done; i < upTo; i++ {
 			num := i + 1
-			for _, stmt := range migrations[i] {
-				if _, err := tx.ExecContext(ctx, s.q(stmt)); err != nil {
-					return fmt.Errorf("sqlstore: migration %d: %w", num, err)
+			for j, st := range migrations[i] {
+				if st.only != "" && st.only != s.fl.name {
+					continue
+				}
+				var err error
+				if st.fn != nil {
+					err = st.fn(ctx, s, tx)
+				} else {
+					_, err = tx.ExecContext(ctx, s.q(st.sql))
+				}
+				if err != nil {
+					return fmt.Errorf("sqlstore: migration %d step %d: %w", num, j+1, err)
 				}
 			}
 			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO migrations (num, applied) VALUES ($1, $2)`), num, toDB(s.now())); err != nil {

@@ -54,7 +54,7 @@ func (s *Store) GetTenant(ctx context.Context, name string) (store.Tenant, error
 	if !storable(name) {
 		return store.Tenant{}, fmt.Errorf("sqlstore: tenant %q: %w", name, store.ErrNotFound)
 	}
-	t, err := scanTenant(s.r.QueryRowContext(ctx, s.q(`SELECT `+tenantColumns+` FROM tenants WHERE name = $1`), name))
+	t, err := scanTenant(s.queryRowContext(ctx, s.r, s.q(`SELECT `+tenantColumns+` FROM tenants WHERE name = $1`), name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Tenant{}, fmt.Errorf("sqlstore: tenant %q: %w", name, store.ErrNotFound)
 	}

@@ -1,7 +1,7 @@
 // Package storemetrics wraps a store.Store so that every call records its
 // latency in a Prometheus histogram, idpkit_store_operation_duration_seconds,
 // labelled by method (the store.Store method name) and outcome (ok,
-// not_found, exists, stale or error). Both label sets are fixed, so the
+// not_found, exists, stale, missing_member or error). Both label sets are fixed, so the
 // series count never depends on tenants or resources.
 package storemetrics
 
@@ -24,7 +24,9 @@ const (
 	OutcomeNotFound = "not_found" // store.ErrNotFound
 	OutcomeExists   = "exists"    // store.ErrExists
 	OutcomeStale    = "stale"     // store.ErrStale
-	OutcomeError    = "error"     // anything else, including an error from an update callback
+	// OutcomeMissingMember: store.ErrMissingMember (a *store.MissingMembersError).
+	OutcomeMissingMember = "missing_member"
+	OutcomeError         = "error" // anything else, including an error from an update callback or a scan callback
 )
 
 // Store is a store.Store that times every call to the store it wraps.
@@ -74,6 +76,8 @@ func outcome(err error) string {
 		return OutcomeExists
 	case errors.Is(err, store.ErrStale):
 		return OutcomeStale
+	case errors.Is(err, store.ErrMissingMember):
+		return OutcomeMissingMember
 	default:
 		return OutcomeError
 	}
@@ -111,6 +115,14 @@ func (s *Store) CreateResource(ctx context.Context, tenant string, r store.Recor
 	return got, err
 }
 
+// CreateResources implements store.Store.
+func (s *Store) CreateResources(ctx context.Context, tenant string, rs []store.Record) error {
+	start := s.now()
+	err := s.next.CreateResources(ctx, tenant, rs)
+	s.observe("CreateResources", start, err)
+	return err
+}
+
 // GetResource implements store.Store.
 func (s *Store) GetResource(ctx context.Context, tenant, typ, id string) (store.Record, error) {
 	start := s.now()
@@ -128,11 +140,36 @@ func (s *Store) ListResources(ctx context.Context, tenant, typ string, q store.Q
 }
 
 // CountResources implements store.Store.
-func (s *Store) CountResources(ctx context.Context, tenant, typ string) (int, error) {
+func (s *Store) CountResources(ctx context.Context, tenant, typ string, where *store.Cond) (int, error) {
 	start := s.now()
-	n, err := s.next.CountResources(ctx, tenant, typ)
+	n, err := s.next.CountResources(ctx, tenant, typ, where)
 	s.observe("CountResources", start, err)
 	return n, err
+}
+
+// ScanResources implements store.Store. The time recorded includes the
+// time fn spends on each resource, since the scan streams while fn runs.
+func (s *Store) ScanResources(ctx context.Context, tenant, typ string, q store.Query, fn func(store.Record) error) error {
+	start := s.now()
+	err := s.next.ScanResources(ctx, tenant, typ, q, fn)
+	s.observe("ScanResources", start, err)
+	return err
+}
+
+// ListMembers implements store.Store.
+func (s *Store) ListMembers(ctx context.Context, tenant, groupID string, ids []string) ([]store.Member, error) {
+	start := s.now()
+	got, err := s.next.ListMembers(ctx, tenant, groupID, ids)
+	s.observe("ListMembers", start, err)
+	return got, err
+}
+
+// GroupsOf implements store.Store.
+func (s *Store) GroupsOf(ctx context.Context, tenant string, userIDs []string) (map[string][]store.GroupRef, error) {
+	start := s.now()
+	got, err := s.next.GroupsOf(ctx, tenant, userIDs)
+	s.observe("GroupsOf", start, err)
+	return got, err
 }
 
 // UpdateResource implements store.Store.

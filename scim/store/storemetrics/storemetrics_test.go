@@ -93,6 +93,22 @@ func TestOutcomes(t *testing.T) {
 			_, err := s.ListResources(ctx, "acme", store.TypeUser, store.Query{})
 			return err
 		}, "ListResources ok"},
+		{"count", func(s store.Store) error {
+			_, err := s.CountResources(ctx, "acme", store.TypeUser, store.Eq(store.FieldUserName, "a"))
+			return err
+		}, "CountResources ok"},
+		{"scan", func(s store.Store) error {
+			return s.ScanResources(ctx, "acme", store.TypeUser, store.Query{}, func(store.Record) error { return nil })
+		}, "ScanResources ok"},
+		{"bulk create", func(s store.Store) error {
+			return s.CreateResources(ctx, "acme", []store.Record{{Type: store.TypeUser, ID: "u1", UserName: "a"}})
+		}, "CreateResources ok"},
+		{"missing member", func(s store.Store) error {
+			_, err := s.CreateResource(ctx, "acme", store.Record{Type: store.TypeGroup, ID: "g1", Members: &store.MemberChange{Add: []store.Member{{Value: "nope"}}}})
+			return err
+		}, "CreateResource missing_member"},
+		{"list members of absent group", func(s store.Store) error { _, err := s.ListMembers(ctx, "acme", "g", nil); return err }, "ListMembers not_found"},
+		{"groups of", func(s store.Store) error { _, err := s.GroupsOf(ctx, "acme", []string{"u1"}); return err }, "GroupsOf ok"},
 		{"missing token", func(s store.Store) error { _, err := s.TakeToken(ctx, "session", "k"); return err }, "TakeToken not_found"},
 	}
 	for _, tt := range tests {

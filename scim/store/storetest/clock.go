@@ -37,7 +37,8 @@ func (c *Clock) Advance(d time.Duration) {
 // RunWithClock runs the tests that need the store's clock: Created and
 // Modified default to it, an update that zeroes Modified gets it, and a
 // token is live while Expires is after it and gone from the instant it is
-// not. newStore must build a fresh, empty store that reads now as its
+// not, and deleting a user sets the Modified of the groups that listed it
+// to the clock's time. newStore must build a fresh, empty store that reads now as its
 // clock, and arrange with t.Cleanup to close it.
 func RunWithClock(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.Store) {
 	t.Helper()
@@ -47,6 +48,7 @@ func RunWithClock(t *testing.T, newStore func(t *testing.T, now func() time.Time
 	}{
 		{"DefaultTimes", clockDefaultTimes},
 		{"TokenExpiry", clockTokenExpiry},
+		{"DeleteMember", clockDeleteMember},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// A start in a zone other than UTC: the store must return UTC.
@@ -126,4 +128,29 @@ func clockTokenExpiry(t *testing.T, s store.Store, c *Clock) {
 	_, err = s.TakeToken(ctxOf(t), "login-state", "take")
 	wantErr(t, "TakeToken at expiry", err, store.ErrNotFound)
 
+}
+
+func clockDeleteMember(t *testing.T, s store.Store, c *Clock) {
+	t0 := c.Now().UTC()
+	seedUsers(t, s, tn, "u1", "u2")
+	g1 := mustCreate(t, s, tn, groupWith("g1", "One", "u1", "u2"))
+	g2 := mustCreate(t, s, tn, groupWith("g2", "Two", "u2"))
+	if !g1.Modified.Equal(t0) {
+		t.Errorf("g1 Modified = %v, want the clock's %v", g1.Modified, t0)
+	}
+	c.Advance(time.Minute + 7*time.Microsecond)
+	t1 := c.Now().UTC()
+	if err := s.DeleteResource(ctxOf(t), tn, store.TypeUser, "u1"); err != nil {
+		t.Fatalf("DeleteResource: %v", err)
+	}
+	want := g1
+	want.Version, want.Modified = 2, t1
+	got := mustGet(t, s, tn, store.TypeGroup, "g1")
+	if diff := cmp.Diff(want, got, opts); diff != "" {
+		t.Errorf("g1 after deleting its member u1 (-want +got):\n%s", diff)
+	}
+	checkUTC(t, "g1", got.Modified)
+	if diff := cmp.Diff(g2, mustGet(t, s, tn, store.TypeGroup, "g2"), opts); diff != "" {
+		t.Errorf("g2, which did not list u1, changed (-want +got):\n%s", diff)
+	}
 }

@@ -98,7 +98,7 @@ var resourceTests = []test{
 			typ  string
 			want int
 		}{{store.TypeUser, 5}, {store.TypeGroup, 1}, {"Other", 0}} {
-			n, err := s.CountResources(ctxOf(t), tn, c.typ)
+			n, err := s.CountResources(ctxOf(t), tn, c.typ, nil)
 			if err != nil {
 				t.Fatalf("CountResources(%s): %v", c.typ, err)
 			}
@@ -115,7 +115,7 @@ var resourceTests = []test{
 		if len(got) != 0 {
 			t.Errorf("ListResources on an empty store = %v, want none", ids(got))
 		}
-		n, err := s.CountResources(ctxOf(t), tn, store.TypeUser)
+		n, err := s.CountResources(ctxOf(t), tn, store.TypeUser, nil)
 		if err != nil || n != 0 {
 			t.Errorf("CountResources = %d, %v; want 0, nil", n, err)
 		}
@@ -246,7 +246,7 @@ var resourceTests = []test{
 		wantErr(t, "GetResource after delete", err, store.ErrNotFound)
 		wantErr(t, "second DeleteResource", s.DeleteResource(ctxOf(t), tn, store.TypeUser, "u1"), store.ErrNotFound)
 		wantErr(t, "DeleteResource of other type", s.DeleteResource(ctxOf(t), tn, store.TypeGroup, "u2"), store.ErrNotFound)
-		n, err := s.CountResources(ctxOf(t), tn, store.TypeUser)
+		n, err := s.CountResources(ctxOf(t), tn, store.TypeUser, nil)
 		if err != nil || n != 1 {
 			t.Errorf("CountResources = %d, %v; want 1, nil", n, err)
 		}

@@ -23,8 +23,10 @@ import (
 	"github.com/idpkit/idpkit/scim/store"
 )
 
-// Run runs the behaviour suite: tenants, resources, queries, userName
-// uniqueness, tenant isolation and tokens, each as a subtest on a fresh
+// Run runs the behaviour suite: tenants, resources, userName uniqueness,
+// conditions (every Field under every Op it allows), sorting, paging,
+// scanning, bulk creates, emails, group membership, tenant isolation, a
+// few thousand rows, and tokens, each as a subtest on a fresh
 // store from newStore. newStore must return a fresh, empty store and
 // arrange, with t.Cleanup, to close it and discard its data; it is called
 // from parallel subtests.
@@ -43,7 +45,15 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Resource", resourceTests},
 		{"UserName", userNameTests},
 		{"Query", queryTests},
+		{"Cond", condTests},
+		{"Sort", sortTests},
+		{"Page", pageTests},
+		{"Scan", scanTests},
+		{"Bulk", bulkTests},
+		{"Email", emailTests},
+		{"Member", memberTests},
 		{"Isolation", isolationTests},
+		{"Scale", scaleTests},
 		{"Token", tokenTests},
 	}
 	for _, g := range groups {
@@ -138,6 +148,46 @@ func group(id, displayName string) store.Record {
 		DisplayName: displayName,
 		Data:        []byte(`{"id":"` + id + `","displayName":"` + displayName + `"}`),
 	}
+}
+
+// list returns the IDs ListResources returns for q, failing the test on
+// an error.
+func list(t *testing.T, s store.Store, tenant, typ string, q store.Query) []string {
+	t.Helper()
+	got, err := s.ListResources(ctxOf(t), tenant, typ, q)
+	if err != nil {
+		t.Fatalf("ListResources(%s, %s, %s): %v", tenant, typ, describe(q), err)
+	}
+	return ids(got)
+}
+
+// count returns CountResources(where), failing the test on an error.
+func count(t *testing.T, s store.Store, tenant, typ string, where *store.Cond) int {
+	t.Helper()
+	n, err := s.CountResources(ctxOf(t), tenant, typ, where)
+	if err != nil {
+		t.Fatalf("CountResources(%s, %s, %s): %v", tenant, typ, condString(where), err)
+	}
+	return n
+}
+
+// members returns ListMembers(groupID, nil), failing the test on an error.
+func members(t *testing.T, s store.Store, tenant, groupID string) []store.Member {
+	t.Helper()
+	got, err := s.ListMembers(ctxOf(t), tenant, groupID, nil)
+	if err != nil {
+		t.Fatalf("ListMembers(%s, %s): %v", tenant, groupID, err)
+	}
+	return got
+}
+
+// memberIDs returns the Values of ms in order.
+func memberIDs(ms []store.Member) []string {
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, m.Value)
+	}
+	return out
 }
 
 // ids returns the IDs of rs in order.
