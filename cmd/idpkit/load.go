@@ -23,6 +23,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	users := fs.Int("users", 1000, "how many users to create")
 	concurrency := fs.Int("concurrency", 8, "parallel workers")
 	duration := fs.Duration("duration", 0, "stop starting requests after this long, such as 30s (0: no limit)")
+	lookups := fs.Int("lookups", 0, "after the creates, this many userName lookups of the created users (the request a provisioned tenant answers most)")
 	cleanup := fs.Bool("cleanup", false, "delete the users and groups the run created at the end (by default they stay on the server)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -40,8 +41,8 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *token == "" {
 		return fmt.Errorf("%w: --scim-url needs --token (or IDPKIT_SCIM_TOKEN)", errUsage)
 	}
-	if *users < 1 || *concurrency < 1 || *duration < 0 {
-		return fmt.Errorf("%w: --users and --concurrency must be at least 1 and --duration not negative", errUsage)
+	if *users < 1 || *concurrency < 1 || *duration < 0 || *lookups < 0 {
+		return fmt.Errorf("%w: --users and --concurrency must be at least 1, --duration and --lookups not negative", errUsage)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = *concurrency
@@ -51,6 +52,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Client:      &http.Client{Transport: tr, Timeout: time.Minute},
 		Users:       *users,
 		Concurrency: *concurrency,
+		Lookups:     *lookups,
 		Duration:    *duration,
 		Cleanup:     *cleanup,
 		Progress: func(s load.Snapshot) {

@@ -178,8 +178,10 @@ func serve(h http.Handler, tenant, token, method, path, body string) *httptest.R
 }
 
 // FuzzPatch sends random PATCH operations to a user and a group: the
-// answer is 200 with the stored resource, or a SCIM 4xx that changed
-// nothing (RFC 7644 §3.5.2: a PATCH is applied entirely or not at all).
+// answer is 200 with the stored resource (for a group, 204 with its ETag
+// and no body unless excludedAttributes asks for the resource), or a
+// SCIM 4xx that changed nothing (RFC 7644 §3.5.2: a PATCH is applied
+// entirely or not at all).
 func FuzzPatch(f *testing.F) {
 	for _, s := range []string{
 		`[{"op":"replace","value":{"active":false}}]`,
@@ -209,6 +211,12 @@ func FuzzPatch(f *testing.F) {
 		path := "/Users/" + userID
 		if group {
 			path = "/Groups/" + groupID
+			// A group PATCH answers 204 unless it asks for the resource;
+			// half the inputs (by length, so that a seed stays what it is)
+			// ask with excludedAttributes and must get 200.
+			if len(ops)%2 == 1 {
+				path += "?excludedAttributes=members"
+			}
 		}
 		body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":` + ops + `}`
 		before := snapshot(t, fx.store, "acme")
@@ -219,13 +227,21 @@ func FuzzPatch(f *testing.F) {
 			if diff := cmp.Diff(before, snapshot(t, fx.store, "acme")); diff != "" {
 				t.Fatalf("PATCH %s rejected with %d changed stored data (-before +after):\n%s", ops, rec.Code, diff)
 			}
-		case rec.Code == http.StatusOK:
+		case rec.Code == http.StatusOK && (!group || strings.Contains(path, "?")):
 			got := serve(h, "acme", fx.acmeToken, "GET", path, "")
 			var a, b map[string]any
 			json.Unmarshal(rec.Body.Bytes(), &a)
 			json.Unmarshal(got.Body.Bytes(), &b)
 			if diff := cmp.Diff(b, a); diff != "" {
 				t.Fatalf("PATCH %s answer differs from what GET reads (-get +patch):\n%s", ops, diff)
+			}
+			if diff := cmp.Diff(got.Header().Get("ETag"), rec.Header().Get("ETag")); diff != "" {
+				t.Fatalf("PATCH %s ETag differs from what GET reads (-get +patch):\n%s", ops, diff)
+			}
+		case rec.Code == http.StatusNoContent && group && !strings.Contains(path, "?"):
+			got := serve(h, "acme", fx.acmeToken, "GET", path, "")
+			if rec.Body.Len() != 0 || rec.Header().Get("ETag") == "" || rec.Header().Get("ETag") != got.Header().Get("ETag") {
+				t.Fatalf("PATCH %s: 204 with body %q and ETag %q; GET reads ETag %q", ops, rec.Body.String(), rec.Header().Get("ETag"), got.Header().Get("ETag"))
 			}
 		default:
 			t.Fatalf("PATCH %s: unexpected status %d", ops, rec.Code)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -81,10 +82,10 @@ func importUsers(t testing.TB, f *fixture, prefix string, n int) []string {
 	return ids
 }
 
-// TestGroupPatchFastPathMatchesEngine: every PATCH of a group answers and
-// stores what the patch engine gives on the whole resource, on the fast
-// path and on the fallback, and a PATCH that changes nothing writes
-// nothing.
+// TestGroupPatchFastPathMatchesEngine: every PATCH of a group stores,
+// and with attributes answers, what the patch engine gives on the whole
+// resource, on the fast path and on the fallback; its ETag is the stored
+// version; and a PATCH that changes nothing writes nothing.
 func TestGroupPatchFastPathMatchesEngine(t *testing.T) {
 	f := newFixture(t)
 	u := importUsers(t, f, "pm", 5)
@@ -122,60 +123,171 @@ func TestGroupPatchFastPathMatchesEngine(t *testing.T) {
 		{"fallback with an add", `[{"op":"add","path":"members","value":[` + m(u[3]) + `]},{"op":"remove","path":"members[display eq \"One\"]"}]`, false, false},
 	}
 	k := &kind{rt: schema.GroupType(), typ: store.TypeGroup, endpoint: "Groups"}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			g := f.call(t, "POST", "/Groups", `{"displayName":"PM","members":[`+m(u[0])+`,`+md(u[1], "One")+`]}`, nil)
-			if g.status != http.StatusCreated {
-				t.Fatalf("create: %d %s", g.status, g.raw)
-			}
-			gid := g.body["id"].(string)
-			plan := newMemberPlan()
-			var req scim.PatchRequest
-			if err := jsonUnmarshal(patchBody(tt.ops), &req); err != nil {
-				t.Fatal(err)
-			}
-			fast := true
-			for _, op := range req.Operations {
-				if _, ok := planOp(op, plan); !ok {
-					fast = false
-				}
-			}
-			if fast != tt.fast {
-				t.Errorf("fast path = %v, want %v", fast, tt.fast)
-			}
-			// What the engine gives on the whole resource, with displays
-			// completed as a write completes them.
-			want, err := patch.Apply(g.body, req.Operations, k.rt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range asList(want["members"]) {
-				mm := e.(map[string]any)
-				if _, ok := mm["display"]; !ok {
-					mm["display"] = f.stored(t, store.TypeUser, str(mm["value"]))["userName"]
-				}
-				mm["$ref"], mm["type"] = f.base("acme")+"/Users/"+str(mm["value"]), "User"
-			}
-			stored := snapshot(t, f.store, "acme")
-			r := f.call(t, "PATCH", "/Groups/"+gid, patchBody(tt.ops), nil)
-			if r.status != http.StatusOK {
-				t.Fatalf("PATCH: %d %s", r.status, r.raw)
-			}
-			for _, res := range []scim.Resource{want, r.body} {
-				delete(res, "meta")
-			}
-			if diff := cmp.Diff(want, r.body); diff != "" {
-				t.Errorf("response differs from the engine's result (-engine +got):\n%s", diff)
-			}
-			got := f.call(t, "GET", "/Groups/"+gid, "", nil)
-			delete(got.body, "meta")
-			if diff := cmp.Diff(r.body, got.body); diff != "" {
-				t.Errorf("stored group differs from the response (-response +stored):\n%s", diff)
-			}
-			unchanged := cmp.Diff(stored, snapshot(t, f.store, "acme")) == ""
-			if unchanged != tt.noop {
-				t.Errorf("stored data unchanged = %v, want %v", unchanged, tt.noop)
-			}
-		})
+	// Each case runs twice: without a query parameter the PATCH answers
+	// 204 and the group is read back with a GET; with attributes naming
+	// every attribute the operations touch it answers 200 with the
+	// group, which must equal what a GET then reads.
+	modes := []struct{ name, query string }{
+		{"204", ""},
+		{"200", "?attributes=displayName,externalId,members"},
 	}
+	for _, tt := range tests {
+		for _, mode := range modes {
+			t.Run(tt.name+"/"+mode.name, func(t *testing.T) {
+				g := f.call(t, "POST", "/Groups", `{"displayName":"PM","members":[`+m(u[0])+`,`+md(u[1], "One")+`]}`, nil)
+				if g.status != http.StatusCreated {
+					t.Fatalf("create: %d %s", g.status, g.raw)
+				}
+				gid := g.body["id"].(string)
+				plan := newMemberPlan()
+				var req scim.PatchRequest
+				if err := jsonUnmarshal(patchBody(tt.ops), &req); err != nil {
+					t.Fatal(err)
+				}
+				fast := true
+				for _, op := range req.Operations {
+					if _, ok := planOp(op, plan); !ok {
+						fast = false
+					}
+				}
+				if fast != tt.fast {
+					t.Errorf("fast path = %v, want %v", fast, tt.fast)
+				}
+				// What the engine gives on the whole resource, with displays
+				// completed as a write completes them.
+				want, err := patch.Apply(g.body, req.Operations, k.rt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range asList(want["members"]) {
+					mm := e.(map[string]any)
+					if _, ok := mm["display"]; !ok {
+						mm["display"] = f.stored(t, store.TypeUser, str(mm["value"]))["userName"]
+					}
+					mm["$ref"], mm["type"] = f.base("acme")+"/Users/"+str(mm["value"]), "User"
+				}
+				delete(want, "meta")
+				stored := snapshot(t, f.store, "acme")
+				r := f.call(t, "PATCH", "/Groups/"+gid+mode.query, patchBody(tt.ops), nil)
+				got := f.call(t, "GET", "/Groups/"+gid, "", nil)
+				version := got.body["meta"].(map[string]any)["version"]
+				delete(got.body, "meta")
+				if diff := cmp.Diff(want, got.body); diff != "" {
+					t.Errorf("stored group differs from the engine's result (-engine +stored):\n%s", diff)
+				}
+				if diff := cmp.Diff(version, r.header.Get("ETag")); diff != "" {
+					t.Errorf("PATCH's ETag differs from the stored version (-stored +PATCH):\n%s", diff)
+				}
+				if mode.query == "" {
+					if diff := cmp.Diff([]any{http.StatusNoContent, ""}, []any{r.status, r.raw}); diff != "" {
+						t.Errorf("PATCH status and body (-want +got):\n%s", diff)
+					}
+				} else {
+					if r.status != http.StatusOK {
+						t.Fatalf("PATCH: %d %s", r.status, r.raw)
+					}
+					if diff := cmp.Diff(version, r.body["meta"].(map[string]any)["version"]); diff != "" {
+						t.Errorf("PATCH's meta.version differs from the stored version (-stored +PATCH):\n%s", diff)
+					}
+					delete(r.body, "meta")
+					if diff := cmp.Diff(want, r.body); diff != "" {
+						t.Errorf("response differs from the engine's result (-engine +got):\n%s", diff)
+					}
+				}
+				unchanged := cmp.Diff(stored, snapshot(t, f.store, "acme")) == ""
+				if unchanged != tt.noop {
+					t.Errorf("stored data unchanged = %v, want %v", unchanged, tt.noop)
+				}
+			})
+		}
+	}
+}
+
+// TestGroupPatchAnswers: a PATCH of a Group answers 204 No Content with
+// the new ETag and no body (RFC 7644 §3.5.2), so that its cost does not
+// grow with the group; with attributes or excludedAttributes (RFC 7644
+// §3.9) it answers 200 with the resource projected as asked. A PATCH of a
+// User still answers 200 with the resource.
+func TestGroupPatchAnswers(t *testing.T) {
+	f := newFixture(t)
+	u := importUsers(t, f, "ga", 2)
+	g := f.call(t, "POST", "/Groups", `{"displayName":"GA","members":[{"value":"`+u[0]+`"}]}`, nil)
+	if g.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", g.status, g.raw)
+	}
+	gid := g.body["id"].(string)
+	rename := func(name string) string {
+		return patchBody(`[{"op":"replace","path":"displayName","value":"` + name + `"}]`)
+	}
+	t.Run("no query parameter", func(t *testing.T) {
+		r := f.call(t, "PATCH", "/Groups/"+gid, patchBody(`[{"op":"add","path":"members","value":[{"value":"`+u[1]+`"}]}]`), nil)
+		got := f.call(t, "GET", "/Groups/"+gid, "", nil)
+		meta, _ := got.body["meta"].(map[string]any)
+		want := []any{http.StatusNoContent, "", `W/"2"`, `W/"2"`, []string{u[0], u[1]}}
+		if diff := cmp.Diff(want, []any{r.status, r.raw, r.header.Get("ETag"), meta["version"], memberIDs(got.body)}); diff != "" {
+			t.Errorf("status, body, ETag, then GET's meta.version and members (-want +got):\n%s", diff)
+		}
+		if ct := r.header.Get("Content-Type"); ct != "" {
+			t.Errorf("204 has Content-Type %q", ct)
+		}
+	})
+	t.Run("no-op without query parameter", func(t *testing.T) {
+		stored := snapshot(t, f.store, "acme")
+		r := f.call(t, "PATCH", "/Groups/"+gid, patchBody(`[{"op":"add","path":"members","value":[{"value":"`+u[1]+`"}]}]`), nil)
+		if diff := cmp.Diff([]any{http.StatusNoContent, "", `W/"2"`}, []any{r.status, r.raw, r.header.Get("ETag")}); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(stored, snapshot(t, f.store, "acme")); diff != "" {
+			t.Errorf("a no-op PATCH wrote (-before +after):\n%s", diff)
+		}
+	})
+	t.Run("attributes=displayName", func(t *testing.T) {
+		r := f.call(t, "PATCH", "/Groups/"+gid+"?attributes=displayName", rename("GA2"), nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("status = %d, want 200: %s", r.status, r.raw)
+		}
+		// Only displayName, and what is always returned (RFC 7643 §7).
+		keys := slices.Sorted(maps.Keys(r.body))
+		meta, _ := r.body["meta"].(map[string]any)
+		got := []any{keys, r.body["schemas"], r.body["id"], r.body["displayName"], meta["version"], r.header.Get("ETag")}
+		want := []any{[]string{"displayName", "id", "meta", "schemas"}, []any{groupCoreURN}, gid, "GA2", `W/"3"`, `W/"3"`}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("keys, schemas, id, displayName, meta.version, ETag (-want +got):\n%s\n%s", diff, r.raw)
+		}
+		if diff := cmp.Diff(f.call(t, "GET", "/Groups/"+gid+"?attributes=displayName", "", nil).body, r.body); diff != "" {
+			t.Errorf("differs from a GET with the same attributes (-GET +PATCH):\n%s", diff)
+		}
+	})
+	t.Run("excludedAttributes=members", func(t *testing.T) {
+		r := f.call(t, "PATCH", "/Groups/"+gid+"?excludedAttributes=members", rename("GA3"), nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("status = %d, want 200: %s", r.status, r.raw)
+		}
+		meta, _ := r.body["meta"].(map[string]any)
+		_, hasMembers := r.body["members"]
+		got := []any{r.body["id"], r.body["displayName"], hasMembers, meta["version"], r.header.Get("ETag")}
+		if diff := cmp.Diff([]any{gid, "GA3", false, `W/"4"`, `W/"4"`}, got); diff != "" {
+			t.Errorf("id, displayName, has members, meta.version, ETag (-want +got):\n%s\n%s", diff, r.raw)
+		}
+		if diff := cmp.Diff([]string{u[0], u[1]}, memberIDs(f.call(t, "GET", "/Groups/"+gid, "", nil).body)); diff != "" {
+			t.Errorf("members after the rename (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("attributes=members", func(t *testing.T) {
+		r := f.call(t, "PATCH", "/Groups/"+gid+"?attributes=members", patchBody(`[{"op":"remove","path":"members[value eq \"`+u[0]+`\"]"}]`), nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("status = %d, want 200: %s", r.status, r.raw)
+		}
+		if diff := cmp.Diff([]string{u[1]}, memberIDs(r.body)); diff != "" {
+			t.Errorf("members (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("user PATCH is still 200 with the resource", func(t *testing.T) {
+		r := f.call(t, "PATCH", "/Users/"+u[0], patchBody(`[{"op":"replace","path":"title","value":"T"}]`), nil)
+		meta, _ := r.body["meta"].(map[string]any)
+		got := []any{r.status, r.body["id"], r.body["title"], r.header.Get("ETag") == meta["version"]}
+		if diff := cmp.Diff([]any{http.StatusOK, u[0], "T", true}, got); diff != "" {
+			t.Errorf("(-want +got):\n%s\n%s", diff, r.raw)
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,13 +213,25 @@ func TestLargeGroup(t *testing.T) {
 	if r := f.call(t, "GET", "/Groups/"+gid, "", nil); r.body["members"] != nil || r.header.Get("ETag") != `W/"1"` {
 		t.Errorf("failed PATCH changed the group: %s %.300s", r.header.Get("ETag"), r.raw)
 	}
+	// A group PATCH answers 204 and no body, whatever the group's size.
 	r := f.call(t, "PATCH", "/Groups/"+gid, add+`]}`, nil)
-	if diff := cmp.Diff([]any{200, n}, []any{r.status, len(asList(r.body["members"]))}); diff != "" {
+	if diff := cmp.Diff([]any{204, "", `W/"2"`}, []any{r.status, r.raw, r.header.Get("ETag")}); diff != "" {
 		t.Fatalf("PATCH add (-want +got):\n%s\n%.300s", diff, r.raw)
 	}
-	r = f.call(t, "PATCH", "/Groups/"+gid, `{"Operations":[{"op":"remove","path":"members[value eq \"`+ids[n/2]+`\"]"}]}`, nil)
-	if diff := cmp.Diff([]any{200, n - 1}, []any{r.status, len(asList(r.body["members"]))}); diff != "" {
-		t.Errorf("PATCH remove (-want +got):\n%s", diff)
+	r = f.call(t, "GET", "/Groups/"+gid, "", nil)
+	if diff := cmp.Diff([]any{200, ids, `W/"2"`}, []any{r.status, memberIDs(r.body), r.header.Get("ETag")}); diff != "" {
+		t.Fatalf("GET after the add (-want +got):\n%s", diff)
+	}
+	// With excludedAttributes=members it answers 200 with the rest.
+	r = f.call(t, "PATCH", "/Groups/"+gid+"?excludedAttributes=members", `{"Operations":[{"op":"remove","path":"members[value eq \"`+ids[n/2]+`\"]"}]}`, nil)
+	_, hasMembers := r.body["members"]
+	if diff := cmp.Diff([]any{200, "Everyone", false, `W/"3"`}, []any{r.status, r.body["displayName"], hasMembers, r.header.Get("ETag")}); diff != "" {
+		t.Errorf("PATCH remove (-want +got):\n%s\n%.300s", diff, r.raw)
+	}
+	r = f.call(t, "GET", "/Groups/"+gid, "", nil)
+	want := slices.Concat(ids[:n/2], ids[n/2+1:])
+	if diff := cmp.Diff([]any{200, want}, []any{r.status, memberIDs(r.body)}); diff != "" {
+		t.Errorf("GET after the remove (-want +got):\n%s", diff)
 	}
 	u := f.call(t, "GET", "/Users/"+ids[0], "", nil)
 	if len(asList(u.body["groups"])) != 1 {

@@ -251,6 +251,27 @@ func (s *Server) serveList(kinds []*kind, w http.ResponseWriter, r *request, qr 
 // window [from, to) of their concatenation.
 func (s *Server) listExact(r *request, lps []listPlan, desc bool, from, to int) (int, []item, error) {
 	ctx := r.Context()
+	if len(lps) == 1 && from == 0 && to > 0 {
+		// A first page that comes back short holds every match: its length
+		// is totalResults, and the count query is not needed. That is the
+		// shape of the lookups Okta and Entra send (filter=userName eq …).
+		lp := lps[0]
+		q := store.Query{Where: lp.cond, Limit: to}
+		if lp.so != nil {
+			q.Sort, q.Desc = lp.sort, desc
+		}
+		recs, err := s.store.ListResources(ctx, r.tenant, lp.k.typ, q)
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(recs) < to {
+			page := make([]item, len(recs))
+			for i, rec := range recs {
+				page[i] = item{rec: rec, k: lp.k}
+			}
+			return len(recs), page, nil
+		}
+	}
 	total := 0
 	var page []item
 	for _, lp := range lps {

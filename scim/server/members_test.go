@@ -39,7 +39,7 @@ func TestAddMemberRacesDelete(t *testing.T) {
 		if delStatus != http.StatusNoContent {
 			t.Fatalf("trial %d: DELETE = %d", i, delStatus)
 		}
-		if patchStatus != http.StatusOK && patchStatus != http.StatusBadRequest {
+		if patchStatus != http.StatusNoContent && patchStatus != http.StatusBadRequest {
 			t.Fatalf("trial %d: PATCH = %d %s", i, patchStatus, patchRaw)
 		}
 		cur := f.call(t, "GET", "/Groups/"+gid, "", nil)

@@ -9,8 +9,9 @@ import (
 )
 
 // TestNoOpPatchKeepsVersion: a PATCH that changes nothing writes nothing:
-// 200 with the stored resource, the same meta.version, lastModified and
-// ETag, and the stored record untouched. A stale If-Match is still 412.
+// 200 with the stored resource (for a group 204 without a body, unless
+// attributes ask for it), the same meta.version, lastModified and ETag,
+// and the stored record untouched. A stale If-Match is still 412.
 func TestNoOpPatchKeepsVersion(t *testing.T) {
 	f := newFixture(t)
 	uid := f.createUser(t, "noop@example.com")
@@ -35,24 +36,43 @@ func TestNoOpPatchKeepsVersion(t *testing.T) {
 		{"add a member already there", "/Groups/" + gid, `[{"op":"add","path":"members","value":[{"value":"` + uid + `"}]}]`},
 		{"Okta rename to the same name", "/Groups/" + gid, `[{"op":"replace","value":{"id":"` + gid + `","displayName":"Noop"}}]`},
 	}
+	// A group PATCH answers 204 without a body unless it asks for the
+	// resource with attributes (then 200 with it), so each group case runs
+	// both ways.
+	type answer struct {
+		name, query string
+		status      int
+	}
+	userAnswers := []answer{{"200", "", http.StatusOK}}
+	groupAnswers := []answer{{"204", "", http.StatusNoContent}, {"200", "?attributes=displayName,externalId,members", http.StatusOK}}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := f.call(t, "GET", tt.path, "", nil)
-			stored := snapshot(t, f.store, "acme")
-			r := f.call(t, "PATCH", tt.path, patchBody(tt.ops), nil)
-			if r.status != http.StatusOK {
-				t.Fatalf("status = %d, want 200: %s", r.status, r.raw)
-			}
-			if diff := cmp.Diff(before.body, r.body); diff != "" {
-				t.Errorf("response differs from the resource before (-before +after):\n%s", diff)
-			}
-			if diff := cmp.Diff(before.header.Get("ETag"), r.header.Get("ETag")); diff != "" {
-				t.Errorf("ETag changed (-before +after):\n%s", diff)
-			}
-			if diff := cmp.Diff(stored, snapshot(t, f.store, "acme")); diff != "" {
-				t.Errorf("a no-op PATCH wrote (-before +after):\n%s", diff)
-			}
-		})
+		answers := userAnswers
+		if strings.HasPrefix(tt.path, "/Groups/") {
+			answers = groupAnswers
+		}
+		for _, a := range answers {
+			t.Run(tt.name+"/"+a.name, func(t *testing.T) {
+				before := f.call(t, "GET", tt.path+a.query, "", nil)
+				stored := snapshot(t, f.store, "acme")
+				r := f.call(t, "PATCH", tt.path+a.query, patchBody(tt.ops), nil)
+				if r.status != a.status {
+					t.Fatalf("status = %d, want %d: %s", r.status, a.status, r.raw)
+				}
+				var body map[string]any
+				if a.status == http.StatusOK {
+					body = before.body
+				}
+				if diff := cmp.Diff(body, r.body); diff != "" {
+					t.Errorf("response differs from the resource before (-before +after):\n%s", diff)
+				}
+				if diff := cmp.Diff(before.header.Get("ETag"), r.header.Get("ETag")); diff != "" {
+					t.Errorf("ETag changed (-before +after):\n%s", diff)
+				}
+				if diff := cmp.Diff(stored, snapshot(t, f.store, "acme")); diff != "" {
+					t.Errorf("a no-op PATCH wrote (-before +after):\n%s", diff)
+				}
+			})
+		}
 	}
 	t.Run("stale If-Match on a no-op is 412", func(t *testing.T) {
 		r := f.call(t, "PATCH", "/Users/"+uid, patchBody(`[{"op":"remove","path":"title"}]`), map[string]string{"If-Match": `W/"99"`})

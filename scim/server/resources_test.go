@@ -384,13 +384,23 @@ func TestGroupMembers(t *testing.T) {
 	t.Run("PATCH add then remove", func(t *testing.T) {
 		r := f.call(t, "PATCH", "/Groups/"+gid, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 			{"op":"add","path":"members","value":[{"value":"`+a+`","display":"mem-a"},{"value":"`+b+`"}]}]}`, nil)
-		if diff := cmp.Diff([]any{200, 2}, []any{r.status, len(asList(r.body["members"]))}); diff != "" {
+		// Without attributes a group PATCH answers 204 and no body.
+		if diff := cmp.Diff([]any{204, "", `W/"2"`}, []any{r.status, r.raw, r.header.Get("ETag")}); diff != "" {
 			t.Errorf("add mismatch (-want +got):\n%s\n%s", diff, r.raw)
 		}
-		r = f.call(t, "PATCH", "/Groups/"+gid, `{"Operations":[{"op":"remove","path":"members[value eq \"`+a+`\"]"},
+		got := f.call(t, "GET", "/Groups/"+gid, "", nil)
+		wantAdded := []any{
+			map[string]any{"value": a, "display": "mem-a", "$ref": f.base("acme") + "/Users/" + a, "type": "User"},
+			map[string]any{"value": b, "display": "mem-b@example.com", "$ref": f.base("acme") + "/Users/" + b, "type": "User"},
+		}
+		if diff := cmp.Diff([]any{200, `W/"2"`, wantAdded}, []any{got.status, got.header.Get("ETag"), got.body["members"]}); diff != "" {
+			t.Errorf("GET after the add (-want +got):\n%s\n%s", diff, got.raw)
+		}
+		// With attributes it answers 200 with them.
+		r = f.call(t, "PATCH", "/Groups/"+gid+"?attributes=displayName,members", `{"Operations":[{"op":"remove","path":"members[value eq \"`+a+`\"]"},
 			{"op":"replace","value":{"id":"`+gid+`","displayName":"Renamed"}}]}`, nil)
-		want := []any{200, "Renamed", []any{map[string]any{"value": b, "display": "mem-b@example.com", "$ref": f.base("acme") + "/Users/" + b, "type": "User"}}}
-		if diff := cmp.Diff(want, []any{r.status, r.body["displayName"], r.body["members"]}); diff != "" {
+		want := []any{200, `W/"3"`, "Renamed", []any{map[string]any{"value": b, "display": "mem-b@example.com", "$ref": f.base("acme") + "/Users/" + b, "type": "User"}}}
+		if diff := cmp.Diff(want, []any{r.status, r.header.Get("ETag"), r.body["displayName"], r.body["members"]}); diff != "" {
 			t.Errorf("remove mismatch (-want +got):\n%s\n%s", diff, r.raw)
 		}
 	})
@@ -450,21 +460,39 @@ func TestConcurrentPatch(t *testing.T) {
 	}
 	g := f.call(t, "POST", "/Groups", `{"displayName":"Many"}`, nil)
 	gid := g.body["id"].(string)
-	errs := make(chan string, n)
+	// Each PATCH answers 204 and no body, with the version it wrote: the
+	// tags are W/"2" to W/"n+1", each once.
+	type answer struct {
+		err, tag string
+	}
+	answers := make(chan answer, n)
 	for _, id := range ids {
 		go func() {
-			r := f.call(t, "PATCH", "/Groups/"+gid, `{"Operations":[{"op":"add","path":"members","value":[{"value":"`+id+`"}]}]}`, nil)
-			if r.status != http.StatusOK {
-				errs <- fmt.Sprintf("PATCH = %d: %s", r.status, r.raw)
-				return
+			resp, body, err := f.send("acme", f.acmeToken, "PATCH", "/Groups/"+gid, `{"Operations":[{"op":"add","path":"members","value":[{"value":"`+id+`"}]}]}`, nil)
+			switch {
+			case err != nil:
+				answers <- answer{err: err.Error()}
+			case resp.StatusCode != http.StatusNoContent || len(body) > 0:
+				answers <- answer{err: fmt.Sprintf("PATCH = %d: %s", resp.StatusCode, body)}
+			default:
+				answers <- answer{tag: resp.Header.Get("ETag")}
 			}
-			errs <- ""
 		}()
 	}
-	for range ids {
-		if e := <-errs; e != "" {
-			t.Error(e)
+	var tags, wantTags []string
+	for i := range ids {
+		wantTags = append(wantTags, fmt.Sprintf(`W/"%d"`, i+2))
+		a := <-answers
+		if a.err != "" {
+			t.Error(a.err)
+			continue
 		}
+		tags = append(tags, a.tag)
+	}
+	sort.Strings(tags)
+	sort.Strings(wantTags)
+	if diff := cmp.Diff(wantTags, tags); diff != "" {
+		t.Errorf("PATCH tags (-want +got):\n%s", diff)
 	}
 	r := f.call(t, "GET", "/Groups/"+gid, "", nil)
 	got := memberIDs(r.body)

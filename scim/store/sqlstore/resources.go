@@ -120,7 +120,7 @@ func (s *Store) CreateResource(ctx context.Context, tenant string, r store.Recor
 		return store.Record{}, err
 	}
 	s.prepareCreate(&r)
-	err := s.tx(ctx, "create resource", func(tx *sql.Tx) error {
+	err := s.groupTx(ctx, "create resource", func(tx *sql.Tx) error {
 		_, err := s.txExec(ctx, tx, s.q(insertSQL), insertArgs(tenant, &r)...)
 		if s.fl.isUnique(err) {
 			return existsErr(tenant, &r, err)

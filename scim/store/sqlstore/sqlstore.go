@@ -52,6 +52,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -73,14 +74,18 @@ type Options struct {
 // concurrent use by many goroutines and by several processes sharing one
 // database.
 type Store struct {
-	w   *sql.DB // writes: one connection for SQLite, the pool for PostgreSQL
-	r   *sql.DB // reads: a separate pool for SQLite, w for PostgreSQL
+	w   *sql.DB // writes: one connection for SQLite, a pool for PostgreSQL
+	r   *sql.DB // reads: a separate pool on both
 	fl  *flavor
 	now func() time.Time
 	log *slog.Logger
 
-	stmts   stmtCache    // prepared statements of the hot queries
-	cursors *cursorCache // keyset cursors of the default order (see scanDefault)
+	stmts  stmtCache  // prepared statements of the hot queries
+	commit *committer // SQLite only: group commit of creates (group.go)
+
+	translated  sync.Map     // query text in PostgreSQL's dialect → s.fl's (see q)
+	nTranslated atomic.Int64 // translations attempted into translated
+	cursors     *cursorCache // keyset cursors of the default order (see scanDefault)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -199,6 +204,7 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 	r.SetMaxOpenConns(sqliteReaders)
 	r.SetMaxIdleConns(sqliteReaders)
 	s.w, s.r, s.fl = w, r, sqliteFlavor
+	s.startCommitter()
 	s.log.Debug("sqlstore: opened sqlite", "path", path)
 	return nil
 }
@@ -237,6 +243,7 @@ func (s *Store) openPostgres(ctx context.Context, dsn string) error {
 // Close releases the database. It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopCommitter()
 		errs := []error{s.stmts.close()}
 		if s.r != nil && s.r != s.w {
 			errs = append(errs, s.r.Close())
@@ -252,7 +259,21 @@ func (s *Store) Close() error {
 }
 
 // q translates a query from PostgreSQL's dialect to the store's.
-func (s *Store) q(query string) string { return s.fl.translate(query) }
+func (s *Store) q(query string) string {
+	if t, ok := s.translated.Load(query); ok {
+		return t.(string)
+	}
+	t := s.fl.translate(query)
+	// Fixed query texts repeat; those built from a filter are open-ended,
+	// so only the first maxTranslated texts are remembered.
+	if s.nTranslated.Add(1) <= maxTranslated {
+		s.translated.Store(query, t)
+	}
+	return t
+}
+
+// maxTranslated bounds the translations a Store remembers.
+const maxTranslated = 1024
 
 // tx runs fn in a write transaction (BEGIN IMMEDIATE on SQLite) and
 // commits when fn returns nil. Errors from fn are returned unchanged.
