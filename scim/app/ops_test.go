@@ -73,7 +73,7 @@ func TestMetrics(t *testing.T) {
 		{"unmatched path", `idpkit_http_requests_total{code="404",method="GET",route="unmatched"} 1`, true},
 		{"latency histogram", `idpkit_http_request_duration_seconds_count{code="200",method="GET",route="GET /t/{tenant}/scim/v2/Users"} 2`, true},
 		{"store latency", `idpkit_store_operation_duration_seconds_count{method="GetTenant",outcome="ok"}`, true},
-		{"store latency of lists", `idpkit_store_operation_duration_seconds_bucket{method="CountResources",outcome="ok",le="0.005"}`, true},
+		{"store latency of lists", `idpkit_store_operation_duration_seconds_bucket{method="ListResources",outcome="ok",le="0.005"}`, true},
 		{"go collector", "go_goroutines ", true},
 		{"process collector", "process_start_time_seconds ", true},
 		{"no tenant name", "acme-secret-name", false},

@@ -136,7 +136,7 @@ func TestBulkRefsOnlyInReferences(t *testing.T) {
 		{Method: "POST", BulkID: "p2", Status: "201", Location: true, Version: true},
 		{Method: "POST", BulkID: "p3", Status: "201", Location: true, Version: true},
 		{Method: "POST", BulkID: "g1", Status: "201", Location: true, Version: true},
-		{Method: "PATCH", Status: "200", Location: true, Version: true},
+		{Method: "PATCH", Status: "204", Location: true, Version: true}, // a group PATCH has no body
 		{Method: "PATCH", Status: "200", Location: true, Version: true},
 		{Method: "PATCH", Status: "200", Location: true, Version: true},
 		{Method: "PATCH", Status: "200", Location: true, Version: true},
@@ -217,10 +217,24 @@ func TestBulkRefsInEveryForm(t *testing.T) {
 		`{"method":"PATCH","path":"/Groups/bulkId:g","data":{"Operations":[{"op":"remove","path":"members[value eq \"bulkId:a\"]"}]}}`,
 		`{"method":"PATCH","path":"/Groups/bulkId:g","data":{"Operations":[{"op":"add","value":{"urn:ietf:params:scim:schemas:core:2.0:Group:members":[{"value":"bulkId:m"}]}}]}}`,
 	))
-	for i, op := range summarize(ops) {
-		if op.Status != "201" && op.Status != "200" {
-			t.Fatalf("operation %d: status %s, want success\n%v", i+1, op.Status, ops)
-		}
+	// A group PATCH answers 204 (no body), with the group's new version.
+	wantOps := []opSummary{
+		{Method: "POST", BulkID: "m", Status: "201", Location: true, Version: true},
+		{Method: "POST", BulkID: "a", Status: "201", Location: true, Version: true},
+		{Method: "POST", BulkID: "b", Status: "201", Location: true, Version: true},
+		{Method: "PATCH", Status: "200", Location: true, Version: true},
+		{Method: "POST", BulkID: "c", Status: "201", Location: true, Version: true},
+		{Method: "PATCH", Status: "200", Location: true, Version: true},
+		{Method: "POST", BulkID: "g", Status: "201", Location: true, Version: true},
+		{Method: "PATCH", Status: "204", Location: true, Version: true},
+		{Method: "PATCH", Status: "204", Location: true, Version: true},
+		{Method: "PATCH", Status: "204", Location: true, Version: true},
+	}
+	if diff := cmp.Diff(wantOps, summarize(ops)); diff != "" {
+		t.Fatalf("results (-want +got):\n%s\n%v", diff, ops)
+	}
+	if diff := cmp.Diff([]any{`W/"2"`, `W/"3"`, `W/"4"`}, []any{ops[7]["version"], ops[8]["version"], ops[9]["version"]}); diff != "" {
+		t.Errorf("versions of the group PATCHes (-want +got):\n%s", diff)
 	}
 	m, a, b, c := idOf(ops[0]), idOf(ops[1]), idOf(ops[2]), idOf(ops[4])
 	manager := func(id string) any {
@@ -229,8 +243,8 @@ func TestBulkRefsInEveryForm(t *testing.T) {
 		return mm["value"]
 	}
 	g := f.call(t, "GET", "/Groups/"+idOf(ops[6]), "", nil)
-	got := map[string]any{"a's manager": manager(a), "b's manager": manager(b), "c's manager": manager(c), "members": memberIDs(g.body)}
-	want := map[string]any{"a's manager": m, "b's manager": m, "c's manager": m, "members": []string{b, c, m}}
+	got := map[string]any{"a's manager": manager(a), "b's manager": manager(b), "c's manager": manager(c), "members": memberIDs(g.body), "group's ETag": g.header.Get("ETag")}
+	want := map[string]any{"a's manager": m, "b's manager": m, "c's manager": m, "members": []string{b, c, m}, "group's ETag": `W/"4"`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stored references (-want +got):\n%s", diff)
 	}

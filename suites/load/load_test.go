@@ -242,7 +242,7 @@ func TestConfigErrors(t *testing.T) {
 		{"no base URL", Config{Users: 1}, "load: no base URL"},
 		{"no users", Config{BaseURL: "http://x"}, "load: users must be at least 1, got 0"},
 		{"batch too large", Config{BaseURL: "http://x", Users: 1, BatchSize: 257}, "load: batch size 257 is more than Okta's 256"},
-		{"negative", Config{BaseURL: "http://x", Users: 1, Concurrency: -1}, "load: concurrency, group size and batch size must not be negative"},
+		{"negative", Config{BaseURL: "http://x", Users: 1, Concurrency: -1}, "load: concurrency, lookups, group size and batch size must not be negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Run(context.Background(), tc.cfg)
