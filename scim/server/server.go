@@ -280,11 +280,20 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// newID returns a random UUID (version 4, RFC 9562 §5.4).
-func newID() string {
+// newID returns a UUID of version 7 (RFC 9562 §5.7): the creation time
+// in milliseconds, then 74 random bits. Ids so made sort by creation time,
+// so a new resource's row goes to the end of the store's primary-key
+// index instead of a random page of it, which keeps creates fast in a
+// tenant of a million users. The random bits keep ids unguessable and
+// unique; the time in them is no secret (meta.created shows it).
+func newID(now time.Time) string {
 	var b [16]byte
-	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
-	b[6] = b[6]&0x0f | 0x40
+	rand.Read(b[6:]) // never fails (crypto/rand, Go 1.24+)
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewID(t *testing.T) {
+	shape := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	base := time.Date(2026, 12, 3, 16, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		at   time.Time
+	}{
+		{"epoch", time.UnixMilli(0)},
+		{"now", base},
+		{"sub-millisecond part ignored", base.Add(999 * time.Microsecond)},
+		{"far future", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := newID(tc.at)
+			if !shape.MatchString(id) {
+				t.Fatalf("newID = %q, not a version-7 UUID", id)
+			}
+			hex := strings.ReplaceAll(id, "-", "")[:12]
+			ms, err := strconv.ParseUint(hex, 16, 64)
+			if err != nil || int64(ms) != tc.at.UnixMilli() {
+				t.Errorf("time field of %q = %d, want %d", id, ms, tc.at.UnixMilli())
+			}
+		})
+	}
+	t.Run("later ids sort after earlier ones, and never repeat", func(t *testing.T) {
+		seen := map[string]bool{}
+		prev := ""
+		for i := range 2000 {
+			id := newID(base.Add(time.Duration(i) * time.Millisecond))
+			if seen[id] || id <= prev {
+				t.Fatalf("id %d %q repeats or sorts before %q", i, id, prev)
+			}
+			seen[id], prev = true, id
+		}
+		for range 2000 { // one millisecond: the random bits keep them apart
+			id := newID(base)
+			if seen[id] {
+				t.Fatalf("id %q repeats", id)
+			}
+			seen[id] = true
+		}
+	})
+}
