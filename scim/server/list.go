@@ -242,23 +242,37 @@ func (s *Server) serveList(kinds []*kind, w http.ResponseWriter, r *request, qr 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, encodedList{
-		Schemas:      []string{scim.SchemaListResponse},
-		TotalResults: total,
-		StartIndex:   start,
-		ItemsPerPage: len(out),
-		Resources:    out,
-	})
+	writeList(w, total, start, out)
 	return nil
 }
 
-// encodedList is scim.ListResponse with its resources already encoded.
-type encodedList struct {
-	Schemas      []string          `json:"schemas"`
-	TotalResults int               `json:"totalResults"`
-	StartIndex   int               `json:"startIndex"`
-	ItemsPerPage int               `json:"itemsPerPage"`
-	Resources    []json.RawMessage `json:"Resources"`
+// writeList answers 200 with a ListResponse (RFC 7644 §3.4.2) of
+// resources encoded by encodeResource, joined as they are: encoding them
+// again through json.RawMessage would only validate and copy them.
+func writeList(w http.ResponseWriter, total, start int, resources []json.RawMessage) {
+	size := 128
+	for _, r := range resources {
+		size += len(r) + 1
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, `{"schemas":["`+scim.SchemaListResponse+`"],"totalResults":`...)
+	buf = strconv.AppendInt(buf, int64(total), 10)
+	buf = append(buf, `,"startIndex":`...)
+	buf = strconv.AppendInt(buf, int64(start), 10)
+	buf = append(buf, `,"itemsPerPage":`...)
+	buf = strconv.AppendInt(buf, int64(len(resources)), 10)
+	buf = append(buf, `,"Resources":[`...)
+	for i, r := range resources {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, r...)
+	}
+	buf = append(buf, "]}\n"...)
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(buf)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf)
 }
 
 // listExact counts each kind's matches in the store and reads only the

@@ -1,11 +1,18 @@
 package server
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/idpkit/idpkit/scim"
 )
 
 func TestNewID(t *testing.T) {
@@ -51,4 +58,36 @@ func TestNewID(t *testing.T) {
 			seen[id] = true
 		}
 	})
+}
+
+func TestWriteList(t *testing.T) {
+	tests := []struct {
+		name      string
+		resources []scim.Resource
+	}{
+		{"empty", nil},
+		{"two", []scim.Resource{{"id": "a", "userName": "<b>&"}, {"id": "b", "emails": []any{map[string]any{"value": "x@y"}}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := make([]json.RawMessage, len(tc.resources))
+			for i, r := range tc.resources {
+				var err error
+				if raw[i], err = encodeResource(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec := httptest.NewRecorder()
+			writeList(rec, 7, 3, raw)
+			want := httptest.NewRecorder()
+			writeJSON(want, http.StatusOK, scim.ListResponse{Schemas: []string{scim.SchemaListResponse}, TotalResults: 7, StartIndex: 3,
+				ItemsPerPage: len(tc.resources), Resources: append([]scim.Resource{}, tc.resources...)})
+			if diff := cmp.Diff(want.Body.String(), rec.Body.String()); diff != "" {
+				t.Errorf("body (-writeJSON +writeList):\n%s", diff)
+			}
+			if diff := cmp.Diff(want.Header(), rec.Header()); diff != "" || rec.Code != 200 {
+				t.Errorf("status %d, header (-want +got):\n%s", rec.Code, diff)
+			}
+		})
+	}
 }
