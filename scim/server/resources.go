@@ -19,6 +19,23 @@ import (
 // (xsd:dateTime, RFC 7643 §2.3.5), in UTC with milliseconds.
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
+// microFormat writes a time that has microseconds: the store keeps
+// times to the microsecond, and those it sets itself (a group's
+// lastModified when a member's user is deleted) or that an earlier
+// release wrote may have them. Shown in full, what a client reads is
+// what filters compare (meta.lastModified eq the value read finds it).
+const microFormat = "2006-01-02T15:04:05.000000Z07:00"
+
+// formatTime writes meta.created or meta.lastModified: with
+// milliseconds, or with microseconds when the time has them.
+func formatTime(t time.Time) string {
+	t = t.UTC()
+	if t.Nanosecond()%int(time.Millisecond) != 0 {
+		return t.Format(microFormat)
+	}
+	return t.Format(timeFormat)
+}
+
 // maxAttempts bounds how often a PATCH of a user is retried when a new
 // password had to be hashed outside the store transaction.
 const maxAttempts = 5
@@ -330,10 +347,10 @@ func (s *Server) render(base string, k *kind, rec store.Record, groups []store.G
 		"version":      tagOf(k, rec, groups),
 	}
 	if !rec.Created.IsZero() {
-		meta["created"] = rec.Created.UTC().Format(timeFormat)
+		meta["created"] = formatTime(rec.Created)
 	}
 	if !rec.Modified.IsZero() {
-		meta["lastModified"] = rec.Modified.UTC().Format(timeFormat)
+		meta["lastModified"] = formatTime(rec.Modified)
 	}
 	res["meta"] = meta
 	delete(res, "password")
@@ -412,8 +429,8 @@ func setMeta(res scim.Resource, k *kind, base, id string, created, modified time
 	res["id"] = id
 	res["meta"] = map[string]any{
 		"resourceType": k.rt.Name,
-		"created":      created.UTC().Format(timeFormat),
-		"lastModified": modified.UTC().Format(timeFormat),
+		"created":      formatTime(created),
+		"lastModified": formatTime(modified),
 		"location":     location(base, k, id),
 		"version":      etag(version),
 	}

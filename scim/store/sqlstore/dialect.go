@@ -30,6 +30,9 @@ type flavor struct {
 	isUnique func(err error) bool
 	// isForeignKey reports whether err is a foreign-key violation.
 	isForeignKey func(err error) bool
+	// isRetryable reports whether err aborted a transaction that may
+	// simply run again (a deadlock the database broke); nil: never.
+	isRetryable func(err error) bool
 	// noLimit is the LIMIT clause that sets no limit, for an OFFSET
 	// without a LIMIT (SQLite requires a LIMIT before OFFSET).
 	noLimit string
@@ -49,6 +52,10 @@ var postgresFlavor = &flavor{
 	isForeignKey: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23503" // foreign_key_violation
+	},
+	isRetryable: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") // deadlock_detected, serialization_failure
 	},
 	noLimit: "LIMIT ALL",
 	maxVars: 30000,

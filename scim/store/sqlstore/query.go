@@ -99,7 +99,7 @@ func (b *sqlQuery) cond(c *store.Cond, depth int) (string, error) {
 			}
 			out[i] = s
 		}
-		return "(" + strings.Join(out, join) + ")", nil
+		return balanced(out, join), nil
 	case c.Not != nil:
 		s, err := b.cond(c.Not, depth+1)
 		if err != nil {
@@ -108,6 +108,19 @@ func (b *sqlQuery) cond(c *store.Cond, depth int) (string, error) {
 		return "(NOT " + s + ")", nil
 	}
 	return b.compare(c)
+}
+
+// balanced joins parts with join ("AND" or "OR") as a balanced tree of
+// parentheses: SQLite parses "a AND b AND c …" into a tree as deep as
+// the list is long and refuses one deeper than 1,000, which a filter of
+// many comparisons under the length limit reaches; balanced, a list of
+// n parts is log2(n) deep.
+func balanced(parts []string, join string) string {
+	if len(parts) <= 8 {
+		return "(" + strings.Join(parts, join) + ")"
+	}
+	mid := len(parts) / 2
+	return "(" + balanced(parts[:mid], join) + join + balanced(parts[mid:], join) + ")"
 }
 
 // inList renders an Or whose parts are all "eq" on one string column

@@ -171,3 +171,33 @@ func TestPrefixEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestLongConditions runs conditions of thousands of comparisons joined by
+// one And or Or, as a long filter under the server's length limit gives,
+// on both backends: SQLite refuses an expression tree deeper than 1,000.
+func TestLongConditions(t *testing.T) {
+	for name, dsn := range backends {
+		t.Run(name, func(t *testing.T) {
+			s := openAt(t, dsn(t), len(migrations), Options{})
+			ctx := t.Context()
+			if _, err := s.CreateResource(ctx, "acme", store.Record{Type: store.TypeUser, ID: "u1", UserName: "alice", Emails: []string{"a@x.com"}}); err != nil {
+				t.Fatal(err)
+			}
+			var and, or []store.Cond
+			for i := range 3000 {
+				and = append(and, store.Cond{Field: store.FieldUserName, Op: store.OpNe, Value: fmt.Sprint("zz", i)})
+				or = append(or, store.Cond{Field: store.FieldEmail, Op: store.OpCo, Value: fmt.Sprint("@nowhere", i)})
+			}
+			or = append(or, store.Cond{Field: store.FieldEmail, Op: store.OpCo, Value: "@x."})
+			for _, c := range []struct {
+				name  string
+				where *store.Cond
+			}{{"and", &store.Cond{And: and}}, {"or", &store.Cond{Or: or}}} {
+				got, err := s.ListResources(ctx, "acme", store.TypeUser, store.Query{Where: c.where})
+				if err != nil || len(got) != 1 {
+					t.Errorf("%s of %d comparisons: %d resources, %v; want alice", c.name, len(and), len(got), err)
+				}
+			}
+		})
+	}
+}

@@ -285,7 +285,35 @@ const maxTranslated = 1024
 
 // tx runs fn in a write transaction (BEGIN IMMEDIATE on SQLite) and
 // commits when fn returns nil. Errors from fn are returned unchanged.
+//
+// On PostgreSQL a transaction that the server aborts to break a deadlock
+// (or a serialization failure) runs again, up to maxTxAttempts times:
+// a user delete locks the user and then its groups, while a group write
+// locks the group and then checks its new members' users, so the two can
+// meet in opposite orders. fn runs again from the start on a fresh
+// transaction, so it must keep nothing from an aborted run (every caller
+// reads what it changes inside fn).
 func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.txOnce(ctx, op, fn)
+		if err == nil || s.fl.isRetryable == nil || !s.fl.isRetryable(err) || attempt == maxTxAttempts {
+			return err
+		}
+		s.log.Debug("sqlstore: transaction aborted by the database; running it again", "op", op, "attempt", attempt, "err", err)
+		select {
+		case <-time.After(time.Duration(attempt) * 5 * time.Millisecond):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// maxTxAttempts bounds how often tx runs a transaction the database
+// aborted.
+const maxTxAttempts = 5
+
+// txOnce is one attempt of tx.
+func (s *Store) txOnce(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: %s: begin: %w", op, err)
