@@ -123,17 +123,9 @@ const (
 	readerCacheKiB = 16 << 10
 )
 
-// walCheckpointPages is how many pages the WAL may hold before a commit
-// copies them back into the database file (SQLite's default is 1,000).
-// Each such checkpoint syncs the database file; in a file of a million
-// users every create dirties pages of several indexes, and checkpoints at
-// the default size came every few dozen commits.
-const walCheckpointPages = 10000
-
 // writerPragmas set up the one writer connection: WAL (persistent in the
 // file, so readers use it too).
-var writerPragmas = append(slices.Clone(commonPragmas), "journal_mode(WAL)", "cache_size(-"+strconv.Itoa(writerCacheKiB)+")",
-	"wal_autocheckpoint("+strconv.Itoa(walCheckpointPages)+")")
+var writerPragmas = append(slices.Clone(commonPragmas), "journal_mode(WAL)", "cache_size(-"+strconv.Itoa(writerCacheKiB)+")")
 
 // readerPragmas set up the read pool, which refuses writes.
 var readerPragmas = append(slices.Clone(commonPragmas), "query_only(1)", "cache_size(-"+strconv.Itoa(readerCacheKiB)+")")
