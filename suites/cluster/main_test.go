@@ -3,9 +3,6 @@ package cluster
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/idpkit/idpkit/scim/store/sqlstore/pgtest"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver for the schema helper
 )
@@ -226,58 +225,12 @@ func createTenant(t *testing.T, dsn, public, name string) created {
 	return c
 }
 
-// defaultPostgres is the server the tests use unless IDPKIT_TEST_POSTGRES
-// names another (a postgres:// URL).
-const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// postgresSchema creates a fresh schema on the test server, drops it when
-// the test ends, and returns a DSN whose search_path selects it. When the
-// server is unreachable the test fails under CI=true and skips otherwise.
+// postgresSchema returns the DSN of a fresh schema on the test server
+// (see pgtest.Schema; outside CI an unreachable server skips). Its drop
+// runs after the processes' cleanups have stopped them.
 func postgresSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("IDPKIT_TEST_POSTGRES")
-	if base == "" {
-		base = defaultPostgres
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("IDPKIT_TEST_POSTGRES is not a postgres:// URL: %v", err)
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", u.Redacted(), err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		msg := "PostgreSQL is not reachable at " + u.Redacted() + " (" + err.Error() + "); install and start it (apt-get install -y postgresql) or set IDPKIT_TEST_POSTGRES"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "idpkit_cluster_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		db.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	// Registered first, so it runs after the processes' cleanups have
-	// stopped them and they no longer hold connections to the schema.
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		db.Close()
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, "idpkit_cluster_", true)
 }
 
 // httpClient returns a client that keeps enough idle connections for the

@@ -1,63 +1,17 @@
 package sqlstore
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/idpkit/idpkit/scim/store/sqlstore/pgtest"
 )
 
-// testPostgresBase is the server of the internal tests unless
-// IDPKIT_TEST_POSTGRES names another.
-const testPostgresBase = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// pgSchemaDSN creates a fresh schema, drops it when the test ends, and
-// returns a DSN whose search_path selects it. An unreachable server fails
-// the test with what to install.
+// pgSchemaDSN returns the DSN of a fresh schema on the test server (see
+// pgtest.Schema); an unreachable server fails the test.
 func pgSchemaDSN(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("IDPKIT_TEST_POSTGRES")
-	if base == "" {
-		base = testPostgresBase
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("IDPKIT_TEST_POSTGRES is not a postgres:// URL: %v", err)
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", u.Redacted(), err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		t.Fatalf("PostgreSQL is not reachable at %s (%v); install and start it (apt-get install -y postgresql) or set IDPKIT_TEST_POSTGRES", u.Redacted(), err)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "idpkit_test_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		db.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		db.Close()
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, "idpkit_test_", false)
 }
 
 // backends maps a backend name to a function that returns the DSN of a
