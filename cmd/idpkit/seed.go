@@ -42,8 +42,10 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("%w: seed needs --tenant", errUsage)
 	case *users < 1:
 		return fmt.Errorf("%w: --users must be at least 1, got %d", errUsage, *users)
-	case *groups < 0 || *members < 0 || *members > *users:
-		return fmt.Errorf("%w: --groups must not be negative and --members must be between 0 and --users (%d), got %d and %d", errUsage, *users, *groups, *members)
+	case *groups < 0:
+		return fmt.Errorf("%w: --groups must not be negative, got %d", errUsage, *groups)
+	case *members < 0 || *members > *users:
+		return fmt.Errorf("%w: --members must be between 0 and --users (%d), got %d", errUsage, *users, *members)
 	case *members > 0 && *groups == 0:
 		return fmt.Errorf("%w: --members needs --groups", errUsage)
 	case *batch < 1:

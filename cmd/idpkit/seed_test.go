@@ -158,7 +158,8 @@ func TestSeedErrors(t *testing.T) {
 	}{
 		{"no tenant", nil, []string{"--db", db, "--users", "1"}, 2, "seed needs --tenant"},
 		{"no users", nil, []string{"--db", db, "--tenant", "acme"}, 2, "--users must be at least 1"},
-		{"more members than users", nil, []string{"--db", db, "--tenant", "acme", "--users", "3", "--groups", "1", "--members", "4"}, 2, "--members must be between 0 and --users (3)"},
+		{"more members than users", nil, []string{"--db", db, "--tenant", "acme", "--users", "3", "--groups", "1", "--members", "4"}, 2, "--members must be between 0 and --users (3), got 4"},
+		{"negative groups", nil, []string{"--db", db, "--tenant", "acme", "--users", "3", "--groups", "-1"}, 2, "--groups must not be negative, got -1"},
 		{"members without groups", nil, []string{"--db", db, "--tenant", "acme", "--users", "3", "--members", "2"}, 2, "--members needs --groups"},
 		{"zero batch", nil, []string{"--db", db, "--tenant", "acme", "--users", "3", "--batch", "0"}, 2, "--batch must be at least 1"},
 		{"unknown tenant", nil, []string{"--db", db, "--tenant", "nope", "--users", "3"}, 1, `seed: no tenant "nope" in ` + db + "; create it first with idpkit tenant create nope"},
