@@ -522,15 +522,7 @@ func encodeResource(res scim.Resource) (json.RawMessage, error) {
 // reflects its groups).
 func needsComputed(e filter.Expr) bool {
 	for _, leaf := range leaves(e, nil) {
-		var p filter.AttrPath
-		switch x := leaf.(type) {
-		case *filter.Compare:
-			p = x.Attr
-		case *filter.Present:
-			p = x.Attr
-		case *filter.ValuePath:
-			p = x.Attr
-		}
+		p, _ := leafPath(leaf)
 		if computedAttr(p.Name) || (strings.EqualFold(p.Name, "meta") && (p.Sub == "" || strings.EqualFold(p.Sub, "version"))) {
 			return true
 		}

@@ -152,19 +152,26 @@ func leaves(e filter.Expr, out []filter.Expr) []filter.Expr {
 	return append(out, e)
 }
 
+// leafPath returns the attribute a leaf of a filter names (a comparison,
+// a presence test or a value path); ok is false for any other leaf.
+func leafPath(leaf filter.Expr) (p filter.AttrPath, ok bool) {
+	switch x := leaf.(type) {
+	case *filter.Compare:
+		return x.Attr, true
+	case *filter.Present:
+		return x.Attr, true
+	case *filter.ValuePath:
+		return x.Attr, true
+	}
+	return filter.AttrPath{}, false
+}
+
 // checkHidden refuses a filter that names an attribute never returned
 // (RFC 7643 §7): matching on it would reveal it.
 func checkHidden(e filter.Expr, rt *schema.ResourceType) error {
 	for _, leaf := range leaves(e, nil) {
-		var p filter.AttrPath
-		switch x := leaf.(type) {
-		case *filter.Compare:
-			p = x.Attr
-		case *filter.Present:
-			p = x.Attr
-		case *filter.ValuePath:
-			p = x.Attr
-		default:
+		p, ok := leafPath(leaf)
+		if !ok {
 			continue
 		}
 		res, err := rt.Resolve(p.URN, p.Name, p.Sub)
