@@ -52,6 +52,9 @@ type OAuthClient struct {
 	PostLogoutRedirectURIs  []string
 	ResponseTypes           []string // ["code"]
 	GrantTypes              []string // ["authorization_code"]
+	// IDTokenSignedResponseAlg is the ID token's signing algorithm:
+	// "RS256" (empty means RS256, Okta's only choice) or "ES256".
+	IDTokenSignedResponseAlg string
 }
 
 // Provisioning is a SCIM app's connection and "To App" features.
@@ -64,7 +67,18 @@ type Provisioning struct {
 	Update     bool   // Update User Attributes
 	Deactivate bool   // Deactivate Users
 	Password   bool   // Sync Password (the mock never sends passwords it knows)
+	// Kind is the app's integration kind, which decides some requests:
+	// KindTestApp (empty; Okta's "SCIM 2.0 Test App"), KindCatalogue (an OIN
+	// catalogue app) or KindCustom (an app made with the App Integration Wizard).
+	Kind string
 }
+
+// Provisioning.Kind values.
+const (
+	KindTestApp   = ""          // SCIM 2.0 Test App (OAuth Bearer Token)
+	KindCatalogue = "catalogue" // an OIN catalogue app
+	KindCustom    = "custom"    // App Integration Wizard app
+)
 
 // Push reports whether Group Push is on; in the mock it follows Create.
 func (p Provisioning) Push() bool { return p.Create }

@@ -30,6 +30,7 @@ const maxPublished = 3
 type signingKey struct {
 	kid    string
 	public *rsa.PublicKey
+	priv   crypto.Signer
 	signer jose.Signer
 }
 
@@ -96,7 +97,7 @@ func signingKeyFrom(s crypto.Signer) (*signingKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("op: signer: %w", err)
 	}
-	return &signingKey{kid: kid, public: pub, signer: signer}, nil
+	return &signingKey{kid: kid, public: pub, priv: s, signer: signer}, nil
 }
 
 // RotateKeys publishes a new key and starts signing with the key that was
@@ -184,7 +185,16 @@ func (p *Provider) handleKeys(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusMethodNotAllowed, errInvalidRequest, "The keys endpoint accepts only GET.")
 		return
 	}
-	body, err := json.Marshal(p.keys.jwks())
+	var keys []json.RawMessage
+	for _, k := range p.keys.jwks().Keys {
+		b, err := json.Marshal(k)
+		if err != nil {
+			writeOAuthError(w, http.StatusInternalServerError, "server_error", "The keys could not be encoded.")
+			return
+		}
+		keys = append(keys, b)
+	}
+	body, err := json.Marshal(map[string]any{"keys": p.jwksFault(keys)})
 	if err != nil {
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "The keys could not be encoded.")
 		return

@@ -240,7 +240,11 @@ func (p *Provider) mint(as *authServer, client Client, user User, scopes []strin
 		for k, v := range userClaims(user, scopes) {
 			id[k] = v
 		}
-		if resp.IDToken, err = p.keys.sign(id); err != nil {
+		sign := p.keys.sign
+		if s := p.idTokenFault(client, id); s != nil {
+			sign = s
+		}
+		if resp.IDToken, err = sign(id); err != nil {
 			return nil, "", err
 		}
 	}

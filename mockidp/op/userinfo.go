@@ -94,6 +94,7 @@ func (p *Provider) handleUserinfo(as *authServer) http.HandlerFunc {
 			bearerError(w, http.StatusUnauthorized, errInvalidToken, "The access token is invalid")
 			return
 		}
+		p.userinfoFault(body)
 		writeJSON(w, http.StatusOK, body)
 	}
 }
