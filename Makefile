@@ -18,6 +18,7 @@ include wasm/wasm.mk
 
 deps:
 	./scripts/ensure-chromium.sh
+	./scripts/ensure-node.sh
 	./scripts/ensure-postgres.sh
 
 vet:

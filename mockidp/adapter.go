@@ -2,6 +2,7 @@ package mockidp
 
 import (
 	"context"
+	"strings"
 
 	"github.com/idpkit/idpkit/mockidp/directory"
 	"github.com/idpkit/idpkit/mockidp/op"
@@ -52,5 +53,16 @@ func (o opDirectory) Client(_ context.Context, clientID string) (op.Client, bool
 		ID: c.ClientID, Secret: c.ClientSecret,
 		RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
 		AuthMethod: c.TokenEndpointAuthMethod, GrantTypes: c.GrantTypes,
+		SigningAlg: c.IDTokenSignedResponseAlg,
 	}, true
+}
+
+// UserByLogin returns an ACTIVE user by login (case-insensitive), for
+// logins queued by login.
+func (o opDirectory) UserByLogin(_ context.Context, login string) (op.User, bool) {
+	u, err := o.d.User(login)
+	if err != nil || !strings.EqualFold(u.Profile.Login, login) || u.Status != directory.StatusActive {
+		return op.User{}, false
+	}
+	return o.opUser(u), true
 }

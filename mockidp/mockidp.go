@@ -2,6 +2,11 @@
 // shape of net/http/httptest.Server: NewServer starts it on a loopback
 // port; URL, Client and Close work as they do for httptest.
 //
+// Tests drive it from Go (AddUser, AddApp, Assign, QueueLogin, QueueError,
+// ArmFault, FastForward, RotateKeys, Requests, Reset) or, from any
+// language, over HTTP under /__mock/ with the management API token
+// (controls.go lists the routes; GET /__mock/ lists them at run time).
+//
 // One server carries the three faces of Okta that idpkit meets:
 //
 //   - the OpenID provider of package op: the org authorization server
@@ -26,6 +31,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +62,18 @@ type Config struct {
 	// http.DefaultClient.
 	HTTPClient *http.Client
 	// Seed, when set, is loaded before the server answers its first request.
+	// Its trusted origins and authorization servers are added to those below.
 	Seed *Seed
+	// TrustedOrigins are Okta's Trusted Origins (scheme://host[:port]): CORS
+	// lets browser pages there read discovery, keys, token, userinfo,
+	// revoke and introspect responses.
+	TrustedOrigins []string
+	// RotateEvery, when positive, rotates the signing keys on that schedule,
+	// on the server's clock (FastForward moves it).
+	RotateEvery time.Duration
+	// AuthServers are custom authorization server ids besides "default",
+	// which always exists.
+	AuthServers []string
 }
 
 // Server is a running mock Okta org.
@@ -75,6 +93,8 @@ type Server struct {
 	listener net.Listener
 	client   *http.Client
 	seeded   Seeded
+	now      func() time.Time
+	controls *controls
 	offset   atomic.Int64 // FastForward, in nanoseconds
 	serveErr chan error
 	close    sync.Once
@@ -98,24 +118,53 @@ func New(cfg Config) (*Server, error) {
 		base = time.Now
 	}
 	now := func() time.Time { return base().Add(time.Duration(s.offset.Load())) }
+	s.now = now
+	servers, origins := cfg.AuthServers, cfg.TrustedOrigins
+	if cfg.Seed != nil {
+		if err := cfg.Seed.check(); err != nil {
+			return nil, err
+		}
+		servers = append(slices.Clone(servers), cfg.Seed.AuthServers...)
+		origins = append(slices.Clone(origins), cfg.Seed.TrustedOrigins...)
+	}
+	for _, id := range servers {
+		if err := checkAuthServer(id); err != nil {
+			return nil, fmt.Errorf("mockidp: authorization server: %w", err)
+		}
+	}
+	origins = slices.Clone(origins)
+	for i, o := range origins {
+		if err := checkOrigin(o); err != nil {
+			return nil, fmt.Errorf("mockidp: trusted origin: %w", err)
+		}
+		origins[i] = strings.TrimSuffix(o, "/")
+	}
+	if cfg.RotateEvery < 0 {
+		return nil, fmt.Errorf("mockidp: RotateEvery must not be negative, got %v", cfg.RotateEvery)
+	}
 
 	s.dir = directory.New(directory.Config{Now: now, Logger: s.log})
 	baseURL := func() string { return s.URL }
-	engine := &provision.Engine{Client: cfg.HTTPClient, Logger: s.log}
+	engine := &provision.Engine{Client: cfg.HTTPClient, Logger: s.log, Now: now}
 	m, err := mgmt.New(mgmt.Config{Directory: s.dir, APIToken: s.APIToken, BaseURL: baseURL, Provisioner: engine, Now: now, Logger: s.log})
 	if err != nil {
 		return nil, fmt.Errorf("mockidp: %w", err)
 	}
 	s.mgmt = m
-	p, err := op.New(op.Config{BaseURL: baseURL, OrgID: s.dir.OrgID(), Directory: opDirectory{s.dir}, Now: now, Logger: s.log})
+	p, err := op.New(op.Config{
+		BaseURL: baseURL, OrgID: s.dir.OrgID(), Directory: opDirectory{s.dir}, Now: now, Logger: s.log,
+		AuthServers: servers, TrustedOrigins: origins, RotateEvery: cfg.RotateEvery,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("mockidp: %w", err)
 	}
 	s.op = p
 
+	s.controls = newControls(s)
 	mux := http.NewServeMux()
 	m.Register(mux)
 	p.Register(mux)
+	mux.Handle(ControlsPath, s.controls)
 	s.handler = mux
 
 	l, err := net.Listen("tcp", addr)
@@ -164,6 +213,20 @@ func WithSeed(seed *Seed) Option { return func(c *Config) { c.Seed = seed } }
 
 // WithAddr sets the listen address (default DefaultAddr).
 func WithAddr(addr string) Option { return func(c *Config) { c.Addr = addr } }
+
+// WithTrustedOrigins adds Trusted Origins (scheme://host[:port]) whose
+// pages may read the provider's responses (CORS).
+func WithTrustedOrigins(origins ...string) Option {
+	return func(c *Config) { c.TrustedOrigins = append(c.TrustedOrigins, origins...) }
+}
+
+// WithRotateEvery rotates the signing keys every d on the server's clock.
+func WithRotateEvery(d time.Duration) Option { return func(c *Config) { c.RotateEvery = d } }
+
+// WithAuthServers adds custom authorization servers besides "default".
+func WithAuthServers(ids ...string) Option {
+	return func(c *Config) { c.AuthServers = append(c.AuthServers, ids...) }
+}
 
 // NewServer starts a server on a free loopback port, like
 // httptest.NewServer. It panics only when it cannot start (no free port, a
@@ -214,8 +277,9 @@ func (s *Server) Management() *mgmt.Handler { return s.mgmt }
 // Provider returns the OpenID provider (for RotateKeys and Metadata).
 func (s *Server) Provider() *op.Provider { return s.op }
 
-// Handler returns the server's whole handler: /api/v1/… and the OIDC
-// endpoints. It can be mounted elsewhere; its links still use URL.
+// Handler returns the server's whole handler: /api/v1/…, the OIDC
+// endpoints and the test controls under /__mock/. It can be mounted
+// elsewhere; its links still use URL.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Seeded returns the ids of what the seed created (empty without a seed).
@@ -224,3 +288,165 @@ func (s *Server) Seeded() Seeded { return s.seeded }
 // FastForward moves the server's clock on by d (codes, tokens, sessions
 // and rate-limit windows expire as if d had passed).
 func (s *Server) FastForward(d time.Duration) { s.offset.Add(int64(d)) }
+
+// inputError is a mistake in what a caller asked for (a missing login, an
+// unknown app type); the controls answer it with 400 E0000001.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+func badInput(what string, err error) error {
+	return &inputError{fmt.Errorf("mockidp: %s: %w", what, err)}
+}
+
+// AddUser creates a user with a seed user's rules (Status ACTIVE by
+// default; an activated user without a password is PROVISIONED). A login
+// that exists is an error wrapping directory.ErrExists.
+func (s *Server) AddUser(u SeedUser) (directory.User, error) {
+	if err := checkUser(u); err != nil {
+		return directory.User{}, badInput("user", err)
+	}
+	du, err := s.addUser(u)
+	if err != nil {
+		return directory.User{}, fmt.Errorf("mockidp: user %s: %w", u.Login, err)
+	}
+	return du, nil
+}
+
+// AddGroup creates a group with its members, given by login or user id.
+// Members join through the management API, so groups pushed to SCIM apps
+// follow (which matters only for a group assigned later).
+func (s *Server) AddGroup(g SeedGroup) (directory.Group, error) {
+	if err := checkGroup(g); err != nil {
+		return directory.Group{}, badInput("group", err)
+	}
+	ids := make([]string, 0, len(g.Members))
+	for _, m := range g.Members {
+		u, err := s.dir.User(m)
+		if err != nil {
+			return directory.Group{}, fmt.Errorf("mockidp: group %s: member: %w", g.Name, err)
+		}
+		ids = append(ids, u.ID)
+	}
+	dg, err := s.addGroup(context.Background(), g, ids)
+	if err != nil {
+		return directory.Group{}, fmt.Errorf("mockidp: group %s: %w", g.Name, err)
+	}
+	return dg, nil
+}
+
+// AddApp creates an app as a seed's app: an OIDC app (its client id and
+// secret in App.OAuthClient) or a SCIM app, whose connection is ENABLED at
+// once when BaseURL and Token are set. Assign then provisions to it.
+func (s *Server) AddApp(a SeedApp) (directory.App, error) {
+	if err := checkApp(a); err != nil {
+		return directory.App{}, badInput("app", err)
+	}
+	app, err := s.addApp(a)
+	if err != nil {
+		return directory.App{}, fmt.Errorf("mockidp: app %s: %w", a.Label, err)
+	}
+	return app, nil
+}
+
+// Assign assigns groups (by name or id) and then users (by login or id) to
+// an app (by id or label) through the management API, as Okta's admin
+// console does: a SCIM app with Create Users on provisions each of them,
+// and assigned groups are pushed.
+func (s *Server) Assign(a SeedAssignment) error {
+	app, err := s.findApp(a.App)
+	if err != nil {
+		return fmt.Errorf("mockidp: assign: %w", err)
+	}
+	var users, groups []string
+	for _, name := range a.Groups {
+		g, err := s.dir.Group(name)
+		if err != nil {
+			if g, err = s.dir.GroupByName(name); err != nil {
+				return fmt.Errorf("mockidp: assign to %s: %w", app.Label, err)
+			}
+		}
+		groups = append(groups, g.ID)
+	}
+	for _, login := range a.Users {
+		u, err := s.dir.User(login)
+		if err != nil {
+			return fmt.Errorf("mockidp: assign to %s: %w", app.Label, err)
+		}
+		users = append(users, u.ID)
+	}
+	if err := s.assign(context.Background(), app.ID, users, groups); err != nil {
+		return fmt.Errorf("mockidp: assign to %s: %w", app.Label, err)
+	}
+	return nil
+}
+
+// findApp finds an app by id, else by label; a label two apps share is an
+// input error.
+func (s *Server) findApp(idOrLabel string) (directory.App, error) {
+	if strings.TrimSpace(idOrLabel) == "" {
+		return directory.App{}, &inputError{errors.New("app is required (an app id or label)")}
+	}
+	if a, err := s.dir.App(idOrLabel); err == nil {
+		return a, nil
+	}
+	var found []directory.App
+	for _, a := range s.dir.Apps() {
+		if a.Label == idOrLabel {
+			found = append(found, a)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return directory.App{}, &directory.NotFoundError{ID: idOrLabel, Kind: "AppInstance"}
+	case 1:
+		return found[0], nil
+	}
+	return directory.App{}, &inputError{fmt.Errorf("%d apps have the label %q; name the app by its id", len(found), idOrLabel)}
+}
+
+// QueueLogin queues the user that the next authorization request (of
+// l.ClientID, when set) signs in at once, without the login form; see
+// op.QueuedLogin.
+func (s *Server) QueueLogin(l op.QueuedLogin) error { return s.op.QueueLogin(l) }
+
+// QueueError makes an endpoint fail (or answer late) once, or until Reset
+// when sticky; see op.QueuedError.
+func (s *Server) QueueError(e op.QueuedError) error { return s.op.QueueError(e) }
+
+// ArmFault arms one of op.FaultNames, one-shot unless sticky; an unknown
+// name is an error matching op.ErrUnknownFault.
+func (s *Server) ArmFault(name string, sticky bool) error { return s.op.ArmFault(name, sticky) }
+
+// DisarmFaults disarms every fault.
+func (s *Server) DisarmFaults() { s.op.DisarmFaults() }
+
+// RotateKeys publishes a new signing key and signs with the next one, as
+// Okta's key rollover does.
+func (s *Server) RotateKeys() { s.op.RotateKeys() }
+
+// Requests returns the provider's request log, oldest first: every
+// request to an OIDC endpoint with its non-secret parameters.
+func (s *Server) Requests() []op.Request { return s.op.Requests() }
+
+// ResetRequests empties the request log.
+func (s *Server) ResetRequests() { s.op.ResetRequests() }
+
+// Tasks returns the provisioning tasks of an app ("" = every app), oldest
+// first: each SCIM request sent, its attempts and outcome.
+func (s *Server) Tasks(appID string) []mgmt.Task { return s.mgmt.Tasks(appID) }
+
+// Reset disarms every fault and empties the queued logins, the queued
+// errors and the request log. The org's data (users, groups, apps,
+// assignments, keys, the clock) stays as it is.
+func (s *Server) Reset() {
+	s.op.DisarmFaults()
+	s.op.ClearLogins()
+	s.op.ClearErrors()
+	s.op.ResetRequests()
+}
+
+// Now returns the server's clock: the injected clock moved on by every
+// FastForward.
+func (s *Server) Now() time.Time { return s.now() }

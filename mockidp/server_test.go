@@ -180,24 +180,6 @@ func TestSeed(t *testing.T) {
 	}
 }
 
-func TestLoadSeedErrors(t *testing.T) {
-	for _, tc := range []struct{ name, json, want string }{
-		{"not json", `{`, "unexpected EOF"},
-		{"unknown field", `{"people":[]}`, `unknown field "people"`},
-		{"unknown member", `{"groups":[{"name":"g","members":["x@example.com"]}]}`, `member "x@example.com" is not a seeded user`},
-		{"unknown app", `{"assignments":[{"app":"nope"}]}`, `app "nope" is not a seeded app`},
-		{"bad type", `{"apps":[{"label":"a","type":"saml"}]}`, `type must be "oidc" or "scim"`},
-		{"bad status", `{"users":[{"login":"a@example.com","status":"GONE"}]}`, `unknown status "GONE"`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := LoadSeed(strings.NewReader(tc.json))
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "mockidp: seed: ") {
-				t.Errorf("err = %v, want it to contain %q", err, tc.want)
-			}
-		})
-	}
-}
-
 // browser signs in through the login page like a person would.
 type browser struct {
 	t *testing.T

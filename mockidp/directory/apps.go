@@ -73,7 +73,9 @@ type Provisioning struct {
 	Kind string
 }
 
-// Provisioning.Kind values.
+// Provisioning.Kind values. The kind decides how profile changes,
+// deactivation, password pushes and Group Push reach the app (see package
+// mockidp/provision).
 const (
 	KindTestApp   = ""          // SCIM 2.0 Test App (OAuth Bearer Token)
 	KindCatalogue = "catalogue" // an OIN catalogue app
@@ -181,6 +183,9 @@ func validateApp(a *App) error {
 		}
 		if p.Status == "" {
 			p.Status = ConnectionDisabled
+		}
+		if p.Kind != KindTestApp && p.Kind != KindCatalogue && p.Kind != KindCustom {
+			return invalid("kind", fmt.Sprintf("'%s' is not a provisioning kind; use %q, %q or %q (the SCIM 2.0 Test App)", p.Kind, KindCatalogue, KindCustom, KindTestApp))
 		}
 	default:
 		return invalid("name", "an app needs settings.oauthClient (oidc_client) or a provisioning connection (scim2testapp)")

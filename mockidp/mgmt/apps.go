@@ -21,7 +21,8 @@ type appBody struct {
 	} `json:"credentials"`
 	Settings *struct {
 		App *struct {
-			BaseURL string `json:"baseUrl"`
+			BaseURL          string `json:"baseUrl"`
+			ProvisioningKind string `json:"provisioningKind"`
 		} `json:"app"`
 		OAuthClient *struct {
 			RedirectURIs           []string `json:"redirect_uris"`
@@ -33,8 +34,40 @@ type appBody struct {
 	} `json:"settings"`
 }
 
+// Values of settings.app.provisioningKind, the mock's own setting for how
+// a SCIM app (name scim2testapp) is provisioned (directory.Provisioning.Kind).
+const (
+	ProvisioningKindTestApp   = "test"      // the SCIM 2.0 Test App (the default)
+	ProvisioningKindCatalogue = "catalogue" // an OIN catalogue app: profile changes as PATCH
+	ProvisioningKindCustom    = "custom"    // an App Integration Wizard app: GET and PUT, whole groups
+)
+
+// ParseProvisioningKind maps a provisioningKind ("", "test", "catalogue"
+// or "custom", in any case) to a directory.Provisioning.Kind; ok is false
+// for anything else. Seeds use it for their "kind".
+func ParseProvisioningKind(s string) (kind string, ok bool) {
+	switch strings.ToLower(s) {
+	case "", ProvisioningKindTestApp:
+		return directory.KindTestApp, true
+	case ProvisioningKindCatalogue:
+		return directory.KindCatalogue, true
+	case ProvisioningKindCustom:
+		return directory.KindCustom, true
+	}
+	return "", false
+}
+
+// kindJSON is ParseProvisioningKind's inverse.
+func kindJSON(kind string) string {
+	if kind == directory.KindTestApp {
+		return ProvisioningKindTestApp
+	}
+	return kind
+}
+
 // POST /api/v1/apps: an OIDC web app (name oidc_client) or a SCIM app
-// (name scim2testapp).
+// (name scim2testapp). A SCIM app's settings.app.provisioningKind is
+// "test" (default), "catalogue" or "custom".
 func (h *Handler) createApp(w http.ResponseWriter, r *http.Request) {
 	var b appBody
 	if !h.decode(w, r, &b) {
@@ -66,6 +99,12 @@ func (h *Handler) createApp(w http.ResponseWriter, r *http.Request) {
 		p := &directory.Provisioning{}
 		if b.Settings != nil && b.Settings.App != nil {
 			p.BaseURL = b.Settings.App.BaseURL
+			kind, ok := ParseProvisioningKind(b.Settings.App.ProvisioningKind)
+			if !ok {
+				h.validation(w, "settings.app.provisioningKind", "settings.app.provisioningKind: must be "+ProvisioningKindTestApp+", "+ProvisioningKindCatalogue+" or "+ProvisioningKindCustom)
+				return
+			}
+			p.Kind = kind
 		}
 		a.Provisioning = p
 	case "":

@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"maps"
@@ -27,6 +28,26 @@ type env struct {
 	dir *directory.Directory
 	h   *Handler
 	srv *httptest.Server
+
+	mu    sync.Mutex
+	slept []time.Duration // what the engine waited between attempts
+}
+
+// sleep is the engine's Sleep: it notes the wait and returns at once.
+func (e *env) sleep(_ context.Context, d time.Duration) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.slept = append(e.slept, d)
+	return nil
+}
+
+// Slept returns and clears the engine's waits.
+func (e *env) Slept() []time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := e.slept
+	e.slept = nil
+	return out
 }
 
 func newEnv(t *testing.T, cfg Config) *env {
@@ -35,7 +56,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 	e := &env{t: t, dir: directory.New(directory.Config{Now: now})}
 	cfg.Directory, cfg.APIToken, cfg.Now = e.dir, testToken, now
 	if cfg.Provisioner == nil {
-		cfg.Provisioner = &provision.Engine{}
+		cfg.Provisioner = &provision.Engine{Sleep: e.sleep}
 	}
 	h, err := New(cfg)
 	if err != nil {
@@ -131,6 +152,10 @@ type scimStub struct {
 	groups map[string]map[string]any
 	n      int
 	fail   bool // answer 500 to everything but the credential test
+	// answer, when set, may answer a request itself (the stub's lock is
+	// held): it returns the status (0 = not handled), headers and body.
+	answer func(r *http.Request, body map[string]any) (int, map[string]string, any)
+	bodies []map[string]any // the JSON body of each request (nil for none)
 	srv    *httptest.Server
 }
 
@@ -147,8 +172,22 @@ func (s *scimStub) Calls() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := append([]string(nil), s.calls...)
-	s.calls, s.raw = nil, nil
+	s.calls, s.raw, s.bodies = nil, nil, nil
 	return out
+}
+
+// Bodies returns the JSON bodies of the requests since the last Calls.
+func (s *scimStub) Bodies() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]map[string]any(nil), s.bodies...)
+}
+
+// set changes the stub under its lock.
+func (s *scimStub) set(f func(*scimStub)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
 }
 
 // RawCalls is Calls with the query strings.
@@ -156,7 +195,7 @@ func (s *scimStub) RawCalls() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := append([]string(nil), s.raw...)
-	s.calls, s.raw = nil, nil
+	s.calls, s.raw, s.bodies = nil, nil, nil
 	return out
 }
 
@@ -168,6 +207,7 @@ func (s *scimStub) serve(w http.ResponseWriter, r *http.Request) {
 	s.raw = append(s.raw, r.Method+" "+strings.TrimPrefix(r.URL.RequestURI(), "/scim/v2"))
 	w.Header().Set("Content-Type", "application/scim+json")
 	if r.Header.Get("Authorization") != "Bearer scim-secret" {
+		s.bodies = append(s.bodies, nil)
 		w.WriteHeader(401)
 		io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"401","detail":"bad token"}`)
 		return
@@ -191,11 +231,26 @@ func (s *scimStub) serve(w http.ResponseWriter, r *http.Request) {
 		write(200, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"}, "totalResults": total, "startIndex": start, "itemsPerPage": len(rs), "Resources": rs})
 	}
 	if s.fail && !(r.Method == "GET" && path == "/Users" && r.URL.Query().Get("filter") == "") {
+		s.bodies = append(s.bodies, nil)
 		write(500, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:Error"}, "status": "500", "detail": "boom"})
 		return
 	}
 	var body map[string]any
 	json.NewDecoder(r.Body).Decode(&body)
+	s.bodies = append(s.bodies, body)
+	if s.answer != nil {
+		if status, hdr, b := s.answer(r, body); status != 0 {
+			for k, v := range hdr {
+				w.Header().Set(k, v)
+			}
+			if b == nil {
+				w.WriteHeader(status)
+				return
+			}
+			write(status, b)
+			return
+		}
+	}
 	kind, id, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	store := s.users
 	if kind == "Groups" {

@@ -26,6 +26,12 @@
 //     send nothing (a debug line in the log says so).
 //   - "Import Now" has no public Okta API; Handler.Import runs it from Go
 //     and returns what it read, without staging anything in the org.
+//   - Every provisioning action is a Task (Tasks, ServeTasks) with each
+//     HTTP attempt, so a test can assert on retries; Okta shows only
+//     failed tasks, on Dashboard > Tasks. RetryTask is the admin's Retry.
+//   - Sync Password pushes the passwords set through this API (or
+//     RememberPassword); for other users it sends a random one, as with
+//     Sync Password off.
 //
 // What Okta sends, and when, follows Okta's SCIM 2.0 reference: saving the
 // connection runs Test API Credentials; saving the To App settings reads
@@ -35,6 +41,10 @@
 // as inactive looks it up by userName and reactivates it; a 404 on the GET
 // before a profile push stops that push, without retry or re-create; every
 // Group Push membership update is preceded by the group name update.
+// The app's kind (directory.Provisioning.Kind, settings.app.provisioningKind
+// in the app JSON) picks the requests: catalogue apps get profile changes
+// as a PATCH of the changed attributes; custom (App Integration Wizard)
+// apps get GET and PUT for every user change and whole groups with PUT.
 package mgmt
 
 import (
@@ -58,14 +68,19 @@ import (
 )
 
 // Provisioner sends Okta's SCIM requests to an app. *provision.Engine
-// implements it.
+// implements it. The Handler reports every request through the context
+// (provision.WithTrace) to record tasks; a Provisioner that does not
+// report them leaves tasks without attempts.
 type Provisioner interface {
 	TestCredentials(ctx context.Context, t provision.Target) error
 	CreateUser(ctx context.Context, t provision.Target, u provision.User) (scimID string, err error)
 	UpdateUser(ctx context.Context, t provision.Target, scimID string, u provision.User) error
+	PatchUser(ctx context.Context, t provision.Target, scimID string, before, after provision.User) error
 	SetActive(ctx context.Context, t provision.Target, scimID string, active bool) error
+	SetPassword(ctx context.Context, t provision.Target, scimID, password string) error
 	PushGroup(ctx context.Context, t provision.Target, name string, members []provision.Member) (scimGroupID string, err error)
 	UpdateGroup(ctx context.Context, t provision.Target, scimGroupID, name string, add, remove []provision.Member) error
+	ReplaceGroup(ctx context.Context, t provision.Target, scimGroupID, name string, members []provision.Member) error
 	DeleteGroup(ctx context.Context, t provision.Target, scimGroupID string) error
 	SaveToAppSettings(ctx context.Context, t provision.Target) error
 	ImportUsers(ctx context.Context, t provision.Target) ([]scim.Resource, error)
@@ -81,8 +96,10 @@ const DefaultRateLimit = 1200
 // MaxBodyBytes bounds request bodies.
 const MaxBodyBytes = 1 << 20
 
-// ProvisionTimeout bounds each provisioning request sent to a SCIM app.
-const ProvisionTimeout = 30 * time.Second
+// ProvisionTimeout bounds one provisioning action, all its requests,
+// retries and waits included (each request is bounded by the engine, see
+// provision.DefaultTimeout).
+const ProvisionTimeout = 30 * time.Minute
 
 // Config configures a Handler.
 type Config struct {
@@ -123,6 +140,13 @@ type Handler struct {
 	rlMu     sync.Mutex
 	rlWindow time.Time
 	rlUsed   int
+
+	tasks taskLog
+
+	// passwords are the users' Okta passwords in clear, for Sync Password
+	// (the directory keeps only hashes). A mock's test data, nothing more.
+	pwMu      sync.Mutex
+	passwords map[string]string
 }
 
 // New returns a Handler for cfg.
@@ -156,6 +180,30 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.routes()
 	return h, nil
+}
+
+// RememberPassword tells the Handler a user's Okta password, for apps
+// with Sync Password on (seeds call it for users they create directly in
+// the directory). The API's own user creation and password changes
+// remember passwords themselves.
+func (h *Handler) RememberPassword(userID, password string) {
+	h.pwMu.Lock()
+	defer h.pwMu.Unlock()
+	if h.passwords == nil {
+		h.passwords = map[string]string{}
+	}
+	if password == "" {
+		delete(h.passwords, userID)
+		return
+	}
+	h.passwords[userID] = password
+}
+
+// password returns the user's Okta password if it is known.
+func (h *Handler) password(userID string) string {
+	h.pwMu.Lock()
+	defer h.pwMu.Unlock()
+	return h.passwords[userID]
 }
 
 // Register mounts the API on mux at /api/v1/.

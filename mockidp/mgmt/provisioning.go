@@ -16,7 +16,7 @@ import (
 // failures do not fail the call; they go to the System Log.
 
 func target(p *directory.Provisioning) provision.Target {
-	return provision.Target{BaseURL: p.BaseURL, Token: p.Token}
+	return provision.Target{BaseURL: p.BaseURL, Token: p.Token, Kind: p.Kind}
 }
 
 func provisionUser(u directory.User, au directory.AppUser) provision.User {
@@ -56,6 +56,13 @@ func (h *Handler) scimAppFor(app directory.App, action string) (*directory.Provi
 	return p, ok
 }
 
+// Each provisioning step below checks, when the admin action happens,
+// whether the app wants it (its features), and then runs it as a task
+// (runTask). The task's function reads the app, and where it matters the
+// user or group, again when it runs, so that RetryTask uses the corrected
+// connection; a failure leaves the assignment as it is, with the app
+// user's syncState ERROR, as in Okta.
+
 // pushUser is "Push new user" (or reactivate): Create Users must be on.
 func (h *Handler) pushUser(ctx context.Context, app directory.App, userID string) {
 	p, ok := h.scimAppFor(app, "pushUser")
@@ -70,31 +77,49 @@ func (h *Handler) pushUser(ctx context.Context, app directory.App, userID string
 	if err != nil {
 		return
 	}
-	ctx, cancel := provisionContext(ctx)
-	defer cancel()
-	reactivate := au.Status == "INACTIVE"
-	scimID, err := h.prov.CreateUser(ctx, target(p), provisionUser(u, au))
-	h.dir.UpdateAppUser(app.ID, u.ID, func(a *directory.AppUser) {
-		a.LastSync = h.dir.Now()
-		if err != nil {
-			a.SyncState = directory.SyncError
-			return
-		}
-		a.ExternalID, a.Status, a.SyncState = scimID, "PROVISIONED", directory.SyncSynchronized
-	})
-	ev := directory.Event{EventType: "application.provision.user.push", LegacyEventType: "app.user_management.push_new_user", DisplayMessage: "Push new user to external application"}
-	if reactivate {
-		ev = directory.Event{EventType: "application.provision.user.reactivate", LegacyEventType: "app.user_management.reactivate_user", DisplayMessage: "Reactivate user in external application"}
+	action := ActionUserCreate
+	if au.Status == "INACTIVE" {
+		action = ActionUserReactivate
 	}
-	ev.Target = []directory.Target{directory.UserTarget(u), directory.AppTarget(app)}
-	h.record(ev, err)
+	h.runTask(ctx, app, action, u.ID, func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
+		u, err := h.dir.User(userID)
+		if err != nil {
+			return err
+		}
+		au, err := h.dir.AppUser(app.ID, u.ID)
+		if err != nil {
+			return err
+		}
+		reactivate := au.Status == "INACTIVE"
+		pu := provisionUser(u, au)
+		if p.Password {
+			pu.Password = h.password(u.ID)
+		}
+		scimID, err := h.prov.CreateUser(ctx, target(p), pu)
+		h.dir.UpdateAppUser(app.ID, u.ID, func(a *directory.AppUser) {
+			a.LastSync = h.dir.Now()
+			if err != nil {
+				a.SyncState = directory.SyncError
+				return
+			}
+			a.ExternalID, a.Status, a.SyncState = scimID, "PROVISIONED", directory.SyncSynchronized
+		})
+		ev := directory.Event{EventType: "application.provision.user.push", LegacyEventType: "app.user_management.push_new_user", DisplayMessage: "Push new user to external application"}
+		if reactivate {
+			ev = directory.Event{EventType: "application.provision.user.reactivate", LegacyEventType: "app.user_management.reactivate_user", DisplayMessage: "Reactivate user in external application"}
+		}
+		ev.Target = []directory.Target{directory.UserTarget(u), directory.AppTarget(app)}
+		h.record(ev, err)
+		return err
+	})
 }
 
 // reactivateInApp is "Reactivate user in external application" (the
 // REACTIVATE_USERS feature, which comes with Deactivate Users): an app user
-// Okta deactivated in the app, whose id there it knows, gets the path-less
-// PATCH with active true and nothing else. An app user without an id in the
-// app is provisioned as a new assignment is (pushUser).
+// Okta deactivated in the app, whose id there it knows, gets active true
+// (the path-less PATCH, or GET and PUT for custom apps) and nothing else.
+// An app user without an id in the app is provisioned as a new assignment
+// is (pushUser).
 func (h *Handler) reactivateInApp(ctx context.Context, app directory.App, au directory.AppUser) {
 	if au.ExternalID == "" {
 		h.pushUser(ctx, app, au.UserID)
@@ -108,32 +133,68 @@ func (h *Handler) reactivateInApp(ctx context.Context, app directory.App, au dir
 	if err != nil || u.Status == directory.StatusDeprovisioned || u.Status == directory.StatusSuspended {
 		return
 	}
-	ctx, cancel := provisionContext(ctx)
-	defer cancel()
-	err = h.prov.SetActive(ctx, target(p), au.ExternalID, true)
-	h.syncResult(app.ID, u.ID, err, "PROVISIONED")
-	h.record(directory.Event{
-		EventType: "application.provision.user.reactivate", LegacyEventType: "app.user_management.reactivate_user",
-		DisplayMessage: "Reactivate user in external application",
-		Target:         []directory.Target{directory.UserTarget(u), directory.AppTarget(app)},
-	}, err)
+	h.runTask(ctx, app, ActionUserReactivate, u.ID, func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
+		err := h.prov.SetActive(ctx, target(p), au.ExternalID, true)
+		h.syncResult(app.ID, u.ID, err, "PROVISIONED")
+		h.record(directory.Event{
+			EventType: "application.provision.user.reactivate", LegacyEventType: "app.user_management.reactivate_user",
+			DisplayMessage: "Reactivate user in external application",
+			Target:         []directory.Target{directory.UserTarget(u), directory.AppTarget(app)},
+		}, err)
+		return err
+	})
 }
 
 // pushProfile is "Push user profile update": Update User Attributes on.
-func (h *Handler) pushProfile(ctx context.Context, app directory.App, u directory.User, au directory.AppUser) {
+// Catalogue apps get a PATCH of what changed between before and after;
+// the others GET and PUT the user.
+func (h *Handler) pushProfile(ctx context.Context, app directory.App, before, after directory.User, au directory.AppUser) {
 	p, ok := h.scimAppFor(app, "pushProfile")
-	if !ok || !p.Update || au.ExternalID == "" || au.Status == "INACTIVE" || u.Status == directory.StatusDeprovisioned {
+	if !ok || !p.Update || au.ExternalID == "" || au.Status == "INACTIVE" || after.Status == directory.StatusDeprovisioned {
 		return
 	}
-	ctx, cancel := provisionContext(ctx)
-	defer cancel()
-	err := h.prov.UpdateUser(ctx, target(p), au.ExternalID, provisionUser(u, au))
-	h.syncResult(app.ID, u.ID, err, "")
-	h.record(directory.Event{
-		EventType: "application.provision.user.push_profile", LegacyEventType: "app.user_management.push_profile_success",
-		DisplayMessage: "Push user profile update to external application",
-		Target:         []directory.Target{directory.UserTarget(u), directory.AppTarget(app)},
-	}, err)
+	h.runTask(ctx, app, ActionUserUpdate, after.ID, func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
+		var err error
+		if p.Kind == directory.KindCatalogue {
+			// The app username follows the login unless it was set
+			// apart (directory.ReplaceProfile), so the app had before's
+			// login, or the username it still has.
+			prev := au
+			prev.UserName = before.Profile.Login
+			if au.UserName != after.Profile.Login {
+				prev.UserName = au.UserName
+			}
+			err = h.prov.PatchUser(ctx, target(p), au.ExternalID, provisionUser(before, prev), provisionUser(after, au))
+		} else {
+			err = h.prov.UpdateUser(ctx, target(p), au.ExternalID, provisionUser(after, au))
+		}
+		h.syncResult(app.ID, after.ID, err, "")
+		h.record(directory.Event{
+			EventType: "application.provision.user.push_profile", LegacyEventType: "app.user_management.push_profile_success",
+			DisplayMessage: "Push user profile update to external application",
+			Target:         []directory.Target{directory.UserTarget(after), directory.AppTarget(app)},
+		}, err)
+		return err
+	})
+}
+
+// pushPassword is "Push user's password" with Sync Password on: the
+// user's new Okta password goes to an app that has the user.
+func (h *Handler) pushPassword(ctx context.Context, app directory.App, u directory.User, au directory.AppUser, password string) {
+	p, ok := h.scimAppFor(app, "pushPassword")
+	if !ok || !p.Password || au.ExternalID == "" || au.Status == "INACTIVE" || u.Status == directory.StatusDeprovisioned {
+		return
+	}
+	h.runTask(ctx, app, ActionUserPassword, u.ID, func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
+		err := h.prov.SetPassword(ctx, target(p), au.ExternalID, password)
+		h.syncResult(app.ID, u.ID, err, "")
+		h.record(directory.Event{
+			EventType: "application.provision.user.push_password", LegacyEventType: "app.user_management.push_password_update",
+			DisplayMessage: "Push user's password to external application",
+			Target:         []directory.Target{directory.UserTarget(u), directory.AppTarget(app)},
+		}, err)
+		return err
+	})
 }
 
 func (h *Handler) syncResult(appID, userID string, err error, status string) {
@@ -157,19 +218,20 @@ func (h *Handler) deactivateInApp(ctx context.Context, app directory.App, au dir
 	if !ok || !p.Deactivate || au.ExternalID == "" || au.Status == "INACTIVE" {
 		return
 	}
-	ctx, cancel := provisionContext(ctx)
-	defer cancel()
-	err := h.prov.SetActive(ctx, target(p), au.ExternalID, false)
-	h.syncResult(app.ID, au.UserID, err, "INACTIVE")
-	t := directory.Target{ID: au.UserID, Type: "User", AlternateID: au.UserName}
-	if u, err := h.dir.User(au.UserID); err == nil {
-		t = directory.UserTarget(u)
-	}
-	h.record(directory.Event{
-		EventType: "application.provision.user.deactivate", LegacyEventType: "app.user_management.deactivate_user_success",
-		DisplayMessage: "Deactivate user in external application",
-		Target:         []directory.Target{t, directory.AppTarget(app)},
-	}, err)
+	h.runTask(ctx, app, ActionUserDeactivate, au.UserID, func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
+		err := h.prov.SetActive(ctx, target(p), au.ExternalID, false)
+		h.syncResult(app.ID, au.UserID, err, "INACTIVE")
+		t := directory.Target{ID: au.UserID, Type: "User", AlternateID: au.UserName}
+		if u, err := h.dir.User(au.UserID); err == nil {
+			t = directory.UserTarget(u)
+		}
+		h.record(directory.Event{
+			EventType: "application.provision.user.deactivate", LegacyEventType: "app.user_management.deactivate_user_success",
+			DisplayMessage: "Deactivate user in external application",
+			Target:         []directory.Target{t, directory.AppTarget(app)},
+		}, err)
+		return err
+	})
 }
 
 // members returns the pushed-group members of a group in an app: those
@@ -186,52 +248,91 @@ func (h *Handler) members(appID string, g directory.Group) []provision.Member {
 	return out
 }
 
+// pushGroup is Group Push of a new group. The group's id in the app is
+// kept as soon as the app created it, also when adding the members then
+// failed; a retry of such a task pushes the members to that group instead
+// of creating another.
 func (h *Handler) pushGroup(ctx context.Context, app directory.App, g directory.Group) {
 	p, ok := h.scimAppFor(app, "pushGroup")
 	if !ok || !p.Push() {
 		return
 	}
-	ctx, cancel := provisionContext(ctx)
-	defer cancel()
-	id, err := h.prov.PushGroup(ctx, target(p), g.Name, h.members(app.ID, g))
-	if err == nil {
-		h.dir.SetPushedID(app.ID, g.ID, id)
-	}
-	h.record(directory.Event{
-		EventType: "application.provision.group.push", LegacyEventType: "app.user_management.push_new_group",
-		DisplayMessage: "Push new group to external application",
-		Target:         []directory.Target{directory.GroupTarget(g), directory.AppTarget(app)},
-	}, err)
+	h.runTask(ctx, app, ActionGroupPush, g.ID, func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
+		g, err := h.dir.Group(g.ID)
+		if err != nil {
+			return err
+		}
+		ag, err := h.dir.AppGroup(app.ID, g.ID)
+		if err != nil {
+			return err
+		}
+		members := h.members(app.ID, g)
+		switch {
+		case ag.PushedID == "":
+			var id string
+			id, err = h.prov.PushGroup(ctx, target(p), g.Name, members)
+			if id != "" {
+				h.dir.SetPushedID(app.ID, g.ID, id)
+			}
+		case p.Kind == directory.KindCustom:
+			err = h.prov.ReplaceGroup(ctx, target(p), ag.PushedID, g.Name, members)
+		default:
+			err = h.prov.UpdateGroup(ctx, target(p), ag.PushedID, g.Name, members, nil)
+		}
+		h.record(directory.Event{
+			EventType: "application.provision.group.push", LegacyEventType: "app.user_management.push_new_group",
+			DisplayMessage: "Push new group to external application",
+			Target:         []directory.Target{directory.GroupTarget(g), directory.AppTarget(app)},
+		}, err)
+		return err
+	})
 }
 
+// updatePushedGroup pushes a pushed group's membership changes and name:
+// PATCH requests (UpdateGroup), or for custom apps the whole group as it
+// is now (ReplaceGroup).
 func (h *Handler) updatePushedGroup(ctx context.Context, app directory.App, g directory.Group, pushedID string, add, remove []provision.Member) {
 	p, ok := h.scimAppFor(app, "updatePushedGroup")
 	if !ok || !p.Push() || pushedID == "" || (len(add) == 0 && len(remove) == 0 && g.Name == "") {
 		return
 	}
-	ctx, cancel := provisionContext(ctx)
-	defer cancel()
-	err := h.prov.UpdateGroup(ctx, target(p), pushedID, g.Name, add, remove)
-	h.record(directory.Event{
-		EventType: "application.provision.group.update", LegacyEventType: "app.user_management.push_group_update",
-		DisplayMessage: "Push group update to external application",
-		Target:         []directory.Target{directory.GroupTarget(g), directory.AppTarget(app)},
-	}, err)
+	action := ActionGroupMembers
+	if len(add) == 0 && len(remove) == 0 {
+		action = ActionGroupRename
+	}
+	h.runTask(ctx, app, action, g.ID, func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
+		var err error
+		if p.Kind == directory.KindCustom {
+			cur, gerr := h.dir.Group(g.ID)
+			if gerr != nil {
+				return gerr
+			}
+			err = h.prov.ReplaceGroup(ctx, target(p), pushedID, cur.Name, h.members(app.ID, cur))
+		} else {
+			err = h.prov.UpdateGroup(ctx, target(p), pushedID, g.Name, add, remove)
+		}
+		h.record(directory.Event{
+			EventType: "application.provision.group.update", LegacyEventType: "app.user_management.push_group_update",
+			DisplayMessage: "Push group update to external application",
+			Target:         []directory.Target{directory.GroupTarget(g), directory.AppTarget(app)},
+		}, err)
+		return err
+	})
 }
 
 func (h *Handler) deletePushedGroup(ctx context.Context, app directory.App, g directory.Group, pushedID string) {
-	p, ok := h.scimAppFor(app, "deletePushedGroup")
-	if !ok || pushedID == "" {
+	if _, ok := h.scimAppFor(app, "deletePushedGroup"); !ok || pushedID == "" {
 		return
 	}
-	ctx, cancel := provisionContext(ctx)
-	defer cancel()
-	err := h.prov.DeleteGroup(ctx, target(p), pushedID)
-	h.record(directory.Event{
-		EventType: "application.provision.group.delete", LegacyEventType: "app.user_management.delete_group",
-		DisplayMessage: "Delete group in external application",
-		Target:         []directory.Target{directory.GroupTarget(g), directory.AppTarget(app)},
-	}, err)
+	h.runTask(ctx, app, ActionGroupDelete, g.ID, func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
+		err := h.prov.DeleteGroup(ctx, target(p), pushedID)
+		h.record(directory.Event{
+			EventType: "application.provision.group.delete", LegacyEventType: "app.user_management.delete_group",
+			DisplayMessage: "Delete group in external application",
+			Target:         []directory.Target{directory.GroupTarget(g), directory.AppTarget(app)},
+		}, err)
+		return err
+	})
 }
 
 // AssignUser assigns a user to an app directly (scope USER) with the app
@@ -365,6 +466,38 @@ func (h *Handler) unassignGroupLocked(ctx context.Context, appID, groupID string
 	return nil
 }
 
+// UnlinkGroup is "Unlink pushed group" on the app's Push Groups tab: the
+// group stays assigned but Okta stops pushing it. With deleteInApp ("Delete
+// the group in the target app") the app gets DELETE /Groups/{id}; without
+// it the group stays in the app. Assigning the group again (AssignGroup)
+// pushes it as a new group. ErrNotFound when the group is not assigned.
+func (h *Handler) UnlinkGroup(ctx context.Context, appID, groupID string, deleteInApp bool) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	app, err := h.dir.App(appID)
+	if err != nil {
+		return err
+	}
+	g, err := h.dir.Group(groupID)
+	if err != nil {
+		return err
+	}
+	ag, err := h.dir.AppGroup(appID, groupID)
+	if err != nil {
+		return err
+	}
+	if ag.PushedID == "" {
+		return nil
+	}
+	if _, err := h.dir.SetPushedID(appID, groupID, ""); err != nil {
+		return err
+	}
+	if deleteInApp {
+		h.deletePushedGroup(ctx, app, g, ag.PushedID)
+	}
+	return nil
+}
+
 // AddMember adds a user to a group. For every app the group is assigned
 // to, the user is assigned and provisioned, and a pushed group gets the
 // new member.
@@ -434,14 +567,14 @@ func (h *Handler) RemoveMember(ctx context.Context, groupID, userID string) erro
 func (h *Handler) UpdateProfile(ctx context.Context, userID string, p directory.Profile) (directory.User, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, after, err := h.dir.ReplaceProfile(userID, p)
+	before, after, err := h.dir.ReplaceProfile(userID, p)
 	if err != nil {
 		return directory.User{}, err
 	}
 	h.dir.Log(directory.Event{EventType: "user.account.update_profile", LegacyEventType: "core.user.config.profile_update.success", DisplayMessage: "Update user profile for Okta", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(after)}})
 	for _, au := range h.dir.UserAppUsers(after.ID) {
 		if app, err := h.dir.App(au.AppID); err == nil {
-			h.pushProfile(ctx, app, after, au)
+			h.pushProfile(ctx, app, before, after, au)
 		}
 	}
 	return after, nil
@@ -575,8 +708,28 @@ func (h *Handler) DeleteUser(ctx context.Context, userID string) (deleted bool, 
 	if err := h.dir.DeleteUser(u.ID); err != nil {
 		return false, err
 	}
+	h.RememberPassword(u.ID, "")
 	h.dir.Log(directory.Event{EventType: "user.lifecycle.delete.initiated", LegacyEventType: "core.user.config.user_deleted", DisplayMessage: "Delete Okta user", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u)}})
 	return true, nil
+}
+
+// SetPassword sets a user's Okta password and, for every app with Sync
+// Password on that has the user, pushes it (provision.Engine.SetPassword).
+func (h *Handler) SetPassword(ctx context.Context, userID, password string) (directory.User, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	u, err := h.dir.SetPassword(userID, password)
+	if err != nil {
+		return directory.User{}, err
+	}
+	h.RememberPassword(u.ID, password)
+	h.dir.Log(directory.Event{EventType: "user.account.update_password", LegacyEventType: "core.user.config.password_update.success", DisplayMessage: "Update password for Okta", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u)}})
+	for _, au := range h.dir.UserAppUsers(u.ID) {
+		if app, err := h.dir.App(au.AppID); err == nil {
+			h.pushPassword(ctx, app, u, au, password)
+		}
+	}
+	return u, nil
 }
 
 // TestConnection is "Test API Credentials": it sends the app's SCIM server
@@ -599,17 +752,22 @@ func (h *Handler) TestConnection(ctx context.Context, appID string) error {
 	if p.Token == "" {
 		return &directory.FieldError{Field: "token", Message: "The API token is not set", Kind: directory.ErrInvalid}
 	}
-	tctx, cancel := provisionContext(ctx)
-	defer cancel()
-	terr := h.prov.TestCredentials(tctx, target(p))
-	status := directory.ConnectionEnabled
-	if terr != nil {
-		status = directory.ConnectionDisabled
+	var uerr error // the directory's, not the SCIM server's
+	terr := h.startTask(ctx, app, ActionTest, "", true, func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
+		terr := h.prov.TestCredentials(ctx, target(p))
+		status := directory.ConnectionEnabled
+		if terr != nil {
+			status = directory.ConnectionDisabled
+		}
+		if _, uerr = h.dir.UpdateApp(app.ID, func(a *directory.App) error { a.Provisioning.Status = status; return nil }); uerr != nil {
+			return uerr
+		}
+		h.record(directory.Event{EventType: "application.provision.connection.test", DisplayMessage: "Test API credentials", Target: []directory.Target{directory.AppTarget(app)}}, terr)
+		return terr
+	})
+	if uerr != nil {
+		return uerr
 	}
-	if _, err := h.dir.UpdateApp(appID, func(a *directory.App) error { a.Provisioning.Status = status; return nil }); err != nil {
-		return err
-	}
-	h.record(directory.Event{EventType: "application.provision.connection.test", DisplayMessage: "Test API credentials", Target: []directory.Target{directory.AppTarget(app)}}, terr)
 	if terr != nil {
 		return apiError(http.StatusBadRequest, "E0000001", "Api validation failed: Error authenticating: "+terr.Error(), "connection: "+terr.Error())
 	}
@@ -628,17 +786,17 @@ func (h *Handler) SaveToAppSettings(ctx context.Context, appID string) error {
 	if err != nil {
 		return err
 	}
-	p, ok := scimApp(app)
-	if !ok {
+	if _, ok := scimApp(app); !ok {
 		return nil
 	}
-	ctx, cancel := provisionContext(ctx)
-	defer cancel()
-	err = h.prov.SaveToAppSettings(ctx, target(p))
-	h.record(directory.Event{
-		EventType: "application.provision.group.list", DisplayMessage: "Read the groups of the external application",
-		Target: []directory.Target{directory.AppTarget(app)},
-	}, err)
+	h.runTask(ctx, app, ActionSettings, "", func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
+		err := h.prov.SaveToAppSettings(ctx, target(p))
+		h.record(directory.Event{
+			EventType: "application.provision.group.list", DisplayMessage: "Read the groups of the external application",
+			Target: []directory.Target{directory.AppTarget(app)},
+		}, err)
+		return err
+	})
 	return nil
 }
 
@@ -665,20 +823,22 @@ func (h *Handler) Import(ctx context.Context, appID string) (Imported, error) {
 	if app.Provisioning == nil {
 		return Imported{}, &directory.NotFoundError{Kind: "ProvisioningConnection", ID: "default"}
 	}
-	p, ok := scimApp(app)
-	if !ok {
+	if _, ok := scimApp(app); !ok {
 		return Imported{}, apiError(http.StatusBadRequest, "E0000001", "Api validation failed: connection", "connection: the app's provisioning connection is not enabled; run Test API Credentials first")
 	}
-	targets := []directory.Target{directory.AppTarget(app)}
-	h.dir.Log(directory.Event{EventType: "system.import.start", DisplayMessage: "Import started", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: targets})
-	ctx, cancel := provisionContext(ctx)
-	defer cancel()
 	var out Imported
-	out.Users, err = h.prov.ImportUsers(ctx, target(p))
-	if err == nil {
-		out.Groups, err = h.prov.ImportGroups(ctx, target(p))
-	}
-	h.record(directory.Event{EventType: "system.import.complete", DisplayMessage: "Import completed", Target: targets}, err)
+	err = h.runTask(ctx, app, ActionImport, "", func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
+		targets := []directory.Target{directory.AppTarget(app)}
+		h.dir.Log(directory.Event{EventType: "system.import.start", DisplayMessage: "Import started", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: targets})
+		var err error
+		out = Imported{}
+		out.Users, err = h.prov.ImportUsers(ctx, target(p))
+		if err == nil {
+			out.Groups, err = h.prov.ImportGroups(ctx, target(p))
+		}
+		h.record(directory.Event{EventType: "system.import.complete", DisplayMessage: "Import completed", Target: targets}, err)
+		return err
+	})
 	if err != nil {
 		return out, apiError(http.StatusBadRequest, "E0000001", "Api validation failed: import: "+err.Error(), "import: "+err.Error())
 	}

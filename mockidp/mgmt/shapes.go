@@ -235,7 +235,7 @@ func appJSON(base string, a directory.App) map[string]any {
 		if p.BaseURL != "" {
 			baseURL = p.BaseURL
 		}
-		m["settings"] = map[string]any{"app": map[string]any{"baseUrl": baseURL}}
+		m["settings"] = map[string]any{"app": map[string]any{"baseUrl": baseURL, "provisioningKind": kindJSON(p.Kind)}}
 		l["connections"] = link{Href: self + "/connections/default"}
 		l["features"] = link{Href: self + "/features"}
 	}

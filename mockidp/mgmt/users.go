@@ -48,6 +48,9 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 	activate := boolQuery(r, "activate", true)
 	h.mu.Lock()
 	u, err := h.dir.CreateUser(p, pw, activate)
+	if err == nil && hasPW {
+		h.RememberPassword(u.ID, pw)
+	}
 	if err == nil {
 		h.dir.Log(directory.Event{EventType: "user.lifecycle.create", LegacyEventType: "core.user.config.user_creation.success", DisplayMessage: "Create Okta user", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u)}})
 		if activate {
@@ -166,7 +169,7 @@ func (h *Handler) updateUser(partial bool) http.HandlerFunc {
 			}
 		}
 		if pw, ok := body.password(); ok {
-			if u, err = h.dir.SetPassword(cur.ID, pw); err != nil {
+			if u, err = h.SetPassword(r.Context(), cur.ID, pw); err != nil {
 				h.fail(w, err)
 				return
 			}

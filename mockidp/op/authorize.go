@@ -45,6 +45,7 @@ type authCode struct {
 	userID      string
 	authTime    time.Time
 	expires     time.Time
+	claims      map[string]any // a queued login's claims
 
 	// Set at the first redemption; a second one revokes what it issued.
 	used          bool
@@ -101,6 +102,18 @@ func (p *Provider) handleAuthorize(as *authServer) http.HandlerFunc {
 			return
 		}
 
+		// A queued login signs in at once, whatever prompt and max_age say
+		// (a HEAD, which shows nothing, leaves it queued).
+		if ql, ok := p.queuedLogin(r, req.client.ID); ok {
+			if user, found := p.dir.User(r.Context(), ql.userID); found {
+				sess := p.startSession(w, user.ID)
+				p.log.InfoContext(r.Context(), "op: queued login", "user", user.ID, "client", req.client.ID)
+				p.issueCode(w, as, req, user, sess.authTime, ql.claims)
+				return
+			}
+			p.log.WarnContext(r.Context(), "op: queued login dropped: user no longer active", "user", ql.userID)
+		}
+
 		sess := p.session(r)
 		needLogin := sess == nil || slices.Contains(req.prompts, "login") || req.maxAge == 0 ||
 			(req.maxAge > 0 && p.now().Sub(sess.authTime) > time.Duration(req.maxAge)*time.Second)
@@ -118,8 +131,17 @@ func (p *Provider) handleAuthorize(as *authServer) http.HandlerFunc {
 			p.loginForm(w, r, req, http.StatusOK, "", req.loginHint)
 			return
 		}
-		p.issueCode(w, as, req, user, sess.authTime)
+		p.issueCode(w, as, req, user, sess.authTime, nil)
 	}
+}
+
+// queuedLogin takes the queued login for a GET or POST authorization
+// request of clientID.
+func (p *Provider) queuedLogin(r *http.Request, clientID string) (queuedLogin, bool) {
+	if r.Method == http.MethodHead {
+		return queuedLogin{}, false
+	}
+	return p.ctl.takeLogin(clientID)
 }
 
 // parseClient checks client_id and redirect_uri. Until both are known good
@@ -142,6 +164,8 @@ func (p *Provider) parseClient(w http.ResponseWriter, r *http.Request, params ur
 		p.errorPage(w, http.StatusBadRequest, errInvalidClient, "Invalid value for 'client_id' parameter.")
 		return nil, false
 	}
+	setClientID(w, client.ID)
+	p.noteClient(client)
 	redirectURI := params.Get("redirect_uri")
 	if redirectURI == "" {
 		p.errorPage(w, http.StatusBadRequest, errInvalidRequest, "The 'redirect_uri' parameter is required.")
@@ -258,7 +282,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request, as *authServer,
 	}
 	sess := p.startSession(w, user.ID)
 	p.log.InfoContext(r.Context(), "op: signed in", "user", user.ID, "client", req.client.ID)
-	p.issueCode(w, as, req, user, sess.authTime)
+	p.issueCode(w, as, req, user, sess.authTime, nil)
 }
 
 // loginForm renders the sign-in page; the authorization request rides in
@@ -282,15 +306,18 @@ func (p *Provider) loginForm(w http.ResponseWriter, r *http.Request, req *authzR
 }
 
 // issueCode stores a code and sends it to the redirect URI.
-func (p *Provider) issueCode(w http.ResponseWriter, as *authServer, req *authzRequest, user User, authTime time.Time) {
+func (p *Provider) issueCode(w http.ResponseWriter, as *authServer, req *authzRequest, user User, authTime time.Time, claims map[string]any) {
 	code := randomID(43)
 	now := p.now()
 	p.mu.Lock()
-	for k, c := range p.codes {
-		// Kept past expiry while its tokens live, so a replay can revoke them.
-		if now.After(c.expires.Add(tokenLifetime)) {
-			delete(p.codes, k)
+	if s := &p.sweeps[sweepCodes]; s.due(now, len(p.codes)) {
+		for k, c := range p.codes {
+			// Kept past expiry while its tokens live, so a replay can revoke them.
+			if now.After(c.expires.Add(tokenLifetime)) {
+				delete(p.codes, k)
+			}
 		}
+		s.done(now, len(p.codes))
 	}
 	p.codes[code] = &authCode{
 		server:      as.id,
@@ -302,6 +329,7 @@ func (p *Provider) issueCode(w http.ResponseWriter, as *authServer, req *authzRe
 		userID:      user.ID,
 		authTime:    authTime,
 		expires:     now.Add(codeLifetime),
+		claims:      claims,
 	}
 	p.mu.Unlock()
 	p.redirect(w, req, url.Values{"code": {code}})

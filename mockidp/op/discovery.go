@@ -52,7 +52,7 @@ func (p *Provider) Metadata(server string) Metadata {
 		ResponseModesSupported:            []string{"query", "fragment", "form_post", "okta_post_message"},
 		GrantTypesSupported:               []string{"authorization_code", "implicit", "refresh_token", "password", "client_credentials"},
 		SubjectTypesSupported:             []string{"public"},
-		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
+		IDTokenSigningAlgValuesSupported:  p.idTokenAlgs(),
 		ScopesSupported:                   scopesSupported(),
 		TokenEndpointAuthMethodsSupported: auth,
 		ClaimsSupported: []string{"iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce",
@@ -67,6 +67,16 @@ func (p *Provider) Metadata(server string) Metadata {
 		EndSessionEndpoint:                        base + as.endpoint("logout"),
 		RequestParameterSupported:                 false,
 	}
+}
+
+// idTokenAlgs are the ID token algorithms discovery lists: RS256, and
+// ES256 once it is on (Config.ES256, or a client that signs with it has
+// been seen).
+func (p *Provider) idTokenAlgs() []string {
+	if p.es256On() {
+		return []string{AlgRS256, AlgES256}
+	}
+	return []string{AlgRS256}
 }
 
 func (p *Provider) handleDiscovery(as *authServer) http.HandlerFunc {

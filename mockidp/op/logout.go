@@ -35,6 +35,7 @@ func (p *Provider) handleLogout(as *authServer) http.HandlerFunc {
 			p.errorPage(w, http.StatusBadRequest, errInvalidRequest, "The 'client_id' parameter does not match the ID token's audience.")
 			return
 		}
+		setClientID(w, aud)
 		client, ok := p.dir.Client(r.Context(), aud)
 		if !ok {
 			p.errorPage(w, http.StatusBadRequest, errInvalidClient, "The client of the 'id_token_hint' is unknown.")

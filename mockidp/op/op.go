@@ -5,20 +5,33 @@
 // It implements:
 //
 //   - OpenID Connect Core 1.0 §3.1 (Authorization Code flow): §3.1.2.1
-//     authorization request (GET and POST), §3.1.2.6 error responses,
-//     §3.1.3 token endpoint, §2 and §3.1.3.6 ID token claims (at_hash),
-//     §5.3 UserInfo, and OAuth 2.0 Form Post Response Mode;
+//     authorization request (GET and POST; prompt none, login and consent,
+//     max_age, login_hint pre-filling the form), §3.1.2.6 error responses,
+//     §3.1.3 token endpoint, §2 and §3.1.3.6 ID token claims (auth_time
+//     always, amr, idp, nonce, at_hash), §5.3 UserInfo (GET and POST), §5.4
+//     scope claims (email_verified with email), and OAuth 2.0 Form Post
+//     Response Mode (response_mode query, fragment or form_post);
 //   - OpenID Connect Discovery 1.0 §3 and RFC 8414 §3 metadata;
 //   - RFC 6749 §2.3.1 client authentication (client_secret_basic with
-//     form-URL-decoded user and password, client_secret_post), §4.1 the
-//     authorization code grant with §4.1.2.1 error redirects, §5.1/§5.2
-//     token responses and errors, §6 refresh;
+//     form-URL-decoded user and password, client_secret_post, none with
+//     PKCE; credentials in header and body are invalid_request), §3.3
+//     scope syntax, §4.1 the authorization code grant with §4.1.2.1 error
+//     redirects (an unregistered redirect URI gets a page, never a
+//     redirect), §4.4 the client credentials grant (custom servers only, as
+//     Okta), §5.1/§5.2 token responses and errors, §6 refresh;
 //   - RFC 7636 PKCE, S256 only (§4.1 verifier syntax, §4.6 verification);
-//   - RFC 7517 JWK Sets at the keys endpoint, RFC 7638 thumbprints as kid;
-//   - RFC 6750 §2.1/§2.2 and §3 bearer tokens and WWW-Authenticate at UserInfo;
+//   - RFC 7515/7519 JWTs signed RS256 with kid (RFC 7518 §3.3) by default,
+//     ES256 (§3.4) for clients whose SigningAlg asks for it; RFC 7517 JWK
+//     Sets at the keys endpoint, RFC 7638 thumbprints as kid;
+//   - RFC 6750 §2.1/§2.2 and §3 bearer tokens and WWW-Authenticate at
+//     UserInfo, in Okta's shape (authorization_uri, realm, scope, error,
+//     error_description, resource);
 //   - RFC 7009 token revocation and RFC 7662 token introspection;
 //   - OpenID Connect RP-Initiated Logout 1.0 (id_token_hint,
-//     post_logout_redirect_uri, state).
+//     post_logout_redirect_uri, state);
+//   - the Fetch standard's CORS protocol (Access-Control-Allow-Origin,
+//     preflights) for Okta's Trusted Origins, on discovery, keys, token,
+//     userinfo, revoke and introspect (cors.go).
 //
 // Okta's URL layout: the org server has issuer BaseURL, discovery at
 // /.well-known/openid-configuration and endpoints under /oauth2/v1/; a
@@ -27,14 +40,37 @@
 // /oauth2/{id}/.well-known/oauth-authorization-server, endpoints under
 // /oauth2/{id}/v1/. Issuers never end in "/".
 //
+// Keys: two RSA keys at start, the first signing and the second published
+// as next; RotateKeys (and Config.RotateEvery, on the injected clock,
+// checked at every request) publishes a new key and moves signing to the
+// one published before, keeping at most three. One EC P-256 key signs the
+// ID tokens of ES256 clients; access tokens are always RS256.
+//
+// Test controls (controls.go): QueueLogin signs the next authorization
+// request in without a form, QueueError makes an endpoint fail or answer
+// late, Requests is the log of every endpoint call with its non-secret
+// parameters, AddTrustedOrigin adds a CORS origin. They are applied in one
+// place, the wrapper Register puts around every endpoint. Faults
+// (faults.go) change what the provider signs and publishes: mint calls
+// idTokenFault before signing an ID token, the keys endpoint passes its
+// keys through jwksFault and UserInfo its body through userinfoFault.
+//
 // Simplifications, each deliberate:
 //   - Only response_type=code is served, although discovery lists every
-//     combination Okta lists.
+//     combination Okta lists; client_assertion (client_secret_jwt,
+//     private_key_jwt) is refused, so the org server, which takes the
+//     client credentials grant only with private_key_jwt, refuses it.
 //   - All authorization servers share one signing key set (Okta keeps one
 //     per server); RotateKeys rotates it.
 //   - Okta adds a "groups" claim through claim configuration on the
 //     authorization server; here asking for the scope "groups" adds it
 //     (at most 100 group names) to the ID token and UserInfo.
+//   - Custom servers have no scope configuration: the client credentials
+//     grant takes any syntactically valid scope except the OpenID Connect
+//     ones, which need a user.
+//   - Bearer errors at UserInfo carry a JSON body besides
+//     WWW-Authenticate (Okta sends none), and CORS headers are sent on
+//     error responses too.
 //   - The SSO session is one cookie, mockokta_sid, with Path /oauth2, so it
 //     cannot collide with an application's cookies on the same loopback
 //     host.
@@ -51,6 +87,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -85,6 +122,9 @@ type Client struct {
 	AuthMethod string
 	// GrantTypes are the allowed grants; empty means authorization_code only.
 	GrantTypes []string
+	// SigningAlg is the ID token's signing algorithm: "RS256" (or empty,
+	// Okta's default) or "ES256". Access tokens are always RS256.
+	SigningAlg string
 }
 
 // Token endpoint authentication methods of Client.AuthMethod.
@@ -99,8 +139,11 @@ type Directory interface {
 	// Authenticate checks a login and password; it returns an error for an
 	// unknown user, a wrong password or a user that is not ACTIVE.
 	Authenticate(ctx context.Context, login, password string) (User, error)
-	// User looks a user up by id.
+	// User looks an ACTIVE user up by id.
 	User(ctx context.Context, id string) (User, bool)
+	// UserByLogin looks an ACTIVE user up by login (Okta username,
+	// case-insensitive); QueueLogin uses it.
+	UserByLogin(ctx context.Context, login string) (User, bool)
 	// Client looks an OIDC application up by client_id.
 	Client(ctx context.Context, clientID string) (Client, bool)
 }
@@ -128,6 +171,24 @@ type Config struct {
 	// Nil generates two RSA-2048 keys, which takes a moment; tests that
 	// start many providers pass fixed keys instead.
 	SigningKeys []crypto.Signer
+	// RotateEvery rotates the keys (as RotateKeys does) once per period on
+	// the provider's clock, counted from New; 0 never rotates on its own.
+	// Rotation is checked at every request, so moving the clock on past a
+	// period rotates at the next request; a jump over several periods
+	// rotates once per period, at most three times (which replaces every
+	// key). The key that starts signing was published a period before, on
+	// the provider's clock — after a jump over several periods, no client
+	// can have fetched it yet, as with a real org that was not polled.
+	RotateEvery time.Duration
+	// TrustedOrigins are the origins (scheme://host[:port]) whose browser
+	// pages may read discovery, keys, token, userinfo, revoke and
+	// introspect responses (CORS), as Okta's Trusted Origins with CORS.
+	TrustedOrigins []string
+	// ES256 publishes the EC P-256 key and lists ES256 in discovery from
+	// the start. Without it both happen from the first authorization (or
+	// token) request of a client whose SigningAlg is ES256, so discovery
+	// never hides an algorithm a token uses.
+	ES256 bool
 }
 
 // Lifetimes, as on Okta's org server.
@@ -151,11 +212,17 @@ type Provider struct {
 	tmpl    *template.Template
 	keys    *keySet
 
+	rotation rotation
+	es256    atomic.Bool
+	ctl      controls
+
 	mu       sync.Mutex
 	codes    map[string]*authCode
 	sessions map[string]*session
 	refresh  map[string]*grant
-	revoked  map[string]time.Time // access token jti → its expiry
+	revoked  map[string]time.Time    // access token jti → its expiry
+	extra    map[string]*extraClaims // access token jti → queued login claims
+	sweeps   [5]sweeper              // see sweepCodes…
 }
 
 // authServer is one authorization server; id "" is the org server.
@@ -181,6 +248,7 @@ func New(cfg Config) (*Provider, error) {
 		sessions: map[string]*session{},
 		refresh:  map[string]*grant{},
 		revoked:  map[string]time.Time{},
+		extra:    map[string]*extraClaims{},
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -214,7 +282,41 @@ func New(cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	p.keys = ks
+	if cfg.RotateEvery < 0 {
+		return nil, errors.New("op: Config.RotateEvery is negative")
+	}
+	p.rotation.every = cfg.RotateEvery
+	p.rotation.next = p.now().Add(cfg.RotateEvery)
+	p.es256.Store(cfg.ES256)
+	p.ctl.origins = map[string]bool{}
+	for _, o := range cfg.TrustedOrigins {
+		if err := p.AddTrustedOrigin(o); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+// es256On reports whether the EC key is published and ES256 listed.
+func (p *Provider) es256On() bool { return p.es256.Load() }
+
+// noteClient turns ES256 on when a client that signs with it shows up.
+func (p *Provider) noteClient(c Client) {
+	if c.SigningAlg == AlgES256 && !p.es256.Load() {
+		p.es256.Store(true)
+		p.log.Info("op: ES256 published", "client", c.ID)
+	}
+}
+
+// server returns the configured authorization server id, "" for the org
+// server.
+func (p *Provider) server(id string) (*authServer, bool) {
+	for _, as := range p.servers {
+		if as.id == id {
+			return as, true
+		}
+	}
+	return nil, false
 }
 
 // validServerID accepts ids that make one clean path segment and do not
@@ -233,19 +335,20 @@ func validServerID(id string) bool {
 
 // Register adds every endpoint of every authorization server to mux, as
 // exact paths (no wildcards), so it composes with other handlers on the
-// same mux.
+// same mux. Each endpoint is wrapped by serve (controls.go), which applies
+// CORS, scheduled key rotation, queued errors and the request log.
 func (p *Provider) Register(mux *http.ServeMux) {
 	for _, as := range p.servers {
-		disco := p.safe(p.handleDiscovery(as))
+		disco := p.serve(as, EndpointDiscovery, p.handleDiscovery(as))
 		mux.Handle(as.root()+"/.well-known/openid-configuration", disco)
 		mux.Handle(as.root()+"/.well-known/oauth-authorization-server", disco)
-		mux.Handle(as.endpoint("authorize"), p.safe(p.handleAuthorize(as)))
-		mux.Handle(as.endpoint("token"), p.safe(p.handleToken(as)))
-		mux.Handle(as.endpoint("keys"), p.safe(p.handleKeys))
-		mux.Handle(as.endpoint("userinfo"), p.safe(p.handleUserinfo(as)))
-		mux.Handle(as.endpoint("logout"), p.safe(p.handleLogout(as)))
-		mux.Handle(as.endpoint("revoke"), p.safe(p.handleRevoke(as)))
-		mux.Handle(as.endpoint("introspect"), p.safe(p.handleIntrospect(as)))
+		mux.Handle(as.endpoint("authorize"), p.serve(as, EndpointAuthorize, p.handleAuthorize(as)))
+		mux.Handle(as.endpoint("token"), p.serve(as, EndpointToken, p.handleToken(as)))
+		mux.Handle(as.endpoint("keys"), p.serve(as, EndpointKeys, p.handleKeys))
+		mux.Handle(as.endpoint("userinfo"), p.serve(as, EndpointUserinfo, p.handleUserinfo(as)))
+		mux.Handle(as.endpoint("logout"), p.serve(as, EndpointLogout, p.handleLogout(as)))
+		mux.Handle(as.endpoint("revoke"), p.serve(as, EndpointRevoke, p.handleRevoke(as)))
+		mux.Handle(as.endpoint("introspect"), p.serve(as, EndpointIntrospect, p.handleIntrospect(as)))
 	}
 	mux.Handle("/oauth2/", p.safe(http.HandlerFunc(handleUnknownServer)))
 }
@@ -316,4 +419,55 @@ func (p *Provider) safe(h http.HandlerFunc) http.Handler {
 		}()
 		h(w, r)
 	})
+}
+
+// Indexes of Provider.sweeps.
+const (
+	sweepCodes = iota
+	sweepSessions
+	sweepRefresh
+	sweepRevoked
+	sweepExtra
+)
+
+// sweepInterval and minSweepSize bound how often a map's expired entries
+// are swept: every sweepInterval on the provider's clock, or once the map
+// has doubled since the last sweep, so inserting stays O(1) amortised even
+// under a load test.
+const (
+	sweepInterval = 30 * time.Second
+	minSweepSize  = 1024
+)
+
+// sweeper says when to sweep one map; the caller holds p.mu.
+type sweeper struct {
+	at   time.Time
+	size int
+}
+
+func (s *sweeper) due(now time.Time, n int) bool {
+	return n >= s.size || !now.Before(s.at)
+}
+
+func (s *sweeper) done(now time.Time, n int) {
+	s.at = now.Add(sweepInterval)
+	s.size = max(minSweepSize, 2*n)
+}
+
+// extraClaims are a queued login's claims, kept for UserInfo while the
+// access token they came with lives.
+type extraClaims struct {
+	claims  map[string]any
+	expires time.Time
+}
+
+// mergeClaims sets extra's claims on dst; a nil value removes the claim.
+func mergeClaims(dst, extra map[string]any) {
+	for k, v := range extra {
+		if v == nil {
+			delete(dst, k)
+		} else {
+			dst[k] = v
+		}
+	}
 }

@@ -23,6 +23,7 @@ func (p *Provider) readClientForm(w http.ResponseWriter, r *http.Request) (Clien
 		terr.write(w)
 		return Client{}, "", false
 	}
+	setClientID(w, client.ID)
 	token := r.PostForm.Get("token")
 	if token == "" {
 		writeOAuthError(w, http.StatusBadRequest, errInvalidRequest, "The 'token' parameter is required.")
@@ -70,7 +71,7 @@ func (p *Provider) handleIntrospect(as *authServer) http.HandlerFunc {
 				return
 			}
 			sub, _ := at.claims["sub"].(string)
-			writeJSON(w, http.StatusOK, map[string]any{
+			body := map[string]any{
 				"active":     true,
 				"scope":      strings.Join(at.scopes, " "),
 				"username":   sub,
@@ -82,8 +83,11 @@ func (p *Provider) handleIntrospect(as *authServer) http.HandlerFunc {
 				"jti":        at.jti,
 				"token_type": "Bearer",
 				"client_id":  at.clientID,
-				"uid":        at.userID,
-			})
+			}
+			if at.userID != "" {
+				body["uid"] = at.userID
+			}
+			writeJSON(w, http.StatusOK, body)
 			return
 		}
 		now := p.now()

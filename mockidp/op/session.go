@@ -43,10 +43,13 @@ func (p *Provider) startSession(w http.ResponseWriter, userID string) *session {
 	now := p.now()
 	s := &session{userID: userID, authTime: now, expires: now.Add(sessionLifetime)}
 	p.mu.Lock()
-	for k, old := range p.sessions {
-		if now.After(old.expires) {
-			delete(p.sessions, k)
+	if sw := &p.sweeps[sweepSessions]; sw.due(now, len(p.sessions)) {
+		for k, old := range p.sessions {
+			if now.After(old.expires) {
+				delete(p.sessions, k)
+			}
 		}
+		sw.done(now, len(p.sessions))
 	}
 	p.sessions[id] = s
 	p.mu.Unlock()

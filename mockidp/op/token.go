@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -29,6 +30,7 @@ type grant struct {
 	scopes   []string
 	authTime time.Time
 	expires  time.Time
+	claims   map[string]any // a queued login's claims
 }
 
 const (
@@ -61,10 +63,26 @@ func (p *Provider) handleToken(as *authServer) http.HandlerFunc {
 			terr.write(w)
 			return
 		}
+		setClientID(w, client.ID)
+		p.noteClient(client)
 		var resp *tokenResponse
 		switch gt := r.PostForm.Get("grant_type"); gt {
 		case "":
 			terr = &tokenError{http.StatusBadRequest, errInvalidRequest, "The 'grant_type' parameter is required.", false}
+		case "client_credentials":
+			_, _, hasBasic, _ := basicAuth(r)
+			switch {
+			case !allowsGrant(client, gt):
+				terr = &tokenError{http.StatusBadRequest, errUnauthorizedClient, "The client is not authorized to use the provided grant type.", false}
+			case authMethod(client) == AuthMethodNone:
+				terr = &tokenError{http.StatusBadRequest, errUnauthorizedClient, "The client_credentials grant is only for confidential clients.", false}
+			case as.id == "":
+				// Okta's org server takes this grant only with private_key_jwt,
+				// which this mock does not accept.
+				terr = &tokenError{http.StatusUnauthorized, errInvalidClient, "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.", hasBasic}
+			default:
+				resp, terr = p.clientCredentialsGrant(as, client, r)
+			}
 		case "authorization_code", "refresh_token":
 			if !allowsGrant(client, gt) {
 				terr = &tokenError{http.StatusBadRequest, errUnauthorizedClient, "The client is not authorized to use the provided grant type.", false}
@@ -131,7 +149,7 @@ func (p *Provider) codeGrant(ctx context.Context, as *authServer, client Client,
 	if !found {
 		return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, codeInvalid, false}
 	}
-	resp, jti, err := p.mint(as, client, user, code.scopes, code.authTime, code.nonce)
+	resp, jti, err := p.mint(as, client, user, code.scopes, code.authTime, code.nonce, code.claims)
 	if err != nil {
 		return nil, &tokenError{http.StatusInternalServerError, "server_error", "The tokens could not be signed.", false}
 	}
@@ -173,7 +191,7 @@ func (p *Provider) refreshGrant(ctx context.Context, as *authServer, client Clie
 	if !found {
 		return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, refreshInvalid, false}
 	}
-	resp, _, err := p.mint(as, client, user, scopes, g.authTime, "")
+	resp, _, err := p.mint(as, client, user, scopes, g.authTime, "", g.claims)
 	if err != nil {
 		return nil, &tokenError{http.StatusInternalServerError, "server_error", "The tokens could not be signed.", false}
 	}
@@ -187,29 +205,130 @@ func (p *Provider) refreshGrant(ctx context.Context, as *authServer, client Clie
 	return resp, nil
 }
 
-// mint signs an access token and an ID token, and stores a refresh token
-// when offline_access was granted to a client allowed to refresh. It
-// returns the access token's jti.
-func (p *Provider) mint(as *authServer, client Client, user User, scopes []string, authTime time.Time, nonce string) (*tokenResponse, string, error) {
+// clientCredentialsGrant serves RFC 6749 §4.4 on a custom server: an
+// access token for the client itself (sub and cid are its id, no uid), no
+// ID token, no refresh token (§4.4.3). Custom servers here have no scope
+// configuration, so the scope is required (there are no default scopes)
+// and may hold any RFC 6749 §3.3 scope token except the OpenID Connect
+// scopes, which need a user.
+func (p *Provider) clientCredentialsGrant(as *authServer, client Client, r *http.Request) (*tokenResponse, *tokenError) {
+	raw := r.PostForm.Get("scope")
+	if strings.TrimSpace(raw) == "" {
+		return nil, &tokenError{http.StatusBadRequest, errInvalidScope, "The 'scope' parameter is required: the authorization server has no default scopes.", false}
+	}
+	var scopes []string
+	for _, s := range strings.Split(raw, " ") {
+		if s == "" {
+			continue
+		}
+		if !validScopeToken(s) {
+			return nil, &tokenError{http.StatusBadRequest, errInvalidScope, "The requested scope is invalid, unknown, or malformed.", false}
+		}
+		if slices.Contains(scopesSupported(), s) {
+			return nil, &tokenError{http.StatusBadRequest, errInvalidScope, "The scope '" + s + "' needs a user; the client_credentials grant has none.", false}
+		}
+		if !slices.Contains(scopes, s) {
+			scopes = append(scopes, s)
+		}
+	}
 	now := p.now()
-	iat := now.Unix()
-	exp := now.Add(tokenLifetime).Unix()
+	at, err := p.keys.sign(map[string]any{
+		"ver": 1,
+		"jti": "AT." + randomID(43),
+		"iss": p.issuer(as),
+		"aud": as.audience(p.base()),
+		"iat": now.Unix(),
+		"exp": now.Add(tokenLifetime).Unix(),
+		"cid": client.ID,
+		"scp": scopes,
+		"sub": client.ID,
+	})
+	if err != nil {
+		return nil, &tokenError{http.StatusInternalServerError, "server_error", "The tokens could not be signed.", false}
+	}
+	return &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int(tokenLifetime.Seconds()), Scope: strings.Join(scopes, " ")}, nil
+}
+
+// validScopeToken reports whether s is an RFC 6749 §3.3 scope-token.
+func validScopeToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// idTokenSigner returns the signer of a client's ID tokens by its
+// SigningAlg.
+func (p *Provider) idTokenSigner(client Client) (func(map[string]any) (string, error), error) {
+	switch client.SigningAlg {
+	case "", AlgRS256:
+		return p.keys.sign, nil
+	case AlgES256:
+		k := p.keys.ec
+		return func(c map[string]any) (string, error) { return signWith(k, c) }, nil
+	default:
+		return nil, fmt.Errorf("op: client %s asks for signing alg %q; want RS256 or ES256", client.ID, client.SigningAlg)
+	}
+}
+
+// accessClaims are a user's access token claims, as Okta mints them.
+func (p *Provider) accessClaims(as *authServer, client Client, user User, scopes []string, authTime, now time.Time) map[string]any {
 	base := p.base()
-	iss := base + as.root()
-	jti := "AT." + randomID(43)
-	access := map[string]any{
+	return map[string]any{
 		"ver":       1,
-		"jti":       jti,
-		"iss":       iss,
+		"jti":       "AT." + randomID(43),
+		"iss":       base + as.root(),
 		"aud":       as.audience(base),
-		"iat":       iat,
-		"exp":       exp,
+		"iat":       now.Unix(),
+		"exp":       now.Add(tokenLifetime).Unix(),
 		"cid":       client.ID,
 		"uid":       user.ID,
 		"scp":       scopes,
 		"auth_time": authTime.Unix(),
 		"sub":       user.Login,
 	}
+}
+
+// idClaims are the ID token claims (OIDC Core §2, §3.1.3.6, §5.4) for an
+// access token at, before a queued login's claims and faults.
+func (p *Provider) idClaims(as *authServer, client Client, user User, scopes []string, authTime, now time.Time, nonce, at string) map[string]any {
+	id := map[string]any{
+		"ver":       1,
+		"jti":       "ID." + randomID(43),
+		"iss":       p.base() + as.root(),
+		"aud":       client.ID,
+		"sub":       user.ID,
+		"iat":       now.Unix(),
+		"exp":       now.Add(tokenLifetime).Unix(),
+		"auth_time": authTime.Unix(),
+		"amr":       []string{"pwd"},
+		"idp":       p.orgID,
+		"at_hash":   atHash(at),
+	}
+	if nonce != "" {
+		id["nonce"] = nonce
+	}
+	for k, v := range userClaims(user, scopes) {
+		id[k] = v
+	}
+	return id
+}
+
+// mint signs an access token and an ID token, and stores a refresh token
+// when offline_access was granted to a client allowed to refresh. extra
+// (a queued login's claims) is merged into the ID token and kept for
+// UserInfo. It returns the access token's jti.
+func (p *Provider) mint(as *authServer, client Client, user User, scopes []string, authTime time.Time, nonce string, extra map[string]any) (*tokenResponse, string, error) {
+	signID, err := p.idTokenSigner(client)
+	if err != nil {
+		return nil, "", err
+	}
+	now := p.now()
+	access := p.accessClaims(as, client, user, scopes, authTime, now)
+	jti := access["jti"].(string)
 	at, err := p.keys.sign(access)
 	if err != nil {
 		return nil, "", err
@@ -221,46 +340,46 @@ func (p *Provider) mint(as *authServer, client Client, user User, scopes []strin
 		Scope:       strings.Join(scopes, " "),
 	}
 	if slices.Contains(scopes, "openid") {
-		id := map[string]any{
-			"ver":       1,
-			"jti":       "ID." + randomID(43),
-			"iss":       iss,
-			"aud":       client.ID,
-			"sub":       user.ID,
-			"iat":       iat,
-			"exp":       exp,
-			"auth_time": authTime.Unix(),
-			"amr":       []string{"pwd"},
-			"idp":       p.orgID,
-			"at_hash":   atHash(at),
-		}
-		if nonce != "" {
-			id["nonce"] = nonce
-		}
-		for k, v := range userClaims(user, scopes) {
-			id[k] = v
-		}
-		sign := p.keys.sign
+		id := p.idClaims(as, client, user, scopes, authTime, now, nonce, at)
+		mergeClaims(id, extra)
 		if s := p.idTokenFault(client, id); s != nil {
-			sign = s
+			signID = s
 		}
-		if resp.IDToken, err = sign(id); err != nil {
+		if resp.IDToken, err = signID(id); err != nil {
 			return nil, "", err
 		}
 	}
-	if slices.Contains(scopes, "offline_access") && allowsGrant(client, "refresh_token") {
-		resp.RefreshToken = randomID(43)
-		p.mu.Lock()
-		for k, g := range p.refresh {
-			if now.After(g.expires) {
-				delete(p.refresh, k)
+	offline := slices.Contains(scopes, "offline_access") && allowsGrant(client, "refresh_token")
+	if !offline && len(extra) == 0 {
+		return resp, jti, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(extra) > 0 {
+		if s := &p.sweeps[sweepExtra]; s.due(now, len(p.extra)) {
+			for k, x := range p.extra {
+				if now.After(x.expires) {
+					delete(p.extra, k)
+				}
 			}
+			s.done(now, len(p.extra))
+		}
+		p.extra[jti] = &extraClaims{claims: extra, expires: now.Add(tokenLifetime)}
+	}
+	if offline {
+		resp.RefreshToken = randomID(43)
+		if s := &p.sweeps[sweepRefresh]; s.due(now, len(p.refresh)) {
+			for k, g := range p.refresh {
+				if now.After(g.expires) {
+					delete(p.refresh, k)
+				}
+			}
+			s.done(now, len(p.refresh))
 		}
 		p.refresh[resp.RefreshToken] = &grant{
 			server: as.id, clientID: client.ID, userID: user.ID,
-			scopes: scopes, authTime: authTime, expires: now.Add(refreshLifetime),
+			scopes: scopes, authTime: authTime, expires: now.Add(refreshLifetime), claims: extra,
 		}
-		p.mu.Unlock()
 	}
 	return resp, jti, nil
 }
@@ -277,6 +396,7 @@ func userClaims(u User, scopes []string) map[string]any {
 	}
 	if slices.Contains(scopes, "email") {
 		c["email"] = u.Email
+		c["email_verified"] = true
 	}
 	if slices.Contains(scopes, "groups") {
 		g := append([]string{}, u.Groups...)
@@ -291,10 +411,13 @@ func userClaims(u User, scopes []string) map[string]any {
 // revokeLocked revokes an access token by jti and a refresh token; p.mu is
 // held.
 func (p *Provider) revokeLocked(jti, refreshToken string, now time.Time) {
-	for k, exp := range p.revoked {
-		if now.After(exp) {
-			delete(p.revoked, k)
+	if s := &p.sweeps[sweepRevoked]; s.due(now, len(p.revoked)) {
+		for k, exp := range p.revoked {
+			if now.After(exp) {
+				delete(p.revoked, k)
+			}
 		}
+		s.done(now, len(p.revoked))
 	}
 	if jti != "" {
 		p.revoked[jti] = now.Add(tokenLifetime)

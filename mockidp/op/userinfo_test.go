@@ -25,7 +25,13 @@ func TestUserinfo(t *testing.T) {
 	e := newEnv(t)
 	verifier, challenge := pkce("userinfo-")
 	tr := decodeTokens(t, e.exchange(t, "", e.signIn(t, "", authzQuery(challenge)), verifier))
-	invalid := `Bearer error="invalid_token", error_description="The access token is invalid"`
+	// Okta's shape of the RFC 6750 §3 challenge.
+	bearerChallenge := func(as, code, desc string) string {
+		s := &authServer{id: as}
+		return `Bearer authorization_uri="` + e.srv.URL + s.endpoint("authorize") + `", realm="` + e.srv.URL +
+			`", scope="openid", error="` + code + `", error_description="` + desc + `", resource="` + s.endpoint("userinfo") + `"`
+	}
+	invalid := bearerChallenge("", "invalid_token", "The access token is invalid")
 	tamper := tr.AccessToken[:len(tr.AccessToken)-4] + "AAAA"
 	if tamper == tr.AccessToken {
 		tamper = tr.AccessToken[:len(tr.AccessToken)-4] + "BBBB"
@@ -55,14 +61,22 @@ func TestUserinfo(t *testing.T) {
 		{name: "tampered token", do: func() response { return e.userinfo(t, "/oauth2/v1/userinfo", tamper) }, wantStatus: 401, wantAuth: invalid},
 		{name: "garbage token", do: func() response { return e.userinfo(t, "/oauth2/v1/userinfo", "not-a-jwt") }, wantStatus: 401, wantAuth: invalid},
 		{name: "ID token instead", do: func() response { return e.userinfo(t, "/oauth2/v1/userinfo", tr.IDToken) }, wantStatus: 401, wantAuth: invalid},
-		{name: "other server's token", do: func() response { return e.userinfo(t, "/oauth2/default/v1/userinfo", tr.AccessToken) }, wantStatus: 401, wantAuth: invalid},
+		{name: "other server's token", do: func() response { return e.userinfo(t, "/oauth2/default/v1/userinfo", tr.AccessToken) }, wantStatus: 401, wantAuth: bearerChallenge("default", "invalid_token", "The access token is invalid")},
+		{
+			name: "token in the query",
+			do: func() response {
+				req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/oauth2/v1/userinfo?access_token="+tr.AccessToken, nil)
+				return do(t, http.DefaultClient, req)
+			},
+			wantStatus: 400, wantAuth: bearerChallenge("", "invalid_request", "The access token cannot be presented in a query string."),
+		},
 		{
 			name: "missing token",
 			do: func() response {
 				req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/oauth2/v1/userinfo", nil)
 				return do(t, http.DefaultClient, req)
 			},
-			wantStatus: 401, wantAuth: `Bearer error="invalid_request", error_description="The access token is missing."`,
+			wantStatus: 401, wantAuth: bearerChallenge("", "invalid_request", "The access token is missing."),
 		},
 		{
 			name: "expired token",

@@ -1,8 +1,22 @@
 // Package provision is the mock Okta's provisioning engine: it sends to an
 // app's SCIM 2.0 service exactly the requests Okta's SCIM client sends for
 // each admin action (test credentials, saving the To App settings, assign,
-// profile update, deactivate, reactivate, group push, rename, delete,
-// import), with Okta's headers and bodies.
+// profile update, deactivate, reactivate, password push, group push,
+// rename, delete, import), with Okta's headers and bodies.
+//
+// Three kinds of app send different requests (Target.Kind): the SCIM 2.0
+// Test App (KindTestApp) and OIN catalogue apps (KindCatalogue) change
+// active and passwords with path-less PATCH requests and push groups with
+// PATCH; apps made with the App Integration Wizard (KindCustom) read the
+// user and PUT it back for every change, create groups with their members
+// and PUT whole groups. Catalogue apps send profile changes as a PATCH of
+// the changed attributes (PatchUser); the others GET and PUT (UpdateUser).
+//
+// Requests answered 429 or 5xx, and requests that fail in transport, are
+// sent again after a wait (exponential backoff with jitter, or the
+// server's Retry-After, RFC 9110 §10.2.3), up to Engine.MaxAttempts in
+// all; other 4xx answers are final. A 404 on the GET that starts a push
+// stops that push (ErrStopped). WithTrace reports every attempt.
 //
 // The protocol is RFC 7644: query with a filter (§3.4.2.2) before create
 // (§3.3), paged listing with startIndex and count (§3.4.2.4) for imports,
@@ -14,6 +28,7 @@
 package provision
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -21,6 +36,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/idpkit/idpkit/scim"
 	"github.com/idpkit/idpkit/scim/client"
@@ -32,10 +48,18 @@ const DefaultUserAgent = "Okta SCIM Client 1.0.0"
 // BatchSize is the most member changes Okta puts in one group PATCH.
 const BatchSize = 256
 
+// App kinds (Target.Kind); the values are those of directory.Provisioning.Kind.
+const (
+	KindTestApp   = ""          // "SCIM 2.0 Test App (OAuth Bearer Token)"
+	KindCatalogue = "catalogue" // an OIN catalogue app: PATCH for profile, active and password
+	KindCustom    = "custom"    // an App Integration Wizard app: PUT for every update
+)
+
 // Target is an app's SCIM connection as entered in Okta.
 type Target struct {
 	BaseURL string // SCIM connector base URL, such as https://app.example/t/acme/scim/v2
 	Token   string // the pasted bearer secret
+	Kind    string // KindTestApp, KindCatalogue or KindCustom
 }
 
 // User is the part of an Okta user's profile that the SCIM app's default
@@ -50,6 +74,10 @@ type User struct {
 	Locale      string // locale; empty means "en-US"
 	Title       string // title, sent only when set
 	Department  string // enterprise extension department, sent only when set
+	// Password is the user's Okta password, sent on create when the app
+	// has Sync Password on; empty means a random one (Okta sends one even
+	// when password sync is off).
+	Password string
 }
 
 // Member is a group member as Okta pushes it.
@@ -66,11 +94,42 @@ type Engine struct {
 	Logger *slog.Logger
 	// UserAgent is sent on every request; empty means DefaultUserAgent.
 	UserAgent string
-	// Password returns the random password sent with every new user (Okta
-	// sends one even when password sync is off); nil means 26 characters
-	// from crypto/rand.
+	// Password returns the random password sent with every new user whose
+	// User.Password is empty (Okta sends one even when password sync is
+	// off); nil means 26 characters from crypto/rand.
 	Password func() string
+
+	// MaxAttempts bounds how often one request is sent when it is answered
+	// 429 or 5xx or fails in transport; 0 means DefaultMaxAttempts, 1 means
+	// no retry. Test API Credentials and the group list read on Save are
+	// interactive in Okta and are sent once.
+	MaxAttempts int
+	// Backoff is the wait before the first retry when the server sends no
+	// Retry-After; it doubles with every retry, up to MaxWait, and is
+	// jittered (between half and all of it). 0 means DefaultBackoff.
+	Backoff time.Duration
+	// Timeout bounds each request; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Sleep waits between attempts; it must return early with ctx's error
+	// when ctx is done. nil means a timer that honours ctx. Tests inject a
+	// Sleep that returns at once.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock for Retry-After dates; nil means time.Now.
+	Now func() time.Time
 }
+
+// Retry defaults.
+const (
+	// DefaultMaxAttempts is the first request and three retries.
+	DefaultMaxAttempts = 4
+	// DefaultBackoff is the first wait when the server sends no Retry-After.
+	DefaultBackoff = time.Second
+	// MaxWait caps every wait, Retry-After included.
+	MaxWait = 5 * time.Minute
+	// DefaultTimeout is how long Okta waits for a SCIM server to answer
+	// (60 seconds, Okta's SCIM FAQ).
+	DefaultTimeout = 60 * time.Second
+)
 
 // scim returns a SCIM client for t with Okta's headers.
 func (e *Engine) scim(t Target) *client.Client {

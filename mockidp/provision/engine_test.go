@@ -32,7 +32,7 @@ func TestEngineErrors(t *testing.T) {
 	}{
 		{
 			name:     "credentials refused",
-			answers:  []response{{401, scimError(401, "", "the bearer token is not valid")}},
+			answers:  []response{{Status: 401, Body: scimError(401, "", "the bearer token is not valid")}},
 			run:      func(ctx context.Context, e *Engine, t Target) error { return e.TestCredentials(ctx, t) },
 			requests: []string{"GET /Users?startIndex=1&count=2"},
 			is:       scim.ErrUnauthorized,
@@ -40,28 +40,28 @@ func TestEngineErrors(t *testing.T) {
 		},
 		{
 			name:     "credentials answered with something else",
-			answers:  []response{{200, map[string]any{"hello": "world"}}},
+			answers:  []response{{Status: 200, Body: map[string]any{"hello": "world"}}},
 			run:      func(ctx context.Context, e *Engine, t Target) error { return e.TestCredentials(ctx, t) },
 			requests: []string{"GET /Users?startIndex=1&count=2"},
 			message:  "provision: test credentials: GET /Users?startIndex=1&count=2: answer is not a ListResponse",
 		},
 		{
 			name:     "credentials with an empty body",
-			answers:  []response{{200, nil}},
+			answers:  []response{{Status: 200, Body: nil}},
 			run:      func(ctx context.Context, e *Engine, t Target) error { return e.TestCredentials(ctx, t) },
 			requests: []string{"GET /Users?startIndex=1&count=2"},
 			message:  "provision: test credentials: GET /Users?startIndex=1&count=2: answer is not a ListResponse",
 		},
 		{
 			name:     "credentials with 201",
-			answers:  []response{{201, listJSON()}},
+			answers:  []response{{Status: 201, Body: listJSON()}},
 			run:      func(ctx context.Context, e *Engine, t Target) error { return e.TestCredentials(ctx, t) },
 			requests: []string{"GET /Users?startIndex=1&count=2"},
 			message:  "provision: test credentials: GET /Users?startIndex=1&count=2 answered 201, want 200",
 		},
 		{
 			name:    "create conflict",
-			answers: []response{{200, listJSON()}, {409, scimError(409, "uniqueness", "userName is taken")}},
+			answers: []response{{Status: 200, Body: listJSON()}, {Status: 409, Body: scimError(409, "uniqueness", "userName is taken")}},
 			run: func(ctx context.Context, e *Engine, t Target) error {
 				_, err := e.CreateUser(ctx, t, alice)
 				return err
@@ -72,7 +72,7 @@ func TestEngineErrors(t *testing.T) {
 		},
 		{
 			name:    "create answered with an empty body",
-			answers: []response{{200, listJSON()}, {201, nil}},
+			answers: []response{{Status: 200, Body: listJSON()}, {Status: 201, Body: nil}},
 			run: func(ctx context.Context, e *Engine, t Target) error {
 				_, err := e.CreateUser(ctx, t, alice)
 				return err
@@ -82,7 +82,7 @@ func TestEngineErrors(t *testing.T) {
 		},
 		{
 			name:    "create answered 200",
-			answers: []response{{200, listJSON()}, {200, userJSON(true, nil)}},
+			answers: []response{{Status: 200, Body: listJSON()}, {Status: 200, Body: userJSON(true, nil)}},
 			run: func(ctx context.Context, e *Engine, t Target) error {
 				_, err := e.CreateUser(ctx, t, alice)
 				return err
@@ -92,7 +92,7 @@ func TestEngineErrors(t *testing.T) {
 		},
 		{
 			name:    "created user without id",
-			answers: []response{{200, listJSON()}, {201, map[string]any{"userName": "alice@example.com"}}},
+			answers: []response{{Status: 200, Body: listJSON()}, {Status: 201, Body: map[string]any{"userName": "alice@example.com"}}},
 			run: func(ctx context.Context, e *Engine, t Target) error {
 				_, err := e.CreateUser(ctx, t, alice)
 				return err
@@ -102,7 +102,7 @@ func TestEngineErrors(t *testing.T) {
 		},
 		{
 			name:    "lookup filter refused",
-			answers: []response{{400, scimError(400, "invalidFilter", "unsupported filter")}},
+			answers: []response{{Status: 400, Body: scimError(400, "invalidFilter", "unsupported filter")}},
 			run: func(ctx context.Context, e *Engine, t Target) error {
 				_, err := e.CreateUser(ctx, t, alice)
 				return err
@@ -113,7 +113,7 @@ func TestEngineErrors(t *testing.T) {
 		},
 		{
 			name:    "lookup total without resources",
-			answers: []response{{200, map[string]any{"totalResults": 1}}},
+			answers: []response{{Status: 200, Body: map[string]any{"totalResults": 1}}},
 			run: func(ctx context.Context, e *Engine, t Target) error {
 				_, err := e.CreateUser(ctx, t, alice)
 				return err
@@ -122,18 +122,21 @@ func TestEngineErrors(t *testing.T) {
 			message:  "provision: create user alice@example.com: GET /Users?filter=userName%20eq%20%22alice%40example.com%22&startIndex=1&count=100: totalResults is 1 but Resources is empty",
 		},
 		{
-			name:    "reactivation refused",
-			answers: []response{{200, listJSON(userJSON(false, nil))}, {500, scimError(500, "", "boom")}},
+			name: "reactivation refused four times",
+			answers: []response{{Status: 200, Body: listJSON(userJSON(false, nil))},
+				{Status: 500, Body: scimError(500, "", "boom")}, {Status: 502, Body: scimError(502, "", "boom")},
+				{Status: 503, Body: scimError(503, "", "boom")}, {Status: 500, Body: scimError(500, "", "boom")}},
 			run: func(ctx context.Context, e *Engine, t Target) error {
 				_, err := e.CreateUser(ctx, t, alice)
 				return err
 			},
-			requests: []string{"GET /Users?filter=userName%20eq%20%22alice%40example.com%22&startIndex=1&count=100", "PATCH /Users/" + aliceID},
-			message:  "provision: create user alice@example.com: client: PATCH /Users/" + aliceID + ": 500 Internal Server Error: scim: 500: boom",
+			requests: []string{"GET /Users?filter=userName%20eq%20%22alice%40example.com%22&startIndex=1&count=100",
+				"PATCH /Users/" + aliceID, "PATCH /Users/" + aliceID, "PATCH /Users/" + aliceID, "PATCH /Users/" + aliceID},
+			message: "provision: create user alice@example.com: client: PATCH /Users/" + aliceID + ": 500 Internal Server Error: scim: 500: boom",
 		},
 		{
 			name:     "update of a user the app lost stops",
-			answers:  []response{{404, scimError(404, "", "no such user")}},
+			answers:  []response{{Status: 404, Body: scimError(404, "", "no such user")}},
 			run:      func(ctx context.Context, e *Engine, t Target) error { return e.UpdateUser(ctx, t, aliceID, alice) },
 			requests: []string{"GET /Users/" + aliceID},
 			is:       scim.ErrNotFound,
@@ -141,7 +144,7 @@ func TestEngineErrors(t *testing.T) {
 		},
 		{
 			name:     "update PUT refused",
-			answers:  []response{{200, userJSON(true, nil)}, {400, scimError(400, "mutability", "id is read-only")}},
+			answers:  []response{{Status: 200, Body: userJSON(true, nil)}, {Status: 400, Body: scimError(400, "mutability", "id is read-only")}},
 			run:      func(ctx context.Context, e *Engine, t Target) error { return e.UpdateUser(ctx, t, aliceID, alice) },
 			requests: []string{"GET /Users/" + aliceID, "PUT /Users/" + aliceID},
 			is:       scim.ErrMutability,
@@ -149,7 +152,7 @@ func TestEngineErrors(t *testing.T) {
 		},
 		{
 			name:     "deactivate not found",
-			answers:  []response{{404, scimError(404, "", "no such user")}},
+			answers:  []response{{Status: 404, Body: scimError(404, "", "no such user")}},
 			run:      func(ctx context.Context, e *Engine, t Target) error { return e.SetActive(ctx, t, aliceID, false) },
 			requests: []string{"PATCH /Users/" + aliceID},
 			is:       scim.ErrNotFound,
@@ -157,14 +160,14 @@ func TestEngineErrors(t *testing.T) {
 		},
 		{
 			name:     "deactivate answered 202",
-			answers:  []response{{202, nil}},
+			answers:  []response{{Status: 202, Body: nil}},
 			run:      func(ctx context.Context, e *Engine, t Target) error { return e.SetActive(ctx, t, aliceID, false) },
 			requests: []string{"PATCH /Users/" + aliceID},
 			message:  "provision: deactivate user " + aliceID + ": PATCH /Users/" + aliceID + " answered 202, want 200 or 204",
 		},
 		{
 			name:    "group without id",
-			answers: []response{{201, map[string]any{"displayName": "Engineering"}}},
+			answers: []response{{Status: 201, Body: map[string]any{"displayName": "Engineering"}}},
 			run: func(ctx context.Context, e *Engine, t Target) error {
 				_, err := e.PushGroup(ctx, t, "Engineering", nil)
 				return err
@@ -174,7 +177,7 @@ func TestEngineErrors(t *testing.T) {
 		},
 		{
 			name:    "group membership refused",
-			answers: []response{{201, groupJSON("Engineering")}, {400, scimError(400, "invalidValue", "unknown member")}},
+			answers: []response{{Status: 201, Body: groupJSON("Engineering")}, {Status: 400, Body: scimError(400, "invalidValue", "unknown member")}},
 			run: func(ctx context.Context, e *Engine, t Target) error {
 				_, err := e.PushGroup(ctx, t, "Engineering", []Member{bob})
 				return err
@@ -185,7 +188,7 @@ func TestEngineErrors(t *testing.T) {
 		},
 		{
 			name:     "delete group not found",
-			answers:  []response{{404, scimError(404, "", "no such group")}},
+			answers:  []response{{Status: 404, Body: scimError(404, "", "no such group")}},
 			run:      func(ctx context.Context, e *Engine, t Target) error { return e.DeleteGroup(ctx, t, groupID) },
 			requests: []string{"DELETE /Groups/" + groupID},
 			is:       scim.ErrNotFound,
@@ -208,7 +211,7 @@ func TestEngineErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := newRecorder(t, tt.answers)
-			e := &Engine{Client: rec.srv.Client(), Logger: slog.New(slog.DiscardHandler)}
+			e := &Engine{Client: rec.srv.Client(), Logger: slog.New(slog.DiscardHandler), Sleep: noSleep}
 			err := tt.run(context.Background(), e, rec.target())
 			if err == nil {
 				t.Fatal("no error")
@@ -332,12 +335,12 @@ func TestGroupBatches(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			answers := []response{{201, groupJSON("Big")}}
+			answers := []response{{Status: 201, Body: groupJSON("Big")}}
 			if !strings.HasPrefix(tt.name, "push") {
 				answers = nil
 			}
 			for range 5 {
-				answers = append(answers, response{204, nil})
+				answers = append(answers, response{Status: 204, Body: nil})
 			}
 			rec := newRecorder(t, answers)
 			if err := tt.run(context.Background(), &Engine{Client: rec.srv.Client()}, rec.target()); err != nil {
@@ -398,7 +401,7 @@ func TestUserBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder(t, []response{{200, listJSON()}, {201, userJSON(true, nil)}})
+			rec := newRecorder(t, []response{{Status: 200, Body: listJSON()}, {Status: 201, Body: userJSON(true, nil)}})
 			e := &Engine{Client: rec.srv.Client(), Password: func() string { return "fixed" }}
 			if _, err := e.CreateUser(context.Background(), rec.target(), tt.user); err != nil {
 				t.Fatalf("CreateUser: %v", err)

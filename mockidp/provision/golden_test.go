@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -102,27 +103,37 @@ func wantID(got, want string, err error) error {
 	return err
 }
 
+// syncPassword is an Okta password pushed with Sync Password on.
+const syncPassword = "Correct-Horse-Battery-9"
+
+// kind returns t for an app of that kind.
+func kind(t Target, k string) Target {
+	t.Kind = k
+	return t
+}
+
 // goldenScenarios are the admin actions of okta-traffic.md §1, one golden each.
 var goldenScenarios = []struct {
 	name    string
 	answers []response
 	run     func(ctx context.Context, e *Engine, t Target) error
+	waits   []time.Duration // the waits between attempts the engine asked for
 }{
 	{
 		name:    "test-api-credentials",
-		answers: []response{{200, listJSON(userJSON(true, nil))}},
+		answers: []response{{Status: 200, Body: listJSON(userJSON(true, nil))}},
 		run:     func(ctx context.Context, e *Engine, t Target) error { return e.TestCredentials(ctx, t) },
 	},
 	{
 		name:    "save-to-app-settings",
-		answers: []response{{200, listJSON(groupJSON("Engineering"))}},
+		answers: []response{{Status: 200, Body: listJSON(groupJSON("Engineering"))}},
 		run:     func(ctx context.Context, e *Engine, t Target) error { return e.SaveToAppSettings(ctx, t) },
 	},
 	{
 		// The canned pages claim 101 users but hold one each, to keep the
 		// transcript short: what matters is startIndex=101 on the second GET.
 		name:    "import-users",
-		answers: []response{{200, pageJSON(101, 1, userJSON(true, nil))}, {200, pageJSON(101, 101, userJSON(true, map[string]any{"id": bob.SCIMID, "userName": bob.Login, "externalId": nil}))}},
+		answers: []response{{Status: 200, Body: pageJSON(101, 1, userJSON(true, nil))}, {Status: 200, Body: pageJSON(101, 101, userJSON(true, map[string]any{"id": bob.SCIMID, "userName": bob.Login, "externalId": nil}))}},
 		run: func(ctx context.Context, e *Engine, t Target) error {
 			rs, err := e.ImportUsers(ctx, t)
 			if err == nil && len(rs) != 2 {
@@ -133,7 +144,7 @@ var goldenScenarios = []struct {
 	},
 	{
 		name:    "import-groups",
-		answers: []response{{200, listJSON(groupJSON("Engineering"))}},
+		answers: []response{{Status: 200, Body: listJSON(groupJSON("Engineering"))}},
 		run: func(ctx context.Context, e *Engine, t Target) error {
 			rs, err := e.ImportGroups(ctx, t)
 			if err == nil && len(rs) != 1 {
@@ -144,7 +155,7 @@ var goldenScenarios = []struct {
 	},
 	{
 		name:    "assign-user-new",
-		answers: []response{{200, listJSON()}, {201, userJSON(true, nil)}},
+		answers: []response{{Status: 200, Body: listJSON()}, {Status: 201, Body: userJSON(true, nil)}},
 		run: func(ctx context.Context, e *Engine, t Target) error {
 			id, err := e.CreateUser(ctx, t, alice)
 			return wantID(id, aliceID, err)
@@ -152,7 +163,7 @@ var goldenScenarios = []struct {
 	},
 	{
 		name:    "assign-user-existing-inactive",
-		answers: []response{{200, listJSON(userJSON(false, nil))}, {200, userJSON(true, nil)}},
+		answers: []response{{Status: 200, Body: listJSON(userJSON(false, nil))}, {Status: 200, Body: userJSON(true, nil)}},
 		run: func(ctx context.Context, e *Engine, t Target) error {
 			id, err := e.CreateUser(ctx, t, alice)
 			return wantID(id, aliceID, err)
@@ -160,7 +171,7 @@ var goldenScenarios = []struct {
 	},
 	{
 		name:    "assign-user-existing-active",
-		answers: []response{{200, listJSON(userJSON(true, nil))}},
+		answers: []response{{Status: 200, Body: listJSON(userJSON(true, nil))}},
 		run: func(ctx context.Context, e *Engine, t Target) error {
 			id, err := e.CreateUser(ctx, t, alice)
 			return wantID(id, aliceID, err)
@@ -169,11 +180,11 @@ var goldenScenarios = []struct {
 	{
 		name: "profile-update",
 		answers: []response{
-			{200, userJSON(true, map[string]any{
+			{Status: 200, Body: userJSON(true, map[string]any{
 				"groups":   []any{map[string]any{"value": groupID, "display": "Engineering", "$ref": "https://app.example/t/acme/scim/v2/Groups/" + groupID}},
 				"nickName": "Ali",
 			})},
-			{200, userJSON(true, map[string]any{
+			{Status: 200, Body: userJSON(true, map[string]any{
 				"name":        map[string]any{"givenName": "Alice", "familyName": "Smith", "formatted": "Alice Smith"},
 				"emails":      []any{map[string]any{"primary": true, "value": "alice.smith@example.com", "type": "work"}},
 				"displayName": "Alice Smith",
@@ -190,17 +201,17 @@ var goldenScenarios = []struct {
 	},
 	{
 		name:    "deactivate",
-		answers: []response{{200, userJSON(false, nil)}},
+		answers: []response{{Status: 200, Body: userJSON(false, nil)}},
 		run:     func(ctx context.Context, e *Engine, t Target) error { return e.SetActive(ctx, t, aliceID, false) },
 	},
 	{
 		name:    "reactivate",
-		answers: []response{{204, nil}},
+		answers: []response{{Status: 204, Body: nil}},
 		run:     func(ctx context.Context, e *Engine, t Target) error { return e.SetActive(ctx, t, aliceID, true) },
 	},
 	{
 		name:    "group-push-create",
-		answers: []response{{201, groupJSON("Engineering")}, {204, nil}, {204, nil}},
+		answers: []response{{Status: 201, Body: groupJSON("Engineering")}, {Status: 204, Body: nil}, {Status: 204, Body: nil}},
 		run: func(ctx context.Context, e *Engine, t Target) error {
 			id, err := e.PushGroup(ctx, t, "Engineering", []Member{{SCIMID: aliceID, Login: alice.Login}, bob})
 			return wantID(id, groupID, err)
@@ -208,22 +219,98 @@ var goldenScenarios = []struct {
 	},
 	{
 		name:    "group-push-membership",
-		answers: []response{{204, nil}, {204, nil}},
+		answers: []response{{Status: 204, Body: nil}, {Status: 204, Body: nil}},
 		run: func(ctx context.Context, e *Engine, t Target) error {
 			return e.UpdateGroup(ctx, t, groupID, "Engineering", []Member{carol, dave}, []Member{bob})
 		},
 	},
 	{
 		name:    "group-rename",
-		answers: []response{{204, nil}},
+		answers: []response{{Status: 204, Body: nil}},
 		run: func(ctx context.Context, e *Engine, t Target) error {
 			return e.UpdateGroup(ctx, t, groupID, "Platform Engineering", nil, nil)
 		},
 	},
 	{
 		name:    "group-delete",
-		answers: []response{{204, nil}},
+		answers: []response{{Status: 204, Body: nil}},
 		run:     func(ctx context.Context, e *Engine, t Target) error { return e.DeleteGroup(ctx, t, groupID) },
+	},
+	{
+		// A catalogue app gets the changed attributes only, in one
+		// path-less replace, and no GET.
+		name: "profile-update-catalogue",
+		answers: []response{{Status: 200, Body: userJSON(true, map[string]any{
+			"name":        map[string]any{"givenName": "Alice", "familyName": "Smith", "formatted": "Alice Smith"},
+			"emails":      []any{map[string]any{"primary": true, "value": "alice.smith@example.com", "type": "work"}},
+			"displayName": "Alice Smith",
+		})}},
+		run: func(ctx context.Context, e *Engine, t Target) error {
+			u := alice
+			u.LastName = "Smith"
+			u.Email = "alice.smith@example.com"
+			return e.PatchUser(ctx, kind(t, KindCatalogue), aliceID, alice, u)
+		},
+	},
+	{
+		name:    "deactivate-custom",
+		answers: []response{{Status: 200, Body: userJSON(true, nil)}, {Status: 200, Body: userJSON(false, nil)}},
+		run: func(ctx context.Context, e *Engine, t Target) error {
+			return e.SetActive(ctx, kind(t, KindCustom), aliceID, false)
+		},
+	},
+	{
+		name: "group-push-create-custom",
+		answers: []response{{Status: 201, Body: func() map[string]any {
+			g := groupJSON("Engineering")
+			g["members"] = []any{map[string]any{"value": aliceID, "display": alice.Login}, map[string]any{"value": bob.SCIMID, "display": bob.Login}}
+			return g
+		}()}},
+		run: func(ctx context.Context, e *Engine, t Target) error {
+			id, err := e.PushGroup(ctx, kind(t, KindCustom), "Engineering", []Member{{SCIMID: aliceID, Login: alice.Login}, bob})
+			return wantID(id, groupID, err)
+		},
+	},
+	{
+		// Bob left and Carol and Dave joined: the whole group goes back.
+		name: "group-push-membership-custom",
+		answers: []response{{Status: 200, Body: func() map[string]any {
+			g := groupJSON("Engineering")
+			g["members"] = []any{map[string]any{"value": aliceID, "display": alice.Login}, map[string]any{"value": carol.SCIMID, "display": carol.Login}, map[string]any{"value": dave.SCIMID, "display": dave.Login}}
+			return g
+		}()}},
+		run: func(ctx context.Context, e *Engine, t Target) error {
+			return e.ReplaceGroup(ctx, kind(t, KindCustom), groupID, "Engineering", []Member{{SCIMID: aliceID, Login: alice.Login}, carol, dave})
+		},
+	},
+	{
+		name:    "password-push",
+		answers: []response{{Status: 204}},
+		run: func(ctx context.Context, e *Engine, t Target) error {
+			return e.SetPassword(ctx, t, aliceID, syncPassword)
+		},
+	},
+	{
+		name:    "password-push-custom",
+		answers: []response{{Status: 200, Body: userJSON(true, nil)}, {Status: 200, Body: userJSON(true, nil)}},
+		run: func(ctx context.Context, e *Engine, t Target) error {
+			return e.SetPassword(ctx, kind(t, KindCustom), aliceID, syncPassword)
+		},
+	},
+	{
+		// The lookup is answered 429 with Retry-After: 1; the engine waits
+		// one second and sends it again, then creates the user.
+		name: "retry-after-429",
+		answers: []response{
+			{Status: 429, Header: map[string]string{"Retry-After": "1"}, Body: scimError(429, "", "too many requests")},
+			{Status: 200, Body: listJSON()},
+			{Status: 201, Body: userJSON(true, nil)},
+		},
+		run: func(ctx context.Context, e *Engine, t Target) error {
+			id, err := e.CreateUser(ctx, t, alice)
+			return wantID(id, aliceID, err)
+		},
+		waits: []time.Duration{time.Second},
 	},
 }
 
@@ -231,9 +318,16 @@ func TestGoldens(t *testing.T) {
 	for _, sc := range goldenScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			rec := newRecorder(t, sc.answers)
-			e := &Engine{Client: rec.srv.Client()}
+			var waits []time.Duration
+			e := &Engine{Client: rec.srv.Client(), Sleep: func(_ context.Context, d time.Duration) error {
+				waits = append(waits, d)
+				return nil
+			}}
 			if err := sc.run(context.Background(), e, rec.target()); err != nil {
 				t.Errorf("engine: %v", err)
+			}
+			if diff := cmp.Diff(sc.waits, waits); diff != "" {
+				t.Errorf("waits (-want +got):\n%s", diff)
 			}
 			got := rec.exchanges(t)
 			for _, p := range rec.passwords {

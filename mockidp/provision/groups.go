@@ -24,19 +24,25 @@ type groupBody struct {
 	Members     []memberValue `json:"members"`
 }
 
-// PushGroup is Group Push of a new group: POST /Groups with the name and no
-// members (201 with the group's id required); then, when there are members,
-// the rename request Okta sends with every membership update (see
-// UpdateGroup) and PATCH /Groups/{id} requests adding the members in batches
-// of at most BatchSize. It returns the group's id in the app.
+// PushGroup is Group Push of a new group: POST /Groups with the name (201
+// with the group's id required). For the Test App and catalogue apps the
+// POST has no members; when there are members, the rename request Okta
+// sends with every membership update (see UpdateGroup) follows, then PATCH
+// /Groups/{id} requests adding the members in batches of at most
+// BatchSize. Custom apps get every member in the POST and nothing more.
+// It returns the group's id in the app, also when a later request failed.
 func (e *Engine) PushGroup(ctx context.Context, t Target, name string, members []Member) (string, error) {
 	action := "push group " + name
 	if name == "" {
 		return "", fail(action, errors.New("empty group name"))
 	}
 	c := e.scim(t)
+	body := groupBody{Schemas: []string{scim.SchemaGroup}, DisplayName: name, Members: []memberValue{}}
+	if t.Kind == KindCustom {
+		body.Members = memberValues(members)
+	}
 	var created scim.Resource
-	resp, err := c.Do(ctx, "POST", "/Groups", groupBody{Schemas: []string{scim.SchemaGroup}, DisplayName: name, Members: []memberValue{}}, &created)
+	resp, err := e.send(ctx, c, "POST", "/Groups", body, &created)
 	if err != nil {
 		return "", fail(action, err)
 	}
@@ -49,6 +55,10 @@ func (e *Engine) PushGroup(ctx context.Context, t Target, name string, members [
 	id := idOf(created)
 	if id == "" {
 		return "", fail(action, errors.New("POST /Groups: the created group has no id"))
+	}
+	if t.Kind == KindCustom {
+		e.logger().DebugContext(ctx, "provision: pushed group", "name", name, "id", id, "members", len(members))
+		return id, nil
 	}
 	if len(members) > 0 {
 		// Adding the members is a membership update, so the rename goes first.
@@ -65,6 +75,35 @@ func (e *Engine) PushGroup(ctx context.Context, t Target, name string, members [
 	return id, nil
 }
 
+// ReplaceGroup is a Group Push update as custom apps get it: PUT
+// /Groups/{id} with the whole group, its name and every member Okta
+// pushes (200 expected). It serves renames and membership changes alike.
+func (e *Engine) ReplaceGroup(ctx context.Context, t Target, scimGroupID, name string, members []Member) error {
+	action := "update group " + scimGroupID
+	if scimGroupID == "" {
+		return fail(action, errors.New("empty id"))
+	}
+	if name == "" {
+		return fail(action, errors.New("empty group name"))
+	}
+	path := "/Groups/" + url.PathEscape(scimGroupID)
+	body := struct {
+		Schemas     []string      `json:"schemas"`
+		ID          string        `json:"id"`
+		DisplayName string        `json:"displayName"`
+		Members     []memberValue `json:"members"`
+	}{[]string{scim.SchemaGroup}, scimGroupID, name, memberValues(members)}
+	resp, err := e.send(ctx, e.scim(t), "PUT", path, body, nil)
+	if err != nil {
+		return fail(action, err)
+	}
+	if err := wantStatus("PUT", path, resp, 200); err != nil {
+		return fail(action, err)
+	}
+	e.logger().DebugContext(ctx, "provision: replaced group", "id", scimGroupID, "members", len(members))
+	return nil
+}
+
 // UpdateGroup is a Group Push update. Okta sends the group name update on
 // every membership update, as a request of its own: first PATCH
 // /Groups/{id} with the single path-less op {"op":"replace","value":{"id":
@@ -73,11 +112,15 @@ func (e *Engine) PushGroup(ctx context.Context, t Target, name string, members [
 // one remove op per removed member (path members[value eq "<id>"]) followed
 // by one add op with the added members. With no member changes only the
 // rename is sent; with no name there is no rename; with neither, nothing is
-// sent. The first failing request stops the update.
+// sent. The first failing request stops the update. Custom apps take the
+// whole group instead (ReplaceGroup); UpdateGroup refuses them.
 func (e *Engine) UpdateGroup(ctx context.Context, t Target, scimGroupID, name string, add, remove []Member) error {
 	action := "update group " + scimGroupID
 	if scimGroupID == "" {
 		return fail(action, errors.New("empty id"))
+	}
+	if t.Kind == KindCustom {
+		return fail(action, errors.New("custom apps get the whole group with PUT; use ReplaceGroup"))
 	}
 	type change struct {
 		m   Member
@@ -128,7 +171,7 @@ func (e *Engine) DeleteGroup(ctx context.Context, t Target, scimGroupID string) 
 		return fail(action, errors.New("empty id"))
 	}
 	path := "/Groups/" + url.PathEscape(scimGroupID)
-	resp, err := e.scim(t).Do(ctx, "DELETE", path, nil, nil)
+	resp, err := e.send(ctx, e.scim(t), "DELETE", path, nil, nil)
 	if err != nil {
 		return fail(action, err)
 	}
@@ -141,7 +184,7 @@ func (e *Engine) DeleteGroup(ctx context.Context, t Target, scimGroupID string) 
 
 func (e *Engine) patchGroup(ctx context.Context, c *client.Client, id string, ops []scim.PatchOperation) error {
 	path := "/Groups/" + url.PathEscape(id)
-	resp, err := c.Do(ctx, "PATCH", path, scim.PatchRequest{Schemas: []string{scim.SchemaPatchOp}, Operations: ops}, nil)
+	resp, err := e.send(ctx, c, "PATCH", path, scim.PatchRequest{Schemas: []string{scim.SchemaPatchOp}, Operations: ops}, nil)
 	if err != nil {
 		return err
 	}
@@ -156,9 +199,14 @@ func renameOp(id, name string) scim.PatchOperation {
 
 // addOp is {"op":"add","path":"members","value":[{"value":id,"display":login},…]}.
 func addOp(ms []Member) scim.PatchOperation {
+	return scim.PatchOperation{Op: "add", Path: "members", Value: rawJSON(memberValues(ms))}
+}
+
+// memberValues is ms as Okta sends members: value and display.
+func memberValues(ms []Member) []memberValue {
 	vs := make([]memberValue, len(ms))
 	for i, m := range ms {
 		vs[i] = memberValue{Value: m.SCIMID, Display: m.Login}
 	}
-	return scim.PatchOperation{Op: "add", Path: "members", Value: rawJSON(vs)}
+	return vs
 }

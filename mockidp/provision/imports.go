@@ -21,10 +21,10 @@ const MaxImportPages = 1000
 // SaveToAppSettings is saving the app's "To App" provisioning settings:
 // besides storing them, Okta reads the app's groups with GET
 // /Groups?startIndex=1&count=100 (for Group Push) and needs 200 with a
-// ListResponse.
+// ListResponse. Like Test API Credentials it is sent once, without retries.
 func (e *Engine) SaveToAppSettings(ctx context.Context, t Target) error {
 	const action = "save to app settings"
-	if _, _, err := e.listPage(ctx, e.scim(t), "Groups", 1); err != nil {
+	if _, _, err := e.listPage(ctx, e.scim(t), "Groups", 1, 1); err != nil {
 		return fail(action, err)
 	}
 	e.logger().DebugContext(ctx, "provision: group list ok", "base", t.BaseURL)
@@ -36,7 +36,8 @@ func (e *Engine) SaveToAppSettings(ctx context.Context, t Target) error {
 // totalResults users have been read. itemsPerPage, startIndex and
 // totalResults must be JSON numbers. It returns the users in the order the
 // server listed them; a page with no resources before totalResults is
-// reached is an error (the server's order or count is not stable).
+// reached is an error (the server's order or count is not stable). Each
+// page is retried as any provisioning request is.
 func (e *Engine) ImportUsers(ctx context.Context, t Target) ([]scim.Resource, error) {
 	rs, err := e.importAll(ctx, t, "Users")
 	if err != nil {
@@ -65,7 +66,7 @@ func (e *Engine) importAll(ctx context.Context, t Target, endpoint string) ([]sc
 		if page == MaxImportPages {
 			return out, fmt.Errorf("GET /%s: still not at totalResults after %d pages", endpoint, MaxImportPages)
 		}
-		rs, total, err := e.listPage(ctx, c, endpoint, start)
+		rs, total, err := e.listPage(ctx, c, endpoint, start, e.maxAttempts())
 		if err != nil {
 			return out, err
 		}
@@ -87,16 +88,16 @@ func (e *Engine) importAll(ctx context.Context, t Target, endpoint string) ([]sc
 	}
 }
 
-// listPage sends GET /<endpoint>?startIndex=<start>&count=100 and returns
-// the page's resources and totalResults.
-func (e *Engine) listPage(ctx context.Context, c *client.Client, endpoint string, start int) ([]scim.Resource, int, error) {
+// listPage sends GET /<endpoint>?startIndex=<start>&count=100, at most
+// attempts times, and returns the page's resources and totalResults.
+func (e *Engine) listPage(ctx context.Context, c *client.Client, endpoint string, start, attempts int) ([]scim.Resource, int, error) {
 	path := "/" + endpoint + "?" + client.ListQuery{StartIndex: start, Count: ImportPageSize}.Encode()
 	var lr struct {
 		Schemas      []string        `json:"schemas"`
 		TotalResults *int            `json:"totalResults"`
 		Resources    []scim.Resource `json:"Resources"`
 	}
-	resp, err := c.Do(ctx, "GET", path, nil, &lr)
+	resp, err := e.sendN(ctx, c, attempts, "GET", path, nil, &lr)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -29,40 +29,40 @@ func TestImportPaging(t *testing.T) {
 	}{
 		{
 			name:      "one page",
-			answers:   []response{{200, pageJSON(3, 1, users("u", 3)...)}},
+			answers:   []response{{Status: 200, Body: pageJSON(3, 1, users("u", 3)...)}},
 			wantPaths: []string{"/Users?startIndex=1&count=100"},
 			wantCount: 3,
 		},
 		{
 			name:      "exactly 100 is one page",
-			answers:   []response{{200, pageJSON(100, 1, users("u", 100)...)}},
+			answers:   []response{{Status: 200, Body: pageJSON(100, 1, users("u", 100)...)}},
 			wantPaths: []string{"/Users?startIndex=1&count=100"},
 			wantCount: 100,
 		},
 		{
 			name: "250 in three pages",
 			answers: []response{
-				{200, pageJSON(250, 1, users("a", 100)...)}, {200, pageJSON(250, 101, users("b", 100)...)}, {200, pageJSON(250, 201, users("c", 50)...)},
+				{Status: 200, Body: pageJSON(250, 1, users("a", 100)...)}, {Status: 200, Body: pageJSON(250, 101, users("b", 100)...)}, {Status: 200, Body: pageJSON(250, 201, users("c", 50)...)},
 			},
 			wantPaths: []string{"/Users?startIndex=1&count=100", "/Users?startIndex=101&count=100", "/Users?startIndex=201&count=100"},
 			wantCount: 250,
 		},
 		{
 			name:      "empty",
-			answers:   []response{{200, listJSON()}},
+			answers:   []response{{Status: 200, Body: listJSON()}},
 			wantPaths: []string{"/Users?startIndex=1&count=100"},
 		},
 		{
 			name: "a server capped at 50 a page loses users, as with Okta",
 			answers: []response{
-				{200, pageJSON(120, 1, users("a", 50)...)}, {200, pageJSON(120, 101, users("b", 20)...)},
+				{Status: 200, Body: pageJSON(120, 1, users("a", 50)...)}, {Status: 200, Body: pageJSON(120, 101, users("b", 20)...)},
 			},
 			wantPaths: []string{"/Users?startIndex=1&count=100", "/Users?startIndex=101&count=100"},
 			wantCount: 70,
 		},
 		{
 			name: "totals as strings",
-			answers: []response{{200, map[string]any{
+			answers: []response{{Status: 200, Body: map[string]any{
 				"schemas": []any{"urn:ietf:params:scim:api:messages:2.0:ListResponse"}, "totalResults": "1", "startIndex": "1", "itemsPerPage": "1", "Resources": users("u", 1),
 			}}},
 			wantPaths: []string{"/Users?startIndex=1&count=100"},
@@ -70,25 +70,25 @@ func TestImportPaging(t *testing.T) {
 		},
 		{
 			name:      "an unstable order repeats a user",
-			answers:   []response{{200, pageJSON(150, 1, users("a", 100)...)}, {200, pageJSON(150, 101, users("a", 50)...)}},
+			answers:   []response{{Status: 200, Body: pageJSON(150, 1, users("a", 100)...)}, {Status: 200, Body: pageJSON(150, 101, users("a", 50)...)}},
 			wantPaths: []string{"/Users?startIndex=1&count=100", "/Users?startIndex=101&count=100"},
 			wantErr:   `User "a0" was already on an earlier page`,
 		},
 		{
 			name:      "an empty page before totalResults",
-			answers:   []response{{200, pageJSON(300, 1, users("a", 100)...)}, {200, pageJSON(300, 101)}},
+			answers:   []response{{Status: 200, Body: pageJSON(300, 1, users("a", 100)...)}, {Status: 200, Body: pageJSON(300, 101)}},
 			wantPaths: []string{"/Users?startIndex=1&count=100", "/Users?startIndex=101&count=100"},
 			wantErr:   "no resources, but totalResults is 300",
 		},
 		{
 			name:      "not a ListResponse",
-			answers:   []response{{200, map[string]any{"id": "x"}}},
+			answers:   []response{{Status: 200, Body: map[string]any{"id": "x"}}},
 			wantPaths: []string{"/Users?startIndex=1&count=100"},
 			wantErr:   "not a ListResponse",
 		},
 		{
 			name:      "refused",
-			answers:   []response{{401, map[string]any{"schemas": []any{"urn:ietf:params:scim:api:messages:2.0:Error"}, "status": "401", "detail": "no"}}},
+			answers:   []response{{Status: 401, Body: map[string]any{"schemas": []any{"urn:ietf:params:scim:api:messages:2.0:Error"}, "status": "401", "detail": "no"}}},
 			wantPaths: []string{"/Users?startIndex=1&count=100"},
 			wantErr:   "401",
 		},
@@ -125,10 +125,10 @@ func TestSaveToAppSettings(t *testing.T) {
 		answer  response
 		wantErr error
 	}{
-		{"groups listed", response{200, listJSON(groupJSON("Engineering"))}, nil},
-		{"no groups", response{200, listJSON()}, nil},
-		{"groups not supported", response{404, map[string]any{"schemas": []any{"urn:ietf:params:scim:api:messages:2.0:Error"}, "status": "404", "detail": "no /Groups"}}, nil},
-		{"empty body", response{200, nil}, client.ErrEmptyBody},
+		{"groups listed", response{Status: 200, Body: listJSON(groupJSON("Engineering"))}, nil},
+		{"no groups", response{Status: 200, Body: listJSON()}, nil},
+		{"groups not supported", response{Status: 404, Body: map[string]any{"schemas": []any{"urn:ietf:params:scim:api:messages:2.0:Error"}, "status": "404", "detail": "no /Groups"}}, nil},
+		{"empty body", response{Status: 200, Body: nil}, client.ErrEmptyBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

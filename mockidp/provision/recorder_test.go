@@ -28,8 +28,9 @@ type exchange struct {
 
 // response is a canned answer.
 type response struct {
-	Status int `json:"status"`
-	Body   any `json:"body,omitempty"`
+	Status int               `json:"status"`
+	Body   any               `json:"body,omitempty"`
+	Header map[string]string `json:"headers,omitempty"` // such as Retry-After
 }
 
 // recordedHeaders are the request headers a golden keeps.
@@ -77,9 +78,14 @@ func (rec *recorder) serve(w http.ResponseWriter, r *http.Request) {
 			x.Body = "not JSON: " + string(b)
 		}
 		if m, ok := x.Body.(map[string]any); ok {
-			if p, ok := m["password"].(string); ok {
-				rec.passwords = append(rec.passwords, p)
-				m["password"] = "<password>"
+			rec.maskPassword(m)
+			ops, _ := m["Operations"].([]any)
+			for _, op := range ops {
+				if o, ok := op.(map[string]any); ok {
+					if v, ok := o["value"].(map[string]any); ok {
+						rec.maskPassword(v)
+					}
+				}
 			}
 		}
 	}
@@ -90,12 +96,23 @@ func (rec *recorder) serve(w http.ResponseWriter, r *http.Request) {
 			"schemas": []any{"urn:ietf:params:scim:api:messages:2.0:Error"}, "status": "500", "detail": "recorder: unexpected request"}}
 	}
 	rec.got = append(rec.got, x)
+	for k, v := range x.Response.Header {
+		w.Header().Set(k, v)
+	}
 	if x.Response.Body != nil {
 		w.Header().Set("Content-Type", "application/scim+json")
 	}
 	w.WriteHeader(x.Response.Status)
 	if x.Response.Body != nil {
 		json.NewEncoder(w).Encode(x.Response.Body)
+	}
+}
+
+// maskPassword records m's password and shows it as <password>.
+func (rec *recorder) maskPassword(m map[string]any) {
+	if p, ok := m["password"].(string); ok {
+		rec.passwords = append(rec.passwords, p)
+		m["password"] = "<password>"
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -15,7 +16,8 @@ import (
 
 // TestCredentials is Okta's "Test API Credentials" (also run on Save):
 // GET /Users?startIndex=1&count=2, which must answer 200 with a
-// ListResponse. Okta does not read /ServiceProviderConfig.
+// ListResponse. Okta does not read /ServiceProviderConfig. The admin sees
+// the answer at once, so the request is sent once, without retries.
 func (e *Engine) TestCredentials(ctx context.Context, t Target) error {
 	const action = "test credentials"
 	path := "/Users?" + client.ListQuery{StartIndex: 1, Count: 2}.Encode()
@@ -23,7 +25,7 @@ func (e *Engine) TestCredentials(ctx context.Context, t Target) error {
 		Schemas      []string `json:"schemas"`
 		TotalResults *int     `json:"totalResults"`
 	}
-	resp, err := e.scim(t).Do(ctx, "GET", path, nil, &lr)
+	resp, err := e.sendOnce(ctx, e.scim(t), "GET", path, nil, &lr)
 	if err != nil {
 		return fail(action, err)
 	}
@@ -38,11 +40,12 @@ func (e *Engine) TestCredentials(ctx context.Context, t Target) error {
 }
 
 // CreateUser is assigning a user to the app with Create Users on. Okta looks
-// the login up with GET /Users?filter=userName eq "<login>"&startIndex=1&count=100;
-// when nothing matches it sends POST /Users and needs 201 with the user and
-// its id; when an inactive user matches it reactivates that user with a
-// path-less PATCH; when an active user matches it adopts that user's id.
-// It returns the user's id in the app.
+// the login up with GET /Users?filter=userName eq "<login>"&startIndex=1&count=100
+// (a 404 counts as no match, as Okta's SCIM reference allows); when nothing
+// matches it sends POST /Users and needs 201 with the user and its id; when
+// an inactive user matches it reactivates that user (a path-less PATCH, or
+// GET and PUT for custom apps); when an active user matches it adopts that
+// user's id. It returns the user's id in the app.
 func (e *Engine) CreateUser(ctx context.Context, t Target, u User) (string, error) {
 	action := "create user " + u.Login
 	if u.Login == "" {
@@ -51,15 +54,19 @@ func (e *Engine) CreateUser(ctx context.Context, t Target, u User) (string, erro
 	c := e.scim(t)
 	path := "/Users?" + client.ListQuery{Filter: "userName eq " + client.FilterString(u.Login), StartIndex: 1, Count: 100}.Encode()
 	var lr scim.ListResponse
-	resp, err := c.Do(ctx, "GET", path, nil, &lr)
-	if err != nil {
+	resp, err := e.send(ctx, c, "GET", path, nil, &lr)
+	switch {
+	case resp != nil && resp.Status == http.StatusNotFound:
+		lr = scim.ListResponse{} // "no such user", as Okta reads it
+	case err != nil:
 		return "", fail(action, err)
-	}
-	if err := wantStatus("GET", path, resp, 200); err != nil {
-		return "", fail(action, err)
-	}
-	if len(bytes.TrimSpace(resp.Body)) == 0 {
-		return "", fail(action, fmt.Errorf("GET %s: %w", path, client.ErrEmptyBody))
+	default:
+		if err := wantStatus("GET", path, resp, 200); err != nil {
+			return "", fail(action, err)
+		}
+		if len(bytes.TrimSpace(resp.Body)) == 0 {
+			return "", fail(action, fmt.Errorf("GET %s: %w", path, client.ErrEmptyBody))
+		}
 	}
 	if lr.TotalResults > 0 && len(lr.Resources) == 0 {
 		return "", fail(action, fmt.Errorf("GET %s: totalResults is %d but Resources is empty", path, lr.TotalResults))
@@ -77,7 +84,7 @@ func (e *Engine) CreateUser(ctx context.Context, t Target, u User) (string, erro
 			return "", fail(action, fmt.Errorf("GET %s: the matching user has no id", path))
 		}
 		if !isActive(found) {
-			if err := e.setActive(ctx, c, id, true); err != nil {
+			if err := e.setActive(ctx, c, t.Kind, id, true); err != nil {
 				return "", fail(action, err)
 			}
 			e.logger().DebugContext(ctx, "provision: reactivated user", "login", u.Login, "id", id)
@@ -87,8 +94,12 @@ func (e *Engine) CreateUser(ctx context.Context, t Target, u User) (string, erro
 		return id, nil
 	}
 
+	password := u.Password
+	if password == "" {
+		password = e.password()
+	}
 	var created scim.Resource
-	resp, err = c.Do(ctx, "POST", "/Users", newUserBody(u, e.password()), &created)
+	resp, err = e.send(ctx, c, "POST", "/Users", newUserBody(u, password), &created)
 	if err != nil {
 		return "", fail(action, err)
 	}
@@ -106,43 +117,49 @@ func (e *Engine) CreateUser(ctx context.Context, t Target, u User) (string, erro
 	return id, nil
 }
 
-// UpdateUser is a profile change with Update User Attributes on: GET
-// /Users/{id}, then PUT /Users/{id} with that body modified, so id, meta,
-// groups and anything else the server returned go back unchanged. A 404 on
-// the GET stops the push: no PUT and no re-create.
+// UpdateUser is a profile change with Update User Attributes on, as the
+// Test App and custom apps send it: GET /Users/{id}, then PUT /Users/{id}
+// with that body modified, so id, meta, groups and anything else the server
+// returned go back unchanged. A 404 on the GET stops the push (ErrStopped):
+// no PUT and no re-create.
 func (e *Engine) UpdateUser(ctx context.Context, t Target, scimID string, u User) error {
 	action := "update user " + u.Login
 	if scimID == "" {
 		return fail(action, errors.New("empty id"))
 	}
-	c := e.scim(t)
-	path := "/Users/" + url.PathEscape(scimID)
-	var cur scim.Resource
-	resp, err := c.Do(ctx, "GET", path, nil, &cur)
-	if err != nil {
-		return fail(action, err)
-	}
-	if err := wantStatus("GET", path, resp, 200); err != nil {
-		return fail(action, err)
-	}
-	if cur == nil {
-		return fail(action, fmt.Errorf("GET %s: %w", path, client.ErrEmptyBody))
-	}
-	applyProfile(cur, u)
-	resp, err = c.Do(ctx, "PUT", path, cur, nil)
-	if err != nil {
-		return fail(action, err)
-	}
-	if err := wantStatus("PUT", path, resp, 200); err != nil {
+	if err := e.getAndPut(ctx, e.scim(t), scimID, func(cur scim.Resource) { applyProfile(cur, u) }); err != nil {
 		return fail(action, err)
 	}
 	e.logger().DebugContext(ctx, "provision: updated user", "login", u.Login, "id", scimID)
 	return nil
 }
 
-// SetActive is deactivation (unassign, with Deactivate Users on) or
-// reactivation: PATCH /Users/{id} with a path-less replace of active. Okta
-// never deletes users. 200 and 204 are accepted.
+// PatchUser is a profile change as OIN catalogue apps send it: PATCH
+// /Users/{id} with one path-less replace whose value holds the mapped
+// attributes that differ between before and after (see profilePatch).
+// Nothing is sent when none differ. 200 and 204 are accepted.
+func (e *Engine) PatchUser(ctx context.Context, t Target, scimID string, before, after User) error {
+	action := "update user " + after.Login
+	if scimID == "" {
+		return fail(action, errors.New("empty id"))
+	}
+	value := profilePatch(before, after)
+	if len(value) == 0 {
+		return nil
+	}
+	path := "/Users/" + url.PathEscape(scimID)
+	if err := e.patchUser(ctx, e.scim(t), path, value); err != nil {
+		return fail(action, err)
+	}
+	e.logger().DebugContext(ctx, "provision: patched user", "login", after.Login, "id", scimID, "attributes", len(value))
+	return nil
+}
+
+// SetActive is deactivation (unassign, or the user deactivated or
+// suspended in Okta, with Deactivate Users on) or reactivation: PATCH
+// /Users/{id} with a path-less replace of active (200 or 204), or for
+// custom apps GET /Users/{id} and PUT it back with active changed (a 404
+// on the GET stops it, ErrStopped). Okta never deletes users.
 func (e *Engine) SetActive(ctx context.Context, t Target, scimID string, active bool) error {
 	action := "deactivate user " + scimID
 	if active {
@@ -151,24 +168,83 @@ func (e *Engine) SetActive(ctx context.Context, t Target, scimID string, active 
 	if scimID == "" {
 		return fail(action, errors.New("empty id"))
 	}
-	if err := e.setActive(ctx, e.scim(t), scimID, active); err != nil {
+	if err := e.setActive(ctx, e.scim(t), t.Kind, scimID, active); err != nil {
 		return fail(action, err)
 	}
 	e.logger().DebugContext(ctx, "provision: set active", "id", scimID, "active", active)
 	return nil
 }
 
-func (e *Engine) setActive(ctx context.Context, c *client.Client, id string, active bool) error {
-	path := "/Users/" + url.PathEscape(id)
+// SetPassword is a password push (Sync Password on, the user's Okta
+// password changed): PATCH /Users/{id} with a path-less replace of
+// password (200 or 204), or for custom apps GET and PUT with password set
+// (a 404 on the GET stops it, ErrStopped).
+func (e *Engine) SetPassword(ctx context.Context, t Target, scimID, password string) error {
+	action := "push password of user " + scimID
+	if scimID == "" {
+		return fail(action, errors.New("empty id"))
+	}
+	if password == "" {
+		return fail(action, errors.New("empty password"))
+	}
+	c := e.scim(t)
+	var err error
+	if t.Kind == KindCustom {
+		err = e.getAndPut(ctx, c, scimID, func(cur scim.Resource) { cur["password"] = password })
+	} else {
+		err = e.patchUser(ctx, c, "/Users/"+url.PathEscape(scimID), map[string]any{"password": password})
+	}
+	if err != nil {
+		return fail(action, err)
+	}
+	e.logger().DebugContext(ctx, "provision: pushed password", "id", scimID)
+	return nil
+}
+
+func (e *Engine) setActive(ctx context.Context, c *client.Client, kind, id string, active bool) error {
+	if kind == KindCustom {
+		return e.getAndPut(ctx, c, id, func(cur scim.Resource) { cur["active"] = active })
+	}
+	return e.patchUser(ctx, c, "/Users/"+url.PathEscape(id), map[string]any{"active": active})
+}
+
+// patchUser sends one path-less replace of value.
+func (e *Engine) patchUser(ctx context.Context, c *client.Client, path string, value map[string]any) error {
 	body := scim.PatchRequest{
 		Schemas:    []string{scim.SchemaPatchOp},
-		Operations: []scim.PatchOperation{{Op: "replace", Value: rawJSON(map[string]bool{"active": active})}},
+		Operations: []scim.PatchOperation{{Op: "replace", Value: rawJSON(value)}},
 	}
-	resp, err := c.Do(ctx, "PATCH", path, body, nil)
+	resp, err := e.send(ctx, c, "PATCH", path, body, nil)
 	if err != nil {
 		return err
 	}
 	return wantStatus("PATCH", path, resp, 200, 204)
+}
+
+// getAndPut reads the user, changes it with modify and PUTs it back (200
+// expected). A 404 on the GET is ErrStopped.
+func (e *Engine) getAndPut(ctx context.Context, c *client.Client, id string, modify func(scim.Resource)) error {
+	path := "/Users/" + url.PathEscape(id)
+	var cur scim.Resource
+	resp, err := e.send(ctx, c, "GET", path, nil, &cur)
+	if err != nil {
+		if resp != nil && resp.Status == http.StatusNotFound {
+			return stopped{err}
+		}
+		return err
+	}
+	if err := wantStatus("GET", path, resp, 200); err != nil {
+		return err
+	}
+	if cur == nil {
+		return fmt.Errorf("GET %s: %w", path, client.ErrEmptyBody)
+	}
+	modify(cur)
+	resp, err = e.send(ctx, c, "PUT", path, cur, nil)
+	if err != nil {
+		return err
+	}
+	return wantStatus("PUT", path, resp, 200)
 }
 
 // isActive reads a user's active attribute; an absent one counts as active
@@ -317,4 +393,45 @@ func setPrimaryEmail(v any, email string) []any {
 		m["type"] = "work"
 	}
 	return emails
+}
+
+// profilePatch is the value of a catalogue app's profile PATCH: the
+// mapped attributes whose values differ between before and after, shaped
+// as in the POST body (name with only the changed sub-attributes, the
+// primary work email, the enterprise extension's department). As with
+// PUT, attributes that became empty are not sent.
+func profilePatch(before, after User) map[string]any {
+	v := map[string]any{}
+	if after.Login != before.Login && after.Login != "" {
+		v["userName"] = after.Login
+	}
+	name := map[string]any{}
+	if after.FirstName != before.FirstName {
+		name["givenName"] = after.FirstName
+	}
+	if after.LastName != before.LastName {
+		name["familyName"] = after.LastName
+	}
+	if len(name) > 0 {
+		v["name"] = name
+	}
+	if after.Email != before.Email && after.Email != "" {
+		v["emails"] = []any{map[string]any{"primary": true, "value": after.Email, "type": "work"}}
+	}
+	if d := displayName(after); d != displayName(before) {
+		v["displayName"] = d
+	}
+	if l := locale(after); l != locale(before) {
+		v["locale"] = l
+	}
+	if after.ID != before.ID && after.ID != "" {
+		v["externalId"] = after.ID
+	}
+	if after.Title != before.Title && after.Title != "" {
+		v["title"] = after.Title
+	}
+	if after.Department != before.Department && after.Department != "" {
+		v[scim.SchemaEnterpriseUser] = map[string]any{"department": after.Department}
+	}
+	return v
 }
