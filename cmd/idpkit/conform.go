@@ -18,6 +18,12 @@ import (
 )
 
 func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "rp" {
+		return cmdConformRP(ctx, args[1:], stdout, stderr) // conform_rp.go
+	}
+	if len(args) > 0 && args[0] == "op" {
+		return cmdConformOP(ctx, args[1:], stdout, stderr) // conform_op.go
+	}
 	fs := newFlagSet("conform", "conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list]", stderr)
 	scimURL := fs.String("scim-url", "", "run the SCIM checks against this SCIM base URL instead of playing the whole guide in-process")
 	token := fs.String("token", envOr("IDPKIT_SCIM_TOKEN", ""), "the bearer token for --scim-url (env IDPKIT_SCIM_TOKEN)")

@@ -3,12 +3,14 @@
 // the conformance run that plays the "Connect Okta" guide.
 //
 //	idpkit conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list]
-//	idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--verbose]
+//	idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--verbose]
 //	idpkit tenant create NAME [--db DSN] [--public-url URL]
 //	idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
 //	idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
 //	idpkit seed --db DSN --tenant NAME --users N [--groups G --members M] [--batch 5000]
-//	idpkit mockokta [--addr 127.0.0.1:9090] [--seed FILE] [--api-token TOKEN]
+//	idpkit conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr ADDR --seed FILE] --login USER
+//	idpkit conform op [--issuer URL --client-id ID --client-secret SECRET --redirect-uri URI --username LOGIN --password PASSWORD]
+//	idpkit mockokta [--addr 127.0.0.1:9090] [--seed FILE.json|.yaml] [--api-token TOKEN] [--trusted-origin ORIGIN,…] [--rotate-every D] [--auth-server ID,…]
 //	idpkit load --scim-url URL --token TOKEN [--users N] [--concurrency C] [--duration D] [--cleanup]
 package main
 
@@ -30,12 +32,14 @@ const usage = `idpkit — connect an app to Okta: SCIM provisioning, OIDC sign-i
 
 Usage:
   idpkit conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list] [--verbose]
-  idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--verbose]
+  idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--verbose]
   idpkit tenant create NAME [--db DSN] [--public-url URL]
   idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
   idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
   idpkit seed --db DSN --tenant NAME --users N [--groups G --members M] [--batch 5000]
-  idpkit mockokta [--addr 127.0.0.1:9090] [--seed FILE] [--api-token TOKEN]
+  idpkit conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr ADDR --seed FILE] --login USER [--json FILE] [--junit FILE] [--label L,…] [--skip ID,…] [--list]
+  idpkit conform op [--issuer URL --client-id ID --client-secret SECRET --redirect-uri URI --username LOGIN --password PASSWORD] [--json FILE] [--junit FILE] [--label L,…] [--list]
+  idpkit mockokta [--addr 127.0.0.1:9090] [--seed FILE.json|.yaml] [--api-token TOKEN] [--trusted-origin ORIGIN,…] [--rotate-every D] [--auth-server ID,…]
   idpkit load --scim-url URL --token TOKEN [--users N] [--concurrency C] [--duration D] [--cleanup]
 
 Run "idpkit COMMAND --help" for a command's flags.

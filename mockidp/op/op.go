@@ -54,6 +54,9 @@
 // (faults.go) change what the provider signs and publishes: mint calls
 // idTokenFault before signing an ID token, the keys endpoint passes its
 // keys through jwksFault and UserInfo its body through userinfoFault.
+// ArmFault's doc comment gives the lifecycle: when a one-shot fault is
+// used up, how long a JWKS change lasts, and how faults armed together
+// combine.
 //
 // Simplifications, each deliberate:
 //   - Only response_type=code is served, although discovery lists every
@@ -215,6 +218,7 @@ type Provider struct {
 	rotation rotation
 	es256    atomic.Bool
 	ctl      controls
+	fault    faultSet // faults.go
 
 	mu       sync.Mutex
 	codes    map[string]*authCode
