@@ -15,7 +15,7 @@ import (
 	"github.com/idpkit/idpkit/suites/check"
 )
 
-const conformRPSynopsis = "conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr 127.0.0.1:9099 --seed FILE] --login USER [--client-id ID] [--json FILE] [--junit FILE] [--label L,…] [--skip ID,…] [--list]"
+const conformRPSynopsis = "conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr 127.0.0.1:9099 --seed FILE] --login USER [--client-id ID] [--json FILE] [--junit FILE] [--label L,…] [--skip ID,…] [--strict] [--list]"
 
 // cmdConformRP runs the relying-party checks (check.RP) against an RP that
 // trusts a mock Okta: the one at --mock-url, or one started here.
@@ -33,6 +33,7 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	jsonOut := fs.String("json", "", "write a JSON report to FILE")
 	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(rpLabels(check.RP()), ", ")+")")
 	skip := fs.String("skip", "", "comma-separated check IDs to leave out (see --list)")
+	strict := fs.Bool("strict", false, "also run the checks labelled strict: refusals the spec asks for only with SHOULD or MAY (iat in the future, a foreign azp, a wrong at_hash)")
 	list := fs.Bool("list", false, "print the checks --label and --skip select, with their labels, and exit")
 	verbose := fs.Bool("verbose", false, "show the in-process mock's logs")
 	pos, err := parseFlags(fs, args)
@@ -42,7 +43,7 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: conform rp takes no arguments, got %q", errUsage, pos)
 	}
-	checks, err := selectRPChecks(check.RP(), splitList(*labels), splitList(*skip))
+	checks, err := selectRPChecks(check.RP(), splitList(*labels), splitList(*skip), *strict)
 	if err != nil {
 		return err
 	}
@@ -142,7 +143,7 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		known := check.RP()
 		for _, c := range all {
 			if !slices.ContainsFunc(known, func(k check.RPCheck) bool { return k.ID == c.ID }) {
-				checks = append(checks, check.SelectRP([]check.RPCheck{c}, splitList(*labels), splitList(*skip))...)
+				checks = append(checks, selectRP([]check.RPCheck{c}, splitList(*labels), splitList(*skip), *strict)...)
 			}
 		}
 	}
@@ -195,9 +196,17 @@ func rpLabels(checks []check.RPCheck) []string {
 	return out
 }
 
+// selectRP is check.SelectRP, or check.SelectRPStrict with --strict.
+func selectRP(all []check.RPCheck, labels, skip []string, strict bool) []check.RPCheck {
+	if strict {
+		return check.SelectRPStrict(all, labels, skip)
+	}
+	return check.SelectRP(all, labels, skip)
+}
+
 // selectRPChecks is check.SelectRP that refuses an unknown label or check
 // ID, and a selection with nothing in it.
-func selectRPChecks(all []check.RPCheck, labels, skip []string) ([]check.RPCheck, error) {
+func selectRPChecks(all []check.RPCheck, labels, skip []string, strict bool) ([]check.RPCheck, error) {
 	known := rpLabels(all)
 	for _, l := range labels {
 		if !slices.Contains(known, l) {
@@ -209,7 +218,7 @@ func selectRPChecks(all []check.RPCheck, labels, skip []string) ([]check.RPCheck
 			return nil, fmt.Errorf("%w: unknown check %q in --skip; \"idpkit conform rp --list\" prints the check IDs", errUsage, id)
 		}
 	}
-	checks := check.SelectRP(all, labels, skip)
+	checks := selectRP(all, labels, skip, strict)
 	if len(checks) == 0 {
 		return nil, fmt.Errorf("%w: --label and --skip leave no check to run", errUsage)
 	}

@@ -123,11 +123,25 @@ const (
 )
 
 // SelectRP returns the checks that carry any of labels (every check when
-// labels is empty) and whose ID is not in skip.
+// labels is empty) and whose ID is not in skip. A check labelled "strict"
+// (see Strict; a refusal the spec asks for only with SHOULD or MAY, such as
+// an iat in the future, a foreign azp or a wrong at_hash) is selected only
+// when "strict" is among labels.
 func SelectRP(checks []RPCheck, labels, skip []string) []RPCheck {
+	return selectRP(checks, labels, skip, slices.Contains(labels, Strict))
+}
+
+// SelectRPStrict is SelectRP with the checks labelled "strict" (refusals
+// the spec asks for only with SHOULD or MAY) treated as any other: every
+// check when labels is empty. It is for idpkit's own relying party.
+func SelectRPStrict(checks []RPCheck, labels, skip []string) []RPCheck {
+	return selectRP(checks, labels, skip, true)
+}
+
+func selectRP(checks []RPCheck, labels, skip []string, strict bool) []RPCheck {
 	var out []RPCheck
 	for _, c := range checks {
-		if slices.Contains(skip, c.ID) {
+		if slices.Contains(skip, c.ID) || c.HasLabel(Strict) && !strict {
 			continue
 		}
 		if len(labels) == 0 || slices.ContainsFunc(labels, c.HasLabel) {

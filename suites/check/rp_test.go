@@ -208,8 +208,20 @@ func TestRPCatalogue(t *testing.T) {
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("SelectRP rp-keys (-want +got):\n%s", diff)
 	}
-	if n := len(SelectRP(all, nil, nil)); n != len(all) {
-		t.Errorf("SelectRP with no labels: %d checks, want %d", n, len(all))
+	if n := len(SelectRPStrict(all, nil, nil)); n != len(all) {
+		t.Errorf("SelectRPStrict with no labels: %d checks, want %d", n, len(all))
+	}
+	var strict []string
+	for _, c := range all {
+		if c.HasLabel(Strict) {
+			strict = append(strict, c.ID)
+		}
+	}
+	if diff := cmp.Diff([]string{"rp-refuses-iat-future", "rp-refuses-wrong-azp", "rp-refuses-wrong-at-hash"}, strict); diff != "" {
+		t.Errorf("strict RP checks (-want +got):\n%s", diff)
+	}
+	if n := len(SelectRP(all, nil, nil)); n != len(all)-len(strict) {
+		t.Errorf("SelectRP with no labels: %d checks, want %d (all but the strict ones)", n, len(all)-len(strict))
 	}
 	if !slices.ContainsFunc(all, func(c RPCheck) bool { return c.ID == "rp-refuses-alg-none" }) {
 		t.Error("no rp-refuses-alg-none")
