@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/idpkit/idpkit/mockidp"
@@ -87,6 +88,18 @@ func cmdMockOkta(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "  test controls:          %s%s   (same token; GET lists them)\n", srv.URL, mockidp.ControlsPath)
 	if cfg.Seed != nil {
 		fmt.Fprintf(stdout, "  seed:                   %s (%s)\n", *seedFile, cfg.Seed.Summary())
+		apps := srv.Seeded().Apps
+		labels := make([]string, 0, len(apps))
+		for label, a := range apps {
+			if a.Type == mockidp.SeedAppOIDC {
+				labels = append(labels, label)
+			}
+		}
+		slices.Sort(labels)
+		for _, label := range labels {
+			a := apps[label]
+			fmt.Fprintf(stdout, "  OIDC app %q:  client id %s, client secret %s\n", label, a.ClientID, a.ClientSecret)
+		}
 	}
 	if all := append(append([]string(nil), origins...), seedOrigins(cfg.Seed)...); len(all) > 0 {
 		fmt.Fprintf(stdout, "  trusted origins:        %s\n", strings.Join(all, ", "))
