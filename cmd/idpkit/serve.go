@@ -15,19 +15,21 @@ import (
 	"time"
 
 	"github.com/idpkit/idpkit/scim/app"
+	"github.com/idpkit/idpkit/scim/login"
 	"github.com/idpkit/idpkit/scim/store/sqlstore"
 )
 
 const defaultDB = "sqlite:idpkit.db"
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--verbose]\n\nEvery flag can also be set by the environment variable named in its help; a flag on the command line wins", stderr)
+	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--verbose]\n\nEvery flag can also be set by the environment variable named in its help; a flag on the command line wins", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env IDPKIT_ADDR)")
 	dsn := fs.String("db", defaultDB, "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
 	public := fs.String("public-url", "", "public base URL used in tenant URLs and redirects (default http://ADDR; env IDPKIT_PUBLIC_URL)")
 	grace := fs.Duration("grace", 10*time.Second, "on SIGINT/SIGTERM, how long to let running requests finish before cutting them off (env IDPKIT_GRACE)")
 	metrics := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics on --addr, without authentication; --metrics=false turns it off (env IDPKIT_METRICS)")
 	keepHashes := fs.Bool("store-password-hashes", false, "keep a PBKDF2 hash of the password a SCIM client sends with a user; by default the password is dropped and never stored (env IDPKIT_STORE_PASSWORD_HASHES)")
+	responseMode := fs.String("oidc-response-mode", login.ResponseModeQuery, "how Okta returns sign-in responses to /t/{tenant}/oidc/callback: query (a redirect) or form_post (a cross-site form POST; its login cookie is SameSite=None; Secure, so it needs an https --public-url or a loopback one) (env IDPKIT_OIDC_RESPONSE_MODE)")
 	verbose := fs.Bool("verbose", false, "log at debug level (env IDPKIT_VERBOSE)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -36,7 +38,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := flagsFromEnv(fs, []flagEnv{
 		{"addr", "IDPKIT_ADDR"}, {"db", "IDPKIT_DB"}, {"public-url", "IDPKIT_PUBLIC_URL"},
 		{"grace", "IDPKIT_GRACE"}, {"metrics", "IDPKIT_METRICS"}, {"store-password-hashes", "IDPKIT_STORE_PASSWORD_HASHES"},
-		{"verbose", "IDPKIT_VERBOSE"},
+		{"oidc-response-mode", "IDPKIT_OIDC_RESPONSE_MODE"}, {"verbose", "IDPKIT_VERBOSE"},
 	}); err != nil {
 		return err
 	}
@@ -47,6 +49,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *public, err = checkBaseURL("--public-url", *public); err != nil {
 			return err
 		}
+	}
+	if err := login.CheckResponseMode(*responseMode); err != nil || *responseMode == "" {
+		return fmt.Errorf("%w: --oidc-response-mode must be %s or %s, got %q", errUsage, login.ResponseModeQuery, login.ResponseModeFormPost, *responseMode)
 	}
 	if *grace < 0 {
 		return fmt.Errorf("%w: --grace must not be negative, got %v", errUsage, *grace)
@@ -69,7 +74,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if pub == "" {
 		pub = "http://" + ln.Addr().String()
 	}
-	h := app.New(app.Config{Store: st, PublicURL: pub, Logger: log, DisableMetrics: !*metrics, KeepPasswordHashes: *keepHashes})
+	h := app.New(app.Config{Store: st, PublicURL: pub, Logger: log, DisableMetrics: !*metrics, KeepPasswordHashes: *keepHashes, OIDCResponseMode: *responseMode})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -83,7 +88,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxHeaderBytes: 1 << 20,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("idpkit serving", "addr", ln.Addr().String(), "public_url", pub, "db", redactDSN(*dsn), "store_password_hashes", *keepHashes)
+	log.Info("idpkit serving", "addr", ln.Addr().String(), "public_url", pub, "db", redactDSN(*dsn), "store_password_hashes", *keepHashes, "oidc_response_mode", *responseMode)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -14,7 +14,7 @@ import (
 
 // serveVars returns the environment variables of serve's flags.
 func serveVars() []string {
-	return []string{"IDPKIT_ADDR", "IDPKIT_DB", "IDPKIT_PUBLIC_URL", "IDPKIT_GRACE", "IDPKIT_METRICS", "IDPKIT_VERBOSE", "IDPKIT_STORE_PASSWORD_HASHES"}
+	return []string{"IDPKIT_ADDR", "IDPKIT_DB", "IDPKIT_PUBLIC_URL", "IDPKIT_GRACE", "IDPKIT_METRICS", "IDPKIT_VERBOSE", "IDPKIT_STORE_PASSWORD_HASHES", "IDPKIT_OIDC_RESPONSE_MODE"}
 }
 
 // TestServeEnv: every serve flag can be set by its IDPKIT_ variable, and a
@@ -25,6 +25,7 @@ func TestServeEnv(t *testing.T) {
 		Debug     bool   // a level=DEBUG line was logged
 		PublicURL string // as logged at start
 		Grace     string // as logged at shutdown
+		Mode      string // oidc_response_mode as logged at start
 		EnvDB     bool   // the database named by IDPKIT_DB exists
 		FlagDB    bool   // the database named by --db exists
 	}
@@ -34,14 +35,17 @@ func TestServeEnv(t *testing.T) {
 		args []string
 		want seen
 	}{
-		{"defaults", nil, nil, seen{Metrics: 200, Grace: "10s", EnvDB: true}},
+		{"defaults", nil, nil, seen{Metrics: 200, Grace: "10s", Mode: "query", EnvDB: true}},
 		{"all from env", map[string]string{
 			"IDPKIT_PUBLIC_URL": "https://app.example.com/", "IDPKIT_GRACE": "1500ms", "IDPKIT_METRICS": "false", "IDPKIT_VERBOSE": "true",
-		}, nil, seen{Metrics: 404, Debug: true, PublicURL: "https://app.example.com", Grace: "1.5s", EnvDB: true}},
+			"IDPKIT_OIDC_RESPONSE_MODE": "form_post",
+		}, nil, seen{Metrics: 404, Debug: true, PublicURL: "https://app.example.com", Grace: "1.5s", Mode: "form_post", EnvDB: true}},
 		{"flags win", map[string]string{
 			"IDPKIT_PUBLIC_URL": "https://env.example.com", "IDPKIT_GRACE": "1500ms", "IDPKIT_METRICS": "false", "IDPKIT_VERBOSE": "true",
-		}, []string{"--public-url", "https://flag.example.com", "--grace", "2s", "--metrics", "--verbose=false", "--db", "FLAGDB"},
-			seen{Metrics: 200, PublicURL: "https://flag.example.com", Grace: "2s", FlagDB: true}},
+			"IDPKIT_OIDC_RESPONSE_MODE": "form_post",
+		}, []string{"--public-url", "https://flag.example.com", "--grace", "2s", "--metrics", "--verbose=false", "--db", "FLAGDB", "--oidc-response-mode", "query"},
+			seen{Metrics: 200, PublicURL: "https://flag.example.com", Grace: "2s", Mode: "query", FlagDB: true}},
+		{"form_post by flag", nil, []string{"--oidc-response-mode=form_post"}, seen{Metrics: 200, Grace: "10s", Mode: "form_post", EnvDB: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +86,7 @@ func TestServeEnv(t *testing.T) {
 				Debug:     strings.Contains(logs, "level=DEBUG"),
 				PublicURL: logged(logs, "public_url"),
 				Grace:     logged(logs, "grace"),
+				Mode:      logged(logs, "oidc_response_mode"),
 				EnvDB:     exists(envDB),
 				FlagDB:    exists(flagDB),
 			}
@@ -116,6 +121,8 @@ func TestServeEnvInvalid(t *testing.T) {
 		{"boolean", "IDPKIT_METRICS", "maybe", `IDPKIT_METRICS="maybe" is not a valid --metrics`},
 		{"verbose", "IDPKIT_VERBOSE", "loud", `IDPKIT_VERBOSE="loud" is not a valid --verbose`},
 		{"public url", "IDPKIT_PUBLIC_URL", "app.example.com", `--public-url "app.example.com" is not an http:// or https:// URL`},
+		{"response mode", "IDPKIT_OIDC_RESPONSE_MODE", "fragment", `--oidc-response-mode must be query or form_post, got "fragment"`},
+		{"response mode case", "IDPKIT_OIDC_RESPONSE_MODE", "FORM_POST", `--oidc-response-mode must be query or form_post, got "FORM_POST"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,6 +134,28 @@ func TestServeEnvInvalid(t *testing.T) {
 			code, _, errs := runCmd(t, context.Background(), "serve")
 			if code != 2 || !strings.Contains(errs, tt.stderr) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errs, tt.stderr)
+			}
+		})
+	}
+}
+
+// TestServeResponseModeFlag: --oidc-response-mode takes query or
+// form_post only; anything else is a usage error (exit 2).
+func TestServeResponseModeFlag(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+	}{{"empty", ""}, {"fragment", "fragment"}, {"okta_post_message", "okta_post_message"}, {"form-post", "form-post"}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range serveVars() {
+				t.Setenv(k, "")
+			}
+			t.Setenv("IDPKIT_DB", "sqlite:"+filepath.Join(t.TempDir(), "idpkit.db"))
+			code, _, errs := runCmd(t, context.Background(), "serve", "--oidc-response-mode", tt.value)
+			want := `--oidc-response-mode must be query or form_post, got "` + tt.value + `"`
+			if code != 2 || !strings.Contains(errs, want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errs, want)
 			}
 		})
 	}

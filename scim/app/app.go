@@ -43,6 +43,13 @@ type Config struct {
 	// default a pushed password is accepted and dropped: sign-in goes
 	// through OIDC and never checks it.
 	KeepPasswordHashes bool
+
+	// OIDCResponseMode is how Okta returns sign-in responses to
+	// /t/{tenant}/oidc/callback: "query" ("" means it) or "form_post"
+	// (see login.Config.ResponseMode: form_post needs https, or a
+	// loopback PublicURL). New panics on another value; check user input
+	// with login.CheckResponseMode.
+	OIDCResponseMode string
 }
 
 // New returns the app server's handler.
@@ -77,7 +84,7 @@ func New(cfg Config) http.Handler {
 	}
 	tenants := Tenants(cfg)
 	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL, KeepPasswordHashes: cfg.KeepPasswordHashes}).Register(mux)
-	login.New(login.Config{Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets}).Register(mux)
+	login.New(login.Config{Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets, ResponseMode: cfg.OIDCResponseMode}).Register(mux)
 	var h http.Handler = mux
 	if m != nil {
 		h = m.instrument(cfg.Now, mux)

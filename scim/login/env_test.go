@@ -3,11 +3,13 @@ package login
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,24 +33,33 @@ type env struct {
 	second  atomic.Bool // serve requests with the second instance
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the env; opts change both instances' Config.
+func newEnv(t *testing.T, opts ...func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, now: time.Now().Truncate(time.Second)}
 	clock := func() time.Time { return e.now }
 	e.store = newTestStore(t, clock)
 	e.tenants = &tenant.Service{Store: e.store, Now: clock}
-	h := New(Config{
+	cfg := Config{
 		Store: e.store, Tenants: e.tenants, Now: clock,
 		Assets: fstest.MapFS{
 			"connect-okta.html": {Data: []byte("<!doctype html><title>Connect Okta</title>")},
 			"wasm_exec.js":      {Data: []byte("// go")},
 			"dialog.wasm":       {Data: []byte("\x00asm")},
 		},
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h := New(cfg)
 	mux := http.NewServeMux()
 	h.Register(mux)
 	// A second instance on the same store, as behind a load balancer.
-	h2 := New(Config{Store: e.store, Tenants: e.tenants, Now: clock})
+	cfg2 := Config{Store: e.store, Tenants: e.tenants, Now: clock}
+	for _, o := range opts {
+		o(&cfg2)
+	}
+	h2 := New(cfg2)
 	mux2 := http.NewServeMux()
 	h2.Register(mux2)
 	e.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -158,6 +169,41 @@ func setCookieFor(r result, name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// formPost returns the action and fields of a form_post page.
+func formPost(t *testing.T, page string) (string, url.Values) {
+	t.Helper()
+	m := regexp.MustCompile(`<form method="post" action="([^"]*)">`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no form in:\n%s", page)
+	}
+	v := url.Values{}
+	for _, f := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`).FindAllStringSubmatch(page, -1) {
+		v.Set(html.UnescapeString(f[1]), html.UnescapeString(f[2]))
+	}
+	return html.UnescapeString(m[1]), v
+}
+
+// startFormPostLogin runs /login and /authorize in form_post mode and
+// returns the callback URL and the form fields Okta's page would POST.
+func (e *env) startFormPostLogin(b *browser) (string, url.Values) {
+	e.t.Helper()
+	r := b.get(e.app.URL + "/t/acme/login")
+	if r.status != http.StatusFound {
+		e.t.Fatalf("/login = %d %s", r.status, r.body)
+	}
+	r = b.get(r.header.Get("Location"))
+	if r.status != http.StatusOK {
+		e.t.Fatalf("/authorize = %d %s", r.status, r.body)
+	}
+	return formPost(e.t, r.body)
+}
+
+// post POSTs form to u as application/x-www-form-urlencoded.
+func (b *browser) post(u string, form url.Values) result {
+	b.t.Helper()
+	return b.do(http.MethodPost, u, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, form.Encode())
 }
 
 // startLogin runs /login and the provider's /authorize and returns the

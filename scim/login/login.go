@@ -8,7 +8,8 @@
 // Routes (see Register):
 //
 //	GET  /t/{tenant}/login                 starts sign-in
-//	GET  /t/{tenant}/oidc/callback         finishes it
+//	GET  /t/{tenant}/oidc/callback         finishes it (response_mode=query)
+//	POST /t/{tenant}/oidc/callback         finishes it (response_mode=form_post)
 //	GET  /t/{tenant}/me                    who is signed in
 //	POST /t/{tenant}/logout                ends the session
 //	GET  /t/{tenant}/admin/login?token=…   one-time admin link
@@ -18,16 +19,60 @@
 //	POST /t/{tenant}/admin/api/secret      rotate the SCIM secret
 //	POST /t/{tenant}/admin/api/oidc        save sign-in settings
 //
-// Nothing lives in process memory except a cache of discovered providers:
-// login states and sessions are kept in the store, so a sign-in started on
-// one instance completes on another.
+// # Sign-in
+//
+// Every sign-in has its own state, nonce and PKCE verifier, stored under
+// the state's hash and bound to the browser by the LoginCookie (one per
+// browser, shared by sign-ins in several tabs, which may finish in any
+// order). The state is single-use: a reloaded callback finds it used and
+// gets a 400 page with a link to sign in again, or a 303 to /me when the
+// browser already has a session (in form_post mode a reload is a
+// cross-site POST, which does not carry the SameSite=Lax session cookie,
+// so it gets the page). A callback in a browser without the LoginCookie
+// is refused. The authorization response comes as a query (the default,
+// GET; the LoginCookie is SameSite=Lax) or, with Config.ResponseMode
+// form_post, as a POSTed form (OAuth 2.0 Form Post Response Mode §2;
+// application/x-www-form-urlencoded, at most 16 KiB; the LoginCookie is
+// SameSite=None; Secure, Secure even on a plain-http loopback app, since
+// browsers keep Secure cookies for localhost). The callback refuses the
+// other method with a 405 page.
+//
+// The code is exchanged with client_secret_basic and the PKCE verifier
+// (RFC 6749 §4.1.3, RFC 7636 §4.5). A refusal from the token endpoint is
+// a 400 page naming its OAuth error code (RFC 6749 §5.2), a 5xx a 502
+// page; every request to the provider has a timeout (Config.OPTimeout,
+// 10 s), and one that runs out is a 502 page, not a hang.
+//
+// The ID token is verified by go-oidc with this package's key set
+// (keyset.go: the JWK Set of RFC 7517 §5, cached per issuer, every JWK
+// parsed on its own and skipped with a debug log when unusable, fetched
+// again on an unknown kid at most once per 30 s with concurrent callers
+// sharing one fetch, refreshed after the keys endpoint's Cache-Control
+// max-age; a token without kid is tried against every key of its
+// algorithm) and then by checkIDToken, the rules of OpenID Connect Core
+// §3.1.3.7 go-oidc leaves to its caller: iss exact, aud containing the
+// client id, azp required with several audiences and equal to the client
+// id when present, sub not empty, exp and iat required (with a 60 s
+// leeway both ways; nbf too), nonce equal in constant time, at_hash
+// matching the access token when present (§3.1.3.8), alg RS256 or ES256
+// only (RFC 7518 §3.1; never none or HS*). When discovery lists a
+// userinfo_endpoint, UserInfo is then read with the access token and the
+// sign-in is refused when its sub is not the ID token's (§5.3.2); its
+// claims only fill in a missing preferred_username or email. Nothing is
+// read from UserInfo when the ID token failed.
+//
+// Logs never hold a token, a code, a secret, a state, a nonce or a cookie.
+//
+// Nothing lives in process memory except a cache of discovered providers
+// and their keys: login states and sessions are kept in the store, so a
+// sign-in started on one instance completes on another.
 package login
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/idpkit/idpkit/scim/adminapi"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -36,6 +81,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/idpkit/idpkit/scim/adminapi"
 	"github.com/idpkit/idpkit/scim/store"
 	"github.com/idpkit/idpkit/scim/tenant"
 )
@@ -66,6 +112,24 @@ const (
 	httpTimeout     = 10 * time.Second
 )
 
+// Response modes of the authorization response (OAuth 2.0 Multiple
+// Response Type Encoding Practices §2.1, OAuth 2.0 Form Post Response
+// Mode §2), the values of Config.ResponseMode.
+const (
+	ResponseModeQuery    = "query"
+	ResponseModeFormPost = "form_post"
+)
+
+// CheckResponseMode returns an error unless mode is "", ResponseModeQuery
+// or ResponseModeFormPost.
+func CheckResponseMode(mode string) error {
+	switch mode {
+	case "", ResponseModeQuery, ResponseModeFormPost:
+		return nil
+	}
+	return fmt.Errorf("login: response mode %q is not %q or %q", mode, ResponseModeQuery, ResponseModeFormPost)
+}
+
 // Config configures a Handler. Store and Tenants are required; nil Logger,
 // Now and HTTPClient mean a discarding logger, time.Now and a client with a
 // 10 s timeout. Assets holds connect-okta.html and the files served under
@@ -77,6 +141,20 @@ type Config struct {
 	Now        func() time.Time
 	HTTPClient *http.Client
 	Assets     fs.FS
+
+	// ResponseMode is how Okta returns the authorization response to
+	// /oidc/callback: ResponseModeQuery ("" means it), a redirect whose
+	// query carries code and state (the callback accepts only GET), or
+	// ResponseModeFormPost, a form Okta's page POSTs across sites (the
+	// callback accepts only POST, and the login cookie is SameSite=None;
+	// Secure, see handleLogin). New panics on any other value; check
+	// user input with CheckResponseMode.
+	ResponseMode string
+
+	// OPTimeout bounds each request to the OpenID provider (discovery,
+	// token, keys, userinfo) whatever HTTPClient's own timeout; 0 means
+	// 10 s. A provider that does not answer in time gives a 502 page.
+	OPTimeout time.Duration
 }
 
 // Handler serves the sign-in and admin routes; create it with New.
@@ -87,14 +165,21 @@ type Handler struct {
 	now     func() time.Time
 	client  *http.Client
 	assets  fs.FS
+	mode    string        // ResponseModeQuery or ResponseModeFormPost
+	timeout time.Duration // of each request to a provider
 
 	mu        sync.Mutex
 	providers map[string]cachedProvider // by issuer; a cache only
 }
 
+// cachedProvider is a discovered provider and its key set. The key set
+// outlives a rediscovery that finds the same jwks_uri, so its cache and
+// refetch limit carry over.
 type cachedProvider struct {
-	p       *oidc.Provider
-	fetched time.Time
+	p        *oidc.Provider
+	keys     *keySet
+	userinfo string // userinfo_endpoint, "" when discovery lists none
+	fetched  time.Time
 }
 
 // New returns a Handler for cfg.
@@ -106,7 +191,18 @@ func New(cfg Config) *Handler {
 		now:       cfg.Now,
 		client:    cfg.HTTPClient,
 		assets:    cfg.Assets,
+		mode:      cfg.ResponseMode,
+		timeout:   cfg.OPTimeout,
 		providers: map[string]cachedProvider{},
+	}
+	if err := CheckResponseMode(h.mode); err != nil {
+		panic(err)
+	}
+	if h.mode == "" {
+		h.mode = ResponseModeQuery
+	}
+	if h.timeout <= 0 {
+		h.timeout = httpTimeout
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -130,6 +226,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}{
 		{"GET", "/login", h.handleLogin},
 		{"GET", "/oidc/callback", h.handleCallback},
+		{"POST", "/oidc/callback", h.handleCallback}, // form_post; handleCallback refuses the other method
 		{"GET", "/me", h.handleMe},
 		{"POST", "/logout", h.handleLogout},
 		{"GET", "/admin/login", h.handleAdminLogin},
@@ -142,7 +239,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	allow := map[string]string{}
 	for _, rt := range routes {
 		mux.HandleFunc(rt.method+" /t/{tenant}"+rt.path, rt.handle)
-		allow[rt.path] = rt.method
+		if allow[rt.path] != "" {
+			allow[rt.path] += ", "
+		}
+		allow[rt.path] += rt.method
 	}
 	unrouted := func(w http.ResponseWriter, r *http.Request) {
 		rest := strings.TrimPrefix(r.URL.Path, "/t/"+r.PathValue("tenant"))
@@ -165,25 +265,41 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/t/{tenant}/", unrouted)
 }
 
-// provider returns the discovered provider of issuer, from the cache when
-// fresh. go-oidc checks that the document's issuer equals issuer.
-func (h *Handler) provider(ctx context.Context, issuer string) (*oidc.Provider, error) {
+// provider returns the discovered provider of issuer and its key set, from
+// the cache when fresh. go-oidc checks that the document's issuer equals
+// issuer.
+func (h *Handler) provider(ctx context.Context, issuer string) (cachedProvider, error) {
 	h.mu.Lock()
 	c, ok := h.providers[issuer]
 	h.mu.Unlock()
 	if ok && h.now().Sub(c.fetched) < providerTTL && h.now().Sub(c.fetched) >= 0 {
-		return c.p, nil
+		return c, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, httpTimeout)
+	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	p, err := oidc.NewProvider(oidc.ClientContext(ctx, h.client), issuer)
 	if err != nil {
-		return nil, err
+		return cachedProvider{}, err
+	}
+	var meta struct {
+		JWKSURI  string `json:"jwks_uri"`
+		Userinfo string `json:"userinfo_endpoint"`
+	}
+	if err := p.Claims(&meta); err != nil {
+		return cachedProvider{}, fmt.Errorf("login: discovery of %s: %w", issuer, err)
+	}
+	if meta.JWKSURI == "" {
+		return cachedProvider{}, fmt.Errorf("login: discovery of %s lists no jwks_uri", issuer)
 	}
 	h.mu.Lock()
-	h.providers[issuer] = cachedProvider{p: p, fetched: h.now()}
-	h.mu.Unlock()
-	return p, nil
+	defer h.mu.Unlock()
+	keys := newKeySet(issuer, meta.JWKSURI, h.client, h.now, h.timeout, h.log)
+	if old, ok := h.providers[issuer]; ok && old.keys.url == meta.JWKSURI {
+		keys = old.keys
+	}
+	c = cachedProvider{p: p, keys: keys, userinfo: meta.Userinfo, fetched: h.now()}
+	h.providers[issuer] = c
+	return c, nil
 }
 
 // getTenant loads the tenant named in the path; on failure it has written

@@ -5,10 +5,15 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
 	"github.com/idpkit/idpkit/scim/secret"
 	"github.com/idpkit/idpkit/scim/store"
 	"golang.org/x/oauth2"
@@ -31,6 +36,10 @@ type sessionValue struct {
 	Sub         string `json:"sub"`
 	Issuer      string `json:"issuer"`
 }
+
+// maxCallbackBody bounds a form_post authorization response (code, state,
+// or error and error_description: a few hundred bytes from Okta).
+const maxCallbackBody = 16 << 10
 
 func (h *Handler) oauthConfig(t store.Tenant, p *oidc.Provider) *oauth2.Config {
 	ep := p.Endpoint()
@@ -59,6 +68,26 @@ func (h *Handler) providerFailed(w http.ResponseWriter, r *http.Request, t store
 	})
 }
 
+// loginCookie is the cookie that binds a login state to the browser. In
+// form_post mode Okta's page POSTs the response from Okta's site, a
+// cross-site request that carries only SameSite=None cookies, and
+// browsers keep SameSite=None only with Secure; the cookie is Secure then
+// even when the app is served over plain http, which works on loopback
+// (browsers, and Go's cookie jar, treat http://localhost and 127.0.0.1 as
+// secure) and nowhere else: form_post needs https beyond loopback. In
+// query mode the response is a top-level GET redirect, which carries
+// SameSite=Lax cookies.
+func (h *Handler) loginCookie(r *http.Request, tenantName, value string, maxAge int) *http.Cookie {
+	c := &http.Cookie{
+		Name: LoginCookie, Value: value, Path: "/t/" + tenantName,
+		MaxAge: maxAge, HttpOnly: true, Secure: h.isHTTPS(r), SameSite: http.SameSiteLaxMode,
+	}
+	if h.mode == ResponseModeFormPost {
+		c.Secure, c.SameSite = true, http.SameSiteNoneMode
+	}
+	return c
+}
+
 // handleLogin starts the Authorization Code flow with state, nonce and PKCE.
 func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -70,12 +99,13 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.notConfigured(w)
 		return
 	}
-	p, err := h.provider(ctx, t.Issuer)
+	cp, err := h.provider(ctx, t.Issuer)
 	if err != nil {
 		h.providerFailed(w, r, t, err)
 		return
 	}
-	// Reuse the browser's binding so sign-ins in two tabs both complete.
+	// Reuse the browser's binding so sign-ins in two tabs both complete;
+	// state, nonce and PKCE verifier are new for every sign-in.
 	binding := ""
 	if c, err := r.Cookie(LoginCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 128 {
 		binding = c.Value
@@ -93,20 +123,65 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.page(w, http.StatusInternalServerError, page{Title: "Something went wrong", Message: "The server could not start the sign-in; try again in a moment."})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: LoginCookie, Value: binding, Path: "/t/" + t.Name,
-		MaxAge: int(LoginStateTTL.Seconds()), HttpOnly: true, Secure: h.isHTTPS(r), SameSite: http.SameSiteLaxMode,
-	})
-	u := h.oauthConfig(t, p).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
-	h.log.InfoContext(ctx, "oidc login started", "tenant", t.Name, "issuer", t.Issuer)
+	http.SetCookie(w, h.loginCookie(r, t.Name, binding, int(LoginStateTTL.Seconds())))
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}
+	if h.mode == ResponseModeFormPost {
+		opts = append(opts, oauth2.SetAuthURLParam("response_mode", ResponseModeFormPost))
+	}
+	u := h.oauthConfig(t, cp.p).AuthCodeURL(state, opts...)
+	h.log.InfoContext(ctx, "oidc login started", "tenant", t.Name, "issuer", t.Issuer, "response_mode", h.mode)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, u, http.StatusFound)
 }
 
+// callbackParams returns the authorization response's parameters: the
+// query in query mode, the urlencoded body in form_post mode (RFC 6749
+// §4.1.2, OAuth 2.0 Form Post Response Mode §2). On a request in the
+// wrong shape it has written a page and returns false.
+func (h *Handler) callbackParams(w http.ResponseWriter, r *http.Request, loginLink string) (url.Values, bool) {
+	again := func(status int, title, msg string) {
+		h.page(w, status, page{Title: title, Message: msg, LinkHref: loginLink, LinkText: "Sign in again"})
+	}
+	want := http.MethodGet
+	if h.mode == ResponseModeFormPost {
+		want = http.MethodPost
+	}
+	if r.Method != want {
+		h.log.WarnContext(r.Context(), "oidc callback: wrong method for the response mode", "method", r.Method, "response_mode", h.mode)
+		w.Header().Set("Allow", want)
+		how := "a link (response_mode=query)"
+		if h.mode == ResponseModeFormPost {
+			how = "a form Okta posts (response_mode=form_post)"
+		}
+		again(http.StatusMethodNotAllowed, "Sign-in could not be completed", "This app expects Okta's sign-in response as "+how+", not as a "+r.Method+" request; please start again.")
+		return nil, false
+	}
+	if want == http.MethodGet {
+		return r.URL.Query(), true
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		h.log.WarnContext(r.Context(), "oidc callback: form_post body is not urlencoded", "content_type", r.Header.Get("Content-Type"))
+		again(http.StatusUnsupportedMediaType, "Sign-in could not be completed", "This sign-in response is not a form; please start again.")
+		return nil, false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxCallbackBody)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			again(http.StatusRequestEntityTooLarge, "Sign-in could not be completed", "This sign-in response is too large; please start again.")
+			return nil, false
+		}
+		again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in response could not be read; please start again.")
+		return nil, false
+	}
+	return r.PostForm, true
+}
+
 // handleCallback finishes the flow: checks state and browser binding,
-// exchanges the code with the PKCE verifier, verifies the ID token and its
-// nonce, then finds the SCIM user and starts a session if it is active.
+// exchanges the code with the PKCE verifier, verifies the ID token
+// (checkIDToken), compares UserInfo's sub with the ID token's, then finds
+// the SCIM user and starts a session if it is active.
 func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	log := h.log.With("tenant", r.PathValue("tenant"))
@@ -114,10 +189,13 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
 	loginLink := "/t/" + t.Name + "/login"
 	again := func(status int, title, msg string) {
 		h.page(w, status, page{Title: title, Message: msg, LinkHref: loginLink, LinkText: "Sign in again"})
+	}
+	q, ok := h.callbackParams(w, r, loginLink)
+	if !ok {
+		return
 	}
 
 	// The state is single-use whatever the outcome.
@@ -155,8 +233,16 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !stateOK {
+		// Most often a reloaded callback page, or the back button. Someone
+		// already signed in here goes on to their page.
+		if h.signedIn(r, t) {
+			log.InfoContext(ctx, "oidc callback: used or unknown state, but already signed in; to /me")
+			w.Header().Set("Cache-Control", "no-store")
+			http.Redirect(w, r, "/t/"+t.Name+"/me", http.StatusSeeOther)
+			return
+		}
 		log.WarnContext(ctx, "oidc callback: unknown, used or expired state")
-		again(http.StatusBadRequest, "Sign-in expired or was already used", "This sign-in response is unknown, expired or was already used; please start again.")
+		again(http.StatusBadRequest, "Sign-in expired or was already used", "This sign-in response is unknown, expired or was already used (a reloaded page does that); please start again.")
 		return
 	}
 	c, err := r.Cookie(LoginCookie)
@@ -177,77 +263,65 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in response has no authorization code; please start again.")
 		return
 	}
-	p, err := h.provider(ctx, t.Issuer)
+	cp, err := h.provider(ctx, t.Issuer)
 	if err != nil {
 		h.providerFailed(w, r, t, err)
 		return
 	}
-	xctx := oidc.ClientContext(ctx, h.client)
-	tok, err := h.oauthConfig(t, p).Exchange(xctx, code, oauth2.VerifierOption(st.Verifier))
-	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			log.WarnContext(ctx, "oidc callback: token endpoint refused the code", "error", re.ErrorCode, "error_description", re.ErrorDescription)
-			again(http.StatusBadRequest, "Sign-in could not be completed", "Okta did not accept the sign-in code ("+firstNonEmpty(re.ErrorCode, "error")+"); it may have been used already. Please start again.")
-			return
-		}
-		log.ErrorContext(ctx, "oidc callback: token request failed", "err", err)
-		again(http.StatusBadGateway, "Okta cannot be reached", "The server could not finish the sign-in with Okta; please try again in a moment.")
+	tok, ok := h.exchange(w, r, log, t, cp, code, st.Verifier, again)
+	if !ok {
 		return
 	}
-	log.InfoContext(ctx, "oidc callback: code exchanged")
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
 		log.WarnContext(ctx, "oidc callback: no id_token in the token response")
 		again(http.StatusBadGateway, "Sign-in could not be completed", "Okta sent no identity token; ask your administrator to check that the app uses OpenID Connect.")
 		return
 	}
-	idt, err := p.Verifier(&oidc.Config{ClientID: t.ClientID, Now: h.now}).Verify(xctx, raw)
-	if err != nil {
-		log.WarnContext(ctx, "oidc callback: id token rejected", "err", err)
-		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta could not be verified; please start again, and ask your administrator if this keeps happening.")
-		return
-	}
-	// OpenID Connect Core §3.1.3.7 items 4 and 5: with several audiences
-	// the token must name this client as its authorized party, and an azp
-	// present must be this client (go-oidc checks neither).
-	var party struct {
-		Azp string `json:"azp"`
-	}
-	if err := idt.Claims(&party); err != nil || party.Azp != "" && party.Azp != t.ClientID || len(idt.Audience) > 1 && party.Azp == "" {
-		log.WarnContext(ctx, "oidc callback: id token issued to another party", "azp", party.Azp, "aud", idt.Audience)
-		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta could not be verified; please start again, and ask your administrator if this keeps happening.")
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
-		log.WarnContext(ctx, "oidc callback: id token nonce does not match")
-		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta does not belong to this sign-in; please start again.")
+	idt, ok := h.verifyIDToken(w, r, log, t, cp, raw, st.Nonce, tok.AccessToken, again)
+	if !ok {
 		return
 	}
 	var claims struct {
-		PreferredUsername string `json:"preferred_username"`
-		Email             string `json:"email"`
-		EmailVerified     *bool  `json:"email_verified"`
+		PreferredUsername string    `json:"preferred_username"`
+		Email             string    `json:"email"`
+		EmailVerified     *flexBool `json:"email_verified"`
 	}
-	if err := idt.Claims(&claims); err != nil || idt.Subject == "" {
+	if err := idt.Claims(&claims); err != nil {
 		log.WarnContext(ctx, "oidc callback: id token claims unreadable", "err", err)
 		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta is incomplete; please start again.")
 		return
 	}
 	log.InfoContext(ctx, "oidc callback: id token verified", "sub", idt.Subject)
-
 	email := claims.Email
 	if claims.EmailVerified != nil && !*claims.EmailVerified {
 		email = ""
 	}
-	u, found, err := h.findUser(ctx, t.Name, idt.Subject, claims.PreferredUsername, email)
+	username := claims.PreferredUsername
+
+	// OpenID Connect Core §5.3.2: the UserInfo response's sub must be the
+	// ID token's. Its claims only fill in what the ID token lacks.
+	if cp.userinfo != "" {
+		ui, ok := h.userinfo(w, r, log, cp.userinfo, tok.AccessToken, idt.Subject, again)
+		if !ok {
+			return
+		}
+		if username == "" {
+			username = ui.PreferredUsername
+		}
+		if claims.Email == "" && (ui.EmailVerified == nil || *ui.EmailVerified) {
+			email = ui.Email
+		}
+	}
+
+	u, found, err := h.findUser(ctx, t.Name, idt.Subject, username, email)
 	if err != nil {
 		log.ErrorContext(ctx, "oidc callback: look up user", "err", err)
 		again(http.StatusInternalServerError, "Something went wrong", "The server could not check your account; please try again in a moment.")
 		return
 	}
 	if !found {
-		log.WarnContext(ctx, "oidc callback: user not provisioned", "sub", idt.Subject, "preferred_username", claims.PreferredUsername)
+		log.WarnContext(ctx, "oidc callback: user not provisioned", "sub", idt.Subject, "preferred_username", username)
 		h.page(w, http.StatusForbidden, page{Title: "No access", Message: "Your account has not been provisioned to this app by your Okta administrator; ask them to assign you to the app's SCIM integration."})
 		return
 	}
@@ -268,9 +342,94 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		Name: SessionCookie, Value: sid, Path: "/t/" + t.Name,
 		MaxAge: int(SessionTTL.Seconds()), HttpOnly: true, Secure: h.isHTTPS(r), SameSite: http.SameSiteLaxMode,
 	})
+	// The binding has done its job for this sign-in; other tabs' sign-ins
+	// still need it, so it is left to expire.
 	log.InfoContext(ctx, "oidc callback: signed in", "user", u.id, "userName", u.userName)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, "/t/"+t.Name+"/me", http.StatusSeeOther)
+}
+
+// exchange redeems the code at the token endpoint (RFC 6749 §4.1.3, with
+// the PKCE verifier of RFC 7636 §4.5). On failure it has written a page:
+// the OAuth error code of a refusal (RFC 6749 §5.2) is shown, a 5xx or no
+// answer within the timeout is a 502.
+func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, log *slog.Logger, t store.Tenant, cp cachedProvider, code, verifier string, again func(int, string, string)) (*oauth2.Token, bool) {
+	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), h.client), h.timeout)
+	defer cancel()
+	tok, err := h.oauthConfig(t, cp.p).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err == nil {
+		log.InfoContext(ctx, "oidc callback: code exchanged")
+		return tok, true
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		log.WarnContext(ctx, "oidc callback: token endpoint refused the code", "status", status, "error", re.ErrorCode, "error_description", re.ErrorDescription)
+		what := re.ErrorCode
+		if what == "" {
+			what = "HTTP " + strconv.Itoa(status)
+		}
+		if re.ErrorDescription != "" {
+			what += ": " + re.ErrorDescription
+		}
+		if status >= 500 || status == 0 {
+			again(http.StatusBadGateway, "Okta could not finish the sign-in", "Okta's token endpoint failed ("+what+"); please try again in a moment.")
+			return nil, false
+		}
+		again(http.StatusBadRequest, "Sign-in could not be completed", "Okta did not accept the sign-in code ("+what+"); it may have been used already. Please start again.")
+		return nil, false
+	}
+	log.ErrorContext(ctx, "oidc callback: token request failed", "err", err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		again(http.StatusBadGateway, "Okta did not answer in time", "Okta's token endpoint did not answer within "+h.timeout.String()+"; please try again in a moment.")
+		return nil, false
+	}
+	again(http.StatusBadGateway, "Okta cannot be reached", "The server could not finish the sign-in with Okta; please try again in a moment.")
+	return nil, false
+}
+
+// verifyIDToken verifies the ID token's signature with the issuer's key
+// set, then every rule of checkIDToken. On failure it has written a page.
+func (h *Handler) verifyIDToken(w http.ResponseWriter, r *http.Request, log *slog.Logger, t store.Tenant, cp cachedProvider, raw, nonce, accessToken string, again func(int, string, string)) (*oidc.IDToken, bool) {
+	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), h.client), h.timeout)
+	defer cancel()
+	// Load the keys first, so that a provider that cannot serve them is a
+	// 502, not a token that "does not verify"; a token in an algorithm
+	// this RP refuses (none, HS256) is refused without any fetch.
+	if _, perr := jose.ParseSigned(raw, acceptedAlgs); perr == nil {
+		if err := cp.keys.ensure(ctx); err != nil {
+			log.ErrorContext(ctx, "oidc callback: keys unavailable", "err", err)
+			again(http.StatusBadGateway, "Okta cannot be reached", "The server could not read Okta's signing keys to check the sign-in; please try again in a moment.")
+			return nil, false
+		}
+	}
+	verifier := oidc.NewVerifier(t.Issuer, cp.keys, &oidc.Config{
+		ClientID:             t.ClientID,
+		SupportedSigningAlgs: acceptedAlgNames,
+		SkipExpiryCheck:      true, // checkIDToken checks exp, iat and nbf with a leeway
+		Now:                  h.now,
+	})
+	idt, err := verifier.Verify(ctx, raw)
+	if err == nil {
+		err = checkIDToken(idt, idTokenWant{ClientID: t.ClientID, Nonce: nonce, AccessToken: accessToken, Now: h.now()})
+	}
+	if err == nil {
+		return idt, true
+	}
+	log.WarnContext(ctx, "oidc callback: id token rejected", "err", err)
+	var ve *idTokenError
+	switch {
+	case errors.As(err, &ve) && ve.rule == ruleNonce:
+		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta does not belong to this sign-in; please start again.")
+	case errors.As(err, &ve) && ve.rule == ruleSub:
+		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta is incomplete (it names no user); please start again.")
+	default:
+		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta could not be verified; please start again, and ask your administrator if this keeps happening.")
+	}
+	return nil, false
 }
 
 func firstNonEmpty(s ...string) string {

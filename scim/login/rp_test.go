@@ -165,7 +165,7 @@ func TestSignIn(t *testing.T) {
 			name: "expired id token",
 			setup: func(e *env) {
 				e.addUser("u1", "alice@example.com", "00ualice", true)
-				e.op.setTweak(func(c map[string]any) { c["exp"] = e.now.Add(-time.Minute).Unix() })
+				e.op.setTweak(func(c map[string]any) { c["exp"] = e.now.Add(-2 * time.Minute).Unix() })
 			},
 			status:  http.StatusBadRequest,
 			bodyHas: "could not be verified",
@@ -310,10 +310,13 @@ func TestSignInFlow(t *testing.T) {
 		}
 	})
 
-	t.Run("reused state", func(t *testing.T) {
+	t.Run("reused state while signed in goes to /me", func(t *testing.T) {
 		r := b.get(cb)
-		if r.status != http.StatusBadRequest || setCookieFor(r, SessionCookie) != nil {
-			t.Errorf("replayed callback = %d, cookie %v", r.status, setCookieFor(r, SessionCookie))
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/t/acme/me" || setCookieFor(r, SessionCookie) != nil {
+			t.Errorf("replayed callback = %d to %q, cookie %v", r.status, r.header.Get("Location"), setCookieFor(r, SessionCookie))
+		}
+		if got := e.store.countTokens(KindSession); got != 1 {
+			t.Errorf("sessions after the replay = %d, want 1", got)
 		}
 	})
 

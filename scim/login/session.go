@@ -109,3 +109,18 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 	h.log.InfoContext(r.Context(), "signed out", "tenant", t.Name)
 	h.page(w, http.StatusOK, page{Title: "Signed out", Message: "You are signed out of this app.", LinkHref: "/t/" + t.Name + "/login", LinkText: "Sign in again"})
 }
+
+// signedIn reports whether r carries a live session of tenant t (one that
+// /me would at least look at: stored, unexpired, from t's current issuer).
+func (h *Handler) signedIn(r *http.Request, t store.Tenant) bool {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	tok, err := h.store.GetToken(r.Context(), KindSession, secret.HashString(c.Value))
+	if err != nil || tok.Tenant != t.Name || !h.now().Before(tok.Expires) {
+		return false
+	}
+	var sv sessionValue
+	return json.Unmarshal(tok.Value, &sv) == nil && sv.Issuer == t.Issuer
+}

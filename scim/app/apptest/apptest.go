@@ -26,9 +26,18 @@ type Server struct {
 	Config app.Config
 }
 
+// Option changes the app.Config that Start passes to app.New.
+type Option func(*app.Config)
+
+// WithOIDCResponseMode sets app.Config.OIDCResponseMode: "query" (the
+// default) or "form_post".
+func WithOIDCResponseMode(mode string) Option {
+	return func(c *app.Config) { c.OIDCResponseMode = mode }
+}
+
 // Start runs app.New on a new SQLite store in t's temporary directory,
-// with wrap (when not nil) in front of it.
-func Start(t testing.TB, wrap func(http.Handler) http.Handler) *Server {
+// with wrap (when not nil) in front of it, and opts applied to its config.
+func Start(t testing.TB, wrap func(http.Handler) http.Handler, opts ...Option) *Server {
 	t.Helper()
 	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "idpkit.db"), sqlstore.Options{})
 	if err != nil {
@@ -39,6 +48,9 @@ func Start(t testing.TB, wrap func(http.Handler) http.Handler) *Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	cfg := app.Config{Store: st, PublicURL: srv.URL, HTTPClient: srv.Client()}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	h = app.New(cfg)
 	if wrap != nil {
 		h = wrap(h)
