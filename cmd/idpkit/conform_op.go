@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +15,7 @@ import (
 	"github.com/idpkit/idpkit/suites/check"
 )
 
-const conformOPSynopsis = "conform op [--issuer URL --client-id ID --client-secret SECRET --redirect-uri URI --username LOGIN --password PASSWORD [--auth-method client_secret_basic|client_secret_post] [--post-logout-redirect-uri URI]] [--auth-server default] [--json FILE] [--junit FILE] [--label L,…] [--skip ID,…] [--list]"
+const conformOPSynopsis = "conform op [--issuer URL --client-id ID --client-secret SECRET --redirect-uri URI --username LOGIN --password PASSWORD [--auth-method client_secret_basic|client_secret_post] [--post-logout-redirect-uri URI]] [--auth-server default] [--json FILE] [--junit FILE] [--label L,… | --check ID,…] [--skip ID,…] [--list]"
 
 // cmdConformOP runs the OpenID provider checks (check.OP) against the
 // provider at --issuer, or, without it, against a mock Okta started in this
@@ -33,6 +34,7 @@ func cmdConformOP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	junit := fs.String("junit", "", "write a JUnit XML report to FILE")
 	jsonOut := fs.String("json", "", "write a JSON report to FILE")
 	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(opCheckLabels(check.OP()), ", ")+")")
+	only := fs.String("check", "", "run only these comma-separated check IDs (see --list)")
 	skip := fs.String("skip", "", "comma-separated check IDs to leave out (see --list)")
 	list := fs.Bool("list", false, "print the checks --label and --skip select, with their labels, and exit")
 	verbose := fs.Bool("verbose", false, "show the in-process mock's logs")
@@ -43,7 +45,7 @@ func cmdConformOP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: conform op takes no arguments, got %q", errUsage, pos)
 	}
-	checks, err := selectOPChecks(check.OP(), splitList(*labels), splitList(*skip))
+	checks, err := selectOPChecks(check.OP(), splitList(*labels), splitList(*skip), splitList(*only))
 	if err != nil {
 		return err
 	}
@@ -62,13 +64,28 @@ func cmdConformOP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if flagSet(fs, "auth-server") {
 			return fmt.Errorf("%w: --auth-server is for the in-process mock; leave it out with --issuer", errUsage)
 		}
+		var missing []string
+		for _, f := range []struct{ flag, v string }{
+			{"--client-id", *clientID}, {"--client-secret (or IDPKIT_OP_CLIENT_SECRET)", *clientSecret}, {"--redirect-uri", *redirectURI},
+			{"--username", *username}, {"--password (or IDPKIT_OP_PASSWORD)", *password},
+		} {
+			if f.v == "" {
+				missing = append(missing, f.flag)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("%w: conform op --issuer also needs %s", errUsage, joinAnd(missing))
+		}
+		if *authMethod != "client_secret_basic" && *authMethod != "client_secret_post" {
+			return fmt.Errorf("%w: --auth-method %q: want client_secret_basic or client_secret_post", errUsage, *authMethod)
+		}
 		target = &check.OPTarget{
 			Issuer: *issuer, ClientID: *clientID, ClientSecret: *clientSecret, RedirectURI: *redirectURI,
 			AuthMethod: *authMethod, Username: *username, Password: *password, PostLogoutRedirectURI: *postLogout,
 			Client: &http.Client{Timeout: 30 * time.Second},
 		}
 		if err := target.Validate(); err != nil {
-			return fmt.Errorf("%w: conform op --issuer needs --client-id, --client-secret, --redirect-uri, --username and --password (%s)", errUsage, strings.TrimPrefix(err.Error(), "check: "))
+			return fmt.Errorf("%w: conform op: %s", errUsage, strings.TrimPrefix(err.Error(), "check: "))
 		}
 	} else {
 		for _, f := range []string{"client-id", "client-secret", "redirect-uri", "auth-method", "username", "password", "post-logout-redirect-uri"} {
@@ -91,6 +108,16 @@ func cmdConformOP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	// One login first: an unreachable provider, a wrong password or a
+	// client authentication mismatch is said once, not by every check.
+	if err := check.PreflightOP(ctx, target); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("conform op: %w before the checks ran: %w", errInterrupted, err)
+		} else {
+			err = fmt.Errorf("conform op: %s; no check was run", strings.TrimPrefix(err.Error(), "check: "))
+		}
+		return errors.Join(err, reports.discard())
+	}
 	started := time.Now()
 	fmt.Fprintf(stdout, "idpkit conform op: %d OpenID provider checks against %s\n", len(checks), target.Issuer)
 	results := check.RunOPAll(ctx, checks, target, func(_, _ int, r check.Result) { printCheck(stdout, "", r) })
@@ -100,8 +127,8 @@ func cmdConformOP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := reports.write(target.Issuer, started, results); err != nil {
 		return err
 	}
-	if ctx.Err() != nil && s.Failed > 0 {
-		return fmt.Errorf("conform op: %w before every check had run; the results above are incomplete", errInterrupted)
+	if len(results) < len(checks) {
+		return interruptedAfter("conform op", len(results), len(checks))
 	}
 	if s.Failed > 0 {
 		return &failedError{n: s.Failed}
@@ -151,22 +178,36 @@ func opCheckLabels(checks []check.OPCheck) []string {
 }
 
 // selectOPChecks is check.SelectOP that refuses an unknown label or check
-// ID, and a selection with nothing in it.
-func selectOPChecks(all []check.OPCheck, labels, skip []string) ([]check.OPCheck, error) {
+// ID, and a selection with nothing in it. With only (--check), it is
+// exactly those checks, in the catalogue's order, less skip.
+func selectOPChecks(all []check.OPCheck, labels, skip, only []string) ([]check.OPCheck, error) {
 	known := opCheckLabels(all)
 	for _, l := range labels {
 		if !slices.Contains(known, l) {
 			return nil, fmt.Errorf("%w: unknown label %q in --label; the labels are %s", errUsage, l, strings.Join(known, ", "))
 		}
 	}
-	for _, id := range skip {
-		if !slices.ContainsFunc(all, func(c check.OPCheck) bool { return c.ID == id }) {
-			return nil, fmt.Errorf("%w: unknown check %q in --skip; \"idpkit conform op --list\" prints the check IDs", errUsage, id)
-		}
+	ids := make([]string, len(all))
+	for i, c := range all {
+		ids[i] = c.ID
+	}
+	if err := knownIDs("conform op", ids, skip, only, len(labels) > 0); err != nil {
+		return nil, err
+	}
+	if len(only) > 0 {
+		all = slices.DeleteFunc(slices.Clone(all), func(c check.OPCheck) bool { return !slices.Contains(only, c.ID) })
 	}
 	checks := check.SelectOP(all, labels, skip)
 	if len(checks) == 0 {
-		return nil, fmt.Errorf("%w: --label and --skip leave no check to run", errUsage)
+		return nil, fmt.Errorf("%w: --label, --check and --skip leave no check to run", errUsage)
 	}
 	return checks, nil
+}
+
+// joinAnd joins "a", "b" and "c" as "a, b and c".
+func joinAnd(parts []string) string {
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/idpkit/idpkit/suites/check"
 )
 
-const conformRPSynopsis = "conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr 127.0.0.1:9099 --seed FILE] --login USER [--client-id ID] [--json FILE] [--junit FILE] [--label L,…] [--skip ID,…] [--strict] [--list]"
+const conformRPSynopsis = "conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr 127.0.0.1:9099 --seed FILE] [--login USER] [--client-id ID] [--json FILE] [--junit FILE] [--label L,… | --check ID,…] [--skip ID,…] [--strict] [--list]"
 
 // cmdConformRP runs the relying-party checks (check.RP) against an RP that
 // trusts a mock Okta: the one at --mock-url, or one started here.
@@ -32,6 +32,7 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	junit := fs.String("junit", "", "write a JUnit XML report to FILE")
 	jsonOut := fs.String("json", "", "write a JSON report to FILE")
 	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(rpLabels(check.RP()), ", ")+")")
+	only := fs.String("check", "", "run only these comma-separated check IDs (see --list), e.g. one that failed, alone")
 	skip := fs.String("skip", "", "comma-separated check IDs to leave out (see --list)")
 	strict := fs.Bool("strict", false, "also run the checks labelled strict: refusals the spec asks for only with SHOULD or MAY (iat in the future, a foreign azp, a wrong at_hash)")
 	list := fs.Bool("list", false, "print the checks --label and --skip select, with their labels, and exit")
@@ -43,7 +44,7 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: conform rp takes no arguments, got %q", errUsage, pos)
 	}
-	checks, err := selectRPChecks(check.RP(), splitList(*labels), splitList(*skip), *strict)
+	checks, err := selectRPChecks(check.RP(), splitList(*labels), splitList(*skip), splitList(*only), *strict)
 	if err != nil {
 		return err
 	}
@@ -78,6 +79,9 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if *seedFile != "" || flagSet(fs, "mock-addr") {
 			return fmt.Errorf("%w: --seed and --mock-addr are for the in-process mock; leave them out with --mock-url", errUsage)
 		}
+	}
+	if *mockURL == "" && *seedFile == "" {
+		return fmt.Errorf("%w: no --seed given: the in-process mock has no OIDC app for your RP; pass --seed FILE or --mock-url", errUsage)
 	}
 	var seed *mockidp.Seed
 	if *seedFile != "" {
@@ -138,8 +142,8 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return errors.Join(err, reports.discard())
 	}
 	// The mock may offer faults this build does not know: they get
-	// checks too, unless a label or --skip leaves them out.
-	if all, err := check.RPChecks(ctx, target); err == nil {
+	// checks too, unless --check, a label or --skip leaves them out.
+	if all, err := check.RPChecks(ctx, target); err == nil && *only == "" {
 		known := check.RP()
 		for _, c := range all {
 			if !slices.ContainsFunc(known, func(k check.RPCheck) bool { return k.ID == c.ID }) {
@@ -157,8 +161,8 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	switch {
-	case ctx.Err() != nil && s.Failed > 0:
-		return fmt.Errorf("conform rp: %w before every check had run; the results above are incomplete", errInterrupted)
+	case len(results) < len(checks):
+		return interruptedAfter("conform rp", len(results), len(checks))
 	case s.Failed > 0:
 		return &failedError{n: s.Failed}
 	case s.Total > 0 && s.Skipped == s.Total:
@@ -205,22 +209,57 @@ func selectRP(all []check.RPCheck, labels, skip []string, strict bool) []check.R
 }
 
 // selectRPChecks is check.SelectRP that refuses an unknown label or check
-// ID, and a selection with nothing in it.
-func selectRPChecks(all []check.RPCheck, labels, skip []string, strict bool) ([]check.RPCheck, error) {
+// ID, and a selection with nothing in it. With only (--check), it is
+// exactly those checks, strict or not, in the catalogue's order, less
+// skip.
+func selectRPChecks(all []check.RPCheck, labels, skip, only []string, strict bool) ([]check.RPCheck, error) {
 	known := rpLabels(all)
 	for _, l := range labels {
 		if !slices.Contains(known, l) {
 			return nil, fmt.Errorf("%w: unknown label %q in --label; the labels are %s", errUsage, l, strings.Join(known, ", "))
 		}
 	}
-	for _, id := range skip {
-		if !slices.ContainsFunc(all, func(c check.RPCheck) bool { return c.ID == id }) {
-			return nil, fmt.Errorf("%w: unknown check %q in --skip; \"idpkit conform rp --list\" prints the check IDs", errUsage, id)
-		}
+	ids := make([]string, len(all))
+	for i, c := range all {
+		ids[i] = c.ID
 	}
-	checks := selectRP(all, labels, skip, strict)
+	if err := knownIDs("conform rp", ids, skip, only, len(labels) > 0); err != nil {
+		return nil, err
+	}
+	var checks []check.RPCheck
+	if len(only) > 0 {
+		checks = check.SelectRPStrict(slices.DeleteFunc(slices.Clone(all), func(c check.RPCheck) bool { return !slices.Contains(only, c.ID) }), nil, skip)
+	} else {
+		checks = selectRP(all, labels, skip, strict)
+	}
 	if len(checks) == 0 {
-		return nil, fmt.Errorf("%w: --label and --skip leave no check to run", errUsage)
+		return nil, fmt.Errorf("%w: --label, --check and --skip leave no check to run", errUsage)
 	}
 	return checks, nil
+}
+
+// knownIDs refuses a check ID in --skip or --check that is not among ids,
+// and --check together with --label.
+func knownIDs(cmd string, ids, skip, only []string, labels bool) error {
+	if len(only) > 0 && labels {
+		return fmt.Errorf("%w: give --check (these checks) or --label (the checks with these labels), not both", errUsage)
+	}
+	for _, f := range []struct {
+		flag string
+		ids  []string
+	}{{"--check", only}, {"--skip", skip}} {
+		for _, id := range f.ids {
+			if !slices.Contains(ids, id) {
+				return fmt.Errorf("%w: unknown check %q in %s; \"idpkit %s --list\" prints the check IDs", errUsage, id, f.flag, cmd)
+			}
+		}
+	}
+	return nil
+}
+
+// interruptedAfter is the error of a run that Ctrl-C (or SIGTERM) cut
+// short after done of total checks: exit status 130. The checks it did
+// not finish have no result, so none of them counts as a failure.
+func interruptedAfter(cmd string, done, total int) error {
+	return fmt.Errorf("%s: %w after %d of %d checks; the results above are those of the finished checks", cmd, errInterrupted, done, total)
 }

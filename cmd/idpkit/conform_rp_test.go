@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -112,6 +113,10 @@ func TestConformRPFlags(t *testing.T) {
 		}
 		return out
 	}
+	other, err := mock.AddApp(mockidp.SeedApp{Label: "another RP", Type: mockidp.SeedAppOIDC, RedirectURIs: []string{"http://127.0.0.1:3000/callback"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	seed := filepath.Join(t.TempDir(), "seed.yaml")
 	os.WriteFile(seed, []byte("users:\n  - {login: solo@example.com, firstName: Solo, lastName: User, password: Maple-Forest-42!}\napps:\n  - {label: My RP, type: oidc, clientId: 0oamyrp0000000000000001, clientSecret: my-rp-secret-00000000000000000000000001, redirectUris: [\"http://127.0.0.1:3000/callback\"]}\nassignments:\n  - {app: My RP, users: [solo@example.com]}\n"), 0o600)
 	tests := []struct {
@@ -131,6 +136,14 @@ func TestConformRPFlags(t *testing.T) {
 		{"a refused mock token is said once", replace("--mock-token", "wrong"), 1, "", "the mock refused its API token"},
 		{"an unknown user is said once", replace("--login", "nobody@example.com"), 1, "", `conform rp: the mock cannot sign in "nobody@example.com"`},
 		{"a broken login url is said once", replace("--login-url", broken.URL+"/login"), 1, "", "answered GET " + broken.URL + "/login → 500"},
+		{"no seed and no mock url", []string{"--login-url", broken.URL + "/login", "--login", "a"}, 2, "",
+			"idpkit: usage: no --seed given: the in-process mock has no OIDC app for your RP; pass --seed FILE or --mock-url\n"},
+		{"an unknown check in --check", with("--check", "rp-sends-state,rp-nope"), 2, "", `unknown check "rp-nope" in --check; "idpkit conform rp --list" prints the check IDs`},
+		{"--check and --label", with("--check", "rp-sends-state", "--label", "rp-flow"), 2, "", "give --check (these checks) or --label (the checks with these labels), not both"},
+		{"list one check", []string{"--list", "--check", "rp-refuses-wrong-azp"}, 0, "rp-refuses-wrong-azp  rp,rp-faults,strict  ", ""},
+		{"--login is optional in the synopsis", []string{"--help"}, 0, "", "[--mock-url URL --mock-token TOKEN | --mock-addr 127.0.0.1:9099 --seed FILE] [--login USER] [--client-id ID]"},
+		{"a login url for another client is said once", replace("--client-id", other.OAuthClient.ClientID), 1, "",
+			"conform rp: the RP's authorization request is for client_id "},
 		{"the in-process mock says what to configure", []string{"--login-url", broken.URL + "/login", "--mock-addr", freeAddr(t), "--seed", seed, "--mock-token", "00fixed"}, 1,
 			"client            0oamyrp0000000000000001  secret my-rp-secret-00000000000000000000000001  (\"My RP\", from the seed)", "no check was run"},
 	}
@@ -143,6 +156,62 @@ func TestConformRPFlags(t *testing.T) {
 			if tt.code == 1 && strings.Contains(out, "✗") {
 				t.Errorf("a preflight failure ran checks:\n%s", out)
 			}
+			if tt.code == 1 && strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+				t.Errorf("a preflight failure takes more than one line:\n%s", errs)
+			}
 		})
+	}
+}
+
+func TestConformRPCheck(t *testing.T) {
+	_, flags := ownRPForConform(t)
+	args := append([]string{"conform", "rp", "--check", "rp-sends-state,rp-accepts-valid-login"}, flags...)
+	code, out, errs := runCmd(t, context.Background(), args...)
+	if code != 0 {
+		t.Fatalf("conform rp exited %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	// In the catalogue's order, whatever the order given.
+	for _, want := range []string{"idpkit conform rp: 2 relying-party checks against ", "✓ rp-accepts-valid-login — ", "✓ rp-sends-state — ", "Summary: 2/2 checks passed\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if i, j := strings.Index(out, "rp-accepts-valid-login"), strings.Index(out, "rp-sends-state"); i > j {
+		t.Errorf("the checks ran out of the catalogue's order:\n%s", out)
+	}
+}
+
+// An interrupted run (Ctrl-C) stops after the checks that finished: the
+// one it cut short is no failure, and the exit status is 130.
+func TestConformRPInterrupted(t *testing.T) {
+	_, flags := ownRPForConform(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var loginURL string
+	for i := range flags {
+		if flags[i] == "--login-url" {
+			loginURL = flags[i+1]
+		}
+	}
+	// The third visit of the login URL (the preflight's, the first
+	// check's, then the second check's) is the Ctrl-C.
+	var hits atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 3 {
+			cancel()
+		}
+		http.Redirect(w, r, loginURL, http.StatusFound)
+	}))
+	t.Cleanup(front.Close)
+	args := []string{"conform", "rp", "--check", "rp-accepts-valid-login,rp-sends-state,rp-sends-nonce", "--login-url", front.URL + "/login"}
+	for i := 0; i < len(flags); i += 2 {
+		if flags[i] != "--login-url" {
+			args = append(args, flags[i], flags[i+1])
+		}
+	}
+	code, out, errs := runCmd(t, ctx, args...)
+	if code != 130 || !strings.Contains(errs, "idpkit: conform rp: interrupted after 1 of 3 checks; ") ||
+		!strings.Contains(out, "✓ rp-accepts-valid-login") || strings.Contains(out, "✗") || strings.Contains(out, "rp-sends-state") {
+		t.Errorf("exit %d (want 130)\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }

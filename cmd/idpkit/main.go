@@ -8,8 +8,8 @@
 //	idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
 //	idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
 //	idpkit seed --db DSN --tenant NAME --users N [--groups G --members M] [--batch 5000]
-//	idpkit conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr ADDR --seed FILE] --login USER
-//	idpkit conform op [--issuer URL --client-id ID --client-secret SECRET --redirect-uri URI --username LOGIN --password PASSWORD]
+//	idpkit conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr ADDR --seed FILE] [--login USER] [--check ID,…] [--strict]
+//	idpkit conform op [--issuer URL --client-id ID --client-secret SECRET --redirect-uri URI --username LOGIN --password PASSWORD] [--check ID,…]
 //	idpkit mockokta [--addr 127.0.0.1:9090] [--seed FILE.json|.yaml] [--api-token TOKEN] [--trusted-origin ORIGIN,…] [--rotate-every D] [--auth-server ID,…]
 //	idpkit load --scim-url URL --token TOKEN [--users N] [--concurrency C] [--duration D] [--cleanup]
 package main
@@ -37,8 +37,8 @@ Usage:
   idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
   idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
   idpkit seed --db DSN --tenant NAME --users N [--groups G --members M] [--batch 5000]
-  idpkit conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr ADDR --seed FILE] --login USER [--json FILE] [--junit FILE] [--label L,…] [--skip ID,…] [--list]
-  idpkit conform op [--issuer URL --client-id ID --client-secret SECRET --redirect-uri URI --username LOGIN --password PASSWORD] [--json FILE] [--junit FILE] [--label L,…] [--list]
+  idpkit conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr ADDR --seed FILE] [--login USER] [--client-id ID] [--json FILE] [--junit FILE] [--label L,… | --check ID,…] [--skip ID,…] [--strict] [--list]
+  idpkit conform op [--issuer URL --client-id ID --client-secret SECRET --redirect-uri URI --username LOGIN --password PASSWORD] [--json FILE] [--junit FILE] [--label L,… | --check ID,…] [--skip ID,…] [--list]
   idpkit mockokta [--addr 127.0.0.1:9090] [--seed FILE.json|.yaml] [--api-token TOKEN] [--trusted-origin ORIGIN,…] [--rotate-every D] [--auth-server ID,…]
   idpkit load --scim-url URL --token TOKEN [--users N] [--concurrency C] [--duration D] [--cleanup]
 

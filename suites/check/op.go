@@ -153,11 +153,20 @@ func SelectOP(checks []OPCheck, labels, skip []string) []OPCheck {
 
 // RunOPAll runs checks one after another against t and returns their
 // results; progress, when not nil, is called after each check. A check
-// that panics is reported as failed; the run goes on.
+// that panics is reported as failed; the run goes on. When ctx is done
+// (an interrupted run) it stops: the check it cut short and the ones
+// after it have no result, so fewer results than checks means the run
+// was interrupted, and no check fails for the interruption.
 func RunOPAll(ctx context.Context, checks []OPCheck, t *OPTarget, progress func(done, total int, r Result)) []Result {
 	results := make([]Result, 0, len(checks))
 	for i, c := range checks {
+		if ctx.Err() != nil {
+			break
+		}
 		r := RunOP(ctx, c, t)
+		if ctx.Err() != nil {
+			break // cut short: not a result
+		}
 		results = append(results, r)
 		if progress != nil {
 			progress(i+1, len(checks), r)

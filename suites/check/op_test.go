@@ -185,3 +185,28 @@ func TestOPScriptLoginPage(t *testing.T) {
 		t.Errorf("result %+v", r)
 	}
 }
+
+// An interrupted run stops: the check that the interruption cut short and
+// those after it have no result, so none fails for it.
+func TestRunOPAllInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var ran []string
+	mk := func(id string, run func() error) OPCheck {
+		return OPCheck{ID: id, Run: func(context.Context, *OPTarget) error { ran = append(ran, id); return run() }}
+	}
+	checks := []OPCheck{
+		mk("first", func() error { return nil }),
+		mk("second", func() error { cancel(); return errors.New("context canceled") }),
+		mk("third", func() error { return nil }),
+	}
+	var progress []string
+	results := RunOPAll(ctx, checks, opValidTarget(), func(done, total int, r Result) { progress = append(progress, r.ID) })
+	var ids []string
+	for _, r := range results {
+		ids = append(ids, r.ID)
+	}
+	if diff := cmp.Diff([]any{[]string{"first"}, []string{"first"}, []string{"first", "second"}}, []any{ids, progress, ran}); diff != "" {
+		t.Errorf("results, progress, checks run (-want +got):\n%s", diff)
+	}
+}

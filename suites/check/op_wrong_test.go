@@ -420,3 +420,64 @@ func TestOPCatalogueAgainstWrongOP(t *testing.T) {
 		})
 	}
 }
+
+// TestPreflightOP asserts that what keeps every OP check from running is
+// said in one line: an unreachable provider, one that is not an OpenID
+// provider, a login that fails, a client authentication mismatch.
+func TestPreflightOP(t *testing.T) {
+	notOP := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte("<html><body><h1>Page not found</h1></body></html>"))
+	}))
+	t.Cleanup(notOP.Close)
+	post := func(c *op.Client) { c.AuthMethod = op.AuthMethodPost }
+	for _, tc := range []struct {
+		name string
+		opTestSetup
+		want []string // substrings of the error; none: no error
+	}{
+		{name: "the mock, client_secret_basic"},
+		{name: "the mock, client_secret_post", opTestSetup: opTestSetup{client: post, target: func(t *OPTarget) { t.AuthMethod = "client_secret_post" }}},
+		{name: "unreachable", opTestSetup: opTestSetup{target: func(t *OPTarget) { t.Issuer = "http://127.0.0.1:1" }},
+			want: []string{"check: the provider at http://127.0.0.1:1 is unreachable (GET http://127.0.0.1:1/.well-known/openid-configuration: dial tcp "}},
+		{name: "not an OpenID provider", opTestSetup: opTestSetup{target: func(t *OPTarget) { t.Issuer, t.Client = notOP.URL, notOP.Client() }},
+			want: []string{"check: " + notOP.URL + " is not an OpenID provider: GET " + notOP.URL + "/.well-known/openid-configuration answered 404 text/html \"Page not found\", not a discovery document"}},
+		{name: "a wrong password", opTestSetup: opTestSetup{target: func(t *OPTarget) { t.Password = "wrong" }},
+			want: []string{"check: the login as alice@example.com failed (the provider showed its login form again", `; the provider's page says "Sign In`, "Unable to sign in"}},
+		{name: "an unregistered redirect URI", opTestSetup: opTestSetup{target: func(t *OPTarget) { t.RedirectURI = "https://rp.example.com/elsewhere" }},
+			want: []string{"check: the provider refused the authorization request with 400 (are the client id and the redirect URI https://rp.example.com/elsewhere one of its clients'", "The 'redirect_uri' parameter must be a Login redirect URI"}},
+		{name: "basic for a client_secret_post client", opTestSetup: opTestSetup{client: post, target: func(t *OPTarget) { t.AuthMethod = "client_secret_basic" }},
+			want: []string{"check: the token endpoint refused the client's credentials sent with client_secret_basic (401 invalid_client: ", "accepted them with client_secret_post: the client authenticates with client_secret_post, so set the auth method to it (--auth-method client_secret_post)"}},
+		{name: "post for a client_secret_basic client", opTestSetup: opTestSetup{target: func(t *OPTarget) { t.AuthMethod = "client_secret_post" }},
+			want: []string{"accepted them with client_secret_basic", "(--auth-method client_secret_basic)"}},
+		{name: "a wrong secret", opTestSetup: opTestSetup{target: func(t *OPTarget) { t.ClientSecret = "wrong" }},
+			want: []string{"check: the token endpoint refused the client's credentials with client_secret_basic and with client_secret_post (401 invalid_client: ", "check the client id and secret (--client-id, --client-secret)"}},
+		{name: "an incomplete target", opTestSetup: opTestSetup{target: func(t *OPTarget) { t.Username = "" }},
+			want: []string{"check: the OP target needs Username"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := PreflightOP(context.Background(), startOPTarget(t, tc.opTestSetup))
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("PreflightOP: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("PreflightOP passed, want %q", tc.want)
+			}
+			if testing.Verbose() {
+				t.Log(err)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("the error is more than one line:\n%v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -51,11 +52,18 @@ type RPTarget struct {
 	// only one: by ten minutes (past any limit on refetching the JWKS,
 	// within its cache's lifetime) for the kid and rotation checks, by
 	// 25 hours (past the JWKS cache: Okta's max-age is a day) for the
-	// checks of odd JWKS contents and a slow keys endpoint. Without it a
+	// checks of odd JWKS contents and a slow keys endpoint; and by 31 s
+	// when the rotation check waits out a refetch cooldown. Without it a
 	// check whose JWKS the RP never fetched (its cached keys verified the
-	// token) is skipped, and the rotation check, run after checks that
-	// made the RP refetch, may meet its refetch limit.
+	// token) is skipped, the rotation check waits 31 s of real time when
+	// its first login meets the RP's refetch cooldown, and PreflightRP
+	// refuses a mock whose clock is more than two minutes from Now.
 	Advance func(d time.Duration)
+
+	// wait, when set, stands in for real time passing in a check that
+	// waits out a refetch cooldown without Advance (tests set it); nil
+	// means a timer.
+	wait func(ctx context.Context, d time.Duration) error
 
 	mu     sync.Mutex
 	faults []RPFaultInfo // the mock's available faults, read once per run
@@ -67,6 +75,15 @@ const (
 	rpRefetchGap = 10 * time.Minute // past refetch limits, within JWKS caches
 	rpStaleGap   = 25 * time.Hour   // past JWKS caches (Okta's max-age is a day)
 )
+
+// rpCooldown is how long the key rotation check waits, once, for a refetch
+// cooldown to pass (jose's default cooldown is 30 s; idpkit's own RP's
+// too): in real time, or by moving both clocks with RPTarget.Advance.
+const rpCooldown = 31 * time.Second
+
+// rpClockSkew is how far the mock's clock may be from the local clock
+// before PreflightRP refuses to run (without RPTarget.Advance).
+const rpClockSkew = 2 * time.Minute
 
 // RPFaultInfo is one fault the mock offers (GET /__mock/faults, "available").
 type RPFaultInfo struct {
@@ -109,7 +126,13 @@ type RPCheck struct {
 	// behaves, or an error describing what was wrong with every response
 	// of the logins it made.
 	Run func(ctx context.Context, t *RPTarget) error
+
+	// limit is the check's time limit; 0 means rpLimit.
+	limit time.Duration
 }
+
+// rpLimit is the time limit of a check.
+const rpLimit = 30 * time.Second
 
 // HasLabel reports whether c carries label l.
 func (c RPCheck) HasLabel(l string) bool { return slices.Contains(c.Labels, l) }
@@ -176,13 +199,23 @@ func RPChecks(ctx context.Context, t *RPTarget) ([]RPCheck, error) {
 // list is read afresh at the start of each run. Between checks (and at
 // the start of each) the mock is reset: faults disarmed, queues and
 // request log emptied.
+//
+// When ctx is done (an interrupted run) it stops: the check it cut short
+// and the ones after it have no result, so fewer results than checks
+// means the run was interrupted, and no check fails for the interruption.
 func RunRPAll(ctx context.Context, checks []RPCheck, t *RPTarget, progress func(done, total int, r Result)) []Result {
 	t.mu.Lock()
 	t.read, t.faults = false, nil
 	t.mu.Unlock()
 	results := make([]Result, 0, len(checks))
 	for i, c := range checks {
+		if ctx.Err() != nil {
+			break
+		}
 		r := RunRP(ctx, c, t)
+		if ctx.Err() != nil {
+			break // cut short: not a result
+		}
 		results = append(results, r)
 		if progress != nil {
 			progress(i+1, len(checks), r)
@@ -194,7 +227,8 @@ func RunRPAll(ctx context.Context, checks []RPCheck, t *RPTarget, progress func(
 	return results
 }
 
-// RunRP runs one check with a time limit of 30 seconds; a panic is
+// RunRP runs one check with a time limit of 30 seconds (90 for the key
+// rotation check, which may wait out a refetch cooldown); a panic is
 // reported as a failure. The result is a Result like the SCIM checks', so
 // WriteJSON, WriteJUnit and Summarize report both.
 func RunRP(ctx context.Context, c RPCheck, t *RPTarget) (r Result) {
@@ -206,7 +240,11 @@ func RunRP(ctx context.Context, c RPCheck, t *RPTarget) (r Result) {
 			r.Passed, r.Error = false, "check panicked: "+strings.TrimSpace(fmt.Sprint(p))
 		}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	limit := c.limit
+	if limit <= 0 {
+		limit = rpLimit
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	if err := c.Run(ctx, t); err != nil {
 		var skip *skipError
@@ -219,16 +257,32 @@ func RunRP(ctx context.Context, c RPCheck, t *RPTarget) (r Result) {
 }
 
 // PreflightRP tells, in one sentence, what keeps every check from running
-// before a run: a mock that has no test controls or refuses the token, a
+// before a run: a mock that has no test controls or refuses the token; a
+// mock whose clock is more than two minutes from the local clock (unless
+// RPTarget.Advance is set: a test that moves both clocks on purpose); a
 // Login the mock cannot sign in (unknown, not ACTIVE, or a ClientID that
-// is not an OIDC app of the mock), or a LoginURL that does not answer. It
-// leaves the mock reset.
+// is not an OIDC app of the mock); a login URL that does not lead the
+// browser to the mock's authorize endpoint (it fails, answers a page or
+// an error, or redirects elsewhere); an authorization request for another
+// client than ClientID; or one the mock refuses (an unknown client, a
+// redirect_uri the app does not list). It leaves the mock reset.
 func PreflightRP(ctx context.Context, t *RPTarget) error {
-	if t.LoginURL == "" || t.MockURL == "" || t.Login == "" {
-		return errors.New("check: the RP target needs LoginURL, MockURL and Login")
+	var missing []string
+	for _, f := range []struct{ v, what string }{{t.LoginURL, "the RP's login URL"}, {t.MockURL, "the mock's URL"}, {t.Login, "the login of a mock user the RP accepts"}} {
+		if f.v == "" {
+			missing = append(missing, f.what)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("check: the checks need %s", rpJoin(missing))
 	}
 	if err := t.reset(ctx); err != nil {
 		return fmt.Errorf("check: %w", err)
+	}
+	if t.Advance == nil {
+		if err := t.checkClock(ctx); err != nil {
+			return err
+		}
 	}
 	if err := t.queueLogin(ctx); err != nil {
 		return fmt.Errorf("check: the mock cannot sign in %q: %w", t.Login, err)
@@ -236,12 +290,132 @@ func PreflightRP(ctx context.Context, t *RPTarget) error {
 	if err := t.reset(ctx); err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
-	h := t.newBrowser("preflight").do(ctx, rpStep{Method: "GET", URL: t.LoginURL})
-	if h.Err != nil {
-		return fmt.Errorf("check: the RP's login URL %s does not answer: %w", t.LoginURL, h.Err)
+	err := t.preflightLogin(ctx)
+	if rerr := t.reset(ctx); err == nil && rerr != nil {
+		err = fmt.Errorf("check: %w", rerr)
 	}
-	if h.Status >= 500 {
-		return fmt.Errorf("check: the RP's login URL %s answered %s", t.LoginURL, h.String())
+	return err
+}
+
+// checkClock compares the mock's clock (GET /__mock/clock) with the local
+// one. A mock without the control is not judged.
+func (t *RPTarget) checkClock(ctx context.Context) error {
+	var out struct {
+		Now time.Time `json:"now"`
+	}
+	if err := t.mock(ctx, "GET", "/__mock/clock", nil, &out); err != nil || out.Now.IsZero() {
+		return nil
+	}
+	d := out.Now.Sub(t.now())
+	if d.Abs() <= rpClockSkew {
+		return nil
+	}
+	way := "ahead of"
+	if d < 0 {
+		way = "behind"
+	}
+	return fmt.Errorf("check: the mock's clock is %s %s this machine's (GET /__mock/clock says %s), so the RP would see its ID tokens as issued in the future or expired; restart the mock, or reset its clock with POST /__mock/clock {\"reset\":true}",
+		rpDuration(d.Abs()), way, out.Now.UTC().Format(time.RFC3339))
+}
+
+// preflightLogin opens the login URL in a new browser up to the mock's
+// authorize endpoint, checks the authorization request's client, and
+// sends it once without a queued login: the mock answers its login form,
+// or an error page when it refuses the request.
+func (t *RPTarget) preflightLogin(ctx context.Context) error {
+	b := t.newBrowser("preflight")
+	l := t.newLogin("preflight", b)
+	l.toAuthorize(ctx)
+	if l.next == nil {
+		return fmt.Errorf("check: %s", rpLoginURLTrouble(t, l))
+	}
+	q := l.query()
+	switch id := q.Get("client_id"); {
+	case id == "":
+		return fmt.Errorf("check: the RP's authorization request has no client_id: %s", rpShortURL(l.next.URL))
+	case t.ClientID != "" && id != t.ClientID:
+		return fmt.Errorf("check: %s", rpOtherClient(id, t.ClientID))
+	}
+	h := b.do(ctx, *l.next)
+	switch {
+	case h.Err != nil:
+		return fmt.Errorf("check: the mock's authorize endpoint does not answer the RP's authorization request: %v", rpCause(h.Err))
+	case h.Status >= 400:
+		return fmt.Errorf("check: the mock refused the RP's authorization request (is its client_id an OIDC app of the mock, and its redirect_uri %q one of the app's sign-in redirect URIs?): %s",
+			q.Get("redirect_uri"), rpHopLine(h))
 	}
 	return nil
+}
+
+// rpLoginURLTrouble says, on one line, why a login never reached the
+// mock's authorize endpoint.
+func rpLoginURLTrouble(t *RPTarget, l *rpLogin) string {
+	if len(l.hops) == 0 || l.final == nil {
+		return fmt.Sprintf("the RP's login URL %s was not requested", t.LoginURL)
+	}
+	first, last := l.hops[0], l.final
+	if first.Err != nil {
+		return fmt.Sprintf("the RP's login URL %s does not answer: %v", t.LoginURL, rpCause(first.Err))
+	}
+	want := strings.TrimRight(t.MockURL, "/") + "/oauth2/…/authorize"
+	for _, h := range l.hops {
+		if u, err := url.Parse(h.URL); err == nil && strings.HasSuffix(u.Path, "/authorize") && !l.b.onMock(h.URL) {
+			return fmt.Sprintf("the RP's login URL %s sent the browser to the authorize endpoint %s, which is not the mock's (%s): the RP's issuer must be the mock's",
+				t.LoginURL, rpShortURL(u.Scheme+"://"+u.Host+u.Path), want)
+		}
+	}
+	if len(l.hops) == 1 {
+		return fmt.Sprintf("the RP's login URL answered %s, not a redirect to the mock's authorize endpoint (%s)", rpHopLine(first), want)
+	}
+	if last.Err != nil {
+		return fmt.Sprintf("the RP's login URL %s led the browser to %s, which does not answer (%v), not to the mock's authorize endpoint (%s)", t.LoginURL, rpShortURL(last.URL), rpCause(last.Err), want)
+	}
+	steps := make([]string, len(l.hops))
+	for i, h := range l.hops {
+		line, _, _ := strings.Cut(h.render(i == len(l.hops)-1), "\n")
+		steps[i] = line
+	}
+	return fmt.Sprintf("the RP's login URL led the browser through %s, never to the mock's authorize endpoint (%s)", strings.Join(steps, ", then "), want)
+}
+
+// rpOtherClient is what a login whose authorization request names another
+// client than the checks' client id says.
+func rpOtherClient(got, want string) string {
+	return fmt.Sprintf("the RP's authorization request is for client_id %q, not the client id the checks sign in for (%s, --client-id): the mock signs the queued user in only for that client, so it showed its login form instead; give the RP's client id, or configure the RP with %s",
+		got, want, want)
+}
+
+// rpCause is the transport error inside err, without the URL it names.
+func rpCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// rpHopLine is a hop on one line, without its Set-Cookie headers.
+func rpHopLine(h *rpHop) string {
+	line, _, _ := strings.Cut(h.String(), "\n")
+	return line
+}
+
+// rpJoin joins "a", "b" and "c" as "a, b and c".
+func rpJoin(parts []string) string {
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// rpDuration is d for a person: "25h", "3m10s", "45s".
+func rpDuration(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

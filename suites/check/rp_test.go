@@ -1,6 +1,8 @@
 package check
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -239,5 +241,56 @@ func TestRPHopString(t *testing.T) {
 		Body: []byte("<html><head><title>x</title><style>p{}</style></head><body><h1>Sign-in expired</h1><p>Start   again.</p></body></html>")}
 	if diff := cmp.Diff(`GET http://rp.test/cb → 400 text/html "Sign-in expired Start again."`, page.String()); diff != "" {
 		t.Error(diff)
+	}
+}
+
+// An interrupted run stops: the check the interruption cut short and those
+// after it have no result, so none fails for it.
+func TestRunRPAllInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var ran []string
+	mk := func(id string, run func() error) RPCheck {
+		return RPCheck{ID: id, Run: func(context.Context, *RPTarget) error { ran = append(ran, id); return run() }}
+	}
+	checks := []RPCheck{
+		mk("first", func() error { return nil }),
+		mk("second", func() error { cancel(); return errors.New("context canceled") }),
+		mk("third", func() error { return nil }),
+	}
+	var progress []string
+	// The mock's URL answers nothing: the reset at the end fails quietly.
+	target := &RPTarget{MockURL: "http://127.0.0.1:1"}
+	results := RunRPAll(ctx, checks, target, func(done, total int, r Result) { progress = append(progress, r.ID) })
+	var ids []string
+	for _, r := range results {
+		ids = append(ids, r.ID)
+	}
+	if diff := cmp.Diff([]any{[]string{"first"}, []string{"first"}, []string{"first", "second"}}, []any{ids, progress, ran}); diff != "" {
+		t.Errorf("results, progress, checks run (-want +got):\n%s", diff)
+	}
+}
+
+// The key rotation check's wait for a refetch cooldown ends when the run
+// is interrupted.
+func TestRPPauseInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := (&RPTarget{}).pause(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("pause = %v, want context.Canceled", err)
+	}
+}
+
+func TestRPDuration(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{25 * time.Hour, "25h"}, {time.Hour + 30*time.Second, "1h0m30s"}, {3*time.Minute + 10*time.Second, "3m10s"},
+		{4 * time.Minute, "4m"}, {31 * time.Second, "31s"}, {90*time.Minute + 400*time.Millisecond, "1h30m"},
+	} {
+		if got := rpDuration(tc.d); got != tc.want {
+			t.Errorf("rpDuration(%v) = %q, want %q", tc.d, got, tc.want)
+		}
 	}
 }

@@ -50,8 +50,15 @@ import (
 // rp-refuses-userinfo-sub-mismatch is skipped for an RP that never calls
 // UserInfo, and the checks of odd JWKS contents and a slow keys endpoint
 // for an RP that never fetched the JWKS during their login (see
-// RPTarget.Advance). Key rotation runs first among the faults, before
-// any check can have used up a limit the RP puts on refetching the JWKS.
+// RPTarget.Advance). rp-accepts-kid-absent-single-jwks is judged as
+// kid-absent-multiple-jwks ("either") when the RP did not fetch the JWKS
+// during its login, since it then checked the token against the several
+// keys it had cached: a refusal is a skip that says so, a 5xx fails. Key
+// rotation runs first among the faults, before any check can have used
+// up a limit the RP puts on refetching the JWKS; when its login is
+// refused without a JWKS fetch, it lets 31 s pass (a refetch cooldown of
+// up to 30 s, jose's default, is allowed; with RPTarget.Advance the
+// clocks move instead) and signs in once more with another new key.
 //
 // # Flow
 //
@@ -70,7 +77,8 @@ import (
 // response_mode=form_post, the cookies the RP sets before sending the
 // browser to the mock are SameSite=None; Secure. rp-jwks-no-refetch-storm
 // ("rp-keys") makes five logins in a row with tokens signed by an unknown
-// key: each is refused, and the JWKS is fetched at most twice in all.
+// key: each must get its ID token from the mock's token endpoint and be
+// refused, and the JWKS is fetched at most twice in all.
 func RP() []RPCheck {
 	flow := []string{LabelRP, LabelRPFlow}
 	all := []RPCheck{
@@ -118,10 +126,8 @@ func rpJudgeAccepted(r *rpReport, l *rpLogin) {
 	switch {
 	case l.final == nil || l.final.Err != nil:
 		r.failf("%s did not finish", l.name)
-	case l.authorize == nil:
-		r.failf("%s: LoginURL did not lead the browser to the mock's authorize endpoint", l.name)
-	case l.callback == nil:
-		r.failf("%s never came back from the mock to the RP", l.name)
+	case l.astray() != "":
+		r.failf("%s: %s", l.name, l.astray())
 	case !l.session:
 		r.failf("%s: the RP gave no session to a valid login: %s", l.name, l.sessionSays())
 	case l.final.Status >= 400:
@@ -143,7 +149,7 @@ func rpTwoLogins(ctx context.Context, t *RPTarget) (*rpReport, [2]url.Values, er
 			return nil, qs, rpMockTrouble(err)
 		}
 		if l.authorize == nil {
-			r.failf("%s: LoginURL did not lead the browser to the mock's authorize endpoint", l.name)
+			r.failf("%s: %s", l.name, l.astray())
 		}
 		qs[i] = l.query()
 	}
@@ -218,17 +224,24 @@ func rpCheckPKCE(ctx context.Context, t *RPTarget) error {
 	if err != nil {
 		return err
 	}
-	rpDistinct(r, qs, "code_challenge")
 	for i, q := range qs {
 		if q == nil {
 			continue
 		}
-		if m := q.Get("code_challenge_method"); m != "S256" {
+		c, m := q.Get("code_challenge"), q.Get("code_challenge_method")
+		switch {
+		case c == "":
+			r.failf("login %d: no code_challenge was sent: the RP uses no PKCE; send code_challenge (the base64url SHA-256 of a new random verifier) with code_challenge_method=S256, and the verifier in the token request (RFC 7636 §4.1–§4.5)", i+1)
+		case m == "":
+			r.failf("login %d: code_challenge_method is missing, which means plain (the challenge is the verifier itself): want S256 (RFC 7636 §4.3)", i+1)
+		case m != "S256":
 			r.failf("login %d: code_challenge_method is %q, want S256 (plain reveals the verifier)", i+1, m)
-		}
-		if c := q.Get("code_challenge"); c != "" && (len(c) != 43 || strings.ContainsFunc(c, func(r rune) bool { return !rpBase64URL(r) })) {
+		case len(c) != 43 || strings.ContainsFunc(c, func(r rune) bool { return !rpBase64URL(r) }):
 			r.failf("login %d: code_challenge %q is not the 43-character base64url SHA-256 of a verifier (RFC 7636 §4.2)", i+1, c)
 		}
+	}
+	if qs[0] != nil && qs[1] != nil && qs[0].Get("code_challenge") != "" && qs[0].Get("code_challenge") == qs[1].Get("code_challenge") {
+		r.failf("both logins sent the same code_challenge %q: it must be new for every login", qs[0].Get("code_challenge"))
 	}
 	return r.err()
 }
@@ -290,7 +303,7 @@ func rpCheckTwoTabs(ctx context.Context, t *RPTarget) error {
 	second.toAuthorize(ctx)
 	for _, l := range []*rpLogin{first, second} {
 		if l.next == nil {
-			r.failf("%s: LoginURL did not lead the browser to the mock's authorize endpoint", l.name)
+			r.failf("%s: %s", l.name, l.astray())
 			return r.err()
 		}
 	}
@@ -303,8 +316,8 @@ func rpCheckTwoTabs(ctx context.Context, t *RPTarget) error {
 		switch {
 		case l.final == nil || l.final.Err != nil:
 			r.failf("%s did not finish", l.name)
-		case l.callback == nil:
-			r.failf("%s never came back from the mock to the RP", l.name)
+		case l.astray() != "":
+			r.failf("%s: %s", l.name, l.astray())
 		case l.final.Status >= 400:
 			r.failf("%s (started first, finished last) ended with %d: each login in a browser needs its own state and verifier", l.name, l.final.Status)
 		case !l.session:
@@ -530,6 +543,7 @@ func rpCheckRefetchStorm(ctx context.Context, t *RPTarget) error {
 		return rpMockTrouble(err)
 	}
 	r := &rpReport{}
+	seen := 0 // requests in the log before this login
 	for i := range rpStormLogins {
 		if err := t.arm(ctx, "kid-unpublished"); err != nil {
 			return rpMockTrouble(err)
@@ -537,6 +551,20 @@ func rpCheckRefetchStorm(ctx context.Context, t *RPTarget) error {
 		l, err := t.signIn(ctx, r, fmt.Sprintf("login %d", i+1))
 		if err != nil {
 			return rpMockTrouble(err)
+		}
+		reqs, err := r.log(ctx, t)
+		if err != nil {
+			return rpMockTrouble(err)
+		}
+		mine := reqs[min(seen, len(reqs)):]
+		seen = len(reqs)
+		if rpTokensOK(mine) == 0 {
+			why := l.astray()
+			if why == "" {
+				why = "the mock's token endpoint answered it no ID token (" + rpLogLine(mine) + ")"
+			}
+			r.failf("%s got no ID token to the RP, so no token signed by an unpublished key was put to it: %s", l.name, why)
+			return r.err()
 		}
 		if l.session {
 			r.failf("%s, signed by an unpublished key, got a session: %s", l.name, l.sessionSays())

@@ -132,6 +132,40 @@ func (l *rpLogin) query() url.Values {
 	return u.Query()
 }
 
+// otherClient returns the client_id of the login's authorization request
+// when it is not the target's ClientID (and ClientID is set), else "".
+func (l *rpLogin) otherClient() string {
+	if l.t.ClientID == "" || l.authorize == nil {
+		return ""
+	}
+	if id := l.query().Get("client_id"); id != l.t.ClientID {
+		return id
+	}
+	return ""
+}
+
+// astray says why the login never brought an authorization response from
+// the mock back to the RP, "" when it did.
+func (l *rpLogin) astray() string {
+	switch {
+	case l.authorize == nil:
+		end := ""
+		if l.final != nil && l.final.Err == nil {
+			end = fmt.Sprintf(" (it ended with %d at %s)", l.final.Status, rpShortURL(l.final.URL))
+		}
+		return "the login URL did not lead the browser to the mock's authorize endpoint" + end
+	case l.otherClient() != "":
+		return rpOtherClient(l.otherClient(), l.t.ClientID)
+	case l.callback == nil:
+		end := ""
+		if l.final != nil && l.final.Err == nil && l.b.onMock(l.final.URL) {
+			end = fmt.Sprintf(" (the mock answered %d: %q)", l.final.Status, excerpt([]byte(rpPageText(l.final)), 120))
+		}
+		return "the login never came back from the mock to the RP" + end
+	}
+	return ""
+}
+
 // signIn is a whole login in a new browser: a queued login at the mock,
 // then the RP's LoginURL and everything after it.
 func (t *RPTarget) signIn(ctx context.Context, r *rpReport, name string) (*rpLogin, error) {
@@ -152,6 +186,7 @@ type rpReport struct {
 	logins   []*rpLogin
 	reqs     []rpMockRequest
 	haveReqs bool
+	retried  bool // the key rotation check signed in again after a cooldown
 }
 
 // add makes l part of the report's transcript and returns it.

@@ -118,6 +118,25 @@ func (t *RPTarget) advance(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
+// pause lets d pass for the RP: with RPTarget.Advance it moves both
+// clocks on; without, it waits d of real time (or until ctx is done).
+func (t *RPTarget) pause(ctx context.Context, d time.Duration) error {
+	if t.Advance != nil {
+		return t.advance(ctx, d)
+	}
+	if t.wait != nil {
+		return t.wait(ctx, d)
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
 // arm arms a one-shot fault.
 func (t *RPTarget) arm(ctx context.Context, name string) error {
 	return t.mock(ctx, "POST", "/__mock/faults", map[string]any{"name": name}, nil)
@@ -154,6 +173,17 @@ func rpCount(reqs []rpMockRequest, endpoint string) int {
 	n := 0
 	for _, r := range reqs {
 		if r.Endpoint == endpoint {
+			n++
+		}
+	}
+	return n
+}
+
+// rpTokensOK counts the log's token requests answered 200.
+func rpTokensOK(reqs []rpMockRequest) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Endpoint == "token" && r.Status == 200 {
 			n++
 		}
 	}

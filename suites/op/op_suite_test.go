@@ -64,7 +64,18 @@ func serverNames() []string {
 	return []string{"org", "default"}
 }
 
-var _ = BeforeSuite(func() {
+var _ = BeforeSuite(func(ctx SpecContext) {
+	startTargets()
+	// One login first on each target: an unreachable provider, a wrong
+	// password or a client authentication mismatch is said once.
+	for name, t := range targets {
+		Expect(check.PreflightOP(ctx, t)).To(Succeed(), "the %s target", name)
+	}
+})
+
+// startTargets fills targets: the outside provider, or the mock's two
+// authorization servers.
+func startTargets() {
 	if *issuer != "" {
 		targets["target"] = &check.OPTarget{
 			Issuer: *issuer, ClientID: *clientID, ClientSecret: *clientSecret, RedirectURI: *redirectURI,
@@ -93,7 +104,7 @@ var _ = BeforeSuite(func() {
 			Username: userLogin, Password: userPassword, Client: srv.Client(),
 		}
 	}
-})
+}
 
 var _ = Describe("the OpenID provider catalogue", func() {
 	for _, name := range serverNames() {
