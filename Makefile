@@ -42,7 +42,9 @@ test: deps wasm-check vet
 # top of its seed corpus (testdata/fuzz/<Target>/ in each package), so a
 # parser or engine that panics on new input fails the build.
 FUZZ_TARGETS := ./scim/filter:FuzzParse ./scim/filter:FuzzParsePath ./scim/patch:FuzzApply \
-	./scim/schema:FuzzNormalize ./scim/server:FuzzHandler ./scim/server:FuzzPatch ./scim/server:FuzzBulk
+	./scim/schema:FuzzNormalize ./scim/server:FuzzHandler ./scim/server:FuzzPatch ./scim/server:FuzzBulk \
+	./mockidp:FuzzLoadSeed ./mockidp:FuzzControls ./mockidp/provision:FuzzParseRetryAfter \
+	./mockidp/op:FuzzToken ./mockidp/op:FuzzAuthorize
 FUZZTIME ?= 5s
 
 fuzz-short:

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -301,9 +302,8 @@ func jsonFields(v any) []string {
 // path), so the controls return exactly what /api/v1 returns.
 func (c *controls) render(w http.ResponseWriter, status int, path, id string) {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
-	req.Header.Set("Authorization", "SSWS "+c.s.APIToken)
 	rec := httptest.NewRecorder()
-	c.s.mgmt.ServeHTTP(rec, req)
+	c.s.mgmt.ServeInternal(rec, req)
 	if rec.Code != http.StatusOK {
 		c.s.log.Warn("mockidp: controls: could not read back a created object", "path", path, "status", rec.Code)
 		writeJSON(w, status, map[string]string{"id": id})
@@ -475,7 +475,12 @@ func (c *controls) postError(w http.ResponseWriter, r *http.Request) {
 		invalid(w, `give "delayMs" or "delay", not both`)
 		return
 	case b.DelayMs != nil:
-		delay = time.Duration(*b.DelayMs) * time.Millisecond
+		d, ok := millis(*b.DelayMs)
+		if !ok {
+			invalid(w, fmt.Sprintf("delayMs %d is out of range: at most %d milliseconds", *b.DelayMs, maxMillis))
+			return
+		}
+		delay = d
 	case b.Delay != "":
 		d, err := time.ParseDuration(b.Delay)
 		if err != nil {
@@ -489,11 +494,11 @@ func (c *controls) postError(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b.Status == 0 && delay == 0 {
-		invalid(w, `give "status" (an HTTP status, 400 to 599), "delayMs", or both`)
+		invalid(w, `give "status" (an HTTP status, 200 to 599), "delayMs" (or "delay"), or both`)
 		return
 	}
-	if b.Status != 0 && (b.Status < 100 || b.Status > 599) {
-		invalid(w, fmt.Sprintf("status %d is not an HTTP status", b.Status))
+	if b.Status != 0 && (b.Status < 200 || b.Status > 599) {
+		invalid(w, fmt.Sprintf("status %d is not an HTTP status the provider can send: use 200 to 599", b.Status))
 		return
 	}
 	e := op.QueuedError{Endpoint: b.Endpoint, AuthServer: b.AuthServer, Status: b.Status, Error: b.Error, Description: b.ErrorDescription, Body: b.Body, Delay: delay, Sticky: b.Sticky}
@@ -579,7 +584,11 @@ func (c *controls) postClock(w http.ResponseWriter, r *http.Request) {
 		invalid(w, `give "advance" (a duration such as "90s" or "24h") or "advanceMs" (milliseconds), one of them`)
 		return
 	case b.AdvanceMs != nil:
-		d = time.Duration(*b.AdvanceMs) * time.Millisecond
+		var ok bool
+		if d, ok = millis(*b.AdvanceMs); !ok {
+			invalid(w, fmt.Sprintf("advanceMs %d is out of range: at most %d milliseconds", *b.AdvanceMs, maxMillis))
+			return
+		}
 	default:
 		var err error
 		if d, err = time.ParseDuration(b.Advance); err != nil {
@@ -591,8 +600,23 @@ func (c *controls) postClock(w http.ResponseWriter, r *http.Request) {
 		invalid(w, "the clock only moves forward; advance must not be negative")
 		return
 	}
-	c.s.FastForward(d)
+	if !c.s.advance(d) {
+		invalid(w, "the clock cannot move that far: the mock's clock runs at most about 292 years ahead of the real one")
+		return
+	}
 	c.writeNow(w)
+}
+
+// maxMillis is the largest millisecond count a time.Duration holds.
+const maxMillis = math.MaxInt64 / int64(time.Millisecond)
+
+// millis turns a …Ms field into a duration; ok is false when it does not
+// fit one (it would wrap round, e.g. 2^62 ms to 0).
+func millis(ms int64) (time.Duration, bool) {
+	if ms > maxMillis || ms < -maxMillis {
+		return 0, false
+	}
+	return time.Duration(ms) * time.Millisecond, true
 }
 
 func (c *controls) postRotate(w http.ResponseWriter, r *http.Request) {

@@ -29,8 +29,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -165,7 +167,7 @@ func New(cfg Config) (*Server, error) {
 	m.Register(mux)
 	p.Register(mux)
 	mux.Handle(ControlsPath, s.controls)
-	s.handler = mux
+	s.handler = cleanPaths(mux)
 
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -185,12 +187,35 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	s.srv = &http.Server{
-		Handler:           mux,
+		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	go func() { s.serveErr <- s.srv.Serve(l) }()
 	return s, nil
+}
+
+// cleanPaths answers a request for the management API or the test controls
+// whose path is not clean ("//", "/./", "/../") with Okta's 404 error
+// object, where ServeMux would answer a 307 redirect in HTML to the
+// cleaned path: an id such as "../x" names nothing, and a client should
+// not be sent elsewhere. The provider's paths keep ServeMux's behaviour.
+func cleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.HasPrefix(p, "/api/v1/") || strings.HasPrefix(p, ControlsPath) {
+			clean := path.Clean(p)
+			if strings.HasSuffix(p, "/") && clean != "/" {
+				clean += "/"
+			}
+			if clean != p {
+				w.Header().Set("Cache-Control", "no-store")
+				writeOktaError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+p+" (Endpoint)")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Option configures NewServer.
@@ -249,9 +274,12 @@ func (s *Server) Client() *http.Client { return s.client }
 
 // Close stops the server gracefully: it stops accepting, waits for
 // in-flight requests to finish, then closes idle client connections.
-// Calling it again does nothing.
+// Requests waiting out a queued delay (QueueError's Delay, the slow-*
+// faults) are answered 503 at once rather than waited for. Calling it
+// again does nothing.
 func (s *Server) Close() {
 	s.close.Do(func() {
+		s.op.Close() // queued delays end now instead of holding the shutdown up
 		if err := s.srv.Shutdown(context.Background()); err != nil {
 			s.log.Warn("mockidp: shutdown", "err", err)
 		}
@@ -286,8 +314,47 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Seeded() Seeded { return s.seeded }
 
 // FastForward moves the server's clock on by d (codes, tokens, sessions
-// and rate-limit windows expire as if d had passed).
-func (s *Server) FastForward(d time.Duration) { s.offset.Add(int64(d)) }
+// and rate-limit windows expire as if d had passed). The total offset
+// saturates at about ±292 years (the range of time.Duration) instead of
+// wrapping round: moving on never moves the clock back.
+func (s *Server) FastForward(d time.Duration) {
+	for {
+		old := s.offset.Load()
+		next, _ := addOffset(old, d)
+		if s.offset.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// advance is FastForward for the HTTP control: it refuses (false) to move
+// the clock past what a time.Duration offset can hold, instead of
+// saturating.
+func (s *Server) advance(d time.Duration) bool {
+	for {
+		old := s.offset.Load()
+		next, ok := addOffset(old, d)
+		if !ok {
+			return false
+		}
+		if s.offset.CompareAndSwap(old, next) {
+			return true
+		}
+	}
+}
+
+// addOffset adds d to a clock offset, saturating at the int64 range; ok is
+// false when it had to saturate.
+func addOffset(offset int64, d time.Duration) (next int64, ok bool) {
+	n := offset + int64(d)
+	switch {
+	case d > 0 && n < offset:
+		return math.MaxInt64, false
+	case d < 0 && n > offset:
+		return math.MinInt64, false
+	}
+	return n, true
+}
 
 // inputError is a mistake in what a caller asked for (a missing login, an
 // unknown app type); the controls answer it with 400 E0000001.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -115,7 +116,36 @@ func absoluteURL(field, s string) error {
 	if u.Fragment != "" {
 		return invalid(field, fmt.Sprintf("'%s' must not contain a fragment", s))
 	}
+	if slices.Contains(scriptSchemes, strings.ToLower(u.Scheme)) {
+		return invalid(field, fmt.Sprintf("'%s' uses the scheme %s:, which a browser runs or reads locally instead of sending a request", s, strings.ToLower(u.Scheme)))
+	}
 	return nil
+}
+
+// scriptSchemes are URI schemes no redirect URI may use: a browser does not
+// send a request for them but runs them (javascript:, vbscript:), renders
+// them (data:) or reads local files (file:), so a provider redirecting or
+// posting a form there would run the registrant's content on its origin.
+var scriptSchemes = []string{"javascript", "vbscript", "data", "file", "blob"}
+
+// MaxClientIDLength bounds a client id chosen by the caller.
+const MaxClientIDLength = 100
+
+// validClientID reports whether a client id chosen by the caller is usable
+// as one path segment of /api/v1/apps/{id} and as a Basic auth user name:
+// 1 to MaxClientIDLength characters of RFC 3986's unreserved set, and not
+// "." or "..".
+func validClientID(id string) bool {
+	if id == "" || len(id) > MaxClientIDLength || id == "." || id == ".." {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return false
+		}
+	}
+	return true
 }
 
 func validateApp(a *App) error {
@@ -128,6 +158,9 @@ func validateApp(a *App) error {
 	case a.OAuthClient != nil:
 		c := a.OAuthClient
 		a.Name, a.SignOnMode = AppNameOIDC, SignOnOpenIDConnect
+		if c.ClientID != "" && !validClientID(c.ClientID) {
+			return invalid("client_id", fmt.Sprintf("'%s' is not a valid client id: use 1 to %d letters, digits, '-', '.', '_' or '~'", c.ClientID, MaxClientIDLength))
+		}
 		if c.TokenEndpointAuthMethod == "" {
 			c.TokenEndpointAuthMethod = "client_secret_basic"
 		}

@@ -255,6 +255,19 @@ func (h *Handler) routes() {
 
 // ServeHTTP authenticates, rate-limits and routes one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.serve(w, r, true)
+}
+
+// ServeInternal serves r as ServeHTTP does, for the mock's own in-process
+// reads (the test controls answer with the object they created this way):
+// it needs no token and is not counted against the rate limit, so a test
+// that used up the minute's requests still gets Okta's JSON back. Never
+// mount it.
+func (h *Handler) ServeInternal(w http.ResponseWriter, r *http.Request) {
+	h.serve(w, r, false)
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, external bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			h.log.Error("mgmt: panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
@@ -262,11 +275,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	w.Header().Set("Content-Type", "application/json")
-	if !h.rateLimit(w) {
+	if external && !h.rateLimit(w) {
 		h.writeError(w, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.", nil)
 		return
 	}
-	if !h.authorized(r) {
+	if external && !h.authorized(r) {
 		h.writeError(w, http.StatusUnauthorized, "E0000011", "Invalid token provided", nil)
 		return
 	}

@@ -47,10 +47,10 @@ type authCode struct {
 	expires     time.Time
 	claims      map[string]any // a queued login's claims
 
-	// Set at the first redemption; a second one revokes what it issued.
-	used          bool
-	issuedJTI     string
-	issuedRefresh string
+	// Set at the first redemption; a second one revokes what the family
+	// holds by then and anything issued into it later.
+	used   bool
+	family *tokenFamily
 }
 
 // redirectError is an error sent back to the client's redirect URI
@@ -116,7 +116,7 @@ func (p *Provider) handleAuthorize(as *authServer) http.HandlerFunc {
 
 		sess := p.session(r)
 		needLogin := sess == nil || slices.Contains(req.prompts, "login") || req.maxAge == 0 ||
-			(req.maxAge > 0 && p.now().Sub(sess.authTime) > time.Duration(req.maxAge)*time.Second)
+			(req.maxAge > 0 && tooOld(p.now(), sess.authTime, req.maxAge))
 		var user User
 		if !needLogin {
 			var found bool
@@ -342,6 +342,10 @@ func (p *Provider) redirect(w http.ResponseWriter, req *authzRequest, v url.Valu
 		v.Set("state", req.state)
 	}
 	if req.responseMode == "form_post" {
+		if !safeFormAction(req.redirectURI) {
+			p.errorPage(w, http.StatusBadRequest, errInvalidRequest, "The registered 'redirect_uri' cannot receive a form_post response: its scheme is not http or https.")
+			return
+		}
 		var fields []field
 		for _, k := range []string{"code", "error", "error_description", "state"} {
 			if v.Has(k) {
@@ -375,6 +379,27 @@ func (p *Provider) redirect(w http.ResponseWriter, req *authzRequest, v url.Valu
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Location", loc)
 	w.WriteHeader(http.StatusFound)
+}
+
+// safeFormAction reports whether a registered redirect URI may be the
+// action of the auto-submitted form_post page, where it is marked as a
+// trusted URL: only http and https, so a registration such as
+// "javascript://…" can never run script on the provider's origin.
+func safeFormAction(uri string) bool {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return false
+	}
+	s := strings.ToLower(u.Scheme)
+	return s == "http" || s == "https"
+}
+
+// tooOld reports whether a sign-in at authTime is more than maxAge seconds
+// before now (OIDC Core §3.1.2.1 max_age). It compares whole seconds, so
+// a max_age of billions of years means "no limit" instead of overflowing
+// a time.Duration into a negative one that forces a new sign-in.
+func tooOld(now, authTime time.Time, maxAge int) bool {
+	return int64(now.Sub(authTime)/time.Second) > int64(maxAge)
 }
 
 // validPKCE reports whether s is 43–128 characters of RFC 7636 §4.1's

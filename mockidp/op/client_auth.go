@@ -1,6 +1,7 @@
 package op
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
@@ -82,7 +83,7 @@ func (p *Provider) authenticateClient(r *http.Request) (Client, *tokenError) {
 	default:
 		return Client{}, &tokenError{http.StatusUnauthorized, errInvalidClient, clientAuthFailed, hasBasic}
 	}
-	if client.Secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(client.Secret)) != 1 {
+	if client.Secret == "" || !secretEqual(secret, client.Secret) {
 		return Client{}, &tokenError{http.StatusUnauthorized, errInvalidClient, "The client secret supplied for a confidential client is invalid.", hasBasic}
 	}
 	return client, nil
@@ -112,4 +113,13 @@ func basicAuth(r *http.Request) (user, pass string, has, ok bool) {
 		return "", "", true, false
 	}
 	return user, pass, true, true
+}
+
+// secretEqual compares a presented client secret with the registered one
+// in constant time, lengths included: subtle.ConstantTimeCompare alone
+// returns at once for a secret of another length, which tells a caller the
+// secret's length; comparing SHA-256 digests does not.
+func secretEqual(got, want string) bool {
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }

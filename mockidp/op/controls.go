@@ -1,17 +1,20 @@
 package op
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // This file holds the provider's test controls other than faults
@@ -107,10 +110,60 @@ func (p *Provider) QueueLogin(l QueuedLogin) error {
 			return fmt.Errorf("op: no OIDC client %q", l.ClientID)
 		}
 	}
+	claims, err := copyClaims(l.Claims)
+	if err != nil {
+		return err
+	}
 	p.ctl.mu.Lock()
 	defer p.ctl.mu.Unlock()
-	p.ctl.logins = append(p.ctl.logins, queuedLogin{userID: u.ID, clientID: l.ClientID, claims: maps.Clone(l.Claims)})
+	p.ctl.logins = append(p.ctl.logins, queuedLogin{userID: u.ID, clientID: l.ClientID, claims: claims})
 	return nil
+}
+
+// copyClaims deep-copies a queued login's claims through JSON, so a caller
+// that changes its map later changes nothing here, and a value no token
+// could carry (a channel, a NaN) is refused now rather than at the token
+// endpoint.
+func copyClaims(claims map[string]any) (map[string]any, error) {
+	if claims == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("op: a queued login's claims must be JSON values: %w", err)
+	}
+	var out map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // an int64 past 2^53 keeps every digit
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("op: a queued login's claims must be JSON values: %w", err)
+	}
+	// JSON turns a nil value into null, which decodes as a nil value: the
+	// claim is still removed, as documented.
+	return numbers(out).(map[string]any), nil
+}
+
+// numbers replaces the json.Numbers of a decoded value with int64 (an
+// integer, every digit kept) or float64: the JWT encoder knows those, and
+// would write a json.Number as a string.
+func numbers(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = numbers(e)
+		}
+	case json.Number:
+		if n, err := v.Int64(); err == nil {
+			return n
+		}
+		f, _ := v.Float64()
+		return f
+	}
+	return v
 }
 
 // takeLogin removes and returns the first queued login for clientID.
@@ -147,10 +200,15 @@ type QueuedError struct {
 	// application/json).
 	Body string
 	// Header is set on the response, over the provider's own headers.
+	// Names and values must be valid HTTP field names and values (no CR,
+	// LF or NUL), and the headers that frame a response (Content-Length,
+	// Transfer-Encoding, Connection, Keep-Alive, Upgrade, Trailer, TE) are
+	// refused: they would break the connection, not the relying party.
 	Header http.Header
 	// Delay is waited before answering (or before the normal answer). A
 	// client that goes away ends the wait, and the request is logged with
-	// Status 0.
+	// Status 0; Close ends it too, and the request is answered 503
+	// temporarily_unavailable in the endpoint's shape.
 	Delay time.Duration
 	// Sticky keeps it until ClearErrors; otherwise it applies once. The
 	// first queued entry that matches a request applies, so a sticky entry
@@ -179,10 +237,38 @@ func (p *Provider) QueueError(e QueuedError) error {
 	case e.Status == 0 && (e.Body != "" || e.Error != "" || e.Description != "" || len(e.Header) > 0):
 		return errors.New("op: a delay-only entry (status 0) cannot carry an error, body or headers")
 	}
+	if err := checkHeader(e.Header); err != nil {
+		return err
+	}
 	e.Header = e.Header.Clone()
 	p.ctl.mu.Lock()
 	defer p.ctl.mu.Unlock()
 	p.ctl.errors = append(p.ctl.errors, e)
+	return nil
+}
+
+// framingHeaders are the response headers a queued error may not set:
+// they frame the HTTP message, so a wrong one breaks the connection (a
+// client waiting for bytes that never come) rather than testing the
+// relying party.
+var framingHeaders = []string{"Connection", "Content-Length", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// checkHeader checks a queued error's headers: valid field names and
+// values (RFC 9110 §5.1, §5.5; no CR, LF or NUL), none of framingHeaders.
+func checkHeader(h http.Header) error {
+	for k, vs := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("op: header name %q is not a valid HTTP field name", k)
+		}
+		if slices.Contains(framingHeaders, http.CanonicalHeaderKey(k)) {
+			return fmt.Errorf("op: header %s frames the response and cannot be queued", http.CanonicalHeaderKey(k))
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("op: the value of header %s is not a valid HTTP field value (no CR, LF or NUL)", http.CanonicalHeaderKey(k))
+			}
+		}
+	}
 	return nil
 }
 
@@ -423,12 +509,18 @@ func (p *Provider) serve(as *authServer, endpoint string, h http.HandlerFunc) ht
 // entry).
 func (p *Provider) applyError(w *recorder, r *http.Request, as *authServer, endpoint string, qe QueuedError) bool {
 	if qe.Delay > 0 {
+		p.log.DebugContext(r.Context(), "op: waiting out a queued delay", "endpoint", endpoint, "delay", qe.Delay)
 		t := time.NewTimer(qe.Delay)
 		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
 			return false
+		case <-p.closing:
+			// The server is shutting down: end the wait with an answer in
+			// the endpoint's shape rather than hold the shutdown up.
+			qe = QueuedError{Status: http.StatusServiceUnavailable, Error: "temporarily_unavailable",
+				Description: "The mock Okta is shutting down; the queued delay was cut short."}
 		}
 	}
 	if qe.Status == 0 {
@@ -503,6 +595,15 @@ func defaultErrorCode(endpoint string, status int) string {
 	}
 }
 
+// truncate cuts a logged value to maxParamLen bytes, so 10,000 requests
+// with megabyte parameters cannot fill the memory.
+func truncate(s string) string {
+	if len(s) > maxParamLen {
+		return s[:maxParamLen]
+	}
+	return s
+}
+
 // record appends a request to the log.
 func (p *Provider) record(as *authServer, endpoint string, r *http.Request, w *recorder) {
 	vals := r.Form // set when the handler (or applyError) parsed the form
@@ -511,7 +612,7 @@ func (p *Provider) record(as *authServer, endpoint string, r *http.Request, w *r
 	}
 	req := Request{
 		Time: p.now(), Endpoint: endpoint, AuthServer: as.id, Method: r.Method,
-		ClientID: w.clientID, Status: w.status, Origin: r.Header.Get("Origin"),
+		ClientID: w.clientID, Status: w.status, Origin: truncate(r.Header.Get("Origin")),
 	}
 	if req.ClientID == "" {
 		req.ClientID = vals.Get("client_id")
@@ -521,16 +622,13 @@ func (p *Provider) record(as *authServer, endpoint string, r *http.Request, w *r
 			req.ClientID = user
 		}
 	}
+	req.ClientID = truncate(req.ClientID)
 	for _, k := range loggedParams {
 		if v, ok := vals[k]; ok && len(v) > 0 {
 			if req.Params == nil {
 				req.Params = map[string]string{}
 			}
-			s := v[0]
-			if len(s) > maxParamLen {
-				s = s[:maxParamLen]
-			}
-			req.Params[k] = s
+			req.Params[k] = truncate(v[0])
 		}
 	}
 	p.ctl.mu.Lock()

@@ -37,7 +37,7 @@ const (
 
 // ctlEnv is newEnv (helpers_test.go) with more directory entries and a
 // config the test may change before New.
-func ctlEnv(t *testing.T, mutate func(*Config)) *env {
+func ctlEnv(t testing.TB, mutate func(*Config)) *env {
 	t.Helper()
 	e := &env{dir: newFakeDirectory(), clock: &fakeClock{t: time.Now().Truncate(time.Second)}}
 	e.dir.users[ctlCarolID] = User{ID: ctlCarolID, Login: ctlCarolLogin, Email: ctlCarolLogin, FirstName: "Carol", LastName: "Danvers"}

@@ -280,8 +280,13 @@ type armedFault struct {
 
 // faultSet is a provider's fault state.
 type faultSet struct {
-	mu    sync.Mutex
-	armed []*armedFault // in arming order
+	// queueMu serialises arming and disarming the faults that are entries
+	// of the error queue (armQueued, DisarmFaults): two goroutines arming
+	// the same one-shot fault must queue it once, not twice. It is taken
+	// before mu and the queue's own mutex, never while holding them.
+	queueMu sync.Mutex
+	mu      sync.Mutex
+	armed   []*armedFault // in arming order
 	// lingering are used-up one-shot faults whose JWKS change stays until
 	// the next ArmFault or DisarmFaults.
 	lingering []*faultDef
@@ -399,6 +404,8 @@ func (p *Provider) ArmFault(name string, sticky bool) error {
 // armQueued arms a fault that is an entry of the error queue.
 func (p *Provider) armQueued(def *faultDef, sticky bool) error {
 	fs := p.faultState()
+	fs.queueMu.Lock()
+	defer fs.queueMu.Unlock()
 	fs.mu.Lock()
 	fs.dropLingering()
 	a := fs.find(def.info.Name)
@@ -494,6 +501,8 @@ func (p *Provider) settleQueued() {
 // slow-token and slow-keys (errors queued with QueueError stay).
 func (p *Provider) DisarmFaults() {
 	fs := p.faultState()
+	fs.queueMu.Lock()
+	defer fs.queueMu.Unlock()
 	fs.mu.Lock()
 	var queued []QueuedError
 	for _, a := range fs.armed {

@@ -132,7 +132,7 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) newBrowser(t *testing.T) *http.Client {
+func (e *env) newBrowser(t testing.TB) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -145,7 +145,7 @@ func (e *env) newBrowser(t *testing.T) *http.Client {
 }
 
 // testKeys reads the two fixture keys, so tests skip RSA key generation.
-func testKeys(t *testing.T) []crypto.Signer {
+func testKeys(t testing.TB) []crypto.Signer {
 	t.Helper()
 	var out []crypto.Signer
 	for _, name := range []string{"mockidp-op-1.pem", "mockidp-op-2.pem"} {

@@ -220,6 +220,9 @@ type Provider struct {
 	ctl      controls
 	fault    faultSet // faults.go
 
+	closing   chan struct{} // closed by Close: queued delays end at once
+	closeOnce sync.Once
+
 	mu       sync.Mutex
 	codes    map[string]*authCode
 	sessions map[string]*session
@@ -253,6 +256,7 @@ func New(cfg Config) (*Provider, error) {
 		refresh:  map[string]*grant{},
 		revoked:  map[string]time.Time{},
 		extra:    map[string]*extraClaims{},
+		closing:  make(chan struct{}),
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -299,6 +303,15 @@ func New(cfg Config) (*Provider, error) {
 		}
 	}
 	return p, nil
+}
+
+// Close ends every wait of a queued delay (QueuedError.Delay, slow-token,
+// slow-keys), those in progress and any later one, so the server around
+// the provider can shut down without waiting for them: a delayed request
+// is answered 503 temporarily_unavailable in its endpoint's shape. The
+// provider keeps answering everything else. Calling it again does nothing.
+func (p *Provider) Close() {
+	p.closeOnce.Do(func() { close(p.closing) })
 }
 
 // es256On reports whether the EC key is published and ES256 listed.

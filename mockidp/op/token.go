@@ -31,6 +31,57 @@ type grant struct {
 	authTime time.Time
 	expires  time.Time
 	claims   map[string]any // a queued login's claims
+	family   *tokenFamily   // the code it came from
+}
+
+// tokenFamily is everything one authorization code issued: the access
+// tokens of its redemption and of every refresh of its refresh token, and
+// that refresh token. A second redemption of the code revokes the family
+// (RFC 6749 §4.1.2, §10.5), including tokens a redemption still in flight
+// adds afterwards: two concurrent redemptions of one code leave one
+// success whose tokens are revoked. Guarded by Provider.mu.
+type tokenFamily struct {
+	jtis    map[string]time.Time // access token jti → its expiry
+	refresh string
+	revoked bool
+}
+
+// addToFamilyLocked records tokens issued into the family, or revokes them at once
+// when the family is revoked already; p.mu is held.
+func (p *Provider) addToFamilyLocked(f *tokenFamily, jti, refreshToken string, now time.Time) {
+	if f == nil {
+		return
+	}
+	if f.revoked {
+		p.revokeLocked(jti, refreshToken, now)
+		return
+	}
+	for k, exp := range f.jtis {
+		if now.After(exp) {
+			delete(f.jtis, k)
+		}
+	}
+	if jti != "" {
+		f.jtis[jti] = now.Add(tokenLifetime)
+	}
+	if refreshToken != "" {
+		f.refresh = refreshToken
+	}
+}
+
+// revokeFamilyLocked revokes every live token of the family; p.mu is held.
+func (p *Provider) revokeFamilyLocked(f *tokenFamily, now time.Time) {
+	if f == nil || f.revoked {
+		return
+	}
+	f.revoked = true
+	for jti, exp := range f.jtis {
+		if !now.After(exp) {
+			p.revokeLocked(jti, "", now)
+		}
+	}
+	p.revokeLocked("", f.refresh, now)
+	f.jtis = nil
 }
 
 const (
@@ -107,7 +158,7 @@ func (p *Provider) handleToken(as *authServer) http.HandlerFunc {
 
 // codeGrant redeems an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.6).
 // A code works once; a second redemption also revokes what the first
-// issued (RFC 6749 §4.1.2).
+// issued (RFC 6749 §4.1.2), even when the first is still being answered.
 func (p *Provider) codeGrant(ctx context.Context, as *authServer, client Client, r *http.Request) (*tokenResponse, *tokenError) {
 	form := r.PostForm
 	codeValue := form.Get("code")
@@ -119,11 +170,14 @@ func (p *Provider) codeGrant(ctx context.Context, as *authServer, client Client,
 	code, ok := p.codes[codeValue]
 	if ok && code.used {
 		delete(p.codes, codeValue)
-		p.revokeLocked(code.issuedJTI, code.issuedRefresh, now)
+		p.revokeFamilyLocked(code.family, now)
 		ok = false
 	}
+	var family *tokenFamily
 	if ok {
 		code.used = true
+		family = &tokenFamily{jtis: map[string]time.Time{}}
+		code.family = family
 	}
 	p.mu.Unlock()
 	if !ok || now.After(code.expires) || code.server != as.id || code.clientID != client.ID {
@@ -149,12 +203,12 @@ func (p *Provider) codeGrant(ctx context.Context, as *authServer, client Client,
 	if !found {
 		return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, codeInvalid, false}
 	}
-	resp, jti, err := p.mint(as, client, user, code.scopes, code.authTime, code.nonce, code.claims)
+	resp, jti, err := p.mint(as, client, user, code.scopes, code.authTime, code.nonce, code.claims, family)
 	if err != nil {
 		return nil, &tokenError{http.StatusInternalServerError, "server_error", "The tokens could not be signed.", false}
 	}
 	p.mu.Lock()
-	code.issuedJTI, code.issuedRefresh = jti, resp.RefreshToken
+	p.addToFamilyLocked(family, jti, resp.RefreshToken, p.now())
 	p.mu.Unlock()
 	return resp, nil
 }
@@ -181,6 +235,9 @@ func (p *Provider) refreshGrant(ctx context.Context, as *authServer, client Clie
 	scopes := g.scopes
 	if s := form.Get("scope"); s != "" {
 		scopes = strings.Fields(s)
+		if len(scopes) == 0 {
+			return nil, &tokenError{http.StatusBadRequest, errInvalidScope, "The requested scope is invalid, unknown, or malformed.", false}
+		}
 		for _, sc := range scopes {
 			if !slices.Contains(g.scopes, sc) {
 				return nil, &tokenError{http.StatusBadRequest, errInvalidScope, "The requested scope is invalid, unknown, or malformed.", false}
@@ -191,16 +248,19 @@ func (p *Provider) refreshGrant(ctx context.Context, as *authServer, client Clie
 	if !found {
 		return nil, &tokenError{http.StatusBadRequest, errInvalidGrant, refreshInvalid, false}
 	}
-	resp, _, err := p.mint(as, client, user, scopes, g.authTime, "", g.claims)
+	resp, jti, err := p.mint(as, client, user, scopes, g.authTime, "", g.claims, g.family)
 	if err != nil {
 		return nil, &tokenError{http.StatusInternalServerError, "server_error", "The tokens could not be signed.", false}
 	}
+	p.mu.Lock()
 	if resp.RefreshToken != "" {
 		// Keep the one refresh token; drop the fresh one mint stored.
-		p.mu.Lock()
 		delete(p.refresh, resp.RefreshToken)
-		p.mu.Unlock()
 	}
+	// A replay of the code may have revoked the family meanwhile; then the
+	// refresh token is gone and the new access token is revoked at once.
+	p.addToFamilyLocked(g.family, jti, "", p.now())
+	p.mu.Unlock()
 	resp.RefreshToken = rt
 	return resp, nil
 }
@@ -320,8 +380,9 @@ func (p *Provider) idClaims(as *authServer, client Client, user User, scopes []s
 // mint signs an access token and an ID token, and stores a refresh token
 // when offline_access was granted to a client allowed to refresh. extra
 // (a queued login's claims) is merged into the ID token and kept for
-// UserInfo. It returns the access token's jti.
-func (p *Provider) mint(as *authServer, client Client, user User, scopes []string, authTime time.Time, nonce string, extra map[string]any) (*tokenResponse, string, error) {
+// UserInfo. The refresh token joins family (nil: none). It returns the
+// access token's jti.
+func (p *Provider) mint(as *authServer, client Client, user User, scopes []string, authTime time.Time, nonce string, extra map[string]any, family *tokenFamily) (*tokenResponse, string, error) {
 	signID, err := p.idTokenSigner(client)
 	if err != nil {
 		return nil, "", err
@@ -378,7 +439,7 @@ func (p *Provider) mint(as *authServer, client Client, user User, scopes []strin
 		}
 		p.refresh[resp.RefreshToken] = &grant{
 			server: as.id, clientID: client.ID, userID: user.ID,
-			scopes: scopes, authTime: authTime, expires: now.Add(refreshLifetime), claims: extra,
+			scopes: scopes, authTime: authTime, expires: now.Add(refreshLifetime), claims: extra, family: family,
 		}
 	}
 	return resp, jti, nil

@@ -140,7 +140,25 @@ func (p *Provider) userinfo(ctx context.Context, at *accessToken) (map[string]an
 func (p *Provider) bearerError(w http.ResponseWriter, as *authServer, status int, code, description string) {
 	base := p.base()
 	w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+base+as.endpoint("authorize")+`", realm="`+base+
-		`", scope="openid", error="`+code+`", error_description="`+strings.ReplaceAll(description, `"`, `'`)+
+		`", scope="openid", error="`+quotable(code)+`", error_description="`+quotable(description)+
 		`", resource="`+as.endpoint("userinfo")+`"`)
 	writeOAuthError(w, status, code, description)
+}
+
+// quotable makes s safe inside a quoted-string of WWW-Authenticate
+// (RFC 9110 §5.6.4) the way Okta writes them, without escapes: '"' becomes
+// "'", a backslash becomes '/', and control characters become spaces. Only
+// queued errors carry such characters; the provider's own texts have none.
+func quotable(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '"':
+			return '\''
+		case r == '\\':
+			return '/'
+		case r < 0x20 || r == 0x7f:
+			return ' '
+		}
+		return r
+	}, s)
 }

@@ -72,14 +72,16 @@ func (e *Engine) sendN(ctx context.Context, c *client.Client, attempts int, meth
 		resp, err := c.Do(actx, method, path, body, out)
 		cancel()
 		a := Attempt{Method: method, Path: path}
+		var sent time.Time // the answer's Date: the server's clock
 		if resp != nil {
 			a.Status, a.RetryAfter = resp.Status, resp.Header.Get("Retry-After")
+			sent, _ = http.ParseTime(resp.Header.Get("Date"))
 		} else if err != nil {
 			a.Err = err
 		}
 		retry := n < attempts && ctx.Err() == nil && retryable(resp, err)
 		if retry {
-			a.Wait = e.wait(n, a.RetryAfter)
+			a.Wait = e.waitAt(n, a.RetryAfter, sent)
 		}
 		if tr != nil && tr.Attempt != nil {
 			tr.Attempt(a)
@@ -106,9 +108,24 @@ func retryable(resp *client.Response, err error) bool {
 
 // wait is the pause after attempt n (1-based): the server's Retry-After
 // when it sent a usable one, else Backoff·2^(n-1) jittered to between half
-// and all of it; never more than MaxWait.
+// and all of it; never more than MaxWait. An HTTP-date Retry-After counts
+// from the engine's clock.
 func (e *Engine) wait(n int, retryAfter string) time.Duration {
-	if d, ok := parseRetryAfter(retryAfter, e.now()); ok {
+	return e.waitAt(n, retryAfter, time.Time{})
+}
+
+// waitAt is wait for an answer the server dated sent (its Date header;
+// zero when it sent none that parses). An HTTP-date Retry-After then
+// counts from sent, on the server's own clock: the engine's clock is the
+// mock's, which tests move (FastForward) or fix in the past, so a real
+// server's "retry at 12:00:05" measured against it meant no wait at all or
+// the longest one.
+func (e *Engine) waitAt(n int, retryAfter string, sent time.Time) time.Duration {
+	from := sent
+	if from.IsZero() {
+		from = e.now()
+	}
+	if d, ok := parseRetryAfter(retryAfter, from); ok {
 		return min(d, MaxWait)
 	}
 	d := e.backoff()
@@ -121,16 +138,17 @@ func (e *Engine) wait(n int, retryAfter string) time.Duration {
 
 // parseRetryAfter reads Retry-After (RFC 9110 §10.2.3): delay-seconds or
 // an HTTP-date, which is turned into the time from now (0 when past).
+// delay-seconds is digits only ("+5" and "-0" are neither form); a value
+// past MaxWait, however many digits it has, is MaxWait: a bigger number
+// never means a shorter wait.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(MaxWait/time.Second) {
+	if strings.Trim(v, "0123456789") == "" {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > int64(MaxWait/time.Second) { // only digits: err is a range error
 			return MaxWait, true
 		}
 		return time.Duration(secs) * time.Second, true

@@ -21,13 +21,16 @@ func noSleep(context.Context, time.Duration) error { return nil }
 var t1 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func TestRetries(t *testing.T) {
-	tooMany := func(retryAfter string) response {
-		r := response{Status: 429, Body: scimError(429, "", "slow down")}
+	// The SCIM server's clock agrees with the engine's (t1), unless a row
+	// says otherwise with datedTooMany.
+	datedTooMany := func(retryAfter string, date time.Time) response {
+		r := response{Status: 429, Body: scimError(429, "", "slow down"), Header: map[string]string{"Date": date.Format(http.TimeFormat)}}
 		if retryAfter != "" {
-			r.Header = map[string]string{"Retry-After": retryAfter}
+			r.Header["Retry-After"] = retryAfter
 		}
 		return r
 	}
+	tooMany := func(retryAfter string) response { return datedTooMany(retryAfter, t1) }
 	unavailable := response{Status: 503, Body: scimError(503, "", "down")}
 	deactivate := func(ctx context.Context, e *Engine, t Target) error { return e.SetActive(ctx, t, aliceID, false) }
 	tests := []struct {
@@ -75,6 +78,31 @@ func TestRetries(t *testing.T) {
 			run:      deactivate,
 			statuses: []int{429, 204},
 			waits:    []time.Duration{MaxWait},
+		},
+		{
+			// The mock's clock is a year behind the server's (a test fixed
+			// it, or never moved it as far): the date counts from the
+			// server's Date, not from the mock's clock, which made it a
+			// year away and the wait the longest.
+			name:     "a Retry-After date counts from the answer's Date",
+			answers:  []response{datedTooMany(t1.AddDate(1, 0, 0).Add(30*time.Second).Format(http.TimeFormat), t1.AddDate(1, 0, 0)), {Status: 204}},
+			run:      deactivate,
+			statuses: []int{429, 204},
+			waits:    []time.Duration{30 * time.Second},
+		},
+		{
+			name:     "a Retry-After date counts from the answer's Date, mock clock ahead",
+			answers:  []response{datedTooMany(t1.AddDate(0, 0, -1).Add(20*time.Second).Format(http.TimeFormat), t1.AddDate(0, 0, -1)), {Status: 204}},
+			run:      deactivate,
+			statuses: []int{429, 204},
+			waits:    []time.Duration{20 * time.Second},
+		},
+		{
+			name:     "delay-seconds ignores the Date",
+			answers:  []response{datedTooMany("4", t1.AddDate(5, 0, 0)), {Status: 204}},
+			run:      deactivate,
+			statuses: []int{429, 204},
+			waits:    []time.Duration{4 * time.Second},
 		},
 		{
 			name:     "an unreadable Retry-After falls back to backoff",
@@ -343,7 +371,12 @@ func TestParseRetryAfter(t *testing.T) {
 		{" 12 ", 12 * time.Second, true},
 		{"-1", 0, false},
 		{"1.5", 0, false},
-		{"99999999999999999999", 0, false},
+		{"99999999999999999999", MaxWait, true}, // past int64: still a long wait, not the short backoff
+		{"00000000000000000000012", 12 * time.Second, true},
+		{"+5", 0, false},
+		{"-0", 0, false},
+		{"5 s", 0, false},
+		{"٥", 0, false}, // an Arabic-Indic digit five
 		{"86400", MaxWait, true},
 		{t1.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second, true},
 		{"Fri, 02 Jan 2026 03:04:35 GMT", 30 * time.Second, true},
