@@ -11,13 +11,18 @@ import (
 // opDirectory lets the OpenID provider read the directory.
 type opDirectory struct{ d *directory.Directory }
 
-var _ op.Directory = opDirectory{}
+var (
+	_ op.Directory   = opDirectory{}
+	_ op.Assignments = opDirectory{}
+)
 
 func (o opDirectory) opUser(u directory.User) op.User {
 	var groups []string
 	if gs, err := o.d.UserGroups(u.ID); err == nil {
 		for _, g := range gs {
-			groups = append(groups, g.Name)
+			if !g.IsBuiltIn() { // the groups claim leaves Everyone out
+				groups = append(groups, g.Name)
+			}
 		}
 	}
 	return op.User{ID: u.ID, Login: u.Profile.Login, Email: u.Profile.Email, FirstName: u.Profile.FirstName, LastName: u.Profile.LastName, Groups: groups}
@@ -65,4 +70,11 @@ func (o opDirectory) UserByLogin(_ context.Context, login string) (op.User, bool
 		return op.User{}, false
 	}
 	return o.opUser(u), true
+}
+
+// Assigned reports whether the user is assigned to the OIDC app, directly
+// or through a group (Everyone included): Okta signs only those users in.
+func (o opDirectory) Assigned(_ context.Context, clientID, userID string) bool {
+	a, ok := o.d.Client(clientID)
+	return ok && o.d.Assigned(a.ID, userID)
 }

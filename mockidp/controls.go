@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,7 +56,7 @@ func newControls(s *Server) *controls {
 	c.route("POST", "groups", `create a group: {"name","description?","members?":[logins]} → 201 the Okta group`, c.postGroup)
 	c.route("POST", "apps", `create an app as in a seed file: {"label","type":"oidc"|"scim",…} → 201 the Okta app (oidc: credentials.oauthClient.client_id and client_secret)`, c.postApp)
 	c.route("POST", "assignments", `assign to an app (id or label): {"app","users?":[logins],"groups?":[names]} → 200 {"users":n,"groups":n}; SCIM apps are provisioned`, c.postAssignment)
-	c.route("POST", "login", `queue the user the next authorize request signs in, without the form: {"login"|"userId","clientId?","claims?":{…}} (or an array of them) → 202 {"queued":n}`, c.postLogin)
+	c.route("POST", "login", `queue the user the next authorize request signs in, without the form: {"login"|"userId","clientId?","claims?":{…}} (or an array of them) → 202 {"queued":n}; a user not assigned to the app gets access_denied there, as in Okta`, c.postLogin)
 	c.route("DELETE", "login", "drop every queued login → 204", c.deleteLogins)
 	c.route("POST", "errors", `queue an endpoint error or delay: {"endpoint","authServer?","status","error?","errorDescription?","body?","headers?":{k:v},"delayMs?"|"delay?","sticky?"} → 202`, c.postError)
 	c.route("DELETE", "errors", "drop every queued error and delay → 204", c.deleteErrors)
@@ -63,14 +64,14 @@ func newControls(s *Server) *controls {
 	c.route("POST", "faults", `arm a fault, one-shot unless sticky: {"name","sticky?"} → 202 {"armed":[…]}`, c.postFault)
 	c.route("DELETE", "faults", "disarm every fault → 204", c.deleteFaults)
 	c.route("GET", "clock", `the server's clock → {"now":"RFC 3339"}`, c.getClock)
-	c.route("POST", "clock", `move the clock on: {"advance":"90s"} or {"advanceMs":90000} → 200 {"now":"RFC 3339"}`, c.postClock)
+	c.route("POST", "clock", `move the clock on: {"advance":"90s"} or {"advanceMs":90000}, or back to the real time: {"reset":true} → 200 {"now":"RFC 3339"} (reset leaves it alone)`, c.postClock)
 	c.route("POST", "keys/rotate", `rotate the signing keys → 200 {"kids":[published kids],"signing":"kid"}`, c.postRotate)
 	c.route("GET", "requests", `the OIDC request log, oldest first, ?endpoint=token to filter → {"requests":[…]}`, c.getRequests)
 	c.route("DELETE", "requests", "empty the request log → 204", c.deleteRequests)
 	c.route("GET", "tasks", `provisioning tasks, oldest first, filtered by ?app=ID&status=FAILED&action=user.create → {"tasks":[…]}`, s.mgmt.ServeTasks)
 	c.route("POST", "tasks/{id}/retry", "retry a FAILED or STOPPED provisioning task (the admin's Retry) → 200 the task", s.mgmt.ServeRetryTask)
 	c.route("POST", "trusted-origins", `add a Trusted Origin (CORS): {"origin":"http://localhost:3000"} → 201 {"origin"}`, c.postTrustedOrigin)
-	c.route("POST", "reset", "disarm faults, drop queued logins and errors, empty the request log (data stays) → 204", c.postReset)
+	c.route("POST", "reset", "disarm faults, drop queued logins and errors, empty the request log (data and the clock stay) → 204", c.postReset)
 	return c
 }
 
@@ -257,7 +258,13 @@ func describeJSONError(err error, v any) string {
 		return "the request body is not valid JSON: it ends too early"
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return "unknown field " + name + "; the fields are " + strings.Join(jsonFields(v), ", ")
+		fields := jsonFields(v)
+		if unq, err := strconv.Unquote(name); err == nil {
+			if s := suggest(unq, fields); s != "" {
+				return fmt.Sprintf("unknown field %s (did you mean %q?); the fields are %s", name, s, strings.Join(fields, ", "))
+			}
+		}
+		return "unknown field " + name + "; the fields are " + strings.Join(fields, ", ")
 	}
 	return "the request body is not valid JSON: " + strings.TrimPrefix(err.Error(), "json: ")
 }
@@ -574,15 +581,28 @@ func (c *controls) postClock(w http.ResponseWriter, r *http.Request) {
 	var b struct {
 		Advance   string `json:"advance,omitempty"`
 		AdvanceMs *int64 `json:"advanceMs,omitempty"`
+		Reset     *bool  `json:"reset,omitempty"`
 	}
 	if !decode(w, r, &b) {
 		return
 	}
+	given := 0
+	for _, set := range []bool{b.Advance != "", b.AdvanceMs != nil, b.Reset != nil} {
+		if set {
+			given++
+		}
+	}
+	if given != 1 || b.Reset != nil && !*b.Reset {
+		invalid(w, `give one of "advance" (a duration such as "90s" or "24h"), "advanceMs" (milliseconds) or "reset": true (back to the real time)`)
+		return
+	}
+	if b.Reset != nil {
+		c.s.ResetClock()
+		c.writeNow(w)
+		return
+	}
 	var d time.Duration
 	switch {
-	case (b.Advance == "") == (b.AdvanceMs == nil):
-		invalid(w, `give "advance" (a duration such as "90s" or "24h") or "advanceMs" (milliseconds), one of them`)
-		return
 	case b.AdvanceMs != nil:
 		var ok bool
 		if d, ok = millis(*b.AdvanceMs); !ok {
@@ -597,7 +617,7 @@ func (c *controls) postClock(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if d < 0 {
-		invalid(w, "the clock only moves forward; advance must not be negative")
+		invalid(w, `the clock only moves forward; advance must not be negative (send {"reset":true} to go back to the real time)`)
 		return
 	}
 	if !c.s.advance(d) {

@@ -181,7 +181,7 @@ func TestControlsRoutes(t *testing.T) {
 		{"error bad delay", "POST", "/__mock/errors", `{"endpoint":"token","delay":"soon"}`, 400, "E0000001", []string{`delay \"soon\" is not a duration`}},
 		{"error two delays", "POST", "/__mock/errors", `{"endpoint":"token","delay":"1s","delayMs":1}`, 400, "E0000001", []string{"not both"}},
 		{"error negative delay", "POST", "/__mock/errors", `{"endpoint":"token","delayMs":-1}`, 400, "E0000001", []string{"must not be negative"}},
-		{"error unknown field", "POST", "/__mock/errors", `{"endpoint":"token","status":500,"error_description":"x"}`, 400, "E0000001", []string{`unknown field \"error_description\"`, "errorDescription"}},
+		{"error unknown field", "POST", "/__mock/errors", `{"endpoint":"token","status":500,"error_description":"x"}`, 400, "E0000001", []string{`unknown field \"error_description\" (did you mean \"errorDescription\"?)`}},
 		// faults
 		{"faults", "GET", "/__mock/faults", ``, 200, "", []string{`"armed":[]`, `"name":"wrong-aud"`, `"expect":"refuse"`, `"module":"rp-id_token-aud"`}},
 		{"fault", "POST", "/__mock/faults", `{"name":"wrong-aud"}`, 202, "", []string{`{"armed":[{"name":"wrong-aud","sticky":false}]}`}},
@@ -198,8 +198,13 @@ func TestControlsRoutes(t *testing.T) {
 		{"clock moved", "GET", "/__mock/clock", ``, 200, "", []string{`{"now":"2025-06-01T12:01:30.5Z"}`}},
 		{"clock backwards", "POST", "/__mock/clock", `{"advance":"-1h"}`, 400, "E0000001", []string{"only moves forward"}},
 		{"clock bad duration", "POST", "/__mock/clock", `{"advance":"a day"}`, 400, "E0000001", []string{`advance \"a day\" is not a duration`}},
-		{"clock nothing", "POST", "/__mock/clock", `{}`, 400, "E0000001", []string{`give \"advance\"`}},
+		{"clock nothing", "POST", "/__mock/clock", `{}`, 400, "E0000001", []string{`give one of \"advance\"`}},
 		{"clock bad json", "POST", "/__mock/clock", `{"advance":90}`, 400, "E0000001", []string{`field \"advance\" must be a JSON string`}},
+		{"clock advance and reset", "POST", "/__mock/clock", `{"advance":"1s","reset":true}`, 400, "E0000001", []string{`give one of \"advance\"`, `\"reset\": true`}},
+		{"clock reset false", "POST", "/__mock/clock", `{"reset":false}`, 400, "E0000001", []string{`give one of`}},
+		{"clock reset", "POST", "/__mock/clock", `{"reset":true}`, 200, "", []string{`{"now":"2025-06-01T12:00:00Z"}`}},
+		{"clock after the reset", "GET", "/__mock/clock", ``, 200, "", []string{`{"now":"2025-06-01T12:00:00Z"}`}},
+		{"clock advances again", "POST", "/__mock/clock", `{"advance":"1h"}`, 200, "", []string{`{"now":"2025-06-01T13:00:00Z"}`}},
 		// keys
 		{"rotate", "POST", "/__mock/keys/rotate", ``, 200, "", []string{`"kids":[`, `"signing":"`}},
 		// requests
@@ -219,6 +224,7 @@ func TestControlsRoutes(t *testing.T) {
 		{"origin bad json", "POST", "/__mock/trusted-origins", `{"origins":["x"]}`, 400, "E0000001", []string{`unknown field \"origins\"`}},
 		// reset
 		{"reset", "POST", "/__mock/reset", ``, 204, "", nil},
+		{"reset leaves the clock", "GET", "/__mock/clock", ``, 200, "", []string{`{"now":"2025-06-01T13:00:00Z"}`}},
 		// routing
 		{"unknown route", "GET", "/__mock/nope", ``, 404, "E0000007", []string{"/__mock/nope (Endpoint)", "GET /__mock/ lists the controls"}},
 		{"wrong method", "PUT", "/__mock/users", `{}`, 405, "E0000022", []string{"/__mock/users takes POST"}},

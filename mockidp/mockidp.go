@@ -3,7 +3,7 @@
 // port; URL, Client and Close work as they do for httptest.
 //
 // Tests drive it from Go (AddUser, AddApp, Assign, QueueLogin, QueueError,
-// ArmFault, FastForward, RotateKeys, Requests, Reset) or, from any
+// ArmFault, FastForward, ResetClock, RotateKeys, Requests, Reset) or, from any
 // language, over HTTP under /__mock/ with the management API token
 // (controls.go lists the routes; GET /__mock/ lists them at run time).
 //
@@ -327,6 +327,15 @@ func (s *Server) FastForward(d time.Duration) {
 	}
 }
 
+// ResetClock undoes every FastForward: the server's clock is the injected
+// clock (Config.Now, by default the real time) again. What happened while
+// it ran ahead stays: codes, tokens and sessions issued then keep their
+// later expiry times, and a scheduled key rotation (RotateEvery) is due at
+// most one period from the reset. Reset leaves the clock alone, because
+// a test that moves the mock's clock usually moves its relying party's
+// clock with it, and only the test knows when to move both back.
+func (s *Server) ResetClock() { s.offset.Store(0) }
+
 // advance is FastForward for the HTTP control: it refuses (false) to move
 // the clock past what a time.Duration offset can hold, instead of
 // saturating.
@@ -404,13 +413,14 @@ func (s *Server) AddGroup(g SeedGroup) (directory.Group, error) {
 }
 
 // AddApp creates an app as a seed's app: an OIDC app (its client id and
-// secret in App.OAuthClient) or a SCIM app, whose connection is ENABLED at
-// once when BaseURL and Token are set. Assign then provisions to it.
+// secret in App.OAuthClient), open to every user unless a.Access is
+// AccessAssigned, or a SCIM app, whose connection is ENABLED at once when
+// BaseURL and Token are set. Assign then provisions to it.
 func (s *Server) AddApp(a SeedApp) (directory.App, error) {
 	if err := checkApp(a); err != nil {
 		return directory.App{}, badInput("app", err)
 	}
-	app, err := s.addApp(a)
+	app, err := s.addApp(context.Background(), a)
 	if err != nil {
 		return directory.App{}, fmt.Errorf("mockidp: app %s: %w", a.Label, err)
 	}
@@ -475,7 +485,11 @@ func (s *Server) findApp(idOrLabel string) (directory.App, error) {
 
 // QueueLogin queues the user that the next authorization request (of
 // l.ClientID, when set) signs in at once, without the login form; see
-// op.QueuedLogin.
+// op.QueuedLogin. A user who is not assigned to the requesting app is
+// queued all the same: that authorization request signs the user in to
+// the org and answers access_denied ("User is not assigned to the client
+// application."), as Okta does, so a relying party's handling of it can be
+// tested.
 func (s *Server) QueueLogin(l op.QueuedLogin) error { return s.op.QueueLogin(l) }
 
 // QueueError makes an endpoint fail (or answer late) once, or until Reset
@@ -506,7 +520,8 @@ func (s *Server) Tasks(appID string) []mgmt.Task { return s.mgmt.Tasks(appID) }
 
 // Reset disarms every fault and empties the queued logins, the queued
 // errors and the request log. The org's data (users, groups, apps,
-// assignments, keys, the clock) stays as it is.
+// assignments, keys) stays as it is, and so does the clock: see
+// ResetClock.
 func (s *Server) Reset() {
 	s.op.DisarmFaults()
 	s.op.ClearLogins()

@@ -64,10 +64,24 @@ const (
 	SeedAppSCIM = "scim" // a SCIM 2.0 app (OAuth Bearer Token)
 )
 
+// Access values of an OIDC SeedApp: who may sign in to it.
+const (
+	// AccessEveryone assigns the built-in Everyone group, as the App
+	// Integration Wizard's "Allow everyone in your organization to access"
+	// does: every user, also those created later. The default.
+	AccessEveryone = "everyone"
+	// AccessAssigned assigns nobody ("Limit access to selected groups",
+	// or "Skip group assignment for now"): only the users and groups the
+	// seed's assignments (or Server.Assign) name may sign in.
+	AccessAssigned = "assigned"
+)
+
 // SeedApp is an app. For Type "oidc", ClientID and ClientSecret may be
-// fixed (else generated), RedirectURIs is required, and
+// fixed (else generated), RedirectURIs is required,
 // IDTokenSignedResponseAlg picks the ID token's signature ("RS256", the
-// default, or "ES256"). For Type "scim", a BaseURL and Token give an
+// default, or "ES256"), and Access says who may sign in: AccessEveryone
+// (the default) or AccessAssigned; Okta refuses a user not assigned to
+// the app with access_denied. For Type "scim", a BaseURL and Token give an
 // ENABLED connection at once (no credential test is run); Create, Update,
 // Deactivate and Password are the "To App" features (Password is Sync
 // Password, which pushes the passwords of users created with one), and
@@ -85,6 +99,7 @@ type SeedApp struct {
 	TokenEndpointAuthMethod  string   `json:"tokenEndpointAuthMethod,omitempty" yaml:"tokenEndpointAuthMethod,omitempty"`
 	GrantTypes               []string `json:"grantTypes,omitempty" yaml:"grantTypes,omitempty"`
 	IDTokenSignedResponseAlg string   `json:"idTokenSignedResponseAlg,omitempty" yaml:"idTokenSignedResponseAlg,omitempty"`
+	Access                   string   `json:"access,omitempty" yaml:"access,omitempty"`
 
 	Kind       string `json:"kind,omitempty" yaml:"kind,omitempty"`
 	BaseURL    string `json:"baseUrl,omitempty" yaml:"baseUrl,omitempty"`
@@ -156,17 +171,28 @@ func looksLikeJSON(b []byte) bool {
 }
 
 func parseSeedJSON(b []byte) (*Seed, error) {
-	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))))
-	dec.DisallowUnknownFields()
-	var s Seed
-	if err := dec.Decode(&s); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("mockidp: seed: the file is empty")
-		}
-		return nil, fmt.Errorf("mockidp: seed: %w", err)
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("mockidp: seed: the file is empty")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("mockidp: seed: %w", describeJSONSyntax(b, err))
 	}
 	if dec.More() {
-		return nil, errors.New("mockidp: seed: unexpected data after the seed's JSON object")
+		return nil, fmt.Errorf("mockidp: seed: line %d: unexpected data after the seed's JSON object", lineAt(b, dec.InputOffset()))
+	}
+	root, err := jsonSeedNode(b)
+	if err != nil {
+		return nil, fmt.Errorf("mockidp: seed: %w", describeJSONSyntax(b, err))
+	}
+	if err := checkSeedShape(root, true); err != nil {
+		return nil, fmt.Errorf("mockidp: seed: %w", err)
+	}
+	var s Seed
+	if err := json.Unmarshal(b, &s); err != nil { // not reached: the shape was checked
+		return nil, fmt.Errorf("mockidp: seed: the JSON does not fit a seed: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if err := s.check(); err != nil {
 		return nil, err
@@ -176,17 +202,29 @@ func parseSeedJSON(b []byte) (*Seed, error) {
 
 func parseSeedYAML(b []byte) (*Seed, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	var s Seed
-	if err := dec.Decode(&s); err != nil {
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("mockidp: seed: the file is empty")
 		}
-		return nil, fmt.Errorf("mockidp: seed: %w", err)
+		return nil, fmt.Errorf("mockidp: seed: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	var more any
+	var more yaml.Node
 	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
 		return nil, errors.New("mockidp: seed: a seed file holds one YAML document; found a second after ---")
+	}
+	root, err := yamlSeedNode(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("mockidp: seed: %w", err)
+	}
+	if err := checkSeedShape(root, false); err != nil {
+		return nil, fmt.Errorf("mockidp: seed: %w", err)
+	}
+	var s Seed
+	if err := doc.Decode(&s); err != nil { // not reached: the shape was checked
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		msg = strings.ReplaceAll(strings.TrimPrefix(msg, "unmarshal errors:\n  "), "\n  ", "; ")
+		return nil, fmt.Errorf("mockidp: seed: the YAML does not fit a seed: %s", msg)
 	}
 	if err := s.check(); err != nil {
 		return nil, err
@@ -229,6 +267,11 @@ func checkApp(a SeedApp) error {
 		default:
 			errs = append(errs, fmt.Errorf("idTokenSignedResponseAlg %q: use RS256 or ES256", a.IDTokenSignedResponseAlg))
 		}
+		switch a.Access {
+		case "", AccessEveryone, AccessAssigned:
+		default:
+			errs = append(errs, fmt.Errorf("access %q: use %q (every user may sign in, the default) or %q (only the users and groups assigned to the app)", a.Access, AccessEveryone, AccessAssigned))
+		}
 		if a.Kind != "" {
 			errs = append(errs, errors.New("kind is for scim apps only"))
 		}
@@ -241,6 +284,9 @@ func checkApp(a SeedApp) error {
 		}
 		if a.IDTokenSignedResponseAlg != "" {
 			errs = append(errs, errors.New("idTokenSignedResponseAlg is for oidc apps only"))
+		}
+		if a.Access != "" {
+			errs = append(errs, errors.New("access is for oidc apps only; a scim app provisions the users and groups assigned to it"))
 		}
 		if a.ClientID != "" || a.ClientSecret != "" || len(a.RedirectURIs) > 0 || len(a.PostLogoutRedirectURIs) > 0 || a.TokenEndpointAuthMethod != "" || len(a.GrantTypes) > 0 {
 			errs = append(errs, errors.New("clientId, clientSecret, redirectUris, postLogoutRedirectUris, tokenEndpointAuthMethod and grantTypes are for oidc apps only"))
@@ -298,6 +344,9 @@ func (s *Seed) check() error {
 	groups := map[string]bool{}
 	for i, g := range s.Groups {
 		add(fmt.Sprintf("groups[%d]", i), checkGroup(g))
+		if strings.EqualFold(g.Name, directory.EveryoneName) {
+			errs = append(errs, fmt.Errorf("groups[%d]: %q is Okta's built-in group of every user; name the group otherwise (assignments may name Everyone without defining it)", i, g.Name))
+		}
 		if g.Name != "" && groups[strings.ToLower(g.Name)] {
 			errs = append(errs, fmt.Errorf("groups[%d]: name %q appears twice", i, g.Name))
 		}
@@ -330,7 +379,7 @@ func (s *Seed) check() error {
 			}
 		}
 		for _, g := range as.Groups {
-			if !groups[strings.ToLower(g)] {
+			if !groups[strings.ToLower(g)] && !strings.EqualFold(g, directory.EveryoneName) {
 				errs = append(errs, fmt.Errorf("assignments[%d]: group %q is not a seeded group", i, g))
 			}
 		}
@@ -403,7 +452,7 @@ func (s *Server) applySeed(ctx context.Context, seed *Seed) (Seeded, error) {
 		out.Groups[strings.ToLower(sg.Name)] = g.ID
 	}
 	for _, sa := range seed.Apps {
-		app, err := s.addApp(sa)
+		app, err := s.addApp(ctx, sa)
 		if err != nil {
 			return fail("app "+sa.Label, err)
 		}
@@ -418,6 +467,9 @@ func (s *Server) applySeed(ctx context.Context, seed *Seed) (Seeded, error) {
 		groups := make([]string, len(as.Groups))
 		for i, g := range as.Groups {
 			groups[i] = out.Groups[strings.ToLower(g)]
+			if strings.EqualFold(g, directory.EveryoneName) {
+				groups[i] = s.dir.Everyone().ID
+			}
 		}
 		users := make([]string, len(as.Users))
 		for i, u := range as.Users {
@@ -474,8 +526,9 @@ func (s *Server) addGroup(ctx context.Context, sg SeedGroup, memberIDs []string)
 	return s.dir.Group(g.ID)
 }
 
-// addApp creates a checked app.
-func (s *Server) addApp(sa SeedApp) (directory.App, error) {
+// addApp creates a checked app; an OIDC app's Access (everyone by
+// default) assigns it the Everyone group.
+func (s *Server) addApp(ctx context.Context, sa SeedApp) (directory.App, error) {
 	a := directory.App{Label: sa.Label}
 	if sa.Type == SeedAppOIDC {
 		a.OAuthClient = &directory.OAuthClient{
@@ -498,6 +551,11 @@ func (s *Server) addApp(sa SeedApp) (directory.App, error) {
 		return directory.App{}, err
 	}
 	s.dir.Log(directory.Event{EventType: "application.lifecycle.create", DisplayMessage: "Create application", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.AppTarget(app)}})
+	if sa.Type == SeedAppOIDC && sa.Access != AccessAssigned {
+		if _, err := s.mgmt.AssignGroup(ctx, app.ID, s.dir.Everyone().ID); err != nil {
+			return directory.App{}, fmt.Errorf("assign Everyone: %w", err)
+		}
+	}
 	return app, nil
 }
 

@@ -125,8 +125,27 @@ func TestLoadSeedErrors(t *testing.T) {
 		{"empty", ` `, "the file is empty"},
 		{"two json values", `{} {}`, "unexpected data after"},
 		{"unknown field", `{"people":[]}`, `unknown field "people"`},
-		{"unknown yaml field", "people: []\n", `field people not found`},
-		{"unknown nested yaml field", "users:\n  - login: a@example.com\n    nick: a\n", `field nick not found`},
+		{"unknown yaml field", "people: []\n", `unknown field "people"; a seed has users, groups, apps, assignments, trustedOrigins, authServers (line 1)`},
+		{"unknown nested yaml field", "users:\n  - login: a@example.com\n    nick: a\n", `users[0]: unknown field "nick"; a user has login, email, firstName`},
+		{"field in another case, json", `{"users":[{"login":"a@example.com"},{"login":"b@example.com"},` + "\n" + `{"login":"c@example.com","firstname":"C"}]}`,
+			`users[2]: unknown field "firstname" (did you mean "firstName"?) (line 2)`},
+		{"field in another case, yaml", "users:\n  - login: a@example.com\n  - login: b@example.com\n  - login: c@example.com\n    firstname: C\n",
+			`users[2]: unknown field "firstname" (did you mean "firstName"?) (line 5)`},
+		{"misspelt field", "apps:\n  - label: a\n    type: oidc\n    redirectUri: [http://x/cb]\n", `apps[0]: unknown field "redirectUri" (did you mean "redirectUris"?) (line 4)`},
+		{"misspelt list", `{"user":[]}`, `unknown field "user" (did you mean "users"?)`},
+		{"field twice", `{"users":[{"login":"a@example.com","login":"b@example.com"}]}`, `users[0]: field "login" appears twice`},
+		{"json number for text", `{"users":[{"login":7}]}`, `users[0]: "login" must be text (a string), not a number (line 1)`},
+		{"one value for a list", "apps:\n  - {label: a, type: oidc, redirectUris: http://x/cb}\n", `apps[0]: "redirectUris" must be a list, not text (write one value as a list of one: [value]) (line 2)`},
+		{"text for a switch", `{"apps":[{"label":"a","type":"scim","create":"yes"}]}`, `apps[0]: "create" must be true or false, not text`},
+		{"yaml word for a switch", "apps:\n  - {label: a, type: scim, create: maybe}\n", `apps[0]: "create" must be true or false, not text (line 2)`},
+		{"object for a list", `{"users":{}}`, `"users" must be a list, not an object`},
+		{"list for an entry", `{"users":["a@example.com"]}`, `users[0]: must be an object with the fields login, email`},
+		{"not an object", "- a\n", `a seed is an object with the lists users, groups, apps`},
+		{"bad access", `{"apps":[{"label":"a","type":"oidc","access":"all","redirectUris":["http://x/cb"]}]}`, `access "all": use "everyone"`},
+		{"access on scim", `{"apps":[{"label":"a","type":"scim","access":"everyone"}]}`, `access is for oidc apps only`},
+		{"alias loop", "users: &a [*a]\n", `line 1: an alias (*name) refers to a value that contains it`},
+		{"alias bomb", "a: &a [1,2,3,4,5,6,7,8,9,10]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n", `aliases (*name) stand for more than 100000 values`},
+		{"a group named Everyone", `{"groups":[{"name":"everyone"}]}`, `groups[0]: "everyone" is Okta's built-in group`},
 		{"two yaml documents", "users: []\n---\nusers: []\n", "one YAML document"},
 		{"bad yaml", "users: [\n", "did not find expected"},
 		{"unknown member", `{"groups":[{"name":"g","members":["x@example.com"]}]}`, `member "x@example.com" is not a seeded user`},
@@ -149,6 +168,11 @@ func TestLoadSeedErrors(t *testing.T) {
 			_, err := LoadSeed(strings.NewReader(tc.seed))
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "mockidp: seed: ") {
 				t.Errorf("err = %v, want it to contain %q", err, tc.want)
+			}
+			for _, goName := range []string{"mockidp.", "json: ", "yaml: ", "!!", "Go struct"} {
+				if err != nil && strings.Contains(err.Error(), goName) {
+					t.Errorf("err = %v: it shows the decoder's %q", err, goName)
+				}
 			}
 		})
 	}

@@ -172,7 +172,8 @@ func TestSeed(t *testing.T) {
 		u, _ := s.Directory().User(au.UserID)
 		assigned = append(assigned, u.Profile.Login+" "+au.Scope())
 	}
-	if diff := cmp.Diff([]string{"alice@example.com GROUP", "bob@example.com GROUP", "carol@example.com GROUP", "dave@example.com USER"}, assigned); diff != "" {
+	// Everyone (access defaults to everyone), then the group and dave directly.
+	if diff := cmp.Diff([]string{"alice@example.com GROUP", "bob@example.com GROUP", "carol@example.com GROUP", "dave@example.com USER", "erin@example.com GROUP"}, assigned); diff != "" {
 		t.Errorf("assignments (-want +got):\n%s", diff)
 	}
 	if _, err := s.Directory().Authenticate("alice@example.com", "Correct-Horse-1"); err != nil {
@@ -233,14 +234,17 @@ func (b *browser) signIn(s *Server, clientID, login, password, verifier string) 
 	if loc.Query().Get("state") != "st-1" {
 		b.t.Fatalf("callback %s", loc)
 	}
-	return loc.Query().Get("code"), ""
+	if c := loc.Query().Get("code"); c != "" {
+		return c, ""
+	}
+	return "", loc.Query().Get("error") + ": " + loc.Query().Get("error_description")
 }
 
 func TestSignIn(t *testing.T) {
 	s := NewServer()
 	defer s.Close()
 	ctx := context.Background()
-	for _, login := range []string{"alice@example.com", "bob@example.com", "carol@example.com"} {
+	for _, login := range []string{"alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"} {
 		code, _ := api(t, s, "POST", "/api/v1/users?activate=true", map[string]any{
 			"profile":     map[string]any{"login": login, "email": login, "firstName": "F", "lastName": "L"},
 			"credentials": map[string]any{"password": map[string]any{"value": "Correct-Horse-9"}},
@@ -263,6 +267,14 @@ func TestSignIn(t *testing.T) {
 	}
 	oc := app["credentials"].(map[string]any)["oauthClient"].(map[string]any)
 	clientID, secret := oc["client_id"].(string), oc["client_secret"].(string)
+	// An app made through the API has no assignments, as in Okta: assign
+	// alice (and the others who are refused anyway), never dave.
+	for _, login := range []string{"alice@example.com", "bob@example.com", "carol@example.com"} {
+		u, _ := s.Directory().User(login)
+		if code, body := api(t, s, "POST", "/api/v1/apps/"+clientID+"/users", map[string]any{"id": u.ID, "scope": "USER"}); code != 200 {
+			t.Fatalf("assign %s: %d %v", login, code, body)
+		}
+	}
 
 	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, s.Client()), s.Issuer(""))
 	if err != nil {
@@ -278,13 +290,18 @@ func TestSignIn(t *testing.T) {
 		{"deactivated user", "bob@example.com", false},
 		{"suspended user", "carol@example.com", false},
 		{"unknown user", "mallory@example.com", false},
+		{"active user not assigned to the app", "dave@example.com", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := "verifier-" + strings.Repeat("x", 40)
 			code, page := newBrowser(t).signIn(s, clientID, tc.login, "Correct-Horse-9", v)
 			if !tc.ok {
-				if code != "" || !strings.Contains(page, "Unable to sign in") {
-					t.Errorf("refused sign-in: code %q page %q", code, page)
+				want := "Unable to sign in"
+				if tc.login == "dave@example.com" { // signed in to Okta, refused by the app's assignment
+					want = "access_denied: User is not assigned to the client application."
+				}
+				if code != "" || !strings.Contains(page, want) {
+					t.Errorf("refused sign-in: code %q page %q, want %q", code, page, want)
 				}
 				return
 			}

@@ -185,7 +185,7 @@ func TestMockOktaCommandErrors(t *testing.T) {
 		{"bad rotate-every", nil, []string{"--rotate-every", "daily"}, 2, "invalid value"},
 		{"negative rotate-every", nil, []string{"--rotate-every", "-1h"}, 2, "--rotate-every must not be negative"},
 		{"bad env rotate-every", map[string]string{"IDPKIT_MOCKOKTA_ROTATE_EVERY": "daily"}, nil, 2, `IDPKIT_MOCKOKTA_ROTATE_EVERY="daily" is not a valid --rotate-every`},
-		{"bad seed", nil, []string{"--seed", badSeed}, 1, "field people not found"},
+		{"bad seed", nil, []string{"--seed", badSeed}, 1, `unknown field "people"; a seed has users, groups`},
 		{"missing seed", nil, []string{"--seed", "nope.json"}, 1, "nope.json"},
 		{"bad origin", nil, []string{"--addr", "127.0.0.1:0", "--trusted-origin", "localhost"}, 1, `"localhost" is not an origin`},
 		{"bad auth server", nil, []string{"--addr", "127.0.0.1:0", "--auth-server", "v1"}, 1, `"v1" is not an authorization server id`},

@@ -127,6 +127,14 @@ func (d *Directory) UnassignUser(appID, userID, viaGroup string) (au AppUser, re
 	return au, false, nil
 }
 
+// Assigned reports whether a user (id or login) is assigned to an app,
+// directly or through a group (the Everyone group included): what Okta
+// requires before it signs the user in to the app.
+func (d *Directory) Assigned(appID, userID string) bool {
+	_, err := d.AppUser(appID, userID)
+	return err == nil
+}
+
 // AppUser returns one assignment; ErrNotFound when the user is not assigned.
 func (d *Directory) AppUser(appID, userID string) (AppUser, error) {
 	d.mu.RLock()
@@ -182,15 +190,23 @@ func (d *Directory) listAppUsers(match func(assignKey) bool) []AppUser {
 
 // AssignGroup assigns a group to an app; isNew reports whether it was not
 // assigned before. It does not assign the members: mgmt does that, so it
-// can provision each. ErrNotFound for an unknown app or group.
+// can provision each (users created later join the apps the Everyone group
+// is assigned to by themselves). ErrNotFound for an unknown app or group;
+// ErrInvalid for the Everyone group and a SCIM app, which the mock does
+// not provision.
 func (d *Directory) AssignGroup(appID, groupID string) (ag AppGroup, isNew bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if _, ok := d.apps[appID]; !ok {
+	app, ok := d.apps[appID]
+	if !ok {
 		return AppGroup{}, false, notFound("AppInstance", appID)
 	}
-	if d.findGroupLocked(groupID) == nil {
+	g := d.findGroupLocked(groupID)
+	if g == nil {
 		return AppGroup{}, false, notFound("UserGroup", groupID)
+	}
+	if g.Type == GroupTypeBuiltIn && app.Provisioning != nil {
+		return AppGroup{}, false, invalid("groupId", "the mock assigns the "+EveryoneName+" group to OIDC apps only; assign a group of your own to a SCIM app")
 	}
 	k := assignKey{appID, groupID}
 	if a, ok := d.appGroups[k]; ok {

@@ -96,11 +96,13 @@ type Directory struct {
 	appGroups map[assignKey]*AppGroup
 	events    []Event
 	seq       int
+	everyone  string // the id of the built-in Everyone group
 }
 
 type assignKey struct{ app, member string }
 
-// New returns an empty org with a fresh org id ("00o…").
+// New returns an empty org with a fresh org id ("00o…") and its built-in
+// Everyone group.
 func New(cfg Config) *Directory {
 	d := &Directory{
 		now:       cfg.Now,
@@ -118,6 +120,11 @@ func New(cfg Config) *Directory {
 		d.log = slog.New(slog.DiscardHandler)
 	}
 	d.orgID = NewID("00o")
+	now := d.Now()
+	e := &groupRecord{Group{ID: NewID("00g"), Type: GroupTypeBuiltIn, Name: EveryoneName, Description: EveryoneDescription, Created: now, LastUpdated: now, LastMembershipUpdated: now}}
+	d.groups[e.ID] = e
+	d.groupOrd = append(d.groupOrd, e.ID)
+	d.everyone = e.ID
 	return d
 }
 

@@ -6,10 +6,25 @@ import (
 	"time"
 )
 
-// Group is an Okta group (type OKTA_GROUP). Members holds user ids in the
-// order they were added.
+// Group types, as Okta's group objects name them.
+const (
+	GroupTypeOkta    = "OKTA_GROUP" // a group an admin made
+	GroupTypeBuiltIn = "BUILT_IN"   // the Everyone group
+)
+
+// The built-in Everyone group, as Okta names and describes it.
+const (
+	EveryoneName        = "Everyone"
+	EveryoneDescription = "All users in your organization"
+)
+
+// Group is an Okta group. Members holds user ids in the order they were
+// added. Every org has one BUILT_IN group, Everyone (Directory.Everyone):
+// every user is a member from creation to deletion, and it cannot be
+// renamed, deleted or have members removed.
 type Group struct {
 	ID                    string
+	Type                  string // GroupTypeOkta or GroupTypeBuiltIn
 	Name                  string
 	Description           string
 	Created               time.Time
@@ -54,7 +69,7 @@ func (d *Directory) CreateGroup(name, description string) (Group, error) {
 		return Group{}, &FieldError{Field: "name", Message: "An object with this field already exists in the current organization", Kind: ErrExists}
 	}
 	now := d.Now()
-	r := &groupRecord{Group{ID: NewID("00g"), Name: name, Description: description, Created: now, LastUpdated: now, LastMembershipUpdated: now}}
+	r := &groupRecord{Group{ID: NewID("00g"), Type: GroupTypeOkta, Name: name, Description: description, Created: now, LastUpdated: now, LastMembershipUpdated: now}}
 	d.groups[r.ID] = r
 	d.groupOrd = append(d.groupOrd, r.ID)
 	return r.snapshot(), nil
@@ -71,6 +86,9 @@ func (d *Directory) UpdateGroup(id, name, description string) (before, after Gro
 	r := d.findGroupLocked(id)
 	if r == nil {
 		return Group{}, Group{}, notFound("UserGroup", id)
+	}
+	if r.Type == GroupTypeBuiltIn {
+		return Group{}, Group{}, errBuiltIn("renamed")
 	}
 	if d.groupNameTakenLocked(name, r.ID) {
 		return Group{}, Group{}, &FieldError{Field: "name", Message: "An object with this field already exists in the current organization", Kind: ErrExists}
@@ -122,6 +140,9 @@ func (d *Directory) DeleteGroup(id string) error {
 	if r == nil {
 		return notFound("UserGroup", id)
 	}
+	if r.Type == GroupTypeBuiltIn {
+		return errBuiltIn("deleted")
+	}
 	delete(d.groups, r.ID)
 	d.groupOrd = remove(d.groupOrd, r.ID)
 	for k := range d.appGroups {
@@ -166,6 +187,9 @@ func (d *Directory) RemoveMember(groupID, userID string) (removed bool, err erro
 	if u == nil {
 		return false, notFound("User", userID)
 	}
+	if g.Type == GroupTypeBuiltIn {
+		return false, errBuiltIn("left by a user (every user is a member)")
+	}
 	if !slices.Contains(g.Members, u.ID) {
 		return false, nil
 	}
@@ -189,4 +213,21 @@ func (d *Directory) UserGroups(userID string) ([]Group, error) {
 		}
 	}
 	return out, nil
+}
+
+// errBuiltIn is the error for changing the Everyone group.
+func errBuiltIn(what string) error {
+	return invalid("type", "the "+EveryoneName+" group is built in and cannot be "+what)
+}
+
+// IsBuiltIn reports whether a group is the built-in Everyone group.
+func (g Group) IsBuiltIn() bool { return g.Type == GroupTypeBuiltIn }
+
+// Everyone returns the org's built-in Everyone group, whose members are
+// every user. Assigning it to an OIDC app is the App Integration Wizard's
+// "Allow everyone in your organization to access".
+func (d *Directory) Everyone() Group {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.groups[d.everyone].snapshot()
 }

@@ -203,7 +203,25 @@ func (d *Directory) CreateUser(p Profile, password string, activate bool) (User,
 	}
 	d.users[r.ID] = r
 	d.userOrder = append(d.userOrder, r.ID)
+	d.joinEveryoneLocked(r.ID, now)
 	return r.snapshot(), nil
+}
+
+// joinEveryoneLocked makes a new user a member of the Everyone group and
+// assigns it (scope GROUP) to every app Everyone is assigned to, as Okta
+// does when a user is created.
+func (d *Directory) joinEveryoneLocked(userID string, now time.Time) {
+	e := d.groups[d.everyone]
+	e.Members = append(e.Members, userID)
+	e.LastMembershipUpdated = now
+	for k := range d.appGroups {
+		if k.member != d.everyone {
+			continue
+		}
+		a := &AppUser{AppID: k.app, UserID: userID, UserName: d.users[userID].Profile.Login, Groups: []string{d.everyone},
+			Status: "ACTIVE", SyncState: SyncDisabled, Created: now, LastUpdated: now, seq: d.seqBump()}
+		d.appUsers[assignKey{k.app, userID}] = a
+	}
 }
 
 // User returns the user with that id or login; ErrNotFound otherwise.

@@ -314,10 +314,10 @@ func TestGroups(t *testing.T) {
 	}
 	var groups []map[string]any
 	e.do("GET", "/api/v1/users/"+a+"/groups", nil).json(t, &groups)
-	if len(groups) != 1 {
-		t.Fatalf("user groups %v", groups)
+	if len(groups) != 2 || groups[0]["profile"].(map[string]any)["name"] != "Everyone" {
+		t.Fatalf("user groups (want Everyone, Engineering) %v", groups)
 	}
-	got := groups[0]
+	got := groups[1]
 	delete(got, "_links")
 	stamp := "2024-03-21T09:00:00.000Z"
 	if diff := cmp.Diff(map[string]any{

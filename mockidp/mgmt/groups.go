@@ -51,7 +51,7 @@ func groupAttr(g directory.Group, attr string) (string, bool) {
 	case "id":
 		return g.ID, true
 	case "type":
-		return "OKTA_GROUP", true
+		return groupType(g), true
 	case "profile.name":
 		return g.Name, true
 	case "profile.description":

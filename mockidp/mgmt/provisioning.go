@@ -604,8 +604,12 @@ func (h *Handler) UpdateGroupProfile(ctx context.Context, groupID, name, descrip
 func (h *Handler) DeleteGroup(ctx context.Context, groupID string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, err := h.dir.Group(groupID); err != nil {
+	g, err := h.dir.Group(groupID)
+	if err != nil {
 		return err
+	}
+	if g.IsBuiltIn() {
+		return &directory.FieldError{Field: "type", Message: "the " + directory.EveryoneName + " group is built in and cannot be deleted", Kind: directory.ErrInvalid}
 	}
 	for _, ag := range h.dir.GroupAppGroups(groupID) {
 		h.unassignGroupLocked(ctx, ag.AppID, groupID)
@@ -734,7 +738,8 @@ func (h *Handler) SetPassword(ctx context.Context, userID, password string) (dir
 
 // TestConnection is "Test API Credentials": it sends the app's SCIM server
 // Okta's test request and enables the connection on success, disables it on
-// failure. The error says what the SCIM server answered.
+// failure. The error (400 E0000001) says in its errorSummary, in one
+// sentence, what the SCIM server answered.
 func (h *Handler) TestConnection(ctx context.Context, appID string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -769,7 +774,9 @@ func (h *Handler) TestConnection(ctx context.Context, appID string) error {
 		return uerr
 	}
 	if terr != nil {
-		return apiError(http.StatusBadRequest, "E0000001", "Api validation failed: Error authenticating: "+terr.Error(), "connection: "+terr.Error())
+		// One sentence, as the admin console shows it: what the SCIM
+		// server answered, not the engine's chain of errors.
+		return apiError(http.StatusBadRequest, "E0000001", "Api validation failed: Error authenticating: "+provision.Explain(terr))
 	}
 	return nil
 }

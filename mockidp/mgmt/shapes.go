@@ -156,10 +156,18 @@ func groupJSON(base string, g directory.Group) GroupJSON {
 	self := base + "/api/v1/groups/" + g.ID
 	return GroupJSON{
 		ID: g.ID, Created: ts(g.Created), LastUpdated: ts(g.LastUpdated), LastMembershipUpdated: ts(g.LastMembershipUpdated),
-		ObjectClass: []string{"okta:user_group"}, Type: "OKTA_GROUP",
+		ObjectClass: []string{"okta:user_group"}, Type: groupType(g),
 		Profile: map[string]string{"name": g.Name, "description": g.Description},
 		Links:   links{"self": {Href: self}, "users": {Href: self + "/users"}, "apps": {Href: self + "/apps"}},
 	}
+}
+
+// groupType is a group's Okta type: OKTA_GROUP, or BUILT_IN for Everyone.
+func groupType(g directory.Group) string {
+	if g.Type == "" {
+		return directory.GroupTypeOkta
+	}
+	return g.Type
 }
 
 func enabled(b bool) map[string]string {

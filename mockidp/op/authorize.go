@@ -108,7 +108,7 @@ func (p *Provider) handleAuthorize(as *authServer) http.HandlerFunc {
 			if user, found := p.dir.User(r.Context(), ql.userID); found {
 				sess := p.startSession(w, user.ID)
 				p.log.InfoContext(r.Context(), "op: queued login", "user", user.ID, "client", req.client.ID)
-				p.issueCode(w, as, req, user, sess.authTime, ql.claims)
+				p.signIn(w, r, as, req, user, sess.authTime, ql.claims)
 				return
 			}
 			p.log.WarnContext(r.Context(), "op: queued login dropped: user no longer active", "user", ql.userID)
@@ -131,7 +131,7 @@ func (p *Provider) handleAuthorize(as *authServer) http.HandlerFunc {
 			p.loginForm(w, r, req, http.StatusOK, "", req.loginHint)
 			return
 		}
-		p.issueCode(w, as, req, user, sess.authTime, nil)
+		p.signIn(w, r, as, req, user, sess.authTime, nil)
 	}
 }
 
@@ -282,7 +282,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request, as *authServer,
 	}
 	sess := p.startSession(w, user.ID)
 	p.log.InfoContext(r.Context(), "op: signed in", "user", user.ID, "client", req.client.ID)
-	p.issueCode(w, as, req, user, sess.authTime, nil)
+	p.signIn(w, r, as, req, user, sess.authTime, nil)
 }
 
 // loginForm renders the sign-in page; the authorization request rides in
@@ -303,6 +303,21 @@ func (p *Provider) loginForm(w http.ResponseWriter, r *http.Request, req *authzR
 		"Error":    msg,
 		"Username": username,
 	})
+}
+
+// errUserNotAssigned is Okta's error_description for a user who signed in
+// but is not assigned to the client's app.
+const errUserNotAssigned = "User is not assigned to the client application."
+
+// signIn ends an authorization request for a signed-in user: a code for a
+// user assigned to the client, else Okta's access_denied (Assignments).
+func (p *Provider) signIn(w http.ResponseWriter, r *http.Request, as *authServer, req *authzRequest, user User, authTime time.Time, claims map[string]any) {
+	if a, ok := p.dir.(Assignments); ok && !a.Assigned(r.Context(), req.client.ID, user.ID) {
+		p.log.InfoContext(r.Context(), "op: user not assigned to the app", "user", user.ID, "client", req.client.ID)
+		p.redirect(w, req, url.Values{"error": {errAccessDenied}, "error_description": {errUserNotAssigned}})
+		return
+	}
+	p.issueCode(w, as, req, user, authTime, claims)
 }
 
 // issueCode stores a code and sends it to the redirect URI.

@@ -209,6 +209,11 @@ func (p *Provider) rotateIfDue() {
 	now := p.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if soonest := now.Add(r.every); r.next.After(soonest) {
+		// The clock moved back (the mock's clock reset): the next
+		// rotation is one period from now, not from the later time.
+		r.next = soonest
+	}
 	if now.Before(r.next) {
 		return
 	}

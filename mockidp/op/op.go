@@ -58,6 +58,10 @@
 // used up, how long a JWKS change lasts, and how faults armed together
 // combine.
 //
+// Sign-in is refused, after the user has signed in to the provider, when
+// the Directory implements Assignments and the user is not assigned to the
+// client (access_denied at the redirect URI, as Okta answers).
+//
 // Simplifications, each deliberate:
 //   - Only response_type=code is served, although discovery lists every
 //     combination Okta lists; client_assertion (client_secret_jwt,
@@ -149,6 +153,20 @@ type Directory interface {
 	UserByLogin(ctx context.Context, login string) (User, bool)
 	// Client looks an OIDC application up by client_id.
 	Client(ctx context.Context, clientID string) (Client, bool)
+}
+
+// Assignments is what a Directory also implements to admit only the users
+// assigned to an app, as Okta does: a user the directory says is not
+// assigned to the client signs in to the provider (the SSO session is
+// kept) but gets no code, and the authorization request is answered with
+// access_denied and "User is not assigned to the client application." at
+// the redirect URI (RFC 6749 §4.1.2.1). That applies to the login form, a
+// queued login and an existing SSO session alike. A Directory without this
+// method admits every active user.
+type Assignments interface {
+	// Assigned reports whether the user (by id) is assigned to the OIDC
+	// app with that client id, directly or through a group.
+	Assigned(ctx context.Context, clientID, userID string) bool
 }
 
 // Config configures a Provider.

@@ -71,6 +71,18 @@ func TestScheduledRotation(t *testing.T) {
 			}},
 		{name: "a year: the keys are replaced once", advance: 365 * 24 * time.Hour, want: state{"max-age=3600, must-revalidate", 3}},
 		{name: "mid-period after the jump", advance: 20 * time.Minute, want: state{"max-age=2400, must-revalidate", 3}},
+		{name: "the clock moves back a year: no rotation, the next one a period away", advance: -(365*24*time.Hour + 20*time.Minute), want: state{"max-age=3600, must-revalidate", 3},
+			check: func(t *testing.T, prev, now []string) {
+				if diff := cmp.Diff(prev, now); diff != "" {
+					t.Errorf("kids (-want +got):\n%s", diff)
+				}
+			}},
+		{name: "then one period: one rotation", advance: time.Hour, want: state{"max-age=3600, must-revalidate", 3},
+			check: func(t *testing.T, prev, now []string) {
+				if diff := cmp.Diff(prev[1:], now[:2]); diff != "" {
+					t.Errorf("kept keys (-want +got):\n%s", diff)
+				}
+			}},
 	}
 	prev := k0
 	for _, s := range steps {

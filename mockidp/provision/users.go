@@ -17,7 +17,8 @@ import (
 // TestCredentials is Okta's "Test API Credentials" (also run on Save):
 // GET /Users?startIndex=1&count=2, which must answer 200 with a
 // ListResponse. Okta does not read /ServiceProviderConfig. The admin sees
-// the answer at once, so the request is sent once, without retries.
+// the answer at once, so the request is sent once, without retries. A
+// failure is an *AnswerError whose Sentence says what the server answered.
 func (e *Engine) TestCredentials(ctx context.Context, t Target) error {
 	const action = "test credentials"
 	path := "/Users?" + client.ListQuery{StartIndex: 1, Count: 2}.Encode()
@@ -27,13 +28,17 @@ func (e *Engine) TestCredentials(ctx context.Context, t Target) error {
 	}
 	resp, err := e.sendOnce(ctx, e.scim(t), "GET", path, nil, &lr)
 	if err != nil {
-		return fail(action, err)
+		more := ""
+		if resp != nil && resp.Status >= 200 && resp.Status <= 299 {
+			more = ", but its body is not JSON"
+		}
+		return answerError(action, t.BaseURL, "GET", path, resp, err, more)
 	}
-	if err := wantStatus("GET", path, resp, 200); err != nil {
-		return fail(action, err)
+	if resp.Status != 200 {
+		return answerError(action, t.BaseURL, "GET", path, resp, wantStatus("GET", path, resp, 200), ", where a SCIM server answers 200 OK")
 	}
 	if lr.TotalResults == nil && !slices.Contains(lr.Schemas, scim.SchemaListResponse) {
-		return fail(action, fmt.Errorf("GET %s: answer is not a ListResponse", path))
+		return answerError(action, t.BaseURL, "GET", path, resp, fmt.Errorf("GET %s: answer is not a ListResponse", path), ", but not with a SCIM ListResponse (no totalResults, no ListResponse schema)")
 	}
 	e.logger().DebugContext(ctx, "provision: credentials ok", "base", t.BaseURL)
 	return nil

@@ -72,6 +72,10 @@ func TestSignInAcrossSQLiteStores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Okta signs in only the users assigned to the app.
+	if err := okta.Assign(mockidp.SeedAssignment{App: oidc.ID, Users: []string{"alice@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
 	// Configured through the second instance's store, used by both.
 	if _, err := app.Tenants(cfgs[1]).Configure(ctx, "acme", tenant.SignIn{OktaDomain: okta.URL, ClientID: oidc.OAuthClient.ClientID, ClientSecret: oidc.OAuthClient.ClientSecret}); err != nil {
 		t.Fatal(err)

@@ -79,6 +79,10 @@ func TestSignInThroughMockOkta(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Okta signs in only the users assigned to the app.
+			if err := okta.Assign(mockidp.SeedAssignment{App: oidcApp.ID, Users: []string{"alice@example.com"}}); err != nil {
+				t.Fatal(err)
+			}
 			if _, err := app.Tenants(srv.Config).Configure(ctx, "acme", tenant.SignIn{OktaDomain: okta.URL, ClientID: oidcApp.OAuthClient.ClientID, ClientSecret: oidcApp.OAuthClient.ClientSecret}); err != nil {
 				t.Fatal(err)
 			}

@@ -158,6 +158,7 @@ var _ = Describe("connecting Okta through the dialog and signing in", Label("bro
 		redirectURI, err := label("Sign-in redirect URI").InputValue()
 		Expect(err).NotTo(HaveOccurred())
 		var oidcApp struct {
+			ID          string `json:"id"`
 			Credentials struct {
 				OAuthClient struct {
 					ClientID     string `json:"client_id"`
@@ -173,6 +174,13 @@ var _ = Describe("connecting Okta through the dialog and signing in", Label("bro
 				"grant_types": []string{"authorization_code"}, "application_type": "web",
 			}},
 		}, &oidcApp)
+		By("letting everyone in the org sign in to it (the wizard's \"Allow everyone in your organization to access\")")
+		var builtIn []struct {
+			ID string `json:"id"`
+		}
+		okta.do("GET", "/api/v1/groups?filter="+url.QueryEscape(`type eq "BUILT_IN"`), nil, &builtIn)
+		Expect(builtIn).To(HaveLen(1), "the Everyone group")
+		okta.do("PUT", "/api/v1/apps/"+oidcApp.ID+"/groups/"+builtIn[0].ID, map[string]any{}, nil)
 		client := oidcApp.Credentials.OAuthClient
 		Expect(client.ClientID).NotTo(BeEmpty())
 		Expect(client.ClientSecret).NotTo(BeEmpty())

@@ -219,6 +219,10 @@ func signInAcross(t *testing.T, dsn string, lb *balancer, ins []*instance, acme 
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Okta signs in only the users assigned to the app.
+	if err := okta.Assign(mockidp.SeedAssignment{App: app.ID, Users: []string{"alice@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
 	idpkit(t, "tenant", "configure", "acme", "--db", dsn, "--okta-domain", okta.URL,
 		"--client-id", app.OAuthClient.ClientID, "--client-secret", app.OAuthClient.ClientSecret)
 	u := userBody("alice@example.com")

@@ -210,11 +210,43 @@ func (p *play) connectOIDC(ctx context.Context) (string, error) {
 	if id == "" || secret == "" {
 		return "", errors.New("Okta did not return a client id and secret for the OIDC app")
 	}
+	// The guide's "Controlled access: Allow everyone in your organization
+	// to access": the wizard assigns the built-in Everyone group. Okta
+	// signs nobody in to an app they are not assigned to, and the
+	// never-assigned user of the next step must reach the app to be
+	// refused by it.
+	everyone, err := p.everyoneGroup(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := p.okta.do(ctx, "PUT", "/api/v1/apps/"+url.PathEscape(app.ID)+"/groups/"+url.PathEscape(everyone), map[string]any{}, nil); err != nil {
+		return "", fmt.Errorf("assign the Everyone group to the OIDC app: %w", err)
+	}
 	issuer, err := p.saveSignIn(ctx, p.env.OktaURL, id, secret)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("OIDC app %s created; the app read Okta's discovery document (issuer %s)", id, issuer), nil
+	return fmt.Sprintf("OIDC app %s created and assigned to Everyone; the app read Okta's discovery document (issuer %s)", id, issuer), nil
+}
+
+// everyoneGroup finds the org's built-in Everyone group (type BUILT_IN).
+func (p *play) everyoneGroup(ctx context.Context) (string, error) {
+	var groups []struct {
+		ID      string `json:"id"`
+		Type    string `json:"type"`
+		Profile struct {
+			Name string `json:"name"`
+		} `json:"profile"`
+	}
+	if err := p.okta.do(ctx, "GET", "/api/v1/groups?filter="+url.QueryEscape(`type eq "BUILT_IN"`), nil, &groups); err != nil {
+		return "", fmt.Errorf("find the Everyone group: %w", err)
+	}
+	for _, g := range groups {
+		if g.Type == "BUILT_IN" && g.Profile.Name == "Everyone" {
+			return g.ID, nil
+		}
+	}
+	return "", fmt.Errorf("find the Everyone group: Okta listed %d BUILT_IN groups, none named Everyone", len(groups))
 }
 
 func (p *play) signIns(ctx context.Context) (string, error) {
