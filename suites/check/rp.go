@@ -344,6 +344,23 @@ func (t *RPTarget) preflightLogin(ctx context.Context) error {
 		return fmt.Errorf("check: the mock refused the RP's authorization request (is its client_id an OIDC app of the mock, and its redirect_uri %q one of the app's sign-in redirect URIs?): %s",
 			q.Get("redirect_uri"), rpHopLine(h))
 	}
+	// Once more with the login queued: the mock answers with the code, or
+	// with an error redirect such as access_denied for a user who is not
+	// assigned to the app. The code is never redeemed.
+	if err := t.queueLogin(ctx); err != nil {
+		return fmt.Errorf("check: the mock cannot sign in %q: %w", t.Login, err)
+	}
+	h = b.do(ctx, *l.next)
+	if h.Err == nil && h.Location != "" {
+		if u, err := url.Parse(h.Location); err == nil && u.Query().Get("error") != "" {
+			e := u.Query()
+			msg := fmt.Sprintf("check: the mock answered the RP's authorization request for %q with error %s (%s)", t.Login, e.Get("error"), e.Get("error_description"))
+			if e.Get("error") == "access_denied" {
+				msg += fmt.Sprintf("; assign that user to the RP's app at the mock (POST /__mock/assignments {\"app\":%q,\"users\":[%q]}), or give the app access: everyone", q.Get("client_id"), t.Login)
+			}
+			return errors.New(msg)
+		}
+	}
 	return nil
 }
 

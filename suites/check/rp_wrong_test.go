@@ -183,6 +183,7 @@ type rpStubEnv struct {
 	mock          *mockidp.Server
 	rp, elsewhere *httptest.Server
 	client, other string // the RP's client id, another app's
+	restricted    string // an app with access "assigned" that nobody is assigned to
 	callback      string // the RP's registered redirect URI
 }
 
@@ -218,6 +219,11 @@ func startRPStub(t *testing.T) *rpStubEnv {
 			e.other = app.OAuthClient.ClientID
 		}
 	}
+	app, err := e.mock.AddApp(mockidp.SeedApp{Label: "restricted", Type: "oidc", RedirectURIs: []string{e.callback}, Access: mockidp.AccessAssigned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.restricted = app.OAuthClient.ClientID
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) { (*e.login.Load())(w, r) })
 	mux.HandleFunc("GET /start", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	return e
@@ -273,6 +279,10 @@ func TestPreflightRP(t *testing.T) {
 			want: []string{"check: the RP's authorization request is for client_id ", "not the client id the checks sign in for (", ", --client-id)"}},
 		{name: "a redirect URI the app does not list", login: redirectTo(func(e *rpStubEnv) string { return e.authorize(e.client, e.rp.URL+"/elsewhere") }),
 			want: []string{"check: the mock refused the RP's authorization request", "/elsewhere\" one of the app's sign-in redirect URIs?): GET ", "→ 400"}},
+		{name: "a user not assigned to the RP's app", login: redirectTo(func(e *rpStubEnv) string { return e.authorize(e.restricted, e.callback) }),
+			target: func(e *rpStubEnv, t *RPTarget) { t.ClientID = e.restricted },
+			want: []string{`check: the mock answered the RP's authorization request for "sam.stub@example.com" with error access_denied (User is not assigned to the client application.)`,
+				`assign that user to the RP's app at the mock (POST /__mock/assignments {"app":"`, `"users":["sam.stub@example.com"]}), or give the app access: everyone`}},
 		{name: "an unknown user", login: good, target: func(e *rpStubEnv, t *RPTarget) { t.Login = "nobody@example.com" },
 			want: []string{`check: the mock cannot sign in "nobody@example.com"`}},
 		{name: "a mock whose clock is a minute ahead", login: good, target: func(e *rpStubEnv, t *RPTarget) { e.mock.FastForward(time.Minute) }},
