@@ -2,7 +2,8 @@
 # Installs Node.js and npm with apt-get when they are missing, for
 # suites/interop (openid-client and oidc-provider from the npm registry,
 # pinned in testdata/interop/package-lock.json). oidc-provider needs Node.js
-# ^20.19, ^22.12 or >=23: an older node is reported, not replaced.
+# ^20.19, ^22.12 or >=23: an older node is replaced on Linux x86-64 by the
+# official binary from the npm registry (see NODE_PKG), else reported.
 set -euo pipefail
 pkgs=()
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
