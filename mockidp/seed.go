@@ -267,6 +267,18 @@ func checkApp(a SeedApp) error {
 		default:
 			errs = append(errs, fmt.Errorf("idTokenSignedResponseAlg %q: use RS256 or ES256", a.IDTokenSignedResponseAlg))
 		}
+		switch a.TokenEndpointAuthMethod {
+		case "", "client_secret_basic", "client_secret_post", "none":
+		default:
+			errs = append(errs, fmt.Errorf("tokenEndpointAuthMethod %q: use client_secret_basic (the default), client_secret_post or none", a.TokenEndpointAuthMethod))
+		}
+		for _, g := range a.GrantTypes {
+			switch g {
+			case "authorization_code", "refresh_token", "client_credentials":
+			default:
+				errs = append(errs, fmt.Errorf("grantTypes: %q: use authorization_code, refresh_token or client_credentials", g))
+			}
+		}
 		switch a.Access {
 		case "", AccessEveryone, AccessAssigned:
 		default:

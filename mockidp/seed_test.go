@@ -158,6 +158,8 @@ func TestLoadSeedErrors(t *testing.T) {
 		{"kind on oidc", `{"apps":[{"label":"a","type":"oidc","kind":"custom","redirectUris":["http://x/cb"]}]}`, `kind is for scim apps only`},
 		{"bad alg", `{"apps":[{"label":"a","type":"oidc","idTokenSignedResponseAlg":"HS256"}]}`, `idTokenSignedResponseAlg "HS256": use RS256 or ES256`},
 		{"alg on scim", `{"apps":[{"label":"a","type":"scim","idTokenSignedResponseAlg":"ES256"}]}`, `idTokenSignedResponseAlg is for oidc apps only`},
+		{"bad auth method", `{"apps":[{"label":"a","type":"oidc","redirectUris":["http://127.0.0.1:1/cb"],"tokenEndpointAuthMethod":"client_secret_pst"}]}`, `tokenEndpointAuthMethod "client_secret_pst": use client_secret_basic (the default), client_secret_post or none`},
+		{"bad grant type", `{"apps":[{"label":"a","type":"oidc","redirectUris":["http://127.0.0.1:1/cb"],"grantTypes":["authorization_code","refresh"]}]}`, `grantTypes: "refresh": use authorization_code, refresh_token or client_credentials`},
 		{"password on oidc", `{"apps":[{"label":"a","type":"oidc","password":true}]}`, `are for scim apps only`},
 		{"bad origin", `{"trustedOrigins":["localhost:3000"]}`, `trustedOrigins[0]: "localhost:3000" is not an origin`},
 		{"origin with path", `{"trustedOrigins":["https://app.example.com/login"]}`, `is not an origin`},

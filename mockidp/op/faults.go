@@ -36,7 +36,7 @@ type FaultInfo struct {
 	Description string `json:"description"`
 	// Module is the OpenID Foundation RP conformance test module the fault
 	// reproduces, when there is one (e.g. "rp-id_token-bad-sig-rs256").
-	Module string `json:"module,omitempty"`
+	Module string `json:"module"`
 	// Expect is what a correct relying party does: "refuse", "accept" or
 	// "either" (refuse or accept, but never a server error).
 	Expect string `json:"expect"`
