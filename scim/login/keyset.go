@@ -36,6 +36,10 @@ const (
 	keysMaxTTL = 24 * time.Hour
 	// maxKeysBody bounds a JWK Set response.
 	maxKeysBody = 1 << 20
+	// maxKeysInSet bounds the keys of a JWK Set (Okta publishes two or
+	// three): a larger set is refused, not parsed, so that a token
+	// without kid is never tried against thousands of keys.
+	maxKeysInSet = 50
 )
 
 // acceptedAlgs are the only JWS algorithms an ID token may be signed with
@@ -53,6 +57,9 @@ const minRSABits = 2048
 // keySet is the oidc.KeySet of one issuer: its JWK Set (RFC 7517 §5),
 // fetched from jwks_uri and cached in memory.
 //
+//   - A set of more than maxKeysInSet keys is refused whole (keys
+//     unavailable, a 502 page), so a token without kid never costs
+//     thousands of signature checks.
 //   - Each JWK is parsed on its own; one this package cannot use (another
 //     kty or curve, such as secp256k1 or OKP; a malformed modulus; private
 //     or symmetric key material; "use" other than "sig"; a short RSA key)
@@ -198,6 +205,9 @@ func (ks *keySet) download(ctx context.Context) ([]jose.JSONWebKey, time.Duratio
 	}
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, 0, fmt.Errorf("%w: %s did not send a JWK Set: %w", errKeysUnavailable, ks.url, err)
+	}
+	if len(set.Keys) > maxKeysInSet {
+		return nil, 0, fmt.Errorf("%w: %s publishes %d keys, more than %d", errKeysUnavailable, ks.url, len(set.Keys), maxKeysInSet)
 	}
 	var keys []jose.JSONWebKey
 	for i, raw := range set.Keys {

@@ -37,11 +37,27 @@
 // browsers keep Secure cookies for localhost). The callback refuses the
 // other method with a 405 page.
 //
+// The response is refused (a 400 page, no token request) when a parameter
+// appears twice (RFC 6749 §3.1) or is longer than 2 KiB, and when its iss
+// parameter (RFC 9207 §2.4) is not the sign-in's issuer, or is missing
+// while discovery announces authorization_response_iss_parameter_supported;
+// Okta sends none, so it is checked only when present. An error response
+// is shown (its description cut to 300 bytes, escaped) only for a state
+// this browser started; otherwise it gets the page of an unknown state,
+// so that no link can put text on this app's pages.
+//
 // The code is exchanged with client_secret_basic and the PKCE verifier
 // (RFC 6749 §4.1.3, RFC 7636 §4.5). A refusal from the token endpoint is
 // a 400 page naming its OAuth error code (RFC 6749 §5.2), a 5xx a 502
 // page; every request to the provider has a timeout (Config.OPTimeout,
 // 10 s), and one that runs out is a 502 page, not a hang.
+//
+// Every request to the provider goes through providerClient: no redirect
+// is followed and no response body is read beyond 1 MiB (go-oidc reads
+// discovery unbounded). Discovery must list authorization_endpoint,
+// token_endpoint and jwks_uri, and every endpoint must be on the issuer's
+// origin, as Okta's are; otherwise sign-in is a 502 page. The token
+// response's token_type must be Bearer (OpenID Connect Core §3.1.3.3).
 //
 // The ID token is verified by go-oidc with this package's key set
 // (keyset.go: the JWK Set of RFC 7517 §5, cached per issuer, every JWK
@@ -61,6 +77,13 @@
 // claims only fill in a missing preferred_username or email. Nothing is
 // read from UserInfo when the ID token failed.
 //
+// A sign-in ends the session the browser had before (another user's, or
+// a cookie planted in it, which is never adopted). Sign-out deletes the
+// session in the store; a sign-out POST from another site (Sec-Fetch-Site
+// cross-site, or an Origin that is not the public URL's) is a 403 page.
+// The login and session cookies are HttpOnly, Path /t/{tenant}, and
+// Secure on https and in form_post mode.
+//
 // Logs never hold a token, a code, a secret, a state, a nonce or a cookie.
 //
 // Nothing lives in process memory except a cache of discovered providers
@@ -76,6 +99,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -179,6 +203,7 @@ type cachedProvider struct {
 	p        *oidc.Provider
 	keys     *keySet
 	userinfo string // userinfo_endpoint, "" when discovery lists none
+	issParam bool   // authorization_response_iss_parameter_supported (RFC 9207 §3)
 	fetched  time.Time
 }
 
@@ -213,6 +238,7 @@ func New(cfg Config) *Handler {
 	if h.client == nil {
 		h.client = &http.Client{Timeout: httpTimeout}
 	}
+	h.client = providerClient(h.client)
 	return h
 }
 
@@ -282,14 +308,25 @@ func (h *Handler) provider(ctx context.Context, issuer string) (cachedProvider, 
 		return cachedProvider{}, err
 	}
 	var meta struct {
-		JWKSURI  string `json:"jwks_uri"`
-		Userinfo string `json:"userinfo_endpoint"`
+		Authorize string `json:"authorization_endpoint"`
+		Token     string `json:"token_endpoint"`
+		JWKSURI   string `json:"jwks_uri"`
+		Userinfo  string `json:"userinfo_endpoint"`
+		IssParam  bool   `json:"authorization_response_iss_parameter_supported"`
 	}
 	if err := p.Claims(&meta); err != nil {
 		return cachedProvider{}, fmt.Errorf("login: discovery of %s: %w", issuer, err)
 	}
-	if meta.JWKSURI == "" {
-		return cachedProvider{}, fmt.Errorf("login: discovery of %s lists no jwks_uri", issuer)
+	for _, ep := range []struct{ name, url string }{
+		{"authorization_endpoint", meta.Authorize}, {"token_endpoint", meta.Token},
+		{"jwks_uri", meta.JWKSURI}, {"userinfo_endpoint", meta.Userinfo},
+	} {
+		switch {
+		case ep.url == "" && ep.name != "userinfo_endpoint":
+			return cachedProvider{}, fmt.Errorf("login: discovery of %s lists no %s", issuer, ep.name)
+		case ep.url != "" && !sameOrigin(issuer, ep.url):
+			return cachedProvider{}, fmt.Errorf("login: discovery of %s puts its %s on another origin (%s)", issuer, ep.name, clip(ep.url, 200))
+		}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -297,7 +334,7 @@ func (h *Handler) provider(ctx context.Context, issuer string) (cachedProvider, 
 	if old, ok := h.providers[issuer]; ok && old.keys.url == meta.JWKSURI {
 		keys = old.keys
 	}
-	c = cachedProvider{p: p, keys: keys, userinfo: meta.Userinfo, fetched: h.now()}
+	c = cachedProvider{p: p, keys: keys, userinfo: meta.Userinfo, issParam: meta.IssParam, fetched: h.now()}
 	h.providers[issuer] = c
 	return c, nil
 }
@@ -332,6 +369,31 @@ func quote(s string) string { return "“" + s + "”" }
 // isHTTPS reports whether cookies for r should be Secure.
 func (h *Handler) isHTTPS(r *http.Request) bool {
 	return r.TLS != nil || strings.HasPrefix(h.tenants.PublicURL, "https://")
+}
+
+// secureCookies reports whether the sign-in cookies (login, session) are
+// Secure: on https, and always in form_post mode, which needs https
+// anyway beyond loopback (where browsers keep Secure cookies over http).
+func (h *Handler) secureCookies(r *http.Request) bool {
+	return h.isHTTPS(r) || h.mode == ResponseModeFormPost
+}
+
+// crossSite reports whether r was sent by another site's page: a browser
+// says so in Sec-Fetch-Site, or sends an Origin other than the public
+// URL's.
+func (h *Handler) crossSite(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return true
+	}
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return false
+	}
+	u, err := url.Parse(h.tenants.PublicURL)
+	if err != nil || u.Host == "" {
+		return true
+	}
+	return !strings.EqualFold(o, u.Scheme+"://"+u.Host)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

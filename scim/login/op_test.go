@@ -60,7 +60,10 @@ type testOP struct {
 	tokenStatus int    // when set, the token endpoint answers this status
 	tokenBody   string // with this body (JSON error unless it starts with '<')
 
-	noUserinfo     bool // discovery lists no userinfo_endpoint
+	noUserinfo     bool                        // discovery lists no userinfo_endpoint
+	discoveryEdit  func(doc map[string]any)    // edits the discovery document
+	tokenEdit      func(resp map[string]any)   // edits a successful token response
+	override       map[string]http.HandlerFunc // answers an endpoint instead of the provider
 	userinfoSub    *string
 	userinfoStatus int
 	userinfoExtra  map[string]any
@@ -118,8 +121,12 @@ func (op *testOP) wrap(name string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		op.mu.Lock()
 		op.hits[name]++
-		d, hang := op.delay[name], op.hang[name]
+		d, hang, over := op.delay[name], op.hang[name], op.override[name]
 		op.mu.Unlock()
+		if over != nil {
+			over(w, r)
+			return
+		}
 		if hang {
 			// Read the body, so the server notices the client giving up.
 			io.Copy(io.Discard, r.Body)
@@ -175,6 +182,9 @@ func (op *testOP) discovery(w http.ResponseWriter, r *http.Request) {
 	op.mu.Lock()
 	if op.noUserinfo {
 		delete(doc, "userinfo_endpoint")
+	}
+	if op.discoveryEdit != nil {
+		op.discoveryEdit(doc)
 	}
 	op.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -268,7 +278,7 @@ func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 	op.mu.Lock()
 	c, ok := op.codes[r.PostForm.Get("code")]
 	delete(op.codes, r.PostForm.Get("code"))
-	tweak, bad, encode := op.tweak, op.badSignature, op.encode
+	tweak, bad, encode, tokenEdit := op.tweak, op.badSignature, op.encode, op.tokenEdit
 	op.mu.Unlock()
 	if !ok {
 		tokenError(w, 400, "invalid_grant", "the authorization code is invalid or has expired")
@@ -302,8 +312,12 @@ func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 	if encode != nil {
 		idt = encode(claims)
 	}
+	resp := map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": 3600, "scope": "openid profile email", "id_token": idt}
+	if tokenEdit != nil {
+		tokenEdit(resp)
+	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": 3600, "scope": "openid profile email", "id_token": idt})
+	json.NewEncoder(w).Encode(resp)
 }
 
 func (op *testOP) sign(key *rsa.PrivateKey, claims map[string]any) string {

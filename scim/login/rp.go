@@ -26,6 +26,9 @@ type loginState struct {
 	Binding  string `json:"binding"` // secret.HashString of the LoginCookie value
 	Issuer   string `json:"issuer"`
 	ClientID string `json:"clientId"`
+	// IssRequired: discovery announced the iss parameter (RFC 9207 §3),
+	// so the response must carry it.
+	IssRequired bool `json:"issRequired,omitempty"`
 }
 
 // sessionValue is what the store keeps under the hash of a session cookie.
@@ -36,6 +39,18 @@ type sessionValue struct {
 	Sub         string `json:"sub"`
 	Issuer      string `json:"issuer"`
 }
+
+// responseParams are the authorization response's parameters (RFC 6749
+// §4.1.2, §4.1.2.1; RFC 9207 §2), each allowed once.
+var responseParams = []string{"state", "code", "error", "error_description", "error_uri", "iss"}
+
+// maxParamLen bounds each of them but error_description (Okta's codes and
+// states are under 100 bytes; a longer one is refused before it reaches
+// the store or the token endpoint).
+const maxParamLen = 2048
+
+// maxErrorDescription is how much of an error_description a page shows.
+const maxErrorDescription = 300
 
 // maxCallbackBody bounds a form_post authorization response (code, state,
 // or error and error_description: a few hundred bytes from Okta).
@@ -61,7 +76,7 @@ func (h *Handler) notConfigured(w http.ResponseWriter) {
 }
 
 func (h *Handler) providerFailed(w http.ResponseWriter, r *http.Request, t store.Tenant, err error) {
-	h.log.ErrorContext(r.Context(), "oidc discovery failed", "tenant", t.Name, "issuer", t.Issuer, "err", err)
+	h.log.ErrorContext(r.Context(), "oidc discovery failed", "tenant", t.Name, "issuer", t.Issuer, "err", clip(err.Error(), 500))
 	h.page(w, http.StatusBadGateway, page{
 		Title:   "Okta cannot be reached",
 		Message: "The server could not read the sign-in settings of " + t.Issuer + "; try again in a moment, or ask your administrator to check the Okta domain.",
@@ -80,10 +95,10 @@ func (h *Handler) providerFailed(w http.ResponseWriter, r *http.Request, t store
 func (h *Handler) loginCookie(r *http.Request, tenantName, value string, maxAge int) *http.Cookie {
 	c := &http.Cookie{
 		Name: LoginCookie, Value: value, Path: "/t/" + tenantName,
-		MaxAge: maxAge, HttpOnly: true, Secure: h.isHTTPS(r), SameSite: http.SameSiteLaxMode,
+		MaxAge: maxAge, HttpOnly: true, Secure: h.secureCookies(r), SameSite: http.SameSiteLaxMode,
 	}
 	if h.mode == ResponseModeFormPost {
-		c.Secure, c.SameSite = true, http.SameSiteNoneMode
+		c.SameSite = http.SameSiteNoneMode
 	}
 	return c
 }
@@ -113,7 +128,7 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		binding = secret.New()
 	}
 	state, nonce, verifier := secret.New(), secret.New(), oauth2.GenerateVerifier()
-	val, _ := json.Marshal(loginState{Verifier: verifier, Nonce: nonce, Binding: secret.HashString(binding), Issuer: t.Issuer, ClientID: t.ClientID})
+	val, _ := json.Marshal(loginState{Verifier: verifier, Nonce: nonce, Binding: secret.HashString(binding), Issuer: t.Issuer, ClientID: t.ClientID, IssRequired: cp.issParam})
 	err = h.store.PutToken(ctx, store.Token{
 		Kind: KindLoginState, Key: secret.HashString(state), Tenant: t.Name,
 		Value: val, Expires: h.now().Add(LoginStateTTL),
@@ -198,10 +213,26 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// RFC 6749 §3.1: no parameter may appear twice. Which of two states
+	// or codes would count is exactly what an attacker wants to choose.
+	for _, name := range responseParams {
+		if len(q[name]) > 1 {
+			log.WarnContext(ctx, "oidc callback: repeated parameter", "param", name)
+			again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in response has the parameter "+name+" more than once; please start again.")
+			return
+		}
+		if len(q.Get(name)) > maxParamLen && name != "error_description" {
+			log.WarnContext(ctx, "oidc callback: parameter too long", "param", name, "bytes", len(q.Get(name)))
+			again(http.StatusBadRequest, "Sign-in could not be completed", "The parameter "+name+" of this sign-in response is too long; please start again.")
+			return
+		}
+	}
+
 	// The state is single-use whatever the outcome.
 	var st loginState
 	stateOK := false
-	if state := q.Get("state"); state != "" {
+	state := q.Get("state")
+	if state != "" {
 		tok, err := h.store.TakeToken(ctx, KindLoginState, secret.HashString(state))
 		switch {
 		case err == nil && tok.Tenant == t.Name && h.now().Before(tok.Expires):
@@ -212,36 +243,24 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-
-	if e := q.Get("error"); e != "" {
-		desc := q.Get("error_description")
-		log.WarnContext(ctx, "oidc callback: error from provider", "error", e, "error_description", desc)
-		status := http.StatusBadRequest
-		if e == "access_denied" {
-			status = http.StatusForbidden
-		}
-		msg := "Okta did not sign you in (" + e + ")"
-		if desc != "" {
-			msg += ": " + desc
-		}
-		again(status, "Sign-in was refused", msg+". If you think you should have access, ask your Okta administrator.")
-		return
-	}
-	if q.Get("state") == "" {
-		log.WarnContext(ctx, "oidc callback: no state")
+	providerError := q.Get("error")
+	if state == "" {
+		// An error without state is not shown either: its description
+		// would be any text anyone put in a link to this page.
+		log.WarnContext(ctx, "oidc callback: no state", "error", clip(providerError, maxParamLen))
 		again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in response is incomplete (it has no state); please start again.")
 		return
 	}
 	if !stateOK {
 		// Most often a reloaded callback page, or the back button. Someone
 		// already signed in here goes on to their page.
-		if h.signedIn(r, t) {
+		if providerError == "" && h.signedIn(r, t) {
 			log.InfoContext(ctx, "oidc callback: used or unknown state, but already signed in; to /me")
 			w.Header().Set("Cache-Control", "no-store")
 			http.Redirect(w, r, "/t/"+t.Name+"/me", http.StatusSeeOther)
 			return
 		}
-		log.WarnContext(ctx, "oidc callback: unknown, used or expired state")
+		log.WarnContext(ctx, "oidc callback: unknown, used or expired state", "error", clip(providerError, maxParamLen))
 		again(http.StatusBadRequest, "Sign-in expired or was already used", "This sign-in response is unknown, expired or was already used (a reloaded page does that); please start again.")
 		return
 	}
@@ -252,9 +271,38 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log.InfoContext(ctx, "oidc callback: state checked")
+	// RFC 9207 §2.4: an iss parameter must be the issuer this sign-in was
+	// sent to (a mix-up attack delivers another provider's response); the
+	// provider announcing it in discovery makes it required. Okta sends
+	// none. Error responses carry it too.
+	if iss, has := q["iss"]; has && iss[0] != st.Issuer {
+		log.WarnContext(ctx, "oidc callback: iss parameter names another issuer", "iss", clip(iss[0], maxParamLen), "issuer", st.Issuer)
+		again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in response comes from another issuer than the one the sign-in was sent to; please start again.")
+		return
+	} else if !has && st.IssRequired {
+		log.WarnContext(ctx, "oidc callback: no iss parameter, though the provider announces it", "issuer", st.Issuer)
+		again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in response does not name its issuer, which Okta announces it always does; please start again.")
+		return
+	}
 	if t.Issuer != st.Issuer || t.ClientID != st.ClientID {
 		log.WarnContext(ctx, "oidc callback: sign-in settings changed during the sign-in")
 		again(http.StatusBadRequest, "Sign-in could not be completed", "The sign-in settings changed while you were signing in; please start again.")
+		return
+	}
+
+	if providerError != "" {
+		// A refusal for this browser's own sign-in (RFC 6749 §4.1.2.1).
+		desc := clip(q.Get("error_description"), maxErrorDescription)
+		log.WarnContext(ctx, "oidc callback: error from provider", "error", providerError, "error_description", desc)
+		status := http.StatusBadRequest
+		if providerError == "access_denied" {
+			status = http.StatusForbidden
+		}
+		msg := "Okta did not sign you in (" + providerError + ")"
+		if desc != "" {
+			msg += ": " + desc
+		}
+		again(status, "Sign-in was refused", msg+". If you think you should have access, ask your Okta administrator.")
 		return
 	}
 	code := q.Get("code")
@@ -338,9 +386,17 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusInternalServerError, "Something went wrong", "The server could not start your session; please try again.")
 		return
 	}
+	// A session the browser had before (another user's, or one planted
+	// in it) ends: the new one never takes over a cookie value it did not
+	// issue itself, and the old one must not outlive the switch.
+	if old, err := r.Cookie(SessionCookie); err == nil && old.Value != "" {
+		if err := h.store.DeleteToken(ctx, KindSession, secret.HashString(old.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			log.WarnContext(ctx, "oidc callback: end the previous session", "err", err)
+		}
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: sid, Path: "/t/" + t.Name,
-		MaxAge: int(SessionTTL.Seconds()), HttpOnly: true, Secure: h.isHTTPS(r), SameSite: http.SameSiteLaxMode,
+		MaxAge: int(SessionTTL.Seconds()), HttpOnly: true, Secure: h.secureCookies(r), SameSite: http.SameSiteLaxMode,
 	})
 	// The binding has done its job for this sign-in; other tabs' sign-ins
 	// still need it, so it is left to expire.
@@ -357,6 +413,14 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, log *slog.Log
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), h.client), h.timeout)
 	defer cancel()
 	tok, err := h.oauthConfig(t, cp.p).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err == nil && !strings.EqualFold(tok.TokenType, "Bearer") {
+		// OpenID Connect Core §3.1.3.3: the token type must be Bearer,
+		// and RFC 6749 §7.1 forbids using a token of a type one does not
+		// understand (it would go to UserInfo as a bearer token).
+		log.WarnContext(ctx, "oidc callback: token response of another token type", "token_type", clip(tok.TokenType, 64))
+		again(http.StatusBadGateway, "Okta could not finish the sign-in", "Okta's token endpoint gave out an access token of type "+quote(clip(tok.TokenType, 64))+", not Bearer; ask your administrator to check the Okta app.")
+		return nil, false
+	}
 	if err == nil {
 		log.InfoContext(ctx, "oidc callback: code exchanged")
 		return tok, true

@@ -24,7 +24,7 @@ func (h *Handler) clearSession(w http.ResponseWriter, r *http.Request, tenantNam
 			h.log.ErrorContext(r.Context(), "delete session", "tenant", tenantName, "err", err)
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/t/" + tenantName, MaxAge: -1, HttpOnly: true, Secure: h.isHTTPS(r), SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/t/" + tenantName, MaxAge: -1, HttpOnly: true, Secure: h.secureCookies(r), SameSite: http.SameSiteLaxMode})
 }
 
 // handleMe shows who is signed in, re-checking that the SCIM user still
@@ -99,10 +99,16 @@ func (h *Handler) handleMe(w http.ResponseWriter, r *http.Request) {
 	h.page(w, http.StatusOK, page{Title: "Signed in as " + me.UserName, Message: msg + ".", Logout: "/t/" + t.Name + "/logout"})
 }
 
-// handleLogout deletes the session and its cookie.
+// handleLogout deletes the session and its cookie. A POST from another
+// site's page is refused (403), so no page elsewhere can sign people out.
 func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 	t, ok := h.getTenant(w, r, false)
 	if !ok {
+		return
+	}
+	if h.crossSite(r) {
+		h.log.WarnContext(r.Context(), "sign-out from another site refused", "tenant", t.Name)
+		h.page(w, http.StatusForbidden, page{Title: "Not signed out", Message: "Another site asked to sign you out; use the Sign out button on this app's page instead.", LinkHref: "/t/" + t.Name + "/me", LinkText: "Your page"})
 		return
 	}
 	h.clearSession(w, r, t.Name)
