@@ -324,7 +324,7 @@ func (h *Handler) provider(ctx context.Context, issuer string) (cachedProvider, 
 		switch {
 		case ep.url == "" && ep.name != "userinfo_endpoint":
 			return cachedProvider{}, fmt.Errorf("login: discovery of %s lists no %s", issuer, ep.name)
-		case ep.url != "" && !sameOrigin(issuer, ep.url):
+		case ep.url != "" && !tenant.SameOrigin(issuer, ep.url):
 			return cachedProvider{}, fmt.Errorf("login: discovery of %s puts its %s on another origin (%s)", issuer, ep.name, clip(ep.url, 200))
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -74,23 +73,6 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 }
 
 func (b *cappedBody) Close() error { return b.rc.Close() }
-
-// sameOrigin reports whether endpoint has the scheme, host and port of
-// issuer (RFC 6454 §4). Every endpoint of Okta's discovery document is on
-// the issuer's origin; one elsewhere would send the browser (authorization
-// endpoint) or this server (token, keys, userinfo) to a host the tenant's
-// administrator never named, over http too.
-func sameOrigin(issuer, endpoint string) bool {
-	iu, err := url.Parse(issuer)
-	if err != nil {
-		return false
-	}
-	eu, err := url.Parse(endpoint)
-	if err != nil || eu.User != nil || eu.Host == "" {
-		return false
-	}
-	return strings.EqualFold(iu.Scheme, eu.Scheme) && strings.EqualFold(iu.Host, eu.Host)
-}
 
 // clip shortens s, for a log line or a page, to at most n bytes of valid
 // UTF-8 and an ellipsis.

@@ -194,10 +194,14 @@ func (s *Service) Configure(ctx context.Context, name string, in SignIn) (store.
 
 // checkDiscovery reads issuer's discovery document and checks its issuer.
 func (s *Service) checkDiscovery(ctx context.Context, issuer, authServer string) error {
-	client := s.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: DiscoveryTimeout}
+	client := &http.Client{Timeout: DiscoveryTimeout}
+	if s.HTTPClient != nil {
+		c := *s.HTTPClient
+		client = &c
 	}
+	// Okta serves discovery at the issuer itself: a redirect is refused,
+	// so that a lying domain cannot point this server elsewhere.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	ctx, cancel := context.WithTimeout(ctx, DiscoveryTimeout)
 	defer cancel()
 	where := issuer + "/.well-known/openid-configuration"
@@ -215,6 +219,9 @@ func (s *Service) checkDiscovery(ctx context.Context, issuer, authServer string)
 	if err != nil {
 		return fmt.Errorf("%w: reading %s: %w", ErrDiscovery, where, err)
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return fmt.Errorf("%w: %s answered a redirect (HTTP %d) to %q instead of the discovery document; check the Okta domain (use the domain Okta shows for your org, not a vanity or login URL)", ErrDiscovery, where, resp.StatusCode, resp.Header.Get("Location"))
+	}
 	if resp.StatusCode != http.StatusOK {
 		hint := "check the Okta domain"
 		if authServer != "" {
@@ -223,7 +230,11 @@ func (s *Service) checkDiscovery(ctx context.Context, issuer, authServer string)
 		return fmt.Errorf("%w: %s answered HTTP %d instead of the discovery document; %s", ErrDiscovery, where, resp.StatusCode, hint)
 	}
 	var doc struct {
-		Issuer string `json:"issuer"`
+		Issuer        string `json:"issuer"`
+		Authorization string `json:"authorization_endpoint"`
+		Token         string `json:"token_endpoint"`
+		Userinfo      string `json:"userinfo_endpoint"`
+		JWKS          string `json:"jwks_uri"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return fmt.Errorf("%w: %s did not return a JSON discovery document; check that the domain is an Okta domain", ErrDiscovery, where)
@@ -245,7 +256,30 @@ func (s *Service) checkDiscovery(ctx context.Context, issuer, authServer string)
 		}
 		return fmt.Errorf("%w: the discovery document at %s names the issuer %q, but %q was expected; %s", ErrDiscovery, where, doc.Issuer, issuer, hint)
 	}
+	for _, ep := range []struct{ name, url string }{
+		{"authorization_endpoint", doc.Authorization}, {"token_endpoint", doc.Token},
+		{"userinfo_endpoint", doc.Userinfo}, {"jwks_uri", doc.JWKS},
+	} {
+		if ep.url != "" && !SameOrigin(issuer, ep.url) {
+			return fmt.Errorf("%w: the discovery document at %s puts its %s at %q, outside the issuer's origin; Okta serves every endpoint on the issuer's own host, so this is not an Okta org", ErrDiscovery, where, ep.name, ep.url)
+		}
+	}
 	return nil
+}
+
+// SameOrigin reports whether endpoint has the scheme and host (with port)
+// of issuer (RFC 6454 §4), and no user information: every endpoint Okta's
+// discovery documents name does.
+func SameOrigin(issuer, endpoint string) bool {
+	iu, err := url.Parse(issuer)
+	if err != nil {
+		return false
+	}
+	eu, err := url.Parse(endpoint)
+	if err != nil || eu.User != nil || eu.Host == "" {
+		return false
+	}
+	return strings.EqualFold(iu.Scheme, eu.Scheme) && strings.EqualFold(iu.Host, eu.Host)
 }
 
 // unwrapURLError drops the *url.Error wrapper, whose text repeats the URL.

@@ -148,6 +148,26 @@ func TestConfigure(t *testing.T) {
 			errHas:  []string{"trailing slash"},
 		},
 		{
+			name: "a redirect instead of the document",
+			handler: func(w http.ResponseWriter, r *http.Request, base string) {
+				http.Redirect(w, r, "http://169.254.169.254/latest/meta-data", http.StatusFound)
+			},
+			in:     func(u string) SignIn { return SignIn{OktaDomain: u, ClientID: "0oa1", ClientSecret: "s"} },
+			is:     ErrDiscovery,
+			errHas: []string{"answered a redirect (HTTP 302) to \"http://169.254.169.254/latest/meta-data\""},
+		},
+		{
+			name: "keys on another host",
+			handler: func(w http.ResponseWriter, r *http.Request, base string) {
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(map[string]any{"issuer": base, "authorization_endpoint": base + "/oauth2/v1/authorize",
+					"token_endpoint": base + "/oauth2/v1/token", "jwks_uri": "https://keys.example.net/keys"})
+			},
+			in:     func(u string) SignIn { return SignIn{OktaDomain: u, ClientID: "0oa1", ClientSecret: "s"} },
+			is:     ErrDiscovery,
+			errHas: []string{`puts its jwks_uri at "https://keys.example.net/keys", outside the issuer's origin`},
+		},
+		{
 			name:    "custom server document for org setting",
 			handler: serveIssuer(func(base, prefix string) string { return base + "/oauth2/default" }),
 			in:      func(u string) SignIn { return SignIn{OktaDomain: u, ClientID: "0oa1", ClientSecret: "s"} },
