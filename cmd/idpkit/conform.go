@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,20 +30,15 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	token := fs.String("token", envOr("IDPKIT_SCIM_TOKEN", ""), "the bearer token for --scim-url (env IDPKIT_SCIM_TOKEN)")
 	peerURL := fs.String("peer-scim-url", "", "a second tenant of the same service, for the checks labelled tenant (without it they are skipped)")
 	peerToken := fs.String("peer-token", envOr("IDPKIT_PEER_SCIM_TOKEN", ""), "the bearer token for --peer-scim-url (env IDPKIT_PEER_SCIM_TOKEN)")
-	junit := fs.String("junit", "", "write a JUnit XML report to FILE")
-	jsonOut := fs.String("json", "", "write a JSON report to FILE")
-	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(checkLabels(check.SCIM()), ", ")+"); checks labelled strict run against --scim-url only when strict is named here or --strict is given")
+	junit, jsonOut := reportFlags(fs)
+	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(labelsOf(infosOf(check.SCIM(), scimInfo)), ", ")+"); checks labelled strict run against --scim-url only when strict is named here or --strict is given")
 	strict := fs.Bool("strict", false, "with --scim-url, also run the checks labelled strict: idpkit's own limits and tolerances beyond the RFCs (the in-process run always has them)")
 	skip := fs.String("skip", "", "comma-separated check IDs to leave out (see --list)")
 	list := fs.Bool("list", false, "print the checks --label, --strict and --skip select (with --scim-url; without it, the in-process run's, strict ones included), with their labels, and exit")
 	verbose := fs.Bool("verbose", false, "show the in-process servers' logs")
 	keep := fs.Bool("keep-data", false, "leave the users and groups the checks create on the target (by default each check deletes them)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args, "conform"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: conform takes no arguments, got %q", errUsage, pos)
 	}
 	if *scimURL == "" && *token != "" && flagSet(fs, "token") {
 		return fmt.Errorf("%w: --token needs --scim-url", errUsage)
@@ -54,13 +50,7 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if *list {
-		idw, lw := 0, 0
-		for _, c := range checks {
-			idw, lw = max(idw, len(c.ID)), max(lw, len(strings.Join(c.Labels, ",")))
-		}
-		for _, c := range checks {
-			fmt.Fprintf(stdout, "%-*s  %-*s  %s\n", idw, c.ID, lw, strings.Join(c.Labels, ","), c.Title)
-		}
+		printCheckList(stdout, infosOf(checks, scimInfo))
 		return nil
 	}
 	if *scimURL != "" {
@@ -99,12 +89,7 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		// One request first: a refused token or a wrong URL is said once,
 		// not by every check.
 		if err := check.Preflight(ctx, target); err != nil {
-			if ctx.Err() != nil {
-				err = fmt.Errorf("conform: %w before the checks ran: %w", errInterrupted, err)
-			} else {
-				err = &preflightError{err}
-			}
-			return errors.Join(err, reports.discard())
+			return preflightFailed(ctx, "conform", err, reports)
 		}
 	}
 	started := time.Now()
@@ -112,18 +97,15 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var failed int
 	if *scimURL != "" {
 		fmt.Fprintf(stdout, "idpkit conform: %d SCIM checks against %s\n", len(checks), *scimURL)
-		results = check.RunAll(ctx, checks, target, func(_, _ int, r check.Result) { printCheck(stdout, "", r) })
-		s := check.Summarize(results)
-		fmt.Fprintf(stdout, "\nSummary: %d/%d checks passed%s\n", s.Passed, s.Total, summaryTail(s))
-		printFailedIDs(stdout, results)
+		results = check.RunAll(ctx, checks, target, printProgress(stdout))
+		s := printSummary(stdout, results)
 		failed = s.Failed
 		if s.Total > 0 && s.Skipped == s.Total && ctx.Err() == nil {
-			why := skipReasons(results)
-			fmt.Fprintf(stdout, "Nothing was checked: every selected check was skipped (%s)\n", why)
-			if err := reports.write(*scimURL, started, results); err != nil {
-				return err
+			err := nothingChecked(stdout, "conform", s, results)
+			if werr := reports.write(*scimURL, started, results); werr != nil {
+				return werr
 			}
-			return fmt.Errorf("conform: nothing was checked: all %d selected checks were skipped (%s); a run of skips is not a pass", s.Total, why)
+			return err
 		}
 	} else {
 		results, failed, err = conformInProcess(ctx, checks, stdout, stderr, *verbose)
@@ -151,22 +133,58 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// preflightError is check.Preflight's error: main prints it on one line
-// ("idpkit: conform: the server refused the token: …; no check was run")
-// and exits 1.
-type preflightError struct{ err error }
+// preflightError is the error of check.Preflight, PreflightRP or
+// PreflightOP: main prints it on one line ("idpkit: conform: the server
+// refused the token: …; no check was run") and exits 1.
+type preflightError struct {
+	cmd string // "conform", "conform rp", "conform op"
+	err error
+}
 
 func (e *preflightError) Error() string {
-	return "conform: " + strings.TrimPrefix(e.err.Error(), "check: ") + "; no check was run"
+	return e.cmd + ": " + strings.TrimPrefix(e.err.Error(), "check: ") + "; no check was run"
 }
 
 func (e *preflightError) Unwrap() error { return e.err }
 
-// checkLabels returns the labels the checks carry, sorted.
-func checkLabels(checks []check.Check) []string {
+// preflightFailed is the error of cmd when its preflight refused the
+// target (err): an interruption when ctx is done, else a preflightError.
+// The report files are removed, as no check ran.
+func preflightFailed(ctx context.Context, cmd string, err error, reports reportFiles) error {
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%s: %w before the checks ran: %w", cmd, errInterrupted, err)
+	} else {
+		err = &preflightError{cmd: cmd, err: err}
+	}
+	return errors.Join(err, reports.discard())
+}
+
+// checkInfo is what the conform commands need of a check of any
+// catalogue (check.Check, check.RPCheck, check.OPCheck) for --label,
+// --check, --skip and --list.
+type checkInfo struct {
+	id, title string
+	labels    []string
+}
+
+func scimInfo(c check.Check) checkInfo { return checkInfo{c.ID, c.Title, c.Labels} }
+func rpInfo(c check.RPCheck) checkInfo { return checkInfo{c.ID, c.Title, c.Labels} }
+func opInfo(c check.OPCheck) checkInfo { return checkInfo{c.ID, c.Title, c.Labels} }
+
+// infosOf is info of every check.
+func infosOf[C any](checks []C, info func(C) checkInfo) []checkInfo {
+	out := make([]checkInfo, len(checks))
+	for i, c := range checks {
+		out[i] = info(c)
+	}
+	return out
+}
+
+// labelsOf returns the labels the checks carry, sorted.
+func labelsOf(checks []checkInfo) []string {
 	var out []string
 	for _, c := range checks {
-		for _, l := range c.Labels {
+		for _, l := range c.labels {
 			if !slices.Contains(out, l) {
 				out = append(out, l)
 			}
@@ -176,20 +194,95 @@ func checkLabels(checks []check.Check) []string {
 	return out
 }
 
+// printCheckList is --list: one check a line, ID, labels and title in
+// columns.
+func printCheckList(w io.Writer, checks []checkInfo) {
+	idw, lw := 0, 0
+	for _, c := range checks {
+		idw, lw = max(idw, len(c.id)), max(lw, len(strings.Join(c.labels, ",")))
+	}
+	for _, c := range checks {
+		fmt.Fprintf(w, "%-*s  %-*s  %s\n", idw, c.id, lw, strings.Join(c.labels, ","), c.title)
+	}
+}
+
+// checkSelection refuses a label in --label that no check carries, and
+// what knownIDs refuses: a typo must not turn into a green run of zero
+// checks. cmd is the command that --list hints at.
+func checkSelection(cmd string, all []checkInfo, labels, skip, only []string) error {
+	known := labelsOf(all)
+	for _, l := range labels {
+		if !slices.Contains(known, l) {
+			return fmt.Errorf("%w: unknown label %q in --label; the labels are %s", errUsage, l, strings.Join(known, ", "))
+		}
+	}
+	ids := make([]string, len(all))
+	for i, c := range all {
+		ids[i] = c.id
+	}
+	return knownIDs(cmd, ids, skip, only, len(labels) > 0)
+}
+
+// onlyChecks is --check: the checks of all whose ID is in only, in the
+// catalogue's order.
+func onlyChecks[C any](all []C, only []string, info func(C) checkInfo) []C {
+	return slices.DeleteFunc(slices.Clone(all), func(c C) bool { return !slices.Contains(only, info(c).id) })
+}
+
+// knownIDs refuses a check ID in --skip or --check that is not among ids,
+// and --check together with --label.
+func knownIDs(cmd string, ids, skip, only []string, labels bool) error {
+	if len(only) > 0 && labels {
+		return fmt.Errorf("%w: give --check (these checks) or --label (the checks with these labels), not both", errUsage)
+	}
+	for _, f := range []struct {
+		flag string
+		ids  []string
+	}{{"--check", only}, {"--skip", skip}} {
+		for _, id := range f.ids {
+			if !slices.Contains(ids, id) {
+				return fmt.Errorf("%w: unknown check %q in %s; \"idpkit %s --list\" prints the check IDs", errUsage, id, f.flag, cmd)
+			}
+		}
+	}
+	return nil
+}
+
+// parseNoArgs parses the flags of cmd, which takes no positional
+// arguments.
+func parseNoArgs(fs *flag.FlagSet, args []string, cmd string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: %s takes no arguments, got %q", errUsage, cmd, pos)
+	}
+	return nil
+}
+
+// reportFlags defines --junit and --json, the report files.
+func reportFlags(fs *flag.FlagSet) (junit, jsonOut *string) {
+	junit = fs.String("junit", "", "write a JUnit XML report to FILE")
+	jsonOut = fs.String("json", "", "write a JSON report to FILE")
+	return junit, jsonOut
+}
+
+// verboseLogger is the in-process servers' logger: debug to stderr with
+// --verbose, nil (discarded) without.
+func verboseLogger(stderr io.Writer, verbose bool) *slog.Logger {
+	if !verbose {
+		return nil
+	}
+	return newLogger(stderr, slog.LevelDebug)
+}
+
 // selectChecks is check.Select (check.SelectStrict when strict is set)
 // that refuses a label or check ID that does not exist, and a selection
 // with nothing in it: a typo must not turn into a green run of zero checks.
 func selectChecks(all []check.Check, labels, skip []string, strict bool) ([]check.Check, error) {
-	known := checkLabels(all)
-	for _, l := range labels {
-		if !slices.Contains(known, l) {
-			return nil, fmt.Errorf("%w: unknown label %q in --label; the labels are %s", errUsage, l, strings.Join(known, ", "))
-		}
-	}
-	for _, id := range skip {
-		if !slices.ContainsFunc(all, func(c check.Check) bool { return c.ID == id }) {
-			return nil, fmt.Errorf("%w: unknown check %q in --skip; \"idpkit conform --list\" prints the check IDs", errUsage, id)
-		}
+	if err := checkSelection("conform", infosOf(all, scimInfo), labels, skip, nil); err != nil {
+		return nil, err
 	}
 	sel := check.Select
 	if strict {
@@ -205,11 +298,7 @@ func selectChecks(all []check.Check, labels, skip []string, strict bool) ([]chec
 // conformInProcess starts the app server on a temporary SQLite database and
 // a mock Okta, both on loopback, and plays the Connect Okta guide.
 func conformInProcess(ctx context.Context, checks []check.Check, stdout, stderr io.Writer, verbose bool) ([]check.Result, int, error) {
-	var log *slog.Logger
-	if verbose {
-		log = newLogger(stderr, slog.LevelDebug)
-	}
-	h, err := harness.Start(ctx, harness.Options{Logger: log})
+	h, err := harness.Start(ctx, harness.Options{Logger: verboseLogger(stderr, verbose)})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -271,6 +360,36 @@ func printCheck(w io.Writer, prefix string, r check.Result) {
 	default:
 		fmt.Fprintf(w, "%s✗ %s — %s [%s]\n%s    %s\n", prefix, r.ID, r.Title, r.Ref, prefix, indent(r.Error, prefix+"    "))
 	}
+}
+
+// printProgress is the progress function of a run that prints each
+// check as it ends.
+func printProgress(w io.Writer) func(done, total int, r check.Result) {
+	return func(_, _ int, r check.Result) { printCheck(w, "", r) }
+}
+
+// printSummary prints the summary line of a run of checks and the failed
+// checks' IDs, and returns the summary.
+func printSummary(w io.Writer, results []check.Result) check.Summary {
+	s := check.Summarize(results)
+	fmt.Fprintf(w, "\nSummary: %d/%d checks passed%s\n", s.Passed, s.Total, summaryTail(s))
+	printFailedIDs(w, results)
+	return s
+}
+
+// nothingChecked says that every selected check was skipped, and why, and
+// returns cmd's error for it: a run of skips is not a pass.
+func nothingChecked(w io.Writer, cmd string, s check.Summary, results []check.Result) error {
+	why := skipReasons(results)
+	fmt.Fprintf(w, "Nothing was checked: every selected check was skipped (%s)\n", why)
+	return fmt.Errorf("%s: nothing was checked: all %d selected checks were skipped (%s); a run of skips is not a pass", cmd, s.Total, why)
+}
+
+// interruptedAfter is the error of a run that Ctrl-C (or SIGTERM) cut
+// short after done of total checks: exit status 130. The checks it did
+// not finish have no result, so none of them counts as a failure.
+func interruptedAfter(cmd string, done, total int) error {
+	return fmt.Errorf("%s: %w after %d of %d checks; the results above are those of the finished checks", cmd, errInterrupted, done, total)
 }
 
 // summaryTail is what the summary line adds after "N/M checks passed":

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -31,32 +29,21 @@ func cmdConformOP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	password := fs.String("password", envOr("IDPKIT_OP_PASSWORD", ""), "the user's password (env IDPKIT_OP_PASSWORD)")
 	postLogout := fs.String("post-logout-redirect-uri", "", "one of the client's registered post-logout redirect URIs; without it op-logout-redirect is skipped")
 	authServer := fs.String("auth-server", "default", "without --issuer: the mock's authorization server to check (\"\" is the org server)")
-	junit := fs.String("junit", "", "write a JUnit XML report to FILE")
-	jsonOut := fs.String("json", "", "write a JSON report to FILE")
-	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(opCheckLabels(check.OP()), ", ")+")")
+	junit, jsonOut := reportFlags(fs)
+	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(labelsOf(infosOf(check.OP(), opInfo)), ", ")+")")
 	only := fs.String("check", "", "run only these comma-separated check IDs (see --list)")
 	skip := fs.String("skip", "", "comma-separated check IDs to leave out (see --list)")
 	list := fs.Bool("list", false, "print the checks --label and --skip select, with their labels, and exit")
 	verbose := fs.Bool("verbose", false, "show the in-process mock's logs")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args, "conform op"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: conform op takes no arguments, got %q", errUsage, pos)
 	}
 	checks, err := selectOPChecks(check.OP(), splitList(*labels), splitList(*skip), splitList(*only))
 	if err != nil {
 		return err
 	}
 	if *list {
-		idw, lw := 0, 0
-		for _, c := range checks {
-			idw, lw = max(idw, len(c.ID)), max(lw, len(strings.Join(c.Labels, ",")))
-		}
-		for _, c := range checks {
-			fmt.Fprintf(stdout, "%-*s  %-*s  %s\n", idw, c.ID, lw, strings.Join(c.Labels, ","), c.Title)
-		}
+		printCheckList(stdout, infosOf(checks, opInfo))
 		return nil
 	}
 	var target *check.OPTarget
@@ -93,11 +80,7 @@ func cmdConformOP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 				return fmt.Errorf("%w: --%s needs --issuer", errUsage, f)
 			}
 		}
-		var log *slog.Logger
-		if *verbose {
-			log = newLogger(stderr, slog.LevelDebug)
-		}
-		srv, t, err := startOPMock(log, *authServer)
+		srv, t, err := startOPMock(verboseLogger(stderr, *verbose), *authServer)
 		if err != nil {
 			return err
 		}
@@ -111,19 +94,12 @@ func cmdConformOP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// One login first: an unreachable provider, a wrong password or a
 	// client authentication mismatch is said once, not by every check.
 	if err := check.PreflightOP(ctx, target); err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("conform op: %w before the checks ran: %w", errInterrupted, err)
-		} else {
-			err = fmt.Errorf("conform op: %s; no check was run", strings.TrimPrefix(err.Error(), "check: "))
-		}
-		return errors.Join(err, reports.discard())
+		return preflightFailed(ctx, "conform op", err, reports)
 	}
 	started := time.Now()
 	fmt.Fprintf(stdout, "idpkit conform op: %d OpenID provider checks against %s\n", len(checks), target.Issuer)
-	results := check.RunOPAll(ctx, checks, target, func(_, _ int, r check.Result) { printCheck(stdout, "", r) })
-	s := check.Summarize(results)
-	fmt.Fprintf(stdout, "\nSummary: %d/%d checks passed%s\n", s.Passed, s.Total, summaryTail(s))
-	printFailedIDs(stdout, results)
+	results := check.RunOPAll(ctx, checks, target, printProgress(stdout))
+	s := printSummary(stdout, results)
 	if err := reports.write(target.Issuer, started, results); err != nil {
 		return err
 	}
@@ -163,39 +139,15 @@ func startOPMock(log *slog.Logger, authServer string) (*mockidp.Server, *check.O
 	}, nil
 }
 
-// opCheckLabels returns the labels the OP checks carry, sorted.
-func opCheckLabels(checks []check.OPCheck) []string {
-	var out []string
-	for _, c := range checks {
-		for _, l := range c.Labels {
-			if !slices.Contains(out, l) {
-				out = append(out, l)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 // selectOPChecks is check.SelectOP that refuses an unknown label or check
 // ID, and a selection with nothing in it. With only (--check), it is
 // exactly those checks, in the catalogue's order, less skip.
 func selectOPChecks(all []check.OPCheck, labels, skip, only []string) ([]check.OPCheck, error) {
-	known := opCheckLabels(all)
-	for _, l := range labels {
-		if !slices.Contains(known, l) {
-			return nil, fmt.Errorf("%w: unknown label %q in --label; the labels are %s", errUsage, l, strings.Join(known, ", "))
-		}
-	}
-	ids := make([]string, len(all))
-	for i, c := range all {
-		ids[i] = c.ID
-	}
-	if err := knownIDs("conform op", ids, skip, only, len(labels) > 0); err != nil {
+	if err := checkSelection("conform op", infosOf(all, opInfo), labels, skip, only); err != nil {
 		return nil, err
 	}
 	if len(only) > 0 {
-		all = slices.DeleteFunc(slices.Clone(all), func(c check.OPCheck) bool { return !slices.Contains(only, c.ID) })
+		all = onlyChecks(all, only, opInfo)
 	}
 	checks := check.SelectOP(all, labels, skip)
 	if len(checks) == 0 {

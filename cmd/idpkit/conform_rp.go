@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -29,33 +28,22 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	seedFile := fs.String("seed", "", "a seed (.json, .yaml) for the in-process mock: the user and the OIDC app your RP uses")
 	login := fs.String("login", "", "the mock user the RP accepts (login or 00u… id); defaults to the seed's only user")
 	clientID := fs.String("client-id", "", "the RP's client id at the mock: only its authorization requests take the queued logins; defaults to the seed's only OIDC app")
-	junit := fs.String("junit", "", "write a JUnit XML report to FILE")
-	jsonOut := fs.String("json", "", "write a JSON report to FILE")
-	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(rpLabels(check.RP()), ", ")+")")
+	junit, jsonOut := reportFlags(fs)
+	labels := fs.String("label", "", "run only checks with one of these comma-separated labels ("+strings.Join(labelsOf(infosOf(check.RP(), rpInfo)), ", ")+")")
 	only := fs.String("check", "", "run only these comma-separated check IDs (see --list), e.g. one that failed, alone")
 	skip := fs.String("skip", "", "comma-separated check IDs to leave out (see --list)")
 	strict := fs.Bool("strict", false, "also run the checks labelled strict: refusals the spec asks for only with SHOULD or MAY (iat in the future, a foreign azp, a wrong at_hash)")
 	list := fs.Bool("list", false, "print the checks --label and --skip select, with their labels, and exit")
 	verbose := fs.Bool("verbose", false, "show the in-process mock's logs")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args, "conform rp"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: conform rp takes no arguments, got %q", errUsage, pos)
 	}
 	checks, err := selectRPChecks(check.RP(), splitList(*labels), splitList(*skip), splitList(*only), *strict)
 	if err != nil {
 		return err
 	}
 	if *list {
-		idw, lw := 0, 0
-		for _, c := range checks {
-			idw, lw = max(idw, len(c.ID)), max(lw, len(strings.Join(c.Labels, ",")))
-		}
-		for _, c := range checks {
-			fmt.Fprintf(stdout, "%-*s  %-*s  %s\n", idw, c.ID, lw, strings.Join(c.Labels, ","), c.Title)
-		}
+		printCheckList(stdout, infosOf(checks, rpInfo))
 		return nil
 	}
 	if *loginURL == "" {
@@ -102,11 +90,7 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	target := &check.RPTarget{LoginURL: *loginURL, SessionURL: *sessionURL, MockURL: *mockURL, MockToken: *mockToken,
 		Login: *login, ClientID: *clientID, Client: &http.Client{Timeout: 20 * time.Second}}
 	if *mockURL == "" {
-		var log *slog.Logger
-		if *verbose {
-			log = newLogger(stderr, slog.LevelDebug)
-		}
-		srv, err := mockidp.New(mockidp.Config{Addr: *mockAddr, APIToken: *mockToken, Logger: log, Seed: seed})
+		srv, err := mockidp.New(mockidp.Config{Addr: *mockAddr, APIToken: *mockToken, Logger: verboseLogger(stderr, *verbose), Seed: seed})
 		if err != nil {
 			return errors.Join(fmt.Errorf("conform rp: start the mock Okta: %w", err), reports.discard())
 		}
@@ -134,12 +118,7 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "  API token         %s   (Authorization: SSWS <token>, for %s%s)\n\n", srv.APIToken, srv.URL, mockidp.ControlsPath)
 	}
 	if err := check.PreflightRP(ctx, target); err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("conform rp: %w before the checks ran: %w", errInterrupted, err)
-		} else {
-			err = fmt.Errorf("conform rp: %s; no check was run", strings.TrimPrefix(err.Error(), "check: "))
-		}
-		return errors.Join(err, reports.discard())
+		return preflightFailed(ctx, "conform rp", err, reports)
 	}
 	// The mock may offer faults this build does not know: they get
 	// checks too, unless --check, a label or --skip leaves them out.
@@ -153,10 +132,8 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	started := time.Now()
 	fmt.Fprintf(stdout, "idpkit conform rp: %d relying-party checks against %s (mock Okta %s)\n", len(checks), *loginURL, target.MockURL)
-	results := check.RunRPAll(ctx, checks, target, func(_, _ int, r check.Result) { printCheck(stdout, "", r) })
-	s := check.Summarize(results)
-	fmt.Fprintf(stdout, "\nSummary: %d/%d checks passed%s\n", s.Passed, s.Total, summaryTail(s))
-	printFailedIDs(stdout, results)
+	results := check.RunRPAll(ctx, checks, target, printProgress(stdout))
+	s := printSummary(stdout, results)
 	if err := reports.write(*loginURL, started, results); err != nil {
 		return err
 	}
@@ -166,9 +143,7 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	case s.Failed > 0:
 		return &failedError{n: s.Failed}
 	case s.Total > 0 && s.Skipped == s.Total:
-		why := skipReasons(results)
-		fmt.Fprintf(stdout, "Nothing was checked: every selected check was skipped (%s)\n", why)
-		return fmt.Errorf("conform rp: nothing was checked: all %d selected checks were skipped (%s); a run of skips is not a pass", s.Total, why)
+		return nothingChecked(stdout, "conform rp", s, results)
 	}
 	return nil
 }
@@ -186,20 +161,6 @@ func checkRPURL(flagName, s string) (string, error) {
 	return s, nil
 }
 
-// rpLabels returns the labels the RP checks carry, sorted.
-func rpLabels(checks []check.RPCheck) []string {
-	var out []string
-	for _, c := range checks {
-		for _, l := range c.Labels {
-			if !slices.Contains(out, l) {
-				out = append(out, l)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 // selectRP is check.SelectRP, or check.SelectRPStrict with --strict.
 func selectRP(all []check.RPCheck, labels, skip []string, strict bool) []check.RPCheck {
 	if strict {
@@ -213,22 +174,12 @@ func selectRP(all []check.RPCheck, labels, skip []string, strict bool) []check.R
 // exactly those checks, strict or not, in the catalogue's order, less
 // skip.
 func selectRPChecks(all []check.RPCheck, labels, skip, only []string, strict bool) ([]check.RPCheck, error) {
-	known := rpLabels(all)
-	for _, l := range labels {
-		if !slices.Contains(known, l) {
-			return nil, fmt.Errorf("%w: unknown label %q in --label; the labels are %s", errUsage, l, strings.Join(known, ", "))
-		}
-	}
-	ids := make([]string, len(all))
-	for i, c := range all {
-		ids[i] = c.ID
-	}
-	if err := knownIDs("conform rp", ids, skip, only, len(labels) > 0); err != nil {
+	if err := checkSelection("conform rp", infosOf(all, rpInfo), labels, skip, only); err != nil {
 		return nil, err
 	}
 	var checks []check.RPCheck
 	if len(only) > 0 {
-		checks = check.SelectRPStrict(slices.DeleteFunc(slices.Clone(all), func(c check.RPCheck) bool { return !slices.Contains(only, c.ID) }), nil, skip)
+		checks = check.SelectRPStrict(onlyChecks(all, only, rpInfo), nil, skip)
 	} else {
 		checks = selectRP(all, labels, skip, strict)
 	}
@@ -236,30 +187,4 @@ func selectRPChecks(all []check.RPCheck, labels, skip, only []string, strict boo
 		return nil, fmt.Errorf("%w: --label, --check and --skip leave no check to run", errUsage)
 	}
 	return checks, nil
-}
-
-// knownIDs refuses a check ID in --skip or --check that is not among ids,
-// and --check together with --label.
-func knownIDs(cmd string, ids, skip, only []string, labels bool) error {
-	if len(only) > 0 && labels {
-		return fmt.Errorf("%w: give --check (these checks) or --label (the checks with these labels), not both", errUsage)
-	}
-	for _, f := range []struct {
-		flag string
-		ids  []string
-	}{{"--check", only}, {"--skip", skip}} {
-		for _, id := range f.ids {
-			if !slices.Contains(ids, id) {
-				return fmt.Errorf("%w: unknown check %q in %s; \"idpkit %s --list\" prints the check IDs", errUsage, id, f.flag, cmd)
-			}
-		}
-	}
-	return nil
-}
-
-// interruptedAfter is the error of a run that Ctrl-C (or SIGTERM) cut
-// short after done of total checks: exit status 130. The checks it did
-// not finish have no result, so none of them counts as a failure.
-func interruptedAfter(cmd string, done, total int) error {
-	return fmt.Errorf("%s: %w after %d of %d checks; the results above are those of the finished checks", cmd, errInterrupted, done, total)
 }

@@ -3,6 +3,7 @@ package mgmt
 import (
 	"context"
 	"errors"
+	"iter"
 	"net/http"
 
 	"github.com/idpkit/idpkit/mockidp/directory"
@@ -37,6 +38,12 @@ func (h *Handler) record(ev directory.Event, err error) {
 		h.log.Warn("mgmt: provisioning failed", "eventType", ev.EventType, "err", err)
 	}
 	h.dir.Log(ev)
+}
+
+// logSuccess writes a successful admin action to the System Log: its
+// event type, legacy event type ("" for none), message and targets.
+func (h *Handler) logSuccess(eventType, legacyEventType, message string, targets ...directory.Target) {
+	h.dir.Log(directory.Event{EventType: eventType, LegacyEventType: legacyEventType, DisplayMessage: message, Outcome: directory.Outcome{Result: "SUCCESS"}, Target: targets})
 }
 
 // scimApp returns the app's provisioning settings when requests may be sent.
@@ -351,7 +358,7 @@ func (h *Handler) AssignUser(ctx context.Context, appID, userID, userName string
 	}
 	u, _ := h.dir.User(au.UserID)
 	if isNew {
-		h.dir.Log(directory.Event{EventType: "application.user_membership.add", LegacyEventType: "app.generic.provision.assign_user_to_app", DisplayMessage: "Add user to application membership", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u), directory.AppTarget(app)}})
+		h.logSuccess("application.user_membership.add", "app.generic.provision.assign_user_to_app", "Add user to application membership", directory.UserTarget(u), directory.AppTarget(app))
 	}
 	if isNew || au.ExternalID == "" || au.Status == "INACTIVE" {
 		h.pushUser(ctx, app, au.UserID)
@@ -394,7 +401,7 @@ func (h *Handler) unassigned(ctx context.Context, app directory.App, before dire
 	if u, err := h.dir.User(before.UserID); err == nil {
 		t = directory.UserTarget(u)
 	}
-	h.dir.Log(directory.Event{EventType: "application.user_membership.remove", LegacyEventType: "app.generic.unprovision.unassign_user_from_app", DisplayMessage: "Remove user from application membership", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{t, directory.AppTarget(app)}})
+	h.logSuccess("application.user_membership.remove", "app.generic.unprovision.unassign_user_from_app", "Remove user from application membership", t, directory.AppTarget(app))
 	h.deactivateInApp(ctx, app, before)
 }
 
@@ -417,21 +424,51 @@ func (h *Handler) AssignGroup(ctx context.Context, appID, groupID string) (direc
 		return directory.AppGroup{}, err
 	}
 	if isNew {
-		h.dir.Log(directory.Event{EventType: "application.user_membership.add", DisplayMessage: "Add group to application", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.GroupTarget(g), directory.AppTarget(app)}})
+		h.logSuccess("application.user_membership.add", "", "Add group to application", directory.GroupTarget(g), directory.AppTarget(app))
 	}
 	for _, uid := range g.Members {
-		au, newAU, err := h.dir.AssignUser(appID, uid, "", groupID)
-		if err != nil {
-			continue
-		}
-		if newAU || au.ExternalID == "" || au.Status == "INACTIVE" {
-			h.pushUser(ctx, app, uid)
-		}
+		h.assignMember(ctx, app, uid, groupID)
 	}
 	if ag.PushedID == "" {
 		h.pushGroup(ctx, app, g)
 	}
 	return h.dir.AppGroup(appID, groupID)
+}
+
+// assignMember assigns a member of group groupID to app (scope GROUP) and
+// provisions the user unless the app has them active already; false when
+// the assignment failed.
+func (h *Handler) assignMember(ctx context.Context, app directory.App, userID, groupID string) bool {
+	au, isNew, err := h.dir.AssignUser(app.ID, userID, "", groupID)
+	if err != nil {
+		return false
+	}
+	if isNew || au.ExternalID == "" || au.Status == "INACTIVE" {
+		h.pushUser(ctx, app, userID)
+	}
+	return true
+}
+
+// appAndGroup returns the app and the group of an assignment.
+func (h *Handler) appAndGroup(appID, groupID string) (directory.App, directory.Group, error) {
+	app, err := h.dir.App(appID)
+	if err != nil {
+		return directory.App{}, directory.Group{}, err
+	}
+	g, err := h.dir.Group(groupID)
+	return app, g, err
+}
+
+// groupApps yields every assignment of the group with its app, leaving out
+// an app that no longer exists.
+func (h *Handler) groupApps(groupID string) iter.Seq2[directory.AppGroup, directory.App] {
+	return func(yield func(directory.AppGroup, directory.App) bool) {
+		for _, ag := range h.dir.GroupAppGroups(groupID) {
+			if app, err := h.dir.App(ag.AppID); err == nil && !yield(ag, app) {
+				return
+			}
+		}
+	}
 }
 
 // UnassignGroup removes a group's assignment: members left without any
@@ -444,11 +481,7 @@ func (h *Handler) UnassignGroup(ctx context.Context, appID, groupID string) erro
 }
 
 func (h *Handler) unassignGroupLocked(ctx context.Context, appID, groupID string) error {
-	app, err := h.dir.App(appID)
-	if err != nil {
-		return err
-	}
-	g, err := h.dir.Group(groupID)
+	app, g, err := h.appAndGroup(appID, groupID)
 	if err != nil {
 		return err
 	}
@@ -474,11 +507,7 @@ func (h *Handler) unassignGroupLocked(ctx context.Context, appID, groupID string
 func (h *Handler) UnlinkGroup(ctx context.Context, appID, groupID string, deleteInApp bool) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	app, err := h.dir.App(appID)
-	if err != nil {
-		return err
-	}
-	g, err := h.dir.Group(groupID)
+	app, g, err := h.appAndGroup(appID, groupID)
 	if err != nil {
 		return err
 	}
@@ -508,26 +537,25 @@ func (h *Handler) AddMember(ctx context.Context, groupID, userID string) error {
 	if err != nil || !added {
 		return err
 	}
-	g, _ := h.dir.Group(groupID)
-	u, _ := h.dir.User(userID)
-	h.dir.Log(directory.Event{EventType: "group.user_membership.add", LegacyEventType: "core.user_group_member.user_add", DisplayMessage: "Add user to group membership", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u), directory.GroupTarget(g)}})
-	for _, ag := range h.dir.GroupAppGroups(groupID) {
-		app, err := h.dir.App(ag.AppID)
-		if err != nil {
+	g, u := h.logMembership(groupID, userID, "group.user_membership.add", "core.user_group_member.user_add", "Add user to group membership")
+	for ag, app := range h.groupApps(groupID) {
+		if !h.assignMember(ctx, app, u.ID, groupID) {
 			continue
 		}
-		au, newAU, err := h.dir.AssignUser(app.ID, u.ID, "", groupID)
-		if err != nil {
-			continue
-		}
-		if newAU || au.ExternalID == "" || au.Status == "INACTIVE" {
-			h.pushUser(ctx, app, u.ID)
-		}
-		if au, err = h.dir.AppUser(app.ID, u.ID); err == nil && au.ExternalID != "" && au.Status != "INACTIVE" {
+		if au, err := h.dir.AppUser(app.ID, u.ID); err == nil && au.ExternalID != "" && au.Status != "INACTIVE" {
 			h.updatePushedGroup(ctx, app, g, ag.PushedID, []provision.Member{{SCIMID: au.ExternalID, Login: au.UserName}}, nil)
 		}
 	}
 	return nil
+}
+
+// logMembership logs a change of the user's membership in the group and
+// returns both.
+func (h *Handler) logMembership(groupID, userID, eventType, legacyEventType, message string) (directory.Group, directory.User) {
+	g, _ := h.dir.Group(groupID)
+	u, _ := h.dir.User(userID)
+	h.logSuccess(eventType, legacyEventType, message, directory.UserTarget(u), directory.GroupTarget(g))
+	return g, u
 }
 
 // RemoveMember removes a user from a group. For every app the group is
@@ -540,14 +568,8 @@ func (h *Handler) RemoveMember(ctx context.Context, groupID, userID string) erro
 	if err != nil || !removed {
 		return err
 	}
-	g, _ := h.dir.Group(groupID)
-	u, _ := h.dir.User(userID)
-	h.dir.Log(directory.Event{EventType: "group.user_membership.remove", LegacyEventType: "core.user_group_member.user_remove", DisplayMessage: "Remove user from group membership", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u), directory.GroupTarget(g)}})
-	for _, ag := range h.dir.GroupAppGroups(groupID) {
-		app, err := h.dir.App(ag.AppID)
-		if err != nil {
-			continue
-		}
+	g, u := h.logMembership(groupID, userID, "group.user_membership.remove", "core.user_group_member.user_remove", "Remove user from group membership")
+	for ag, app := range h.groupApps(groupID) {
 		au, err := h.dir.AppUser(app.ID, u.ID)
 		if err != nil {
 			continue
@@ -571,7 +593,7 @@ func (h *Handler) UpdateProfile(ctx context.Context, userID string, p directory.
 	if err != nil {
 		return directory.User{}, err
 	}
-	h.dir.Log(directory.Event{EventType: "user.account.update_profile", LegacyEventType: "core.user.config.profile_update.success", DisplayMessage: "Update user profile for Okta", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(after)}})
+	h.logSuccess("user.account.update_profile", "core.user.config.profile_update.success", "Update user profile for Okta", directory.UserTarget(after))
 	for _, au := range h.dir.UserAppUsers(after.ID) {
 		if app, err := h.dir.App(au.AppID); err == nil {
 			h.pushProfile(ctx, app, before, after, au)
@@ -590,10 +612,8 @@ func (h *Handler) UpdateGroupProfile(ctx context.Context, groupID, name, descrip
 		return directory.Group{}, err
 	}
 	if before.Name != after.Name {
-		for _, ag := range h.dir.GroupAppGroups(groupID) {
-			if app, err := h.dir.App(ag.AppID); err == nil {
-				h.updatePushedGroup(ctx, app, after, ag.PushedID, nil, nil)
-			}
+		for ag, app := range h.groupApps(groupID) {
+			h.updatePushedGroup(ctx, app, after, ag.PushedID, nil, nil)
 		}
 	}
 	return after, nil
@@ -663,7 +683,7 @@ func (h *Handler) lifecycleLocked(ctx context.Context, userID, op string) (direc
 	if u.Status == before.Status {
 		return u, nil
 	}
-	h.dir.Log(directory.Event{EventType: "user.lifecycle." + op, LegacyEventType: lifecycleLegacy[op], DisplayMessage: lifecycleMessage[op], Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u)}})
+	h.logSuccess("user.lifecycle."+op, lifecycleLegacy[op], lifecycleMessage[op], directory.UserTarget(u))
 	off := func(s directory.Status) bool {
 		return s == directory.StatusDeprovisioned || s == directory.StatusSuspended
 	}
@@ -713,7 +733,7 @@ func (h *Handler) DeleteUser(ctx context.Context, userID string) (deleted bool, 
 		return false, err
 	}
 	h.RememberPassword(u.ID, "")
-	h.dir.Log(directory.Event{EventType: "user.lifecycle.delete.initiated", LegacyEventType: "core.user.config.user_deleted", DisplayMessage: "Delete Okta user", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u)}})
+	h.logSuccess("user.lifecycle.delete.initiated", "core.user.config.user_deleted", "Delete Okta user", directory.UserTarget(u))
 	return true, nil
 }
 
@@ -727,7 +747,7 @@ func (h *Handler) SetPassword(ctx context.Context, userID, password string) (dir
 		return directory.User{}, err
 	}
 	h.RememberPassword(u.ID, password)
-	h.dir.Log(directory.Event{EventType: "user.account.update_password", LegacyEventType: "core.user.config.password_update.success", DisplayMessage: "Update password for Okta", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: []directory.Target{directory.UserTarget(u)}})
+	h.logSuccess("user.account.update_password", "core.user.config.password_update.success", "Update password for Okta", directory.UserTarget(u))
 	for _, au := range h.dir.UserAppUsers(u.ID) {
 		if app, err := h.dir.App(au.AppID); err == nil {
 			h.pushPassword(ctx, app, u, au, password)
@@ -836,7 +856,7 @@ func (h *Handler) Import(ctx context.Context, appID string) (Imported, error) {
 	var out Imported
 	err = h.runTask(ctx, app, ActionImport, "", func(ctx context.Context, app directory.App, p *directory.Provisioning) error {
 		targets := []directory.Target{directory.AppTarget(app)}
-		h.dir.Log(directory.Event{EventType: "system.import.start", DisplayMessage: "Import started", Outcome: directory.Outcome{Result: "SUCCESS"}, Target: targets})
+		h.logSuccess("system.import.start", "", "Import started", targets...)
 		var err error
 		out = Imported{}
 		out.Users, err = h.prov.ImportUsers(ctx, target(p))

@@ -76,7 +76,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -201,19 +200,6 @@ func SelectStrict(checks []Check, labels, skip []string) []Check {
 	return selectChecks(checks, labels, skip, true)
 }
 
-func selectChecks(checks []Check, labels, skip []string, strict bool) []Check {
-	var out []Check
-	for _, c := range checks {
-		if slices.Contains(skip, c.ID) || c.HasLabel(Strict) && !strict {
-			continue
-		}
-		if len(labels) == 0 || slices.ContainsFunc(labels, c.HasLabel) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // Result is the outcome of running one check.
 type Result struct {
 	ID     string   `json:"id"`     // the check's ID
@@ -257,46 +243,23 @@ func (r Result) MarshalJSON() ([]byte, error) {
 // at the start of each RunAll and then once for the whole run.
 func RunAll(ctx context.Context, checks []Check, t *Target, progress func(done, total int, r Result)) []Result {
 	t.forgetDeclarations()
-	results := make([]Result, 0, len(checks))
-	for i, c := range checks {
-		r := RunOne(ctx, c, t)
-		results = append(results, r)
-		if progress != nil {
-			progress(i+1, len(checks), r)
-		}
-	}
-	return results
+	return runEach(ctx, checks, false, func(ctx context.Context, c Check) Result { return RunOne(ctx, c, t) }, progress)
 }
 
 // RunOne runs a single check with a time limit of 30 seconds. A check that
 // returns nil although it recorded a problem is reported as failed with
 // that problem.
 func RunOne(ctx context.Context, c Check, t *Target) (r Result) {
-	r = Result{ID: c.ID, Title: c.Title, Ref: c.Ref, Labels: c.Labels}
-	start := t.now()
-	defer func() {
-		r.Duration = t.now().Sub(start)
-		if p := recover(); p != nil {
-			r.Passed, r.Error = false, "check panicked: "+strings.TrimSpace(fmt.Sprint(p))
+	return runLimited(ctx, c.head(), t.now, 30*time.Second, func(ctx context.Context) error {
+		defer t.cleanUp(context.WithoutCancel(ctx))
+		rs := &runState{}
+		ctx = context.WithValue(ctx, runKey{}, rs)
+		err := c.Run(ctx, t)
+		if err == nil {
+			err = rs.leftover()
 		}
-	}()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	defer t.cleanUp(context.WithoutCancel(ctx))
-	rs := &runState{}
-	ctx = context.WithValue(ctx, runKey{}, rs)
-	err := c.Run(ctx, t)
-	if err == nil {
-		err = rs.leftover()
-	}
-	if err != nil {
-		var skip *skipError
-		r.Skipped = errors.As(err, &skip)
-		r.Error = err.Error()
-		return r
-	}
-	r.Passed = true
-	return r
+		return err
+	})
 }
 
 // ErrSkipped matches, with errors.Is, the error of a check that could not

@@ -2,7 +2,6 @@ package check
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -139,16 +138,7 @@ func OP() []OPCheck {
 // SelectOP returns the checks that carry any of labels (every check when
 // labels is empty) and whose ID does not appear in skip.
 func SelectOP(checks []OPCheck, labels, skip []string) []OPCheck {
-	var out []OPCheck
-	for _, c := range checks {
-		if slices.Contains(skip, c.ID) {
-			continue
-		}
-		if len(labels) == 0 || slices.ContainsFunc(labels, c.HasLabel) {
-			out = append(out, c)
-		}
-	}
-	return out
+	return selectChecks(checks, labels, skip, true) // "strict" is a label like any other here
 }
 
 // RunOPAll runs checks one after another against t and returns their
@@ -158,47 +148,17 @@ func SelectOP(checks []OPCheck, labels, skip []string) []OPCheck {
 // after it have no result, so fewer results than checks means the run
 // was interrupted, and no check fails for the interruption.
 func RunOPAll(ctx context.Context, checks []OPCheck, t *OPTarget, progress func(done, total int, r Result)) []Result {
-	results := make([]Result, 0, len(checks))
-	for i, c := range checks {
-		if ctx.Err() != nil {
-			break
-		}
-		r := RunOP(ctx, c, t)
-		if ctx.Err() != nil {
-			break // cut short: not a result
-		}
-		results = append(results, r)
-		if progress != nil {
-			progress(i+1, len(checks), r)
-		}
-	}
-	return results
+	return runEach(ctx, checks, true, func(ctx context.Context, c OPCheck) Result { return RunOP(ctx, c, t) }, progress)
 }
 
 // RunOP runs a single OP check with a time limit of 30 seconds.
 func RunOP(ctx context.Context, c OPCheck, t *OPTarget) (r Result) {
-	r = Result{ID: c.ID, Title: c.Title, Ref: c.Ref, Labels: c.Labels}
-	start := t.now()
-	defer func() {
-		r.Duration = t.now().Sub(start)
-		if p := recover(); p != nil {
-			r.Passed, r.Skipped, r.Error = false, false, "check panicked: "+strings.TrimSpace(fmt.Sprint(p))
+	return runLimited(ctx, c.head(), t.now, 30*time.Second, func(ctx context.Context) error {
+		if err := t.Validate(); err != nil {
+			return err
 		}
-	}()
-	if err := t.Validate(); err != nil {
-		r.Error = err.Error()
-		return r
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := c.Run(ctx, t); err != nil {
-		var skip *skipError
-		r.Skipped = errors.As(err, &skip)
-		r.Error = err.Error()
-		return r
-	}
-	r.Passed = true
-	return r
+		return c.Run(ctx, t)
+	})
 }
 
 // opLabels is the label list of a check of one area.

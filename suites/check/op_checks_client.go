@@ -23,12 +23,7 @@ func opClientAuthChecks() []OPCheck {
 }
 
 func opCheckClientAuthMultiple(ctx context.Context, t *OPTarget) error {
-	a, err := t.start(ctx)
-	if err != nil {
-		return err
-	}
-	az := a.authz(opScope)
-	code, _, err := a.signInCode(ctx, az)
+	a, az, code, err := t.startCode(ctx)
 	if err != nil {
 		return err
 	}
@@ -43,12 +38,7 @@ func opCheckClientAuthMultiple(ctx context.Context, t *OPTarget) error {
 }
 
 func opCheckClientAuthWrongSecret(ctx context.Context, t *OPTarget) error {
-	a, err := t.start(ctx)
-	if err != nil {
-		return err
-	}
-	az := a.authz(opScope)
-	code, _, err := a.signInCode(ctx, az)
+	a, az, code, err := t.startCode(ctx)
 	if err != nil {
 		return err
 	}

@@ -58,23 +58,11 @@ func opCodeChecks() []OPCheck {
 }
 
 func opCheckCodeFlow(ctx context.Context, t *OPTarget) error {
-	a, err := t.start(ctx)
+	_, _, tk, err := t.startTokens(ctx)
 	if err != nil {
 		return err
 	}
-	az := a.authz(opScope)
-	code, _, err := a.signInCode(ctx, az)
-	if err != nil {
-		return err
-	}
-	x, err := a.redeem(ctx, code, az.verifier, az.redirectURI(), opClientAuthTarget)
-	if err != nil {
-		return err
-	}
-	tk, err := opTokensOf(x)
-	if err != nil {
-		return err
-	}
+	x := tk.x // the token response
 	p := &opProbe{}
 	if ct := strings.ToLower(x.header.Get("Content-Type")); !strings.HasPrefix(ct, "application/json") {
 		p.failf(x, "Content-Type %q, want application/json (RFC 6749 §5.1)", x.header.Get("Content-Type"))
@@ -97,12 +85,7 @@ func opCheckCodeFlow(ctx context.Context, t *OPTarget) error {
 }
 
 func opCheckCodeIDToken(ctx context.Context, t *OPTarget) error {
-	a, err := t.start(ctx)
-	if err != nil {
-		return err
-	}
-	az := a.authz(opScope)
-	tk, err := a.codeFlow(ctx, az)
+	a, az, tk, err := t.startTokens(ctx)
 	if err != nil {
 		return err
 	}
@@ -112,12 +95,7 @@ func opCheckCodeIDToken(ctx context.Context, t *OPTarget) error {
 }
 
 func opCheckCodeAtHash(ctx context.Context, t *OPTarget) error {
-	a, err := t.start(ctx)
-	if err != nil {
-		return err
-	}
-	az := a.authz(opScope)
-	tk, err := a.codeFlow(ctx, az)
+	a, _, tk, err := t.startTokens(ctx)
 	if err != nil {
 		return err
 	}
@@ -141,11 +119,7 @@ func opCheckCodeSubStable(ctx context.Context, t *OPTarget) error {
 	var subs []string
 	var last *opExchange
 	for range 2 {
-		a, err := t.start(ctx) // a fresh browser each time: no SSO session
-		if err != nil {
-			return err
-		}
-		tk, err := a.codeFlow(ctx, a.authz(opScope))
+		a, _, tk, err := t.startTokens(ctx) // a fresh browser each time: no SSO session
 		if err != nil {
 			return err
 		}
@@ -220,20 +194,11 @@ func opCheckCodeFormPost(ctx context.Context, t *OPTarget) error {
 }
 
 func opCheckCodeReuse(ctx context.Context, t *OPTarget) error {
-	a, err := t.start(ctx)
+	a, az, code, err := t.startCode(ctx)
 	if err != nil {
 		return err
 	}
-	az := a.authz(opScope)
-	code, _, err := a.signInCode(ctx, az)
-	if err != nil {
-		return err
-	}
-	first, err := a.redeem(ctx, code, az.verifier, az.redirectURI(), opClientAuthTarget)
-	if err != nil {
-		return err
-	}
-	tk, err := opTokensOf(first)
+	tk, err := a.redeemTokens(ctx, az, code)
 	if err != nil {
 		return err
 	}
@@ -337,14 +302,8 @@ func (a *opAgent) authorizeThrough(ctx context.Context, az *opAuthz) (*opExchang
 
 // signedIn returns a browser with an SSO session at the provider.
 func (t *OPTarget) signedIn(ctx context.Context) (*opAgent, error) {
-	a, err := t.start(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := a.signInCode(ctx, a.authz(opScope)); err != nil {
-		return nil, err
-	}
-	return a, nil
+	a, _, _, err := t.startCode(ctx)
+	return a, err
 }
 
 // refuseWithPage checks that the provider answered a request it must not

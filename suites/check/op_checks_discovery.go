@@ -213,12 +213,9 @@ func opCheckJWKSKeys(ctx context.Context, t *OPTarget) error {
 	if err != nil {
 		return err
 	}
-	x, err := a.do(ctx, "GET", a.meta.jwksURI, nil, "application/json", "")
+	x, err := a.jwksResponse(ctx)
 	if err != nil {
 		return err
-	}
-	if x.status != 200 {
-		return opFail(x, "status %d at jwks_uri, want 200 with the JWK Set (RFC 7517 §5)", x.status)
 	}
 	set, problems := opParseJWKS(x.json)
 	if set == nil {
@@ -278,12 +275,9 @@ func opCheckJWKSCache(ctx context.Context, t *OPTarget) error {
 	if err != nil {
 		return err
 	}
-	x, err := a.do(ctx, "GET", a.meta.jwksURI, nil, "application/json", "")
+	x, err := a.jwksResponse(ctx)
 	if err != nil {
 		return err
-	}
-	if x.status != 200 {
-		return opFail(x, "status %d at jwks_uri, want 200 with the JWK Set (RFC 7517 §5)", x.status)
 	}
 	cc := strings.ToLower(x.header.Get("Cache-Control"))
 	switch {
@@ -293,4 +287,17 @@ func opCheckJWKSCache(ctx context.Context, t *OPTarget) error {
 		return opFail(x, "the JWK Set is served with Cache-Control %q: every relying party would fetch the keys for every token", x.header.Get("Cache-Control"))
 	}
 	return nil
+}
+
+// jwksResponse fetches jwks_uri afresh; anything but a 200 fails the
+// check.
+func (a *opAgent) jwksResponse(ctx context.Context) (*opExchange, error) {
+	x, err := a.do(ctx, "GET", a.meta.jwksURI, nil, "application/json", "")
+	if err != nil {
+		return nil, err
+	}
+	if x.status != 200 {
+		return nil, opFail(x, "status %d at jwks_uri, want 200 with the JWK Set (RFC 7517 §5)", x.status)
+	}
+	return x, nil
 }

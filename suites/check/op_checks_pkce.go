@@ -51,12 +51,7 @@ func joinOr(codes []string) string {
 }
 
 func opCheckPKCEMissing(ctx context.Context, t *OPTarget) error {
-	a, err := t.start(ctx)
-	if err != nil {
-		return err
-	}
-	az := a.authz(opScope)
-	code, _, err := a.signInCode(ctx, az)
+	a, az, code, err := t.startCode(ctx)
 	if err != nil {
 		return err
 	}
@@ -70,12 +65,7 @@ func opCheckPKCEMissing(ctx context.Context, t *OPTarget) error {
 }
 
 func opCheckPKCEWrong(ctx context.Context, t *OPTarget) error {
-	a, err := t.start(ctx)
-	if err != nil {
-		return err
-	}
-	az := a.authz(opScope)
-	code, _, err := a.signInCode(ctx, az)
+	a, az, code, err := t.startCode(ctx)
 	if err != nil {
 		return err
 	}

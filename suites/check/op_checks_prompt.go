@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"net/url"
 	"time"
 )
 
@@ -39,16 +40,11 @@ func opCheckPromptNoneNoSession(ctx context.Context, t *OPTarget) error {
 		return err
 	}
 	az := a.authz(opScope).set("prompt", "none")
-	x, err := a.authorize(ctx, az)
+	cb, x, err := a.answerAt(ctx, az,
+		"prompt=none without a session showed the login form; the provider must not show any page, and must answer error=login_required at the redirect URI (OpenID Connect Core 1.0 §3.1.2.1)",
+		"prompt=none without a session got no response at the redirect URI; want error=login_required there (OpenID Connect Core 1.0 §3.1.2.6)")
 	if err != nil {
 		return err
-	}
-	cb, ok := opCallback(x, az.redirectURI())
-	if !ok {
-		if _, ferr := opLoginForm(x); ferr == nil {
-			return opFail(x, "prompt=none without a session showed the login form; the provider must not show any page, and must answer error=login_required at the redirect URI (OpenID Connect Core 1.0 §3.1.2.1)")
-		}
-		return opFail(x, "prompt=none without a session got no response at the redirect URI; want error=login_required there (OpenID Connect Core 1.0 §3.1.2.6)")
 	}
 	p := &opProbe{}
 	if cb.Get("code") != "" {
@@ -69,24 +65,36 @@ func opCheckPromptNoneSession(ctx context.Context, t *OPTarget) error {
 		return err
 	}
 	az := a.authz(opScope).set("prompt", "none")
-	x, err := a.authorize(ctx, az)
+	const noAnswer = "prompt=none with a session got no response at the redirect URI; want a code (OpenID Connect Core 1.0 §3.1.2.1)"
+	cb, x, err := a.answerAt(ctx, az, noAnswer, noAnswer)
 	if err != nil {
 		return err
-	}
-	cb, ok := opCallback(x, az.redirectURI())
-	if !ok {
-		return opFail(x, "prompt=none with a session got no response at the redirect URI; want a code (OpenID Connect Core 1.0 §3.1.2.1)")
 	}
 	code, err := opCode(cb, x)
 	if err != nil {
 		return err
 	}
-	tx, err := a.redeem(ctx, code, az.verifier, az.redirectURI(), opClientAuthTarget)
-	if err != nil {
-		return err
-	}
-	_, err = opTokensOf(tx)
+	_, err = a.redeemTokens(ctx, az, code)
 	return err
+}
+
+// answerAt sends the authorization request az and returns the response
+// the provider sent to the redirect URI; when there is none the check
+// fails with shownForm if the provider showed its login form, else with
+// noAnswer.
+func (a *opAgent) answerAt(ctx context.Context, az *opAuthz, shownForm, noAnswer string) (url.Values, *opExchange, error) {
+	x, err := a.authorize(ctx, az)
+	if err != nil {
+		return nil, x, err
+	}
+	cb, ok := opCallback(x, az.redirectURI())
+	if !ok {
+		if _, ferr := opLoginForm(x); ferr == nil {
+			return nil, x, opFail(x, "%s", shownForm)
+		}
+		return nil, x, opFail(x, "%s", noAnswer)
+	}
+	return cb, x, nil
 }
 
 // expectLoginForm checks that an authorization request for a signed-in
@@ -127,11 +135,7 @@ func opCheckPromptLogin(ctx context.Context, t *OPTarget) error {
 }
 
 func opCheckPromptMaxAgeZero(ctx context.Context, t *OPTarget) error {
-	a, err := t.start(ctx)
-	if err != nil {
-		return err
-	}
-	first, err := a.codeFlow(ctx, a.authz(opScope))
+	a, _, first, err := t.startTokens(ctx)
 	if err != nil {
 		return err
 	}
@@ -144,25 +148,21 @@ func opCheckPromptMaxAgeZero(ctx context.Context, t *OPTarget) error {
 	if err != nil {
 		return err
 	}
-	tx, err := a.redeem(ctx, code, az.verifier, az.redirectURI(), opClientAuthTarget)
-	if err != nil {
-		return err
-	}
-	tk, err := opTokensOf(tx)
+	tk, err := a.redeemTokens(ctx, az, code)
 	if err != nil {
 		return err
 	}
 	p := &opProbe{}
-	id := a.idToken(ctx, p, tx, tk.id, az.nonce)
+	id := a.idToken(ctx, p, tk.x, tk.id, az.nonce)
 	if id == nil {
 		return p.err()
 	}
 	at, ok := opTime(id.claims["auth_time"])
 	switch {
 	case !ok:
-		p.failf(tx, "the ID token after max_age=0 has no auth_time; it is required when max_age was sent (OpenID Connect Core 1.0 §3.1.2.1)\n  claims: %s", opClaimsText(id.claims))
+		p.failf(tk.x, "the ID token after max_age=0 has no auth_time; it is required when max_age was sent (OpenID Connect Core 1.0 §3.1.2.1)\n  claims: %s", opClaimsText(id.claims))
 	case !firstAuth.IsZero() && at.Before(firstAuth):
-		p.failf(tx, "auth_time %d after signing in again is earlier than the first sign-in's %d", at.Unix(), firstAuth.Unix())
+		p.failf(tk.x, "auth_time %d after signing in again is earlier than the first sign-in's %d", at.Unix(), firstAuth.Unix())
 	}
 	return p.err()
 }
@@ -173,34 +173,25 @@ func opCheckPromptMaxAgeSession(ctx context.Context, t *OPTarget) error {
 		return err
 	}
 	az := a.authz(opScope).set("max_age", "86400")
-	x, err := a.authorize(ctx, az)
+	cb, x, err := a.answerAt(ctx, az,
+		"max_age=86400 with a session signed in moments ago showed the login form; want a code at once (OpenID Connect Core 1.0 §3.1.2.1)",
+		"max_age=86400 with a session got no response at the redirect URI")
 	if err != nil {
 		return err
-	}
-	cb, ok := opCallback(x, az.redirectURI())
-	if !ok {
-		if _, ferr := opLoginForm(x); ferr == nil {
-			return opFail(x, "max_age=86400 with a session signed in moments ago showed the login form; want a code at once (OpenID Connect Core 1.0 §3.1.2.1)")
-		}
-		return opFail(x, "max_age=86400 with a session got no response at the redirect URI")
 	}
 	code, err := opCode(cb, x)
 	if err != nil {
 		return err
 	}
-	tx, err := a.redeem(ctx, code, az.verifier, az.redirectURI(), opClientAuthTarget)
-	if err != nil {
-		return err
-	}
-	tk, err := opTokensOf(tx)
+	tk, err := a.redeemTokens(ctx, az, code)
 	if err != nil {
 		return err
 	}
 	p := &opProbe{}
-	id := a.idToken(ctx, p, tx, tk.id, az.nonce)
+	id := a.idToken(ctx, p, tk.x, tk.id, az.nonce)
 	if id != nil {
 		if _, ok := opTime(id.claims["auth_time"]); !ok {
-			p.failf(tx, "the ID token has no auth_time although max_age was sent (OpenID Connect Core 1.0 §3.1.2.1)\n  claims: %s", opClaimsText(id.claims))
+			p.failf(tk.x, "the ID token has no auth_time although max_age was sent (OpenID Connect Core 1.0 §3.1.2.1)\n  claims: %s", opClaimsText(id.claims))
 		}
 	}
 	return p.err()

@@ -59,11 +59,8 @@ func (a *opAgent) userinfoClaims(ctx context.Context, x *opExchange) (map[string
 }
 
 func opCheckUserinfo(ctx context.Context, t *OPTarget, method string) error {
-	a, err := t.start(ctx)
+	a, err := t.startUserinfo(ctx)
 	if err != nil {
-		return err
-	}
-	if err := a.needUserinfo(); err != nil {
 		return err
 	}
 	tk, err := a.codeFlow(ctx, a.authz(opScope))
@@ -145,11 +142,8 @@ func opAuthParam(params, name string) string {
 }
 
 func opCheckUserinfoNoToken(ctx context.Context, t *OPTarget) error {
-	a, err := t.start(ctx)
+	a, err := t.startUserinfo(ctx)
 	if err != nil {
-		return err
-	}
-	if err := a.needUserinfo(); err != nil {
 		return err
 	}
 	x, err := a.userinfoRequest(ctx, "GET", "")
@@ -177,11 +171,8 @@ func opTamper(tok string) string {
 }
 
 func opCheckUserinfoBadToken(ctx context.Context, t *OPTarget) error {
-	a, err := t.start(ctx)
+	a, err := t.startUserinfo(ctx)
 	if err != nil {
-		return err
-	}
-	if err := a.needUserinfo(); err != nil {
 		return err
 	}
 	tk, err := a.codeFlow(ctx, a.authz(opScope))
@@ -222,18 +213,14 @@ func opCheckRefresh(ctx context.Context, t *OPTarget) error {
 	if err != nil {
 		return err
 	}
-	tx, err := a.redeem(ctx, code, az.verifier, az.redirectURI(), opClientAuthTarget)
-	if err != nil {
-		return err
-	}
-	tk, err := opTokensOf(tx)
+	tk, err := a.redeemTokens(ctx, az, code)
 	if err != nil {
 		return err
 	}
 	if tk.refresh == "" {
 		return Skip("the provider issued no refresh token for the scope offline_access (is the refresh_token grant allowed for the client?)")
 	}
-	first := a.idToken(ctx, &opProbe{}, tx, tk.id, "")
+	first := a.idToken(ctx, &opProbe{}, tk.x, tk.id, "")
 	rx, err := a.tokenRequest(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tk.refresh}}, opClientAuthTarget)
 	if err != nil {
 		return err

@@ -653,11 +653,60 @@ func (a *opAgent) codeFlow(ctx context.Context, az *opAuthz) (*opTokens, error) 
 	if err != nil {
 		return nil, err
 	}
+	return a.redeemTokens(ctx, az, code)
+}
+
+// redeemTokens redeems the code of az with its verifier and redirect URI
+// and reads the token response; a refusal is an error.
+func (a *opAgent) redeemTokens(ctx context.Context, az *opAuthz, code string) (*opTokens, error) {
 	x, err := a.redeem(ctx, code, az.verifier, az.redirectURI(), opClientAuthTarget)
 	if err != nil {
 		return nil, err
 	}
 	return opTokensOf(x)
+}
+
+// startCode starts a browser session and signs in with a fresh
+// authorization request for opScope: the session, the request and the
+// code it was answered with.
+func (t *OPTarget) startCode(ctx context.Context) (*opAgent, *opAuthz, string, error) {
+	a, err := t.start(ctx)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	az := a.authz(opScope)
+	code, _, err := a.signInCode(ctx, az)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return a, az, code, nil
+}
+
+// startTokens is startCode with the code redeemed: the session, the
+// request and the tokens.
+func (t *OPTarget) startTokens(ctx context.Context) (*opAgent, *opAuthz, *opTokens, error) {
+	a, az, code, err := t.startCode(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tk, err := a.redeemTokens(ctx, az, code)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return a, az, tk, nil
+}
+
+// startUserinfo starts a browser session; it skips the check when the
+// provider publishes no UserInfo endpoint.
+func (t *OPTarget) startUserinfo(ctx context.Context) (*opAgent, error) {
+	a, err := t.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.needUserinfo(); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // userinfoRequest calls the UserInfo endpoint with an access token in the

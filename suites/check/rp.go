@@ -151,27 +151,14 @@ const (
 // an iat in the future, a foreign azp or a wrong at_hash) is selected only
 // when "strict" is among labels.
 func SelectRP(checks []RPCheck, labels, skip []string) []RPCheck {
-	return selectRP(checks, labels, skip, slices.Contains(labels, Strict))
+	return selectChecks(checks, labels, skip, slices.Contains(labels, Strict))
 }
 
 // SelectRPStrict is SelectRP with the checks labelled "strict" (refusals
 // the spec asks for only with SHOULD or MAY) treated as any other: every
 // check when labels is empty. It is for idpkit's own relying party.
 func SelectRPStrict(checks []RPCheck, labels, skip []string) []RPCheck {
-	return selectRP(checks, labels, skip, true)
-}
-
-func selectRP(checks []RPCheck, labels, skip []string, strict bool) []RPCheck {
-	var out []RPCheck
-	for _, c := range checks {
-		if slices.Contains(skip, c.ID) || c.HasLabel(Strict) && !strict {
-			continue
-		}
-		if len(labels) == 0 || slices.ContainsFunc(labels, c.HasLabel) {
-			out = append(out, c)
-		}
-	}
-	return out
+	return selectChecks(checks, labels, skip, true)
 }
 
 // RPChecks returns RP() and, for every fault in the mock's "available"
@@ -207,20 +194,7 @@ func RunRPAll(ctx context.Context, checks []RPCheck, t *RPTarget, progress func(
 	t.mu.Lock()
 	t.read, t.faults = false, nil
 	t.mu.Unlock()
-	results := make([]Result, 0, len(checks))
-	for i, c := range checks {
-		if ctx.Err() != nil {
-			break
-		}
-		r := RunRP(ctx, c, t)
-		if ctx.Err() != nil {
-			break // cut short: not a result
-		}
-		results = append(results, r)
-		if progress != nil {
-			progress(i+1, len(checks), r)
-		}
-	}
+	results := runEach(ctx, checks, true, func(ctx context.Context, c RPCheck) Result { return RunRP(ctx, c, t) }, progress)
 	if len(checks) > 0 {
 		t.mock(context.WithoutCancel(ctx), "POST", "/__mock/reset", nil, nil)
 	}
@@ -232,28 +206,11 @@ func RunRPAll(ctx context.Context, checks []RPCheck, t *RPTarget, progress func(
 // reported as a failure. The result is a Result like the SCIM checks', so
 // WriteJSON, WriteJUnit and Summarize report both.
 func RunRP(ctx context.Context, c RPCheck, t *RPTarget) (r Result) {
-	r = Result{ID: c.ID, Title: c.Title, Ref: c.Ref, Labels: c.Labels}
-	start := t.now()
-	defer func() {
-		r.Duration = t.now().Sub(start)
-		if p := recover(); p != nil {
-			r.Passed, r.Error = false, "check panicked: "+strings.TrimSpace(fmt.Sprint(p))
-		}
-	}()
 	limit := c.limit
 	if limit <= 0 {
 		limit = rpLimit
 	}
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	if err := c.Run(ctx, t); err != nil {
-		var skip *skipError
-		r.Skipped = errors.As(err, &skip)
-		r.Error = err.Error()
-		return r
-	}
-	r.Passed = true
-	return r
+	return runLimited(ctx, c.head(), t.now, limit, func(ctx context.Context) error { return c.Run(ctx, t) })
 }
 
 // PreflightRP tells, in one sentence, what keeps every check from running
