@@ -23,7 +23,7 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	loginURL := fs.String("login-url", "", "the RP's sign-in URL, which redirects to the mock's authorize endpoint (required)")
 	sessionURL := fs.String("session-url", "", "a URL of the RP that answers 2xx only with a session; without it a login counts as accepted when its last response is below 400")
 	mockURL := fs.String("mock-url", "", "a running mock Okta (idpkit mockokta); without it one starts in this process on --mock-addr")
-	mockToken := fs.String("mock-token", envOr("IDPKIT_MOCK_TOKEN", ""), "the mock's API token (SSWS) for its /__mock/ test controls (env IDPKIT_MOCK_TOKEN); generated for the in-process mock when empty")
+	mockToken := fs.String("mock-token", envOr("IDPKIT_MOCK_TOKEN", envOr("IDPKIT_MOCKOKTA_API_TOKEN", "")), "the mock's API token (SSWS) for its /__mock/ test controls (env IDPKIT_MOCK_TOKEN, or IDPKIT_MOCKOKTA_API_TOKEN as idpkit mockokta reads it); generated for the in-process mock when empty")
 	mockAddr := fs.String("mock-addr", "127.0.0.1:9099", "where the in-process mock listens (without --mock-url); your RP's issuer is http:// and this address")
 	seedFile := fs.String("seed", "", "a seed (.json, .yaml) for the in-process mock: the user and the OIDC app your RP uses")
 	login := fs.String("login", "", "the mock user the RP accepts (login or 00u… id); defaults to the seed's only user")
@@ -131,7 +131,7 @@ func cmdConformRP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	started := time.Now()
-	fmt.Fprintf(stdout, "idpkit conform rp: %d relying-party checks against %s (mock Okta %s)\n", len(checks), *loginURL, target.MockURL)
+	fmt.Fprintf(stdout, "idpkit conform rp: %d relying-party %s against %s (mock Okta %s)\n", len(checks), plural(len(checks), "check", "checks"), *loginURL, target.MockURL)
 	results := check.RunRPAll(ctx, checks, target, printProgress(stdout))
 	s := printSummary(stdout, results)
 	if err := reports.write(*loginURL, started, results); err != nil {
@@ -187,4 +187,12 @@ func selectRPChecks(all []check.RPCheck, labels, skip, only []string, strict boo
 		return nil, fmt.Errorf("%w: --label, --check and --skip leave no check to run", errUsage)
 	}
 	return checks, nil
+}
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

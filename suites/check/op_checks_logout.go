@@ -54,7 +54,7 @@ func (t *OPTarget) signedInForLogout(ctx context.Context) (*opAgent, string, err
 
 func opCheckLogoutRedirect(ctx context.Context, t *OPTarget) error {
 	if t.PostLogoutRedirectURI == "" {
-		return Skip("the target names no registered post-logout redirect URI")
+		return Skip("the target names no registered post-logout redirect URI (idpkit conform op --post-logout-redirect-uri)")
 	}
 	a, idToken, err := t.signedInForLogout(ctx)
 	if err != nil {

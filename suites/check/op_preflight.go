@@ -32,6 +32,9 @@ func PreflightOP(ctx context.Context, t *OPTarget) error {
 		return fmt.Errorf("check: %s is not an OpenID provider: GET %s answered %d %s, not a discovery document (OpenID Connect Discovery 1.0 §4)",
 			t.Issuer, t.discoveryURL(), x.status, opOneLine(x))
 	}
+	if iss := str(get(x.json, "issuer")); iss != t.Issuer && strings.TrimRight(iss, "/") == strings.TrimRight(t.Issuer, "/") {
+		return fmt.Errorf("check: the issuer is %q and the target names %q: they differ only by a trailing slash, and an issuer must match exactly (OpenID Connect Discovery 1.0 §4.3); use --issuer %s", iss, t.Issuer, iss)
+	}
 	if err := a.discover(ctx); err != nil {
 		return fmt.Errorf("check: %s is not an OpenID provider the checks can sign in to: %s", t.Issuer, opFirstLine(err))
 	}

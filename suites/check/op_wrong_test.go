@@ -443,6 +443,8 @@ func TestPreflightOP(t *testing.T) {
 			want: []string{"check: the provider at http://127.0.0.1:1 is unreachable (GET http://127.0.0.1:1/.well-known/openid-configuration: dial tcp "}},
 		{name: "not an OpenID provider", opTestSetup: opTestSetup{target: func(t *OPTarget) { t.Issuer, t.Client = notOP.URL, notOP.Client() }},
 			want: []string{"check: " + notOP.URL + " is not an OpenID provider: GET " + notOP.URL + "/.well-known/openid-configuration answered 404 text/html \"Page not found\", not a discovery document"}},
+		{name: "an issuer with a trailing slash", opTestSetup: opTestSetup{target: func(t *OPTarget) { t.Issuer += "/" }},
+			want: []string{"differ only by a trailing slash, and an issuer must match exactly (OpenID Connect Discovery 1.0 §4.3); use --issuer http://127.0.0.1:"}},
 		{name: "a wrong password", opTestSetup: opTestSetup{target: func(t *OPTarget) { t.Password = "wrong" }},
 			want: []string{"check: the login as alice@example.com failed (the provider showed its login form again", `; the provider's page says "Sign In`, "Unable to sign in"}},
 		{name: "an unregistered redirect URI", opTestSetup: opTestSetup{target: func(t *OPTarget) { t.RedirectURI = "https://rp.example.com/elsewhere" }},

@@ -35,6 +35,8 @@ type naiveRP struct {
 	conf     *oauth2.Config
 	provider *oidc.Provider
 	verifier *oidc.IDTokenVerifier
+	// noUserinfo makes it skip UserInfo, as OpenID Connect allows.
+	noUserinfo atomic.Bool
 
 	mu       sync.Mutex
 	sessions map[string]string // cookie → sub
@@ -101,9 +103,11 @@ func (rp *naiveRP) callback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "login failed", http.StatusBadRequest)
 		return
 	}
-	if _, err := rp.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err != nil {
-		http.Error(w, "login failed", http.StatusBadRequest)
-		return
+	if !rp.noUserinfo.Load() {
+		if _, err := rp.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err != nil {
+			http.Error(w, "login failed", http.StatusBadRequest)
+			return
+		}
 	}
 	c := &http.Cookie{Name: "naive", Value: rand.Text(), Path: "/"}
 	rp.mu.Lock()
@@ -173,6 +177,19 @@ func TestRPWrongRelyingParty(t *testing.T) {
 	slices.Sort(skipped)
 	if diff := cmp.Diff(wantSkipped, skipped); diff != "" {
 		t.Errorf("skipped checks (-want +got):\n%s", diff)
+	}
+
+	// An RP that never reads UserInfo never meets a UserInfo fault: the
+	// check is skipped, not failed, although that RP signs the person in.
+	rp.noUserinfo.Store(true)
+	for _, c := range checks {
+		if c.ID != "rp-refuses-userinfo-sub-mismatch" {
+			continue
+		}
+		r := RunRP(context.Background(), c, target)
+		if !r.Skipped || !strings.Contains(r.Error, "the RP does not call UserInfo") {
+			t.Errorf("%s against an RP without UserInfo: %+v, want skipped because it does not call UserInfo", c.ID, r)
+		}
 	}
 }
 

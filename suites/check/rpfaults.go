@@ -257,6 +257,11 @@ func rpJudgeFault(r *rpReport, l *rpLogin, reqs []rpMockRequest, f rpFault, abou
 			r.failf("the RP answered the person with %d under fault %s; refusing or accepting are both right, a server error is not", l.final.Status, about)
 		}
 	default: // refuse
+		if f.stage == rpStageUserinfo && tokens > 0 && rpCount(reqs, "userinfo") == 0 && l.final.Status < 500 {
+			// The fault lives in the UserInfo response: an RP that never
+			// reads UserInfo never meets it, whatever it did with the login.
+			return Skip("the RP does not call UserInfo; the rule is for relying parties that read it")
+		}
 		okTokens := 0
 		for _, q := range reqs {
 			if q.Endpoint == "token" && q.Status == 200 {
@@ -279,9 +284,6 @@ func rpJudgeFault(r *rpReport, l *rpLogin, reqs []rpMockRequest, f rpFault, abou
 		rest, _ := rpAfter(reqs, "token")
 		calls := rpCount(rest, "userinfo")
 		if f.stage == rpStageUserinfo {
-			if rpCount(reqs, "userinfo") == 0 && len(r.problems) == 0 {
-				return Skip("the RP does not call UserInfo; the rule is for relying parties that read it")
-			}
 			break
 		}
 		if calls > 0 && tokens > 0 {
