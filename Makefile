@@ -3,7 +3,7 @@
 GO      ?= go
 WASMOUT := wasm/dist/dialog.wasm
 # Packages that must keep building for the browser (GOOS=js GOARCH=wasm).
-WASM_PKGS := ./scim ./scim/adminapi ./scim/client ./suites/check ./suites/check/casefile ./wasm/connect/... ./wasm/dialog/...
+WASM_PKGS := ./scim ./scim/adminapi ./scim/client ./suites/check ./suites/check/casefile ./wasm/connect/... ./wasm/dialog/... ./wasm/tester/...
 
 .PHONY: all build test vet deps wasm-check bench fuzz fuzz-short clean
 
@@ -26,12 +26,13 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet $(WASM_PKGS)
 
-# wasm-check builds the dialog and fails when the committed binary differs,
+# wasm-check builds the dialog and the tester and fails when a committed binary differs,
 # so the binary the server embeds is always the one its source makes.
 wasm-check:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o "$$tmp/dialog.wasm" ./wasm/dialog && \
-	cmp -s "$$tmp/dialog.wasm" $(WASMOUT) && cmp -s "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/dist/wasm_exec.js || \
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o "$$tmp/tester.wasm" ./wasm/tester && \
+	cmp -s "$$tmp/dialog.wasm" $(WASMOUT) && cmp -s "$$tmp/tester.wasm" wasm/dist/tester.wasm && cmp -s "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/dist/wasm_exec.js || \
 	{ echo "wasm/dist is stale: run 'make wasm' and commit wasm/dist"; exit 1; }
 
 test: deps wasm-check vet

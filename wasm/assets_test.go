@@ -2,6 +2,7 @@ package wasm
 
 import (
 	"bytes"
+	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,19 +14,36 @@ import (
 )
 
 func TestAssetsFiles(t *testing.T) {
-	var got []string
-	err := fs.WalkDir(Assets, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			got = append(got, p)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		fsys   fs.FS
+		want   []string
+		hidden []string
+	}{
+		{"Assets", Assets, []string{"connect-okta.html", "dialog.css", "dialog.js", "dialog.wasm", "wasm_exec.js"}, []string{"conform.html", "tester.wasm"}},
+		{"Tester", Tester, []string{"conform.html", "tester.css", "tester.js", "tester.wasm", "wasm_exec.js"}, []string{"connect-okta.html", "dialog.wasm", "config.json"}},
 	}
-	want := []string{"connect-okta.html", "dialog.css", "dialog.js", "dialog.wasm", "wasm_exec.js"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("files (-want +got):\n%s", diff)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			err := fs.WalkDir(tt.fsys, ".", func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					got = append(got, p)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("files (-want +got):\n%s", diff)
+			}
+			for _, h := range tt.hidden {
+				if _, err := fs.Stat(tt.fsys, h); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("Stat(%q) = %v, want fs.ErrNotExist", h, err)
+				}
+			}
+		})
 	}
 }
 
@@ -36,10 +54,17 @@ func TestAssetsReferences(t *testing.T) {
 	}{
 		{Page, []string{`src="assets/wasm_exec.js"`, `src="assets/dialog.js"`, `href="assets/dialog.css"`, "<noscript>", "Loading…", `id="app"`, `rel="icon"`}},
 		{"dialog.js", []string{`"assets/dialog.wasm"`, "instantiateStreaming", "go.run"}},
+		{TesterPage, []string{`src="wasm_exec.js"`, `src="tester.js"`, `href="tester.css"`, "<noscript>", `id="app"`, `rel="icon"`,
+			`<label for="scim-url">SCIM base URL</label>`, `<label for="token">Bearer token</label>`, `id="run"`, `id="progress"`, `id="label-filter"`, `id="download-json"`, `id="download-junit"`}},
+		{"tester.js", []string{`"tester.wasm"`, "instantiateStreaming", "go.run"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			b, err := fs.ReadFile(Assets, tt.file)
+			fsys := Assets
+			if _, err := fs.Stat(Tester, tt.file); err == nil {
+				fsys = Tester
+			}
+			b, err := fs.ReadFile(fsys, tt.file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,26 +110,38 @@ func TestWasmExecMatchesToolchain(t *testing.T) {
 	}
 }
 
-// TestDialogWasmUpToDate rebuilds the dialog the way `make wasm` does and
-// compares it with the committed dist/dialog.wasm, which also proves that
-// the build is reproducible.
-func TestDialogWasmUpToDate(t *testing.T) {
+// TestWasmUpToDate rebuilds the dialog and the tester the way `make wasm`
+// does and compares them with the committed dist/dialog.wasm and
+// dist/tester.wasm, which also proves that the build is reproducible.
+func TestWasmUpToDate(t *testing.T) {
 	goCmd, _ := goTool(t)
-	out := filepath.Join(t.TempDir(), "dialog.wasm")
-	cmd := exec.Command(goCmd, "build", "-trimpath", "-buildvcs=false", `-ldflags=-s -w -buildid=`, "-o", out, "./dialog")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the dialog: %v\n%s", err, b)
+	tests := []struct {
+		pkg  string
+		fsys fs.FS
+		file string
+	}{
+		{"./dialog", Assets, "dialog.wasm"},
+		{"./tester", Tester, "tester.wasm"},
 	}
-	want, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := fs.ReadFile(Assets, "dialog.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("wasm/dist/dialog.wasm (%d bytes) is not the build of wasm/dialog (%d bytes); run `make wasm`", len(got), len(want))
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), tt.file)
+			cmd := exec.Command(goCmd, "build", "-trimpath", "-buildvcs=false", `-ldflags=-s -w -buildid=`, "-o", out, tt.pkg)
+			cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("building %s: %v\n%s", tt.pkg, err, b)
+			}
+			want, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := fs.ReadFile(tt.fsys, tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(want, got) {
+				t.Errorf("wasm/dist/%s (%d bytes) is not the build of %s (%d bytes); run `make wasm`", tt.file, len(got), tt.pkg, len(want))
+			}
+		})
 	}
 }

@@ -25,7 +25,7 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(args) > 0 && args[0] == "op" {
 		return cmdConformOP(ctx, args[1:], stdout, stderr) // conform_op.go
 	}
-	fs := newFlagSet("conform", "conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list]", stderr)
+	fs := newFlagSet("conform", "conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list] | conform --ui [--addr 127.0.0.1:0] [--scim-url URL]", stderr)
 	scimURL := fs.String("scim-url", "", "run the SCIM checks against this SCIM base URL instead of playing the whole guide in-process")
 	token := fs.String("token", envOr("IDPKIT_SCIM_TOKEN", ""), "the bearer token for --scim-url (env IDPKIT_SCIM_TOKEN)")
 	peerURL := fs.String("peer-scim-url", "", "a second tenant of the same service, for the checks labelled tenant (without it they are skipped)")
@@ -37,8 +37,13 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	list := fs.Bool("list", false, "print the checks --label, --strict and --skip select (with --scim-url; without it, the in-process run's, strict ones included), with their labels, and exit")
 	verbose := fs.Bool("verbose", false, "show the in-process servers' logs")
 	keep := fs.Bool("keep-data", false, "leave the users and groups the checks create on the target (by default each check deletes them)")
+	ui := fs.Bool("ui", false, "serve the in-browser tester page on --addr instead of running the checks here; with --scim-url the page tests that server through its proxy at /proxy")
+	uiAddr := fs.String("addr", "127.0.0.1:0", "with --ui, the address to serve the tester page on (port 0 picks a free one)")
 	if err := parseNoArgs(fs, args, "conform"); err != nil {
 		return err
+	}
+	if *ui || flagSet(fs, "addr") {
+		return cmdConformUI(ctx, fs, *ui, *uiAddr, *scimURL, stdout, stderr) // conform_ui.go
 	}
 	if *scimURL == "" && *token != "" && flagSet(fs, "token") {
 		return fmt.Errorf("%w: --token needs --scim-url", errUsage)

@@ -1,14 +1,18 @@
 // Package app composes idpkit's app server: the SCIM 2.0 service
 // (RFC 7644) per tenant, the OIDC relying party (OpenID Connect Core 1.0
-// §3.1) and the Connect Okta dialog with its API, plus the operating
+// §3.1), the Connect Okta dialog with its API and the SCIM tester page
+// (/conform/), plus the operating
 // endpoints /healthz (liveness), /readyz (the database answers) and /metrics
 // (Prometheus text exposition format), into one http.Handler.
 package app
 
 import (
+	"bytes"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,6 +86,9 @@ func New(cfg Config) http.Handler {
 			Registry: reg,
 		}))
 	}
+	// The SCIM tester page, same-origin with every tenant's SCIM service.
+	mux.Handle("GET /conform", http.RedirectHandler("/conform/", http.StatusMovedPermanently))
+	mux.Handle("GET /conform/{file...}", tester(wasm.Tester, cfg.Now))
 	tenants := Tenants(cfg)
 	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL, KeepPasswordHashes: cfg.KeepPasswordHashes}).Register(mux)
 	login.New(login.Config{Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets, ResponseMode: cfg.OIDCResponseMode}).Register(mux)
@@ -90,6 +97,45 @@ func New(cfg Config) http.Handler {
 		h = m.instrument(cfg.Now, mux)
 	}
 	return accessLog(cfg.Logger, cfg.Now, h)
+}
+
+// tester serves the tester page's files: conform.html at /conform/ and
+// every other file at /conform/{file}. It has no config.json (404), so the
+// page starts with empty fields.
+func tester(files fs.FS, now func() time.Time) http.Handler {
+	modified := now()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("file")
+		if name == "" {
+			name = wasm.TesterPage
+		}
+		b, err := fs.ReadFile(files, name)
+		if err != nil || strings.Contains(name, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		if ct := contentType(path.Ext(name)); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeContent(w, r, name, modified, bytes.NewReader(b))
+	})
+}
+
+// contentType is the media type of the tester's file types.
+func contentType(ext string) string {
+	switch ext {
+	case ".html":
+		return "text/html; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".wasm":
+		return "application/wasm"
+	}
+	return ""
 }
 
 // accessLog logs one line per request at Info: method, path, status,
