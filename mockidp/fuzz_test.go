@@ -34,7 +34,7 @@ func FuzzLoadSeed(f *testing.F) {
 		`{}`, `[]`, `null`, ``, "\xef\xbb\xbf{}", `{"users":[{"login":"a@example.com"}]} {}`,
 		`{"users":[{"login":"a@example.com","nick":"x"}]}`, `{"apps":[{"label":"x","type":"oidc","clientId":"a/b"}]}`,
 		"users:\n  - login: a@example.com\n    firstName: A\n    lastName: B\n",
-		"users:\n  - &u {login: a@example.com}\n  - *u\n", "a: &a [*a]\n", "---\n---\n", "users: !!binary aGVsbG8=\n",
+		"users:\n  - &u {login: a@example.com}\n  - *u\n", "a: &a [*a]\n", "a: &a {<<: *a}\n", "a: &a {x: 1}\nb: &b {<<: [*a, *a]}\nc: {<<: [*b, *b]}\n", "---\n---\n", "users: !!binary aGVsbG8=\n",
 		"apps:\n  - label: X\n    type: scim\n    kind: CUSTOM\n    baseUrl: http://127.0.0.1:1/scim/v2\n",
 		"assignments:\n  - app: nope\n    users: [nobody]\n", "trustedOrigins: [\"null\", \"*\", \"http://a.com/path\"]\n",
 		"authServers: [v1, \"..\", \"a/b\"]\n", "users:\n  - login: \"a\\0@example.com\"\n", "{\"users\":[{\"login\":\"\xff@x.y\"}]}",

@@ -64,6 +64,35 @@ func TestSeedJSONAndYAML(t *testing.T) {
 	}
 }
 
+// TestSeedYAMLMergeKeys: YAML merge keys (<<), from one mapping and from
+// a list, fill a seed's entries the way the YAML decoder does, and the
+// entry's own fields win.
+func TestSeedYAMLMergeKeys(t *testing.T) {
+	yamlSeed := `
+users:
+  - &base {login: a@example.com, firstName: A, lastName: Smith, status: ACTIVE}
+  - {<<: *base, login: b@example.com, firstName: B}
+  - <<: [*base]
+    login: c@example.com
+`
+	jsonSeed := `{"users": [
+	  {"login": "a@example.com", "firstName": "A", "lastName": "Smith", "status": "ACTIVE"},
+	  {"login": "b@example.com", "firstName": "B", "lastName": "Smith", "status": "ACTIVE"},
+	  {"login": "c@example.com", "firstName": "A", "lastName": "Smith", "status": "ACTIVE"}
+	]}`
+	got, err := LoadSeed(strings.NewReader(yamlSeed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := LoadSeed(strings.NewReader(jsonSeed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merged YAML (-want +got):\n%s", diff)
+	}
+}
+
 // TestSeedNewFields: every field added for issue 5, in both formats, and
 // what it becomes in the org.
 func TestSeedNewFields(t *testing.T) {
@@ -144,6 +173,9 @@ func TestLoadSeedErrors(t *testing.T) {
 		{"bad access", `{"apps":[{"label":"a","type":"oidc","access":"all","redirectUris":["http://x/cb"]}]}`, `access "all": use "everyone"`},
 		{"access on scim", `{"apps":[{"label":"a","type":"scim","access":"everyone"}]}`, `access is for oidc apps only`},
 		{"alias loop", "users: &a [*a]\n", `line 1: an alias (*name) refers to a value that contains it`},
+		{"merge-key loop", "a: &a {<<: *a}\n", `line 1: an alias (*name) refers to a value that contains it`},
+		{"merge-key loop through a list", "users:\n  - &u {login: a@example.com, <<: [*u]}\n", `an alias (*name) refers to a value that contains it`},
+		{"merge-key bomb", "a: &a {x: 1, y: 2}\nb: &b {<<: [*a, *a, *a, *a]}\nc: &c {<<: [*b, *b, *b, *b]}\nd: &d {<<: [*c, *c, *c, *c]}\ne: &e {<<: [*d, *d, *d, *d]}\nf: &f {<<: [*e, *e, *e, *e]}\ng: &g {<<: [*f, *f, *f, *f]}\nh: &h {<<: [*g, *g, *g, *g]}\ni: &i {<<: [*h, *h, *h, *h]}\nj: &j {<<: [*i, *i, *i, *i]}\nk: &k {<<: [*j, *j, *j, *j]}\nl: {<<: [*k, *k, *k, *k]}\n", `aliases (*name) stand for more than 100000 values`},
 		{"alias bomb", "a: &a [1,2,3,4,5,6,7,8,9,10]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n", `aliases (*name) stand for more than 100000 values`},
 		{"a group named Everyone", `{"groups":[{"name":"everyone"}]}`, `groups[0]: "everyone" is Okta's built-in group`},
 		{"two yaml documents", "users: []\n---\nusers: []\n", "one YAML document"},

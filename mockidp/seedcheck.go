@@ -339,16 +339,36 @@ func (c *yamlConverter) node(y *yaml.Node) *seedNode {
 		return c.node(y.Content[0])
 	case yaml.MappingNode:
 		n.kind = seedObject
+		// A mapping's own keys win over merged ones (<<), wherever the
+		// merge key stands, and an earlier merge source wins over a later
+		// one, as the YAML decoder has it; only own keys can clash.
+		have := map[string]bool{}
+		for i := 0; i+1 < len(y.Content); i += 2 {
+			if k := y.Content[i]; k.Tag != "!!merge" {
+				have[k.Value] = true
+			}
+		}
 		for i := 0; i+1 < len(y.Content); i += 2 {
 			k, v := y.Content[i], y.Content[i+1]
-			if k.Tag == "!!merge" {
-				for _, m := range yamlMerged(v) {
-					mn := c.node(m)
-					n.keys, n.kline, n.vals = append(n.keys, mn.keys...), append(n.kline, mn.kline...), append(n.vals, mn.vals...)
-				}
+			if k.Tag != "!!merge" {
+				n.keys, n.kline, n.vals = append(n.keys, k.Value), append(n.kline, k.Line), append(n.vals, c.node(v))
 				continue
 			}
-			n.keys, n.kline, n.vals = append(n.keys, k.Value), append(n.kline, k.Line), append(n.vals, c.node(v))
+			// Each source goes through c.node as written (an alias stays
+			// an alias), so merges are counted and loop-checked like any
+			// other alias.
+			for _, m := range yamlMergeSources(v) {
+				mn := c.node(m)
+				if mn.kind != seedObject {
+					continue
+				}
+				for j, key := range mn.keys {
+					if !have[key] {
+						have[key] = true
+						n.keys, n.kline, n.vals = append(n.keys, key), append(n.kline, mn.kline[j]), append(n.vals, mn.vals[j])
+					}
+				}
+			}
 		}
 	case yaml.SequenceNode:
 		n.kind = seedList
@@ -375,11 +395,10 @@ func (c *yamlConverter) node(y *yaml.Node) *seedNode {
 	return n
 }
 
-// yamlMerged returns the mappings a merge key's value names.
-func yamlMerged(v *yaml.Node) []*yaml.Node {
-	for v.Kind == yaml.AliasNode && v.Alias != nil {
-		v = v.Alias
-	}
+// yamlMergeSources returns the nodes a merge key's value names: the
+// entries of a sequence, or the value itself (a mapping or an alias to
+// one). The YAML decoder refuses any other kind later, with its own error.
+func yamlMergeSources(v *yaml.Node) []*yaml.Node {
 	if v.Kind == yaml.SequenceNode {
 		return v.Content
 	}
