@@ -4,6 +4,8 @@
 // only, so both sides build for every platform.
 package adminapi
 
+import "time"
+
 // CSRFHeader is the header every admin API POST carries, equal to
 // Settings.CSRF of the admin session.
 const CSRFHeader = "X-Idpkit-Csrf"
@@ -22,6 +24,110 @@ type Settings struct {
 	Users           int    `json:"users"`
 	Groups          int    `json:"groups"`
 	CSRF            string `json:"csrf"`
+	// Checks are the steps of the sign-in check, in the order they ran;
+	// only the answer of POST …/api/oidc carries them.
+	Checks []Check `json:"checks,omitempty"`
+}
+
+// Check names of the sign-in check, in the order they run.
+const (
+	CheckDomain      = "Okta domain"
+	CheckDiscovery   = "Discovery document"
+	CheckKeys        = "Signing keys"
+	CheckCredentials = "Client credentials"
+)
+
+// Check is one step of the sign-in check that POST …/api/oidc runs
+// before it saves anything.
+type Check struct {
+	Name   string `json:"name"` // one of the Check* names
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"` // a sentence: what was found, or what is wrong and what to do
+}
+
+// Error is the body of every admin API error: the OAuth 2.0 error shape
+// (RFC 6749 §5.2). A refused POST …/api/oidc adds the checks that ran,
+// the last of them the one that failed.
+type Error struct {
+	Error       string  `json:"error"`
+	Description string  `json:"error_description"`
+	Checks      []Check `json:"checks,omitempty"`
+}
+
+// Activity is the JSON of GET /t/{tenant}/admin/api/activity: what the
+// dialog shows while Okta provisions.
+type Activity struct {
+	// Connected is the first SCIM request authenticated with the current
+	// secret (Okta's Test API Credentials, normally); null until one
+	// arrives, and again after the secret is rotated. It is kept in the
+	// database, so every instance of the server sees it.
+	Connected *Request `json:"connected"`
+	// Requests are the latest SCIM requests to the tenant, newest first,
+	// at most MaxRequests, including those refused for a wrong secret.
+	// They are kept in the memory of the instance that served them.
+	Requests []Request `json:"requests"`
+	// Users and Groups are the provisioned resources, the most recently
+	// modified first.
+	Users  ResourceList `json:"users"`
+	Groups ResourceList `json:"groups"`
+}
+
+// MaxRequests and MaxRecent bound the lists of Activity.
+const (
+	MaxRequests = 20
+	MaxRecent   = 10
+)
+
+// Request is one SCIM request as the dialog lists it.
+type Request struct {
+	At     time.Time `json:"at"`
+	Method string    `json:"method"`
+	// Path is below the tenant URL, with its query: "/Users?startIndex=1&count=2".
+	Path   string `json:"path"`
+	Status int    `json:"status"`
+	// Action is what Okta was doing, in words: "Test API Credentials",
+	// "Import users", "Look up user", "Create user", "Update user",
+	// "Deactivate user", "Create group", "Update group", "Delete group",
+	// "Wrong secret", ….
+	Action string `json:"action"`
+	// Detail is the SCIM error's detail (with its scimType) when Status
+	// is 400 or more.
+	Detail    string `json:"detail,omitempty"`
+	UserAgent string `json:"userAgent,omitempty"`
+}
+
+// ResourceList is a count and the most recent of one resource type.
+type ResourceList struct {
+	Total  int           `json:"total"`
+	Recent []Provisioned `json:"recent"` // at most MaxRecent
+}
+
+// Provisioned is a user or group that Okta pushed.
+type Provisioned struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`                  // a user's userName, a group's displayName
+	DisplayName string    `json:"displayName,omitempty"` // a user's displayName or formatted name
+	Active      bool      `json:"active"`                // always true for groups
+	Members     int       `json:"members,omitempty"`     // groups only
+	Modified    time.Time `json:"modified"`
+}
+
+// TestSignIn is the JSON of GET /t/{tenant}/admin/api/test-sign-in?id=ID:
+// the outcome of the test sign-in the dialog opened in a popup at
+// GET /t/{tenant}/admin/test-sign-in?id=ID.
+type TestSignIn struct {
+	// Done is false while the sign-in has not come back.
+	Done bool `json:"done"`
+	// OK: the person would have been signed in (a provisioned, active
+	// user). A test sign-in never starts a session.
+	OK bool `json:"ok"`
+	// Message is one sentence: "Signed in as alice@example.com." or why
+	// not, as the sign-in page says it.
+	Message string `json:"message"`
+	// UserName is the SCIM user found, when one was.
+	UserName string `json:"userName,omitempty"`
+	// Claims are the verified ID token's claims, when the token verified.
+	Claims map[string]any `json:"claims,omitempty"`
 }
 
 // SignIn is the body of POST /t/{tenant}/admin/api/oidc. An empty

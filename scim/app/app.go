@@ -8,6 +8,7 @@ package app
 
 import (
 	"bytes"
+	"github.com/idpkit/idpkit/scim/activity"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -90,8 +91,9 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /conform", http.RedirectHandler("/conform/", http.StatusMovedPermanently))
 	mux.Handle("GET /conform/{file...}", tester(wasm.Tester, cfg.Now))
 	tenants := Tenants(cfg)
-	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL, KeepPasswordHashes: cfg.KeepPasswordHashes}).Register(mux)
-	login.New(login.Config{Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets, ResponseMode: cfg.OIDCResponseMode}).Register(mux)
+	log := activity.New(0)
+	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL, KeepPasswordHashes: cfg.KeepPasswordHashes, Activity: log}).Register(mux)
+	login.New(login.Config{Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets, ResponseMode: cfg.OIDCResponseMode, Activity: log}).Register(mux)
 	var h http.Handler = mux
 	if m != nil {
 		h = m.instrument(cfg.Now, mux)

@@ -96,6 +96,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/idpkit/idpkit/scim/activity"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -179,18 +180,23 @@ type Config struct {
 	// token, keys, userinfo) whatever HTTPClient's own timeout; 0 means
 	// 10 s. A provider that does not answer in time gives a 502 page.
 	OPTimeout time.Duration
+
+	// Activity is the SCIM server's request log, read by the dialog's
+	// GET …/admin/api/activity; nil means the dialog lists no requests.
+	Activity *activity.Log
 }
 
 // Handler serves the sign-in and admin routes; create it with New.
 type Handler struct {
-	store   store.Store
-	tenants *tenant.Service
-	log     *slog.Logger
-	now     func() time.Time
-	client  *http.Client
-	assets  fs.FS
-	mode    string        // ResponseModeQuery or ResponseModeFormPost
-	timeout time.Duration // of each request to a provider
+	store    store.Store
+	tenants  *tenant.Service
+	log      *slog.Logger
+	now      func() time.Time
+	client   *http.Client
+	assets   fs.FS
+	activity *activity.Log
+	mode     string        // ResponseModeQuery or ResponseModeFormPost
+	timeout  time.Duration // of each request to a provider
 
 	mu        sync.Mutex
 	providers map[string]cachedProvider // by issuer; a cache only
@@ -218,6 +224,7 @@ func New(cfg Config) *Handler {
 		assets:    cfg.Assets,
 		mode:      cfg.ResponseMode,
 		timeout:   cfg.OPTimeout,
+		activity:  cfg.Activity,
 		providers: map[string]cachedProvider{},
 	}
 	if err := CheckResponseMode(h.mode); err != nil {
@@ -261,6 +268,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		{"GET", "/admin/api/settings", h.handleSettings},
 		{"POST", "/admin/api/secret", h.handleRotate},
 		{"POST", "/admin/api/oidc", h.handleOIDC},
+		{"GET", "/admin/api/activity", h.handleActivity},
+		{"GET", "/admin/test-sign-in", h.handleTestSignIn},
+		{"GET", "/admin/api/test-sign-in", h.handleTestSignInResult},
 	}
 	allow := map[string]string{}
 	for _, rt := range routes {

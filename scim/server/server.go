@@ -54,6 +54,7 @@ package server
 import (
 	"crypto/rand"
 	"fmt"
+	"github.com/idpkit/idpkit/scim/activity"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -84,6 +85,12 @@ type Config struct {
 	// and never checks these passwords, so a hash would only give an
 	// attacker something to crack.
 	KeepPasswordHashes bool
+
+	// Activity, when set, receives every request to an existing tenant
+	// (for the Connect Okta dialog), and the first request authenticated
+	// with a tenant's current secret is marked in the store
+	// (activity.KindConnected).
+	Activity *activity.Log
 }
 
 // Server is the SCIM service. Create it with New and mount it with Register.
