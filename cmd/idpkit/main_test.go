@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/idpkit/idpkit/mockidp"
+	"github.com/idpkit/idpkit/mockidp/directory"
 	"github.com/idpkit/idpkit/suites/check"
 )
 
@@ -168,23 +169,33 @@ func TestTenantConfigure(t *testing.T) {
 	if code, _, errs := runCmd(t, context.Background(), "tenant", "create", "acme", "--db", db); code != 0 {
 		t.Fatalf("tenant create: %s", errs)
 	}
+	oidcApp, err := okta.Directory().CreateApp(directory.App{Label: "sign-in", OAuthClient: &directory.OAuthClient{
+		RedirectURIs: []string{"http://127.0.0.1:8080/t/acme/oidc/callback"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := oidcApp.OAuthClient.ClientSecret
 	tests := []struct {
 		name     string
 		args     []string
+		secret   string
 		code     int
 		contains string
 	}{
-		{"org server", []string{"--okta-domain", okta.URL}, 0, `"issuer": "` + okta.URL + `"`},
-		{"default server", []string{"--okta-domain", okta.URL, "--auth-server", "default"}, 0, okta.URL + "/oauth2/default"},
-		{"unreachable", []string{"--okta-domain", "http://127.0.0.1:1"}, 1, "127.0.0.1:1"},
-		{"http off loopback", []string{"--okta-domain", "http://example.okta.com"}, 1, "loopback"},
-		{"missing flags", nil, 2, "--okta-domain"},
+		{"org server", []string{"--okta-domain", okta.URL}, secret, 0, `"issuer": "` + okta.URL + `"`},
+		{"steps on stderr", []string{"--okta-domain", okta.URL}, secret, 0, "✓ Signing keys: "},
+		{"default server", []string{"--okta-domain", okta.URL, "--auth-server", "default"}, secret, 0, okta.URL + "/oauth2/default"},
+		{"wrong secret", []string{"--okta-domain", okta.URL}, "wrong", 1, "✗ Client credentials: Okta refused the Client ID or Client secret (invalid_client)"},
+		{"unreachable", []string{"--okta-domain", "http://127.0.0.1:1"}, secret, 1, "127.0.0.1:1"},
+		{"http off loopback", []string{"--okta-domain", "http://example.okta.com"}, secret, 1, "loopback"},
+		{"missing flags", nil, secret, 2, "--okta-domain"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"tenant", "configure", "acme", "--db", db}, tt.args...)
 			if tt.args != nil {
-				args = append(args, "--client-id", "0oa123", "--client-secret", "s3cret")
+				args = append(args, "--client-id", oidcApp.OAuthClient.ClientID, "--client-secret", tt.secret)
 			}
 			code, out, errs := runCmd(t, context.Background(), args...)
 			if code != tt.code || !strings.Contains(out+errs, tt.contains) {

@@ -97,7 +97,15 @@ func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	defer st.Close()
 	svc := &tenant.Service{Store: st, HTTPClient: &http.Client{Timeout: 15 * time.Second}}
-	t, err := svc.Configure(ctx, pos[0], tenant.SignIn{OktaDomain: *domain, ClientID: *clientID, ClientSecret: *clientSecret, AuthServer: *authServer})
+	t, checks, err := svc.ConfigureChecked(ctx, pos[0], tenant.SignIn{OktaDomain: *domain, ClientID: *clientID, ClientSecret: *clientSecret, AuthServer: *authServer})
+	// The sign-in check's steps go to stderr, so that stdout stays JSON.
+	for _, c := range checks {
+		mark := "✓"
+		if !c.OK {
+			mark = "✗"
+		}
+		fmt.Fprintf(stderr, "%s %s: %s\n", mark, c.Name, c.Detail)
+	}
 	if err != nil {
 		return err
 	}

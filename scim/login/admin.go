@@ -4,13 +4,13 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"github.com/idpkit/idpkit/scim/adminapi"
 	"io"
 	"io/fs"
 	"net/http"
 	"path"
 	"strings"
 
+	"github.com/idpkit/idpkit/scim/adminapi"
 	"github.com/idpkit/idpkit/scim/secret"
 	"github.com/idpkit/idpkit/scim/store"
 	"github.com/idpkit/idpkit/scim/tenant"
@@ -242,8 +242,11 @@ func (h *Handler) handleRotate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, adminapi.Secret{Token: tok})
 }
 
-// handleOIDC answers POST …/admin/api/oidc: it saves the sign-in settings
-// through tenant.Service.Configure and returns the new settings.
+// handleOIDC answers POST …/admin/api/oidc: it runs the sign-in check
+// (tenant.Service.ConfigureChecked), which saves the settings only when
+// every step passes, and returns the new settings with the steps, or a
+// 400 adminapi.Error whose description is the failed step's sentence and
+// whose checks are the steps that ran.
 func (h *Handler) handleOIDC(w http.ResponseWriter, r *http.Request) {
 	t, s, ok := h.requireAdminAPI(w, r)
 	if !ok {
@@ -254,20 +257,33 @@ func (h *Handler) handleOIDC(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large")
 		return
 	}
-	var in tenant.SignIn
+	var in adminapi.SignIn
 	if err := json.Unmarshal(body, &in); err != nil {
 		writeJSONError(w, http.StatusBadRequest, "invalid_request", "the request body must be a JSON object with oktaDomain, clientId, clientSecret and authServer")
 		return
 	}
-	nt, err := h.tenants.Configure(r.Context(), t.Name, in)
+	nt, checks, err := h.tenants.ConfigureChecked(r.Context(), t.Name, tenant.SignIn{
+		OktaDomain: in.OktaDomain, ClientID: in.ClientID, ClientSecret: in.ClientSecret, AuthServer: in.AuthServer,
+	})
+	var failed *tenant.CheckError
 	switch {
+	case errors.As(err, &failed):
+		writeJSON(w, http.StatusBadRequest, adminapi.Error{Error: "invalid_request", Description: tenant.Message(err), Checks: failed.Checks})
+		return
 	case errors.Is(err, tenant.ErrInvalidDomain), errors.Is(err, tenant.ErrInvalidSignIn), errors.Is(err, tenant.ErrDiscovery):
-		writeJSONError(w, http.StatusBadRequest, "invalid_request", tenant.Message(err))
+		writeJSON(w, http.StatusBadRequest, adminapi.Error{Error: "invalid_request", Description: tenant.Message(err), Checks: checks})
 		return
 	case err != nil:
 		h.log.ErrorContext(r.Context(), "configure sign-in", "tenant", t.Name, "err", err)
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not save the settings; try again")
 		return
 	}
-	h.writeSettings(w, r, nt, s)
+	st, err := h.settings(r, nt, s)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "count resources", "tenant", t.Name, "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not read the tenant; try again")
+		return
+	}
+	st.Checks = checks
+	writeJSON(w, http.StatusOK, st)
 }

@@ -146,8 +146,15 @@ func TestAdminPosts(t *testing.T) {
 			func(e *env) string { return `{"oktaDomain":"` + strings.Repeat("a", 70<<10) + `"}` },
 			http.StatusRequestEntityTooLarge, []string{"invalid_request"}},
 		{"oidc saved", "/oidc", func(s Settings) string { return s.CSRF },
+			func(e *env) string {
+				// The new client, as Okta knows it: the check sends its credentials.
+				e.op.set(func(op *testOP) { op.clientID, op.clientSecret = "0oanew", "new-secret" })
+				return strings.Replace(good, "%s", e.op.srv.URL+"/", 1)
+			},
+			http.StatusOK, []string{`"clientId":"0oanew"`, `"clientSecretSet":true`, `"checks":[`}},
+		{"oidc client refused", "/oidc", func(s Settings) string { return s.CSRF },
 			func(e *env) string { return strings.Replace(good, "%s", e.op.srv.URL+"/", 1) },
-			http.StatusOK, []string{`"clientId":"0oanew"`, `"clientSecretSet":true`}},
+			http.StatusBadRequest, []string{"invalid_request", "(invalid_client)", `"checks":[`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,7 +15,14 @@ type page struct {
 	LinkText string
 	Logout   string // action of a sign-out form, when set
 	Refresh  string // a same-site path the page navigates to at once, when set
+	// Claims are a test sign-in's ID token claims, shown as a definition
+	// list when set.
+	Claims []pageClaim
+	Note   string // a last line, when set
 }
+
+// pageClaim is one claim of page.Claims.
+type pageClaim struct{ Name, Value string }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
@@ -29,13 +36,22 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.5}
 h1{font-size:1.4rem}
 a,button{font-size:1rem}
+h2{font-size:1.1rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
+dt{font-weight:600}
+dd{margin:0;font-family:ui-monospace,monospace;overflow-wrap:anywhere}
 </style>
 </head>
 <body>
 <main>
 <h1>{{.Title}}</h1>
 <p>{{.Message}}</p>
+{{if .Claims}}<h2>ID token claims</h2>
+<dl>
+{{range .Claims}}<dt>{{.Name}}</dt><dd>{{.Value}}</dd>
+{{end}}</dl>{{end}}
 {{if .LinkHref}}<p><a href="{{.LinkHref}}">{{.LinkText}}</a></p>{{end}}
+{{if .Note}}<p>{{.Note}}</p>{{end}}
 {{if .Logout}}<form method="post" action="{{.Logout}}"><button type="submit">Sign out</button></form>{{end}}
 </main>
 </body>

@@ -14,6 +14,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
+	"github.com/idpkit/idpkit/scim/adminapi"
 	"github.com/idpkit/idpkit/scim/secret"
 	"github.com/idpkit/idpkit/scim/store"
 	"golang.org/x/oauth2"
@@ -29,6 +30,10 @@ type loginState struct {
 	// IssRequired: discovery announced the iss parameter (RFC 9207 §3),
 	// so the response must carry it.
 	IssRequired bool `json:"issRequired,omitempty"`
+	// Test is set for a test sign-in from the Connect Okta dialog: the
+	// store key (KindTestSignIn) its outcome goes to; such a sign-in
+	// never starts a session.
+	Test string `json:"test,omitempty"`
 }
 
 // sessionValue is what the store keeps under the hash of a session cookie.
@@ -77,11 +82,18 @@ func (h *Handler) notConfigured(w http.ResponseWriter) {
 
 func (h *Handler) providerFailed(w http.ResponseWriter, r *http.Request, t store.Tenant, err error) {
 	h.log.ErrorContext(r.Context(), "oidc discovery failed", "tenant", t.Name, "issuer", t.Issuer, "err", clip(err.Error(), 500))
-	h.page(w, http.StatusBadGateway, page{
-		Title:   "Okta cannot be reached",
-		Message: "The server could not read the sign-in settings of " + t.Issuer + "; try again in a moment, or ask your administrator to check the Okta domain.",
-	})
+	h.page(w, http.StatusBadGateway, page{Title: "Okta cannot be reached", Message: providerFailedMessage(t)})
 }
+
+func providerFailedMessage(t store.Tenant) string {
+	return "The server could not read the sign-in settings of " + t.Issuer + "; try again in a moment, or ask your administrator to check the Okta domain."
+}
+
+// The sentences of a refused sign-in of a user Okta did sign in.
+const (
+	msgNotProvisioned = "Your account has not been provisioned to this app by your Okta administrator; ask them to assign you to the app's SCIM integration."
+	msgDeactivated    = "Your account has been deactivated in this app; ask your Okta administrator if you need access."
+)
 
 // loginCookie is the cookie that binds a login state to the browser. In
 // form_post mode Okta's page POSTs the response from Okta's site, a
@@ -105,7 +117,6 @@ func (h *Handler) loginCookie(r *http.Request, tenantName, value string, maxAge 
 
 // handleLogin starts the Authorization Code flow with state, nonce and PKCE.
 func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	t, ok := h.getTenant(w, r, false)
 	if !ok {
 		return
@@ -114,9 +125,22 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.notConfigured(w)
 		return
 	}
+	h.startLogin(w, r, t, "", func(status int, title, msg string) {
+		h.page(w, status, page{Title: title, Message: msg})
+	})
+}
+
+// startLogin redirects to the provider's authorization endpoint with a new
+// login state (state, nonce, PKCE verifier) bound to the browser by the
+// LoginCookie; test is the result key of a test sign-in, else "". t's
+// sign-in must be configured. On failure it calls fail, which writes the
+// page.
+func (h *Handler) startLogin(w http.ResponseWriter, r *http.Request, t store.Tenant, test string, fail func(status int, title, msg string)) {
+	ctx := r.Context()
 	cp, err := h.provider(ctx, t.Issuer)
 	if err != nil {
-		h.providerFailed(w, r, t, err)
+		h.log.ErrorContext(ctx, "oidc discovery failed", "tenant", t.Name, "issuer", t.Issuer, "err", clip(err.Error(), 500))
+		fail(http.StatusBadGateway, "Okta cannot be reached", providerFailedMessage(t))
 		return
 	}
 	// Reuse the browser's binding so sign-ins in two tabs both complete;
@@ -128,14 +152,14 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		binding = secret.New()
 	}
 	state, nonce, verifier := secret.New(), secret.New(), oauth2.GenerateVerifier()
-	val, _ := json.Marshal(loginState{Verifier: verifier, Nonce: nonce, Binding: secret.HashString(binding), Issuer: t.Issuer, ClientID: t.ClientID, IssRequired: cp.issParam})
+	val, _ := json.Marshal(loginState{Verifier: verifier, Nonce: nonce, Binding: secret.HashString(binding), Issuer: t.Issuer, ClientID: t.ClientID, IssRequired: cp.issParam, Test: test})
 	err = h.store.PutToken(ctx, store.Token{
 		Kind: KindLoginState, Key: secret.HashString(state), Tenant: t.Name,
 		Value: val, Expires: h.now().Add(LoginStateTTL),
 	})
 	if err != nil {
 		h.log.ErrorContext(ctx, "store login state", "tenant", t.Name, "err", err)
-		h.page(w, http.StatusInternalServerError, page{Title: "Something went wrong", Message: "The server could not start the sign-in; try again in a moment."})
+		fail(http.StatusInternalServerError, "Something went wrong", "The server could not start the sign-in; try again in a moment.")
 		return
 	}
 	http.SetCookie(w, h.loginCookie(r, t.Name, binding, int(LoginStateTTL.Seconds())))
@@ -144,7 +168,7 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		opts = append(opts, oauth2.SetAuthURLParam("response_mode", ResponseModeFormPost))
 	}
 	u := h.oauthConfig(t, cp.p).AuthCodeURL(state, opts...)
-	h.log.InfoContext(ctx, "oidc login started", "tenant", t.Name, "issuer", t.Issuer, "response_mode", h.mode)
+	h.log.InfoContext(ctx, "oidc login started", "tenant", t.Name, "issuer", t.Issuer, "response_mode", h.mode, "test", test != "")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, u, http.StatusFound)
@@ -196,7 +220,10 @@ func (h *Handler) callbackParams(w http.ResponseWriter, r *http.Request, loginLi
 // handleCallback finishes the flow: checks state and browser binding,
 // exchanges the code with the PKCE verifier, verifies the ID token
 // (checkIDToken), compares UserInfo's sub with the ID token's, then finds
-// the SCIM user and starts a session if it is active.
+// the SCIM user and starts a session if it is active. For a test
+// sign-in's state (loginState.Test) every check runs the same, but no
+// session is started or ended: each outcome after the state was taken is
+// stored for the dialog and shown in the popup (finishTest).
 func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	log := h.log.With("tenant", r.PathValue("tenant"))
@@ -264,13 +291,22 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusBadRequest, "Sign-in expired or was already used", "This sign-in response is unknown, expired or was already used (a reloaded page does that); please start again.")
 		return
 	}
+	// The state is taken: a test sign-in (testsignin.go) shows and stores
+	// every outcome from here on; claims are the ID token's once it
+	// verified.
+	var claims map[string]any
+	if st.Test != "" {
+		again = func(status int, title, msg string) {
+			h.finishTest(w, r, t, st.Test, status, adminapi.TestSignIn{Done: true, Message: msg, Claims: claims})
+		}
+	}
 	c, err := r.Cookie(LoginCookie)
 	if err != nil || subtle.ConstantTimeCompare([]byte(secret.HashString(c.Value)), []byte(st.Binding)) != 1 {
 		log.WarnContext(ctx, "oidc callback: state not bound to this browser")
 		again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in was started in another browser or its cookie is missing; please start again here, with cookies enabled.")
 		return
 	}
-	log.InfoContext(ctx, "oidc callback: state checked")
+	log.InfoContext(ctx, "oidc callback: state checked", "test", st.Test != "")
 	// RFC 9207 §2.4: an iss parameter must be the issuer this sign-in was
 	// sent to (a mix-up attack delivers another provider's response); the
 	// provider announcing it in discovery makes it required. Okta sends
@@ -299,8 +335,8 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusForbidden
 		}
 		msg := "Okta did not sign you in (" + providerError + ")"
-		if desc != "" {
-			msg += ": " + desc
+		if d := strings.TrimRight(desc, ". "); d != "" {
+			msg += ": " + d
 		}
 		again(status, "Sign-in was refused", msg+". If you think you should have access, ask your Okta administrator.")
 		return
@@ -313,6 +349,11 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	cp, err := h.provider(ctx, t.Issuer)
 	if err != nil {
+		if st.Test != "" {
+			log.ErrorContext(ctx, "oidc discovery failed", "issuer", t.Issuer, "err", clip(err.Error(), 500))
+			again(http.StatusBadGateway, "Okta cannot be reached", providerFailedMessage(t))
+			return
+		}
 		h.providerFailed(w, r, t, err)
 		return
 	}
@@ -330,22 +371,25 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var claims struct {
+	var idc struct {
 		PreferredUsername string    `json:"preferred_username"`
 		Email             string    `json:"email"`
 		EmailVerified     *flexBool `json:"email_verified"`
 	}
-	if err := idt.Claims(&claims); err != nil {
+	if err := idt.Claims(&idc); err != nil {
 		log.WarnContext(ctx, "oidc callback: id token claims unreadable", "err", err)
 		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta is incomplete; please start again.")
 		return
 	}
+	if st.Test != "" && idt.Claims(&claims) != nil {
+		claims = nil
+	}
 	log.InfoContext(ctx, "oidc callback: id token verified", "sub", idt.Subject)
-	email := claims.Email
-	if claims.EmailVerified != nil && !*claims.EmailVerified {
+	email := idc.Email
+	if idc.EmailVerified != nil && !*idc.EmailVerified {
 		email = ""
 	}
-	username := claims.PreferredUsername
+	username := idc.PreferredUsername
 
 	// OpenID Connect Core §5.3.2: the UserInfo response's sub must be the
 	// ID token's. Its claims only fill in what the ID token lacks.
@@ -357,7 +401,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		if username == "" {
 			username = ui.PreferredUsername
 		}
-		if claims.Email == "" && (ui.EmailVerified == nil || *ui.EmailVerified) {
+		if idc.Email == "" && (ui.EmailVerified == nil || *ui.EmailVerified) {
 			email = ui.Email
 		}
 	}
@@ -370,12 +414,27 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if !found {
 		log.WarnContext(ctx, "oidc callback: user not provisioned", "sub", idt.Subject, "preferred_username", username)
-		h.page(w, http.StatusForbidden, page{Title: "No access", Message: "Your account has not been provisioned to this app by your Okta administrator; ask them to assign you to the app's SCIM integration."})
+		if st.Test != "" {
+			h.finishTest(w, r, t, st.Test, http.StatusForbidden, adminapi.TestSignIn{Done: true, Message: msgNotProvisioned, Claims: claims})
+			return
+		}
+		h.page(w, http.StatusForbidden, page{Title: "No access", Message: msgNotProvisioned})
 		return
 	}
 	if !u.active {
 		log.WarnContext(ctx, "oidc callback: user deactivated", "sub", idt.Subject, "user", u.id)
-		h.page(w, http.StatusForbidden, page{Title: "No access", Message: "Your account has been deactivated in this app; ask your Okta administrator if you need access."})
+		if st.Test != "" {
+			h.finishTest(w, r, t, st.Test, http.StatusForbidden, adminapi.TestSignIn{Done: true, Message: msgDeactivated, UserName: u.userName, Claims: claims})
+			return
+		}
+		h.page(w, http.StatusForbidden, page{Title: "No access", Message: msgDeactivated})
+		return
+	}
+	if st.Test != "" {
+		// A test sign-in ends here: no session, and the session cookie
+		// the browser has (or has not) stays as it is.
+		log.InfoContext(ctx, "oidc callback: test sign-in worked", "user", u.id, "userName", u.userName)
+		h.finishTest(w, r, t, st.Test, http.StatusOK, adminapi.TestSignIn{Done: true, OK: true, Message: "Signed in as " + u.userName + ".", UserName: u.userName, Claims: claims})
 		return
 	}
 	sid := secret.New()

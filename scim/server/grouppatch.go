@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/idpkit/idpkit/scim"
+	"github.com/idpkit/idpkit/scim/activity"
 	"github.com/idpkit/idpkit/scim/filter"
 	"github.com/idpkit/idpkit/scim/patch"
 	"github.com/idpkit/idpkit/scim/store"
@@ -330,6 +331,12 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *request, id string, ops []
 		rec = stored
 	case err != nil:
 		return s.storeError(k, id, gp.res, err)
+	}
+	r.action = activity.GroupPatch(ops)
+	if r.action == activity.ActionRenameGroup && !gp.changed {
+		// Okta's Group Push sends the group's name with every membership
+		// update: a "rename" to the same name is no rename.
+		r.action = activity.ActionUpdateGroup
 	}
 	if !projected(r) {
 		// RFC 7644 §3.5.2 lets a PATCH answer 204 with no body. For a group

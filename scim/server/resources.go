@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/idpkit/idpkit/scim"
+	"github.com/idpkit/idpkit/scim/activity"
 	"github.com/idpkit/idpkit/scim/patch"
 	"github.com/idpkit/idpkit/scim/secret"
 	"github.com/idpkit/idpkit/scim/store"
@@ -157,6 +158,7 @@ func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 		return err
 	}
 	now := s.writeTime()
+	var wasActive bool
 	rec, err := s.store.UpdateResource(r.Context(), r.tenant, k.typ, id, func(rec *store.Record) error {
 		if err := guard(rec); err != nil {
 			return err
@@ -166,6 +168,7 @@ func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 		if err != nil {
 			return err
 		}
+		wasActive = isActive(prev)
 		if err := k.rt.CheckImmutable(prev, in.res); err != nil {
 			return err
 		}
@@ -179,6 +182,9 @@ func (s *Server) replace(k *kind, w http.ResponseWriter, r *request) error {
 	})
 	if err != nil {
 		return s.storeError(k, id, in.res, err)
+	}
+	if k.typ == store.TypeUser {
+		r.action = activity.UserChange(wasActive, isActive(in.res))
 	}
 	groups, err := s.groupsOf(r, k, id)
 	if err != nil {
@@ -219,6 +225,7 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 		var plain string
 		var res scim.Resource
 		var stored store.Record // the record as read, answered when nothing changes
+		var wasActive, nowActive bool
 		rec, err := s.store.UpdateResource(r.Context(), r.tenant, k.typ, id, func(rec *store.Record) error {
 			if err := guard(rec); err != nil {
 				return err
@@ -235,6 +242,7 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 			if res, err = k.rt.Normalize(patched); err != nil {
 				return badInput(err)
 			}
+			wasActive, nowActive = isActive(cur), isActive(res)
 			if plain = s.changedPassword(cur, res, hashes); plain != "" {
 				return errNeedHash
 			}
@@ -262,6 +270,7 @@ func (s *Server) modify(k *kind, w http.ResponseWriter, r *request) error {
 		if err != nil {
 			return s.storeError(k, id, res, err)
 		}
+		r.action = activity.UserChange(wasActive, nowActive)
 		groups, err := s.groupsOf(r, k, id)
 		if err != nil {
 			return err

@@ -49,19 +49,32 @@
 // Bulk (§3.7) runs each operation through the handler of its single
 // endpoint, after the POSTs whose bulkIds it references, and is not a
 // transaction: operations that succeeded stay when another one fails.
+//
+// Activity (Config.Activity, for the Connect Okta dialog): every request
+// to a tenant that exists, refused ones included, is recorded in memory
+// with what Okta was doing (activity.Action, refined by the handlers:
+// a PUT or PATCH that changes a user's active is a deactivation or
+// reactivation, a group PATCH on members or only on displayName a
+// membership update or a rename). Requests to tenants that do not exist
+// are never recorded. The first request this process sees authenticated
+// with a tenant's current secret reads the tenant's connected mark
+// (activity.KindConnected) and writes it when it is missing or was made
+// with another secret; later requests with that secret make no store
+// call for it.
 package server
 
 import (
 	"crypto/rand"
 	"fmt"
-	"github.com/idpkit/idpkit/scim/activity"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/idpkit/idpkit/scim"
+	"github.com/idpkit/idpkit/scim/activity"
 	"github.com/idpkit/idpkit/scim/schema"
 	"github.com/idpkit/idpkit/scim/store"
 )
@@ -102,6 +115,13 @@ type Server struct {
 	keepHashes bool
 	users      *kind
 	groups     *kind
+	activity   *activity.Log
+
+	marksMu sync.Mutex
+	// marks are the tenant + "\x00" + TokenHash pairs whose
+	// connected mark this process has checked or written (or is writing),
+	// so that only the first request with a secret reads the store for it.
+	marks map[string]struct{}
 }
 
 // kind is what differs between the User and Group endpoints.
@@ -121,6 +141,8 @@ func New(cfg Config) *Server {
 		keepHashes: cfg.KeepPasswordHashes,
 		users:      &kind{rt: schema.UserType(), typ: store.TypeUser, endpoint: "Users"},
 		groups:     &kind{rt: schema.GroupType(), typ: store.TypeGroup, endpoint: "Groups"},
+		activity:   cfg.Activity,
+		marks:      map[string]struct{}{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -170,6 +192,14 @@ type request struct {
 	tenant string
 	base   string     // e.g. http://127.0.0.1:8080/t/acme/scim/v2
 	query  url.Values // the query string, parsed once by parseQuery
+
+	// What handle records in Config.Activity:
+	found     bool        // the tenant exists
+	tokenHash []byte      // the tenant's TokenHash, when the token matched it
+	failure   *scim.Error // the error answered, if any
+	// action, when a handler sets it, names the request instead of
+	// activity.Action ("Deactivate user", "Rename group", …).
+	action string
 }
 
 // handlerFunc is a SCIM handler; a returned error is rendered as SCIM
@@ -182,39 +212,47 @@ func (k *kind) wrap(f func(k *kind, w http.ResponseWriter, r *request) error) ha
 }
 
 // handle turns a handlerFunc into an http.Handler: it recovers panics,
-// authenticates the tenant, limits the body and renders errors.
+// authenticates the tenant, limits the body and renders errors. With
+// Config.Activity, it records the request of every tenant that exists
+// (see record).
 func (s *Server) handle(f handlerFunc) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, hr *http.Request) {
 		start := s.now()
 		w := &statusWriter{ResponseWriter: rw}
+		r := &request{Request: hr, tenant: hr.PathValue("tenant")}
 		defer func() {
 			if v := recover(); v != nil {
 				s.log.Error("scim/server: panic serving request", "method", hr.Method, "path", hr.URL.Path, "panic", fmt.Sprint(v))
 				if !w.wrote {
-					s.writeError(w, hr, scim.Errorf(http.StatusInternalServerError, "", "internal error"))
+					r.failure = s.writeError(w, hr, scim.Errorf(http.StatusInternalServerError, "", "internal error"))
 				}
 			}
 			s.log.Debug("scim/server: request", "method", hr.Method, "path", hr.URL.Path, "status", w.status, "duration", s.now().Sub(start))
+			if s.activity != nil && r.found {
+				s.record(r, w, start)
+			}
 		}()
 		limit := int64(MaxBody)
 		if hr.Pattern == bulkPattern {
 			limit = MaxBulkPayload // RFC 7644 §3.7.4: maxPayloadSize
 		}
 		hr.Body = http.MaxBytesReader(w, hr.Body, limit)
-		r := &request{Request: hr, tenant: hr.PathValue("tenant")}
 		r.base = s.origin(hr) + "/t/" + r.tenant + "/scim/v2"
-		if err := s.authenticate(r); err != nil {
-			s.writeError(w, hr, err)
+		t, found, err := s.authenticate(r)
+		r.found = found
+		if err != nil {
+			r.failure = s.writeError(w, hr, err)
 			return
 		}
+		r.tokenHash = t.TokenHash
 		q, err := parseQuery(hr.URL.RawQuery)
 		if err != nil {
-			s.writeError(w, hr, err)
+			r.failure = s.writeError(w, hr, err)
 			return
 		}
 		r.query = q
 		if err := f(w, r); err != nil {
-			s.writeError(w, hr, err)
+			r.failure = s.writeError(w, hr, err)
 		}
 	})
 }

@@ -35,8 +35,10 @@ func unauthorized() error {
 	return &scim.Error{Status: http.StatusUnauthorized, Detail: "authentication failed: send this tenant's SCIM token as Authorization: Bearer <token>"}
 }
 
-// authenticate checks the bearer token against the tenant's hash.
-func (s *Server) authenticate(r *request) error {
+// authenticate checks the bearer token against the tenant's hash. found
+// tells whether the tenant exists (also when the token is refused): the
+// one store read of the tenant per request serves both.
+func (s *Server) authenticate(r *request) (t store.Tenant, found bool, err error) {
 	// More than one Authorization header is refused: a proxy in front may
 	// have judged another one than the first, which is what Get returns.
 	hs := r.Header.Values("Authorization")
@@ -44,7 +46,7 @@ func (s *Server) authenticate(r *request) error {
 	if len(hs) != 1 {
 		ok = false
 	}
-	t, err := s.store.GetTenant(r.Context(), r.tenant)
+	t, err = s.store.GetTenant(r.Context(), r.tenant)
 	hash := t.TokenHash
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -52,12 +54,14 @@ func (s *Server) authenticate(r *request) error {
 		// the same as a known one.
 		hash, ok = make([]byte, 32), false
 	case err != nil:
-		return err
+		return store.Tenant{}, false, err
+	default:
+		found = true
 	}
 	if !secret.Equal(hash, token) || !ok {
-		return unauthorized()
+		return t, found, unauthorized()
 	}
-	return nil
+	return t, true, nil
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header
@@ -71,9 +75,9 @@ func bearer(h string) (string, bool) {
 	return token, token != ""
 }
 
-// writeError renders err as SCIM error JSON. Errors that are not
-// *scim.Error are logged and answered with a bare 500.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// writeError renders err as SCIM error JSON and returns the error sent.
+// Errors that are not *scim.Error are logged and answered with a bare 500.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) *scim.Error {
 	var se *scim.Error
 	if !errors.As(err, &se) {
 		s.log.Error("scim/server: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -83,6 +87,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", challenge)
 	}
 	writeJSON(w, se.Status, capDetail(se))
+	return se
 }
 
 // MaxDetail is the longest error detail sent, in bytes (1 KiB): details

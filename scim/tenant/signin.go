@@ -2,12 +2,9 @@ package tenant
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -57,10 +54,13 @@ func NormalizeDomain(domain string) (string, error) {
 	}
 	if u.Path != "" && u.Path != "/" {
 		if strings.HasPrefix(u.Path, "/oauth2/") {
-			id := strings.Trim(strings.TrimPrefix(u.Path, "/oauth2/"), "/")
-			return "", fmt.Errorf("%w: %q contains the path %q; enter only the domain and choose the authorization server separately (--auth-server %s)", ErrInvalidDomain, d, u.Path, id)
+			id, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/oauth2/"), "/")
+			if id == "v1" || id == "" {
+				return "", fmt.Errorf("%w: %q contains the path %q; enter only the domain, %s, and leave Authorization server empty (that path is the org authorization server's)", ErrInvalidDomain, d, u.Path, u.Scheme+"://"+u.Host)
+			}
+			return "", fmt.Errorf("%w: %q contains the path %q; enter only the domain, %s, and put %q in Authorization server (--auth-server %s)", ErrInvalidDomain, d, u.Path, u.Scheme+"://"+u.Host, id, id)
 		}
-		return "", fmt.Errorf("%w: %q contains the path %q; enter only the domain (an authorization server is chosen with --auth-server)", ErrInvalidDomain, d, u.Path)
+		return "", fmt.Errorf("%w: %q contains the path %q; enter only the domain, %s (an authorization server goes in Authorization server, --auth-server)", ErrInvalidDomain, d, u.Path, u.Scheme+"://"+u.Host)
 	}
 	host := strings.ToLower(u.Hostname())
 	if !validHost(host) {
@@ -141,130 +141,19 @@ func Issuer(base, authServer string) string {
 	return base + "/oauth2/" + authServer
 }
 
-// Configure saves the tenant's sign-in settings after normalising the
-// domain and reading the issuer's discovery document
-// (issuer/.well-known/openid-configuration), whose issuer must equal the
-// expected one exactly (OpenID Connect Discovery 1.0 §4.3). An empty
-// ClientSecret keeps a secret saved before. Errors match ErrInvalidDomain,
-// ErrInvalidSignIn, ErrDiscovery or ErrNotFound, and read as a sentence a
-// person can act on.
+// Configure runs the sign-in check (CheckSignIn) and saves the tenant's
+// sign-in settings only when every step passed: the domain normalised,
+// the issuer's discovery document read
+// (issuer/.well-known/openid-configuration) with an issuer equal to the
+// expected one exactly (OpenID Connect Discovery 1.0 §4.3), a usable
+// signing key, and client credentials the token endpoint accepts. An
+// empty ClientSecret keeps a secret saved before. Errors match
+// ErrInvalidDomain, ErrInvalidSignIn, ErrDiscovery or ErrNotFound, and
+// read as a sentence a person can act on; a failed step's error is a
+// *CheckError. ConfigureChecked also returns the steps.
 func (s *Service) Configure(ctx context.Context, name string, in SignIn) (store.Tenant, error) {
-	base, err := NormalizeDomain(in.OktaDomain)
-	if err != nil {
-		return store.Tenant{}, err
-	}
-	authServer := strings.TrimSpace(in.AuthServer)
-	if !validAuthServer(authServer) {
-		return store.Tenant{}, fmt.Errorf("%w: the authorization server id %q may contain only letters, digits, hyphens and underscores (such as default); leave it empty for the org authorization server", ErrInvalidSignIn, authServer)
-	}
-	clientID := strings.TrimSpace(in.ClientID)
-	clientSecret := strings.TrimSpace(in.ClientSecret)
-	if clientID == "" {
-		return store.Tenant{}, fmt.Errorf("%w: the client id is missing; copy it from the OIDC app's General tab in Okta", ErrInvalidSignIn)
-	}
-	cur, err := s.Store.GetTenant(ctx, name)
-	if err != nil {
-		return store.Tenant{}, s.storeErr(name, "configure", err)
-	}
-	if clientSecret == "" && cur.ClientSecret == "" {
-		return store.Tenant{}, fmt.Errorf("%w: the client secret is missing; copy it from the OIDC app's General tab in Okta", ErrInvalidSignIn)
-	}
-	issuer := Issuer(base, authServer)
-	if err := s.checkDiscovery(ctx, issuer, authServer); err != nil {
-		s.log().WarnContext(ctx, "sign-in discovery failed", "tenant", name, "issuer", issuer, "err", err)
-		return store.Tenant{}, err
-	}
-	t, err := s.Store.UpdateTenant(ctx, name, func(t *store.Tenant) error {
-		t.OktaDomain = base
-		t.AuthServer = authServer
-		t.Issuer = issuer
-		t.ClientID = clientID
-		if clientSecret != "" {
-			t.ClientSecret = clientSecret
-		}
-		t.Modified = s.now()
-		return nil
-	})
-	if err != nil {
-		return store.Tenant{}, s.storeErr(name, "configure", err)
-	}
-	s.log().InfoContext(ctx, "sign-in configured", "tenant", name, "issuer", issuer, "clientId", clientID)
-	return t, nil
-}
-
-// checkDiscovery reads issuer's discovery document and checks its issuer.
-func (s *Service) checkDiscovery(ctx context.Context, issuer, authServer string) error {
-	client := &http.Client{Timeout: DiscoveryTimeout}
-	if s.HTTPClient != nil {
-		c := *s.HTTPClient
-		client = &c
-	}
-	// Okta serves discovery at the issuer itself: a redirect is refused,
-	// so that a lying domain cannot point this server elsewhere.
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	ctx, cancel := context.WithTimeout(ctx, DiscoveryTimeout)
-	defer cancel()
-	where := issuer + "/.well-known/openid-configuration"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
-	if err != nil {
-		return fmt.Errorf("%w: cannot request %s: %w", ErrDiscovery, where, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: could not reach %s (%w); check the Okta domain and that this server can reach it", ErrDiscovery, where, unwrapURLError(err))
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("%w: reading %s: %w", ErrDiscovery, where, err)
-	}
-	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return fmt.Errorf("%w: %s answered a redirect (HTTP %d) to %q instead of the discovery document; check the Okta domain (use the domain Okta shows for your org, not a vanity or login URL)", ErrDiscovery, where, resp.StatusCode, resp.Header.Get("Location"))
-	}
-	if resp.StatusCode != http.StatusOK {
-		hint := "check the Okta domain"
-		if authServer != "" {
-			hint += fmt.Sprintf(" and that the authorization server %q exists", authServer)
-		}
-		return fmt.Errorf("%w: %s answered HTTP %d instead of the discovery document; %s", ErrDiscovery, where, resp.StatusCode, hint)
-	}
-	var doc struct {
-		Issuer        string `json:"issuer"`
-		Authorization string `json:"authorization_endpoint"`
-		Token         string `json:"token_endpoint"`
-		Userinfo      string `json:"userinfo_endpoint"`
-		JWKS          string `json:"jwks_uri"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return fmt.Errorf("%w: %s did not return a JSON discovery document; check that the domain is an Okta domain", ErrDiscovery, where)
-	}
-	if doc.Issuer == "" {
-		return fmt.Errorf("%w: the discovery document at %s has no issuer; check that the domain is an Okta domain", ErrDiscovery, where)
-	}
-	if doc.Issuer != issuer {
-		var hint string
-		switch {
-		case strings.TrimRight(doc.Issuer, "/") == strings.TrimRight(issuer, "/"):
-			hint = "they differ only by a trailing slash, and the issuer must match exactly (Okta issuers never end in /)"
-		case authServer == "" && strings.Contains(doc.Issuer, "/oauth2/"):
-			hint = "the document is for a custom authorization server, so set the authorization server (--auth-server) to match"
-		case authServer != "" && !strings.Contains(doc.Issuer, "/oauth2/"):
-			hint = "the document is for the org authorization server, so leave the authorization server empty"
-		default:
-			hint = "check the Okta domain (use the domain Okta shows for your org) and the authorization server"
-		}
-		return fmt.Errorf("%w: the discovery document at %s names the issuer %q, but %q was expected; %s", ErrDiscovery, where, doc.Issuer, issuer, hint)
-	}
-	for _, ep := range []struct{ name, url string }{
-		{"authorization_endpoint", doc.Authorization}, {"token_endpoint", doc.Token},
-		{"userinfo_endpoint", doc.Userinfo}, {"jwks_uri", doc.JWKS},
-	} {
-		if ep.url != "" && !SameOrigin(issuer, ep.url) {
-			return fmt.Errorf("%w: the discovery document at %s puts its %s at %q, outside the issuer's origin; Okta serves every endpoint on the issuer's own host, so this is not an Okta org", ErrDiscovery, where, ep.name, ep.url)
-		}
-	}
-	return nil
+	t, _, err := s.ConfigureChecked(ctx, name, in)
+	return t, err
 }
 
 // SameOrigin reports whether endpoint has the scheme and host (with port)

@@ -33,8 +33,10 @@ func TestNormalizeDomain(t *testing.T) {
 		{"127.0.0.1:9090", "https://127.0.0.1:9090", ""},
 		{"http://example.okta.com", "", "http is allowed only for loopback hosts; Okta domains use https"},
 		{"http://10.0.0.1", "", "http is allowed only for loopback hosts"},
-		{"example.okta.com/oauth2/default", "", "--auth-server default"},
-		{"https://example.okta.com/oauth2/default/", "", "--auth-server default"},
+		{"example.okta.com/oauth2/default", "", `enter only the domain, https://example.okta.com, and put "default" in Authorization server`},
+		{"https://example.okta.com/oauth2/default/", "", `put "default" in Authorization server`},
+		{"https://example.okta.com/oauth2/aus1x/.well-known/openid-configuration", "", `put "aus1x" in Authorization server`},
+		{"https://example.okta.com/oauth2/v1/authorize", "", "leave Authorization server empty"},
 		{"https://example.okta.com/app/x", "", "contains the path"},
 		{"", "", "empty"},
 		{"   ", "", "empty"},
@@ -89,18 +91,30 @@ func discoveryServer(t *testing.T, handler func(w http.ResponseWriter, r *http.R
 }
 
 // serveIssuer serves discovery documents whose issuer is issuer(base,
-// prefix), prefix being "" for the org server or "/oauth2/ID".
+// prefix), prefix being "" for the org server or "/oauth2/ID", with a key
+// set of one RS256 key at prefix/v1/keys and a token endpoint at
+// prefix/v1/token that answers invalid_grant to every client.
 func serveIssuer(issuer func(base, path string) string) func(http.ResponseWriter, *http.Request, string) {
 	return func(w http.ResponseWriter, r *http.Request, base string) {
-		if !strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration") {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/v1/keys"):
+			w.Write(rsaJWKS(1))
+			return
+		case strings.HasSuffix(r.URL.Path, "/v1/token"):
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error":"invalid_grant","error_description":"The authorization code is invalid or has expired."}`))
+			return
+		case !strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration"):
 			http.NotFound(w, r)
 			return
 		}
 		prefix := strings.TrimSuffix(r.URL.Path, "/.well-known/openid-configuration")
-		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
 			"issuer":                 issuer(base, prefix),
 			"authorization_endpoint": base + prefix + "/v1/authorize",
+			"token_endpoint":         base + prefix + "/v1/token",
+			"jwks_uri":               base + prefix + "/v1/keys",
 		})
 	}
 }
@@ -172,7 +186,7 @@ func TestConfigure(t *testing.T) {
 			handler: serveIssuer(func(base, prefix string) string { return base + "/oauth2/default" }),
 			in:      func(u string) SignIn { return SignIn{OktaDomain: u, ClientID: "0oa1", ClientSecret: "s"} },
 			is:      ErrDiscovery,
-			errHas:  []string{"--auth-server"},
+			errHas:  []string{`put "default" in Authorization server`},
 		},
 		{
 			name:    "org document for custom setting",

@@ -1,9 +1,11 @@
 // Package tenant manages the lifecycle of idpkit's app tenants: creating a
 // tenant with its SCIM bearer token (RFC 7644 §2 and RFC 6750 §2.1; only the
 // token's SHA-256 is stored, RFC 6750 §5.3), one-time admin links, rotating
-// the token, and configuring sign-in with an Okta OpenID provider, whose
-// issuer is checked against its discovery document (OpenID Connect
-// Discovery 1.0 §4 and §4.3; RFC 8414 §3).
+// the token, and configuring sign-in with an Okta OpenID provider after
+// the sign-in check (check.go): the domain, the issuer's discovery
+// document (OpenID Connect Discovery 1.0 §4 and §4.3; RFC 8414 §3), its
+// JWK Set (RFC 7517 §5) and the client credentials (RFC 6749 §2.3.1,
+// §5.2), each step reported as an adminapi.Check.
 package tenant
 
 import (
@@ -233,7 +235,7 @@ func (s *Service) storeErr(name, op string, err error) error {
 
 // Message returns err as a sentence for a person: the text after this
 // package's sentinel prefix ("tenant: invalid okta domain: "), with its
-// first letter in upper case. Other errors are returned as they are.
+// first letter in upper case unless it starts with a URL. Other errors are returned as they are.
 func Message(err error) string {
 	if err == nil {
 		return ""
@@ -244,6 +246,9 @@ func Message(err error) string {
 			rest := strings.TrimPrefix(strings.TrimPrefix(s, e.Error()), ": ")
 			if rest == "" {
 				rest = strings.TrimPrefix(e.Error(), "tenant: ")
+			}
+			if first, _, _ := strings.Cut(rest, " "); strings.Contains(first, "://") {
+				return rest // a URL keeps its case
 			}
 			r, n := utf8.DecodeRuneInString(rest)
 			return string(unicode.ToUpper(r)) + rest[n:]

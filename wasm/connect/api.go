@@ -1,7 +1,9 @@
 // Package connect is the logic of the "Connect Okta" dialog: the client of
 // the tenant's admin API (GET …/admin/api/settings, POST …/admin/api/secret,
 // POST …/admin/api/oidc), the sentences the dialog shows for each outcome, and
-// the dialog's state as a list of page updates.
+// the dialog's state as a list of page updates. It also reads the tenant's
+// activity (GET …/admin/api/activity, polled while the page is visible) and
+// the outcome of a test sign-in (GET …/admin/api/test-sign-in?id=…).
 //
 // It builds natively and for GOOS=js GOARCH=wasm; the syscall/js glue in
 // wasm/dialog only applies the updates to the DOM. Saving sign-in settings
@@ -36,12 +38,33 @@ type Settings = adminapi.Settings
 // SignIn is the body of POST …/api/oidc (see package adminapi).
 type SignIn = adminapi.SignIn
 
+// Activity is the JSON of GET …/api/activity (see package adminapi).
+type Activity = adminapi.Activity
+
+// Request, ResourceList and Provisioned are the parts of an Activity (see
+// package adminapi).
+type (
+	Request      = adminapi.Request
+	ResourceList = adminapi.ResourceList
+	Provisioned  = adminapi.Provisioned
+)
+
+// TestSignInResult is the JSON of GET …/api/test-sign-in (see package adminapi).
+type TestSignInResult = adminapi.TestSignIn
+
+// Check is one step of the sign-in check (see package adminapi).
+type Check = adminapi.Check
+
 // APIError is an error answer of the admin API: the HTTP status and, when
-// the body is in the OAuth error shape, its error code and description.
+// the body is in the OAuth error shape (adminapi.Error), its error code,
+// description and the sign-in check's steps.
 type APIError struct {
 	Status      int
 	Code        string // "error", e.g. "invalid_request"
 	Description string // "error_description", a sentence a person can act on
+	// Checks are the steps of the sign-in check that ran, the last one
+	// failed; only a refused POST …/api/oidc carries them.
+	Checks []Check
 }
 
 // Error returns "connect: HTTP <status> <code>: <description>".
@@ -113,12 +136,30 @@ func (a *API) RotateSecret(ctx context.Context, csrf string) (string, error) {
 	return out.Token, nil
 }
 
-// SaveSignIn saves the sign-in settings; the server reads the Okta domain's
-// discovery document before it accepts them and answers the new settings.
+// SaveSignIn saves the sign-in settings; the server checks them against
+// Okta first (domain, discovery document, signing keys, client
+// credentials) and answers the new settings with the checks. A refusal is
+// an *APIError whose Checks say which step failed.
 func (a *API) SaveSignIn(ctx context.Context, csrf string, in SignIn) (Settings, error) {
 	var s Settings
 	err := a.do(ctx, http.MethodPost, "/oidc", csrf, in, &s)
 	return s, err
+}
+
+// Activity reads what Okta has sent to the tenant: the connection, the
+// latest requests and the provisioned users and groups.
+func (a *API) Activity(ctx context.Context) (Activity, error) {
+	var out Activity
+	err := a.do(ctx, http.MethodGet, "/activity", "", nil, &out)
+	return out, err
+}
+
+// TestSignIn reads the outcome of the test sign-in id; Done is false while
+// it has not come back. Reading does not consume it.
+func (a *API) TestSignIn(ctx context.Context, id string) (TestSignInResult, error) {
+	var out TestSignInResult
+	err := a.do(ctx, http.MethodGet, "/test-sign-in?id="+url.QueryEscape(id), "", nil, &out)
+	return out, err
 }
 
 func (a *API) do(ctx context.Context, method, path, csrf string, in, out any) error {
@@ -156,12 +197,9 @@ func (a *API) do(ctx context.Context, method, path, csrf string, in, out any) er
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &APIError{Status: resp.StatusCode}
-		var oe struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
-		}
+		var oe adminapi.Error
 		if json.Unmarshal(b, &oe) == nil {
-			e.Code, e.Description = oe.Error, oe.Description
+			e.Code, e.Description, e.Checks = oe.Error, oe.Description, oe.Checks
 		}
 		return e
 	}

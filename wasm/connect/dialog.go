@@ -2,6 +2,8 @@ package connect
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +20,9 @@ const (
 	PropPlaceholder = "placeholder"
 	PropClass       = "className"
 	PropBusy        = "ariaBusy" // "true" or "false"
+	// PropChildren replaces the element's children with Value, a []Node;
+	// the glue builds them with createElement and textContent only.
+	PropChildren = "children"
 )
 
 // Status classes for the status lines.
@@ -28,7 +33,7 @@ const (
 )
 
 // Set is one change to the page: element ID's property Prop becomes Value
-// (a string or a bool).
+// (a string or a bool; a []Node for PropChildren).
 type Set struct {
 	ID    string
 	Prop  string
@@ -45,18 +50,107 @@ type Page interface {
 // Dialog drives the page: it calls the admin API and turns each outcome
 // into Set updates. Its methods block on the network, so under js/wasm the
 // glue calls them from a new goroutine, never from a js.Func callback
-// directly. Methods are safe for concurrent use; a second Save or Generate
-// while one is running is ignored.
+// directly (except CanTestSignIn, which does not block: the popup of a
+// test sign-in must be opened inside the click). Methods are safe for
+// concurrent use; a second Save, Generate or Poll while one is running is
+// ignored. Watch polls the activity; TestSignIn follows a test sign-in.
 type Dialog struct {
 	API  *API
 	Page Page
 	// Timeout bounds each API call; zero means 30 seconds.
 	Timeout time.Duration
+	// PollEvery is how often Watch reads the activity and TestSignIn its
+	// outcome; zero means DefaultPollEvery.
+	PollEvery time.Duration
+	// TestTimeout bounds a test sign-in; zero means DefaultTestTimeout.
+	TestTimeout time.Duration
+	// Location is the time zone of the times shown; nil means time.Local,
+	// the browser's under js/wasm.
+	Location *time.Location
 
 	mu       sync.Mutex
 	settings Settings
 	loaded   bool
 	busy     map[string]bool
+	failures int       // activity polls failed in a row
+	newest   time.Time // the newest request the last activity listed
+	// refusedAfter: a refused request counts only when it came later (it
+	// is set when the secret is rotated, so older refusals are forgotten).
+	refusedAfter time.Time
+	testGen      int                // the running test sign-in
+	testCancel   context.CancelFunc // stops it
+
+	pageMu sync.Mutex     // serialises page updates and guards shown
+	shown  map[string]any // "id\x00prop" → what applyChanged last set
+}
+
+// Defaults of Dialog.
+const (
+	DefaultPollEvery   = time.Second
+	DefaultTestTimeout = 5 * time.Minute
+	// MaxPollFailures failed polls in a row are shown; fewer are not.
+	MaxPollFailures = 3
+	// pollTimeout bounds one poll, so that a hung request counts as failed.
+	pollTimeout = 10 * time.Second
+	// closedGrace is how many polls still run after the popup is seen
+	// closed, for an outcome stored just before it closed.
+	closedGrace = 2
+)
+
+func (d *Dialog) pollEvery() time.Duration {
+	if d.PollEvery <= 0 {
+		return DefaultPollEvery
+	}
+	return d.PollEvery
+}
+
+func (d *Dialog) testTimeout() time.Duration {
+	if d.TestTimeout <= 0 {
+		return DefaultTestTimeout
+	}
+	return d.TestTimeout
+}
+
+func (d *Dialog) loc() *time.Location {
+	if d.Location == nil {
+		return time.Local
+	}
+	return d.Location
+}
+
+func setKey(s Set) string { return s.ID + "\x00" + s.Prop }
+
+// apply applies sets and forgets them for applyChanged.
+func (d *Dialog) apply(sets []Set) {
+	d.pageMu.Lock()
+	defer d.pageMu.Unlock()
+	for _, s := range sets {
+		delete(d.shown, setKey(s))
+	}
+	d.Page.Apply(sets)
+}
+
+// applyChanged applies only the sets whose value differs from what it set
+// last, so that polling every second does not rebuild the tables (and lose
+// a text selection) or re-announce the live status line.
+func (d *Dialog) applyChanged(sets []Set) {
+	d.pageMu.Lock()
+	defer d.pageMu.Unlock()
+	if d.shown == nil {
+		d.shown = map[string]any{}
+	}
+	var out []Set
+	for _, s := range sets {
+		k := setKey(s)
+		if v, ok := d.shown[k]; ok && reflect.DeepEqual(v, s.Value) {
+			continue
+		}
+		d.shown[k] = s.Value
+		out = append(out, s)
+	}
+	if len(out) > 0 {
+		d.Page.Apply(out)
+	}
 }
 
 func (d *Dialog) timeout() time.Duration {
@@ -99,13 +193,13 @@ func (d *Dialog) Load(ctx context.Context) {
 	defer cancel()
 	s, err := d.API.Settings(ctx)
 	if err != nil {
-		d.Page.Apply(pageError(err))
+		d.apply(pageError(err))
 		return
 	}
 	d.mu.Lock()
 	d.settings, d.loaded = s, true
 	d.mu.Unlock()
-	d.Page.Apply(Loaded(s))
+	d.apply(Loaded(s))
 }
 
 // Refresh re-reads the settings and updates only the counts, so that what
@@ -120,7 +214,7 @@ func (d *Dialog) Refresh(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	d.Page.Apply(counts(s))
+	d.apply(counts(s))
 }
 
 // Generate rotates the SCIM secret and shows the new one once.
@@ -130,15 +224,20 @@ func (d *Dialog) Generate(ctx context.Context) {
 		return
 	}
 	defer d.done("generate")
-	d.Page.Apply(Generating())
+	d.apply(Generating())
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	tok, err := d.API.RotateSecret(ctx, s.CSRF)
 	if err != nil {
-		d.Page.Apply(GenerateFailed(err))
+		d.apply(GenerateFailed(err))
 		return
 	}
-	d.Page.Apply(Generated(tok))
+	// The server forgets the connection with the old secret; so does the
+	// status line, and refusals of the old secret are no longer news.
+	d.mu.Lock()
+	d.refusedAfter = d.newest
+	d.mu.Unlock()
+	d.apply(append(Generated(tok), connectionSets(ConnectionWaiting)...))
 }
 
 // Save validates the sign-in form, sends it, and shows ✓ with the issuer
@@ -156,15 +255,15 @@ func (d *Dialog) Save(ctx context.Context) {
 		AuthServer:   trim(d.Page.Value(IDAuthServer)),
 	}
 	if err := Validate(in, s.ClientSecretSet); err != nil {
-		d.Page.Apply(SaveFailed(err))
+		d.apply(SaveFailed(err))
 		return
 	}
-	d.Page.Apply(Saving())
+	d.apply(Saving())
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	ns, err := d.API.SaveSignIn(ctx, s.CSRF, in)
 	if err != nil {
-		d.Page.Apply(SaveFailed(err))
+		d.apply(SaveFailed(err))
 		return
 	}
 	if ns.CSRF == "" {
@@ -173,12 +272,12 @@ func (d *Dialog) Save(ctx context.Context) {
 	d.mu.Lock()
 	d.settings = ns
 	d.mu.Unlock()
-	d.Page.Apply(Saved(ns))
+	d.apply(Saved(ns))
 }
 
 // Copied reports the outcome of a copy button; err is the clipboard's error.
 func (d *Dialog) Copied(button string, err error) {
-	d.Page.Apply(Copied(button, err))
+	d.apply(Copied(button, err))
 }
 
 // Loaded fills the page from settings.
@@ -189,10 +288,14 @@ func Loaded(s Settings) []Set {
 		{IDRedirectURI, PropValue, s.RedirectURI},
 		{IDGenerateSecret, PropDisabled, false},
 		{IDSave, PropDisabled, false},
+		{IDTestSignIn, PropDisabled, !canTest(s)},
 	}
 	sets = append(sets, counts(s)...)
 	return append(sets, fields(s)...)
 }
+
+// canTest: a test sign-in needs saved sign-in settings.
+func canTest(s Settings) bool { return s.Issuer != "" && s.ClientID != "" }
 
 func counts(s Settings) []Set {
 	return []Set{
@@ -223,13 +326,16 @@ func pageError(err error) []Set {
 		{IDPageStatus, PropHidden, false},
 		{IDGenerateSecret, PropDisabled, true},
 		{IDSave, PropDisabled, true},
+		{IDTestSignIn, PropDisabled, true},
+		{IDConnection, PropHidden, true},
 	}
 }
 
-// Generating shows that a new secret is being made.
+// Generating shows that a new secret is being made. The button stays
+// enabled, so that it keeps the keyboard focus; Generate ignores a second
+// click while one runs.
 func Generating() []Set {
 	return []Set{
-		{IDGenerateSecret, PropDisabled, true},
 		{IDSecretStatus, PropText, "Generating a new secret…"},
 		{IDSecretStatus, PropClass, ClassBusy},
 		{IDSecretStatus, PropBusy, "true"},
@@ -260,18 +366,22 @@ func GenerateFailed(err error) []Set {
 	}
 }
 
-// Saving shows the spinner while the server reads Okta's discovery document.
+// Saving shows the spinner while the server checks the values with Okta.
+// Save stays enabled, so that it keeps the keyboard focus (a disabled
+// button loses it); Save ignores a second submit while one runs.
 func Saving() []Set {
 	return []Set{
-		{IDSave, PropDisabled, true},
-		{IDSaveStatus, PropText, "Reading Okta's discovery document…"},
+		{IDSaveStatus, PropText, "Checking Okta: domain, discovery document, signing keys, client credentials…"},
 		{IDSaveStatus, PropClass, ClassBusy},
 		{IDSaveStatus, PropBusy, "true"},
 		{IDSaveStatus, PropHidden, false},
+		{IDChecks, PropHidden, true},
+		{IDChecks, PropChildren, []Node{}},
 	}
 }
 
-// Saved shows ✓ with the issuer and the saved values.
+// Saved shows ✓ with the issuer, the steps of the check and the saved
+// values, and enables Test sign-in.
 func Saved(s Settings) []Set {
 	sets := []Set{
 		{IDSave, PropDisabled, false},
@@ -279,19 +389,48 @@ func Saved(s Settings) []Set {
 		{IDSaveStatus, PropClass, ClassOK},
 		{IDSaveStatus, PropBusy, "false"},
 		{IDSaveStatus, PropHidden, false},
+		{IDTestSignIn, PropDisabled, !canTest(s)},
 	}
+	sets = append(sets, checkSets(s.Checks)...)
 	return append(sets, fields(s)...)
 }
 
-// SaveFailed shows ✗ with the reason; the form keeps what was typed.
+// SaveFailed shows ✗ with the reason and, when the server ran the check,
+// its steps; the form keeps what was typed.
 func SaveFailed(err error) []Set {
-	return []Set{
+	sets := []Set{
 		{IDSave, PropDisabled, false},
 		{IDSaveStatus, PropText, "✗ " + Sentence(err)},
 		{IDSaveStatus, PropClass, ClassError},
 		{IDSaveStatus, PropBusy, "false"},
 		{IDSaveStatus, PropHidden, false},
 	}
+	var checks []Check
+	var ae *APIError
+	if errors.As(err, &ae) {
+		checks = ae.Checks
+	}
+	return append(sets, checkSets(checks)...)
+}
+
+// checkSets lists the steps of the sign-in check, or hides the list.
+func checkSets(checks []Check) []Set {
+	if len(checks) == 0 {
+		return []Set{{IDChecks, PropHidden, true}, {IDChecks, PropChildren, []Node{}}}
+	}
+	items := make([]Node, 0, len(checks))
+	for _, c := range checks {
+		mark, class := "✓ ", "ok"
+		if !c.OK {
+			mark, class = "✗ ", "error"
+		}
+		kids := []Node{{Tag: "span", Class: "mark", Text: mark}, {Tag: "strong", Text: c.Name}}
+		if c.Detail != "" {
+			kids = append(kids, Node{Text: ": " + c.Detail})
+		}
+		items = append(items, Node{Tag: "li", Class: class, Children: kids})
+	}
+	return []Set{{IDChecks, PropChildren, items}, {IDChecks, PropHidden, false}}
 }
 
 // Copied says what a copy button copied, or that copying failed.

@@ -9,17 +9,20 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/idpkit/idpkit/scim/adminapi"
 	"github.com/idpkit/idpkit/wasm/connect"
 	"github.com/idpkit/idpkit/wasm/connect/admintest"
 )
 
 // fakePage records the last value of every element property.
 type fakePage struct {
-	mu    sync.Mutex
-	props map[string]any // "id.prop" → value
+	mu      sync.Mutex
+	props   map[string]any // "id.prop" → value
+	applies int            // Apply calls
 }
 
 func newPage() *fakePage { return &fakePage{props: map[string]any{}} }
@@ -27,10 +30,19 @@ func newPage() *fakePage { return &fakePage{props: map[string]any{}} }
 func (p *fakePage) Apply(sets []connect.Set) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.applies++
 	for _, s := range sets {
 		p.props[s.ID+"."+s.Prop] = s.Value
 	}
 }
+
+func (p *fakePage) applyCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.applies
+}
+
+func (p *fakePage) text(id string) any { return p.get(id, connect.PropText) }
 
 func (p *fakePage) Value(id string) string {
 	p.mu.Lock()
@@ -217,4 +229,292 @@ func TestDialogCopied(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDialogPoll(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 19, 52, 3, 0, time.UTC)
+	admin := admintest.New("acme", "http://app.test", 0, 0)
+	d, page, _ := signedIn(t, admin)
+	d.Location = time.UTC
+	ctx := context.Background()
+
+	d.Poll(ctx) // before Load: nothing
+	if diff := cmp.Diff(0, admin.ActivityReads()); diff != "" {
+		t.Fatalf("reads before load (-want +got):\n%s", diff)
+	}
+	d.Load(ctx)
+	wrong := func(at string) string {
+		return "✗ Okta sent a wrong secret at " + at + ": paste the newest secret into Okta, then click Test API Credentials again."
+	}
+	connected := "✓ Okta has connected: Test API Credentials at 19:52:03 (Okta SCIM Client 1.0.0)."
+	test := adminapi.Request{At: t0, Method: "GET", Path: "/Users?startIndex=1&count=2", Status: 200,
+		Action: "Test API Credentials", UserAgent: "Okta SCIM Client 1.0.0"}
+	steps := []struct {
+		name    string
+		change  func()
+		polls   int
+		want    []any // connection text, class, users empty hidden, requests empty hidden, user count
+		applies int   // page updates the polls made
+	}{
+		{"nothing yet", func() {}, 1, []any{connect.ConnectionWaiting, connect.ClassBusy, false, false, "0"}, 1},
+		{"unchanged activity updates nothing", func() {}, 2, []any{connect.ConnectionWaiting, connect.ClassBusy, false, false, "0"}, 0},
+		{"Test API Credentials", func() {
+			admin.AddRequest(test)
+			admin.SetConnected(&test)
+		}, 1, []any{connected, connect.ClassOK, false, true, "0"}, 1},
+		{"a user arrives", func() {
+			admin.AddRequest(adminapi.Request{At: t0.Add(time.Second), Method: "POST", Path: "/Users", Status: 201, Action: "Create user"})
+			admin.SetActivity(adminapi.Activity{Connected: &test, Requests: []adminapi.Request{test},
+				Users: adminapi.ResourceList{Total: 1, Recent: []adminapi.Provisioned{{Name: "alice@example.com", Active: true}}}})
+		}, 1, []any{connected, connect.ClassOK, true, true, "1"}, 1},
+		{"a wrong secret", func() {
+			admin.AddRequest(adminapi.Request{At: t0.Add(2 * time.Second), Method: "GET", Path: "/Users", Status: 401, Action: "Wrong secret"})
+		}, 1, []any{wrong("19:52:05"), connect.ClassError, true, true, "1"}, 1},
+		{"two failed polls are not shown", func() { admin.SetActivityStatus(http.StatusBadGateway) }, 2,
+			[]any{wrong("19:52:05"), connect.ClassError, true, true, "1"}, 0},
+		{"the third is", func() {}, 1, []any{"✗ " + connect.LostContact, connect.ClassError, true, true, "1"}, 1},
+		{"and only once", func() {}, 3, []any{"✗ " + connect.LostContact, connect.ClassError, true, true, "1"}, 0},
+		{"recovers silently", func() { admin.SetActivityStatus(0) }, 1, []any{wrong("19:52:05"), connect.ClassError, true, true, "1"}, 1},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			st.change()
+			before := page.applyCount()
+			for range st.polls {
+				d.Poll(ctx)
+			}
+			got := []any{page.text(connect.IDConnection), page.get(connect.IDConnection, connect.PropClass),
+				page.get(connect.IDUsersEmpty, connect.PropHidden), page.get(connect.IDRequestsEmpty, connect.PropHidden), page.text(connect.IDUserCount)}
+			if diff := cmp.Diff(st.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(st.applies, page.applyCount()-before); diff != "" {
+				t.Errorf("page updates (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	t.Run("a new secret waits again, forgetting older refusals", func(t *testing.T) {
+		d.Generate(ctx)
+		if diff := cmp.Diff(connect.ConnectionWaiting, page.text(connect.IDConnection)); diff != "" {
+			t.Errorf("after generate (-want +got):\n%s", diff)
+		}
+		d.Poll(ctx)
+		if diff := cmp.Diff(connect.ConnectionWaiting, page.text(connect.IDConnection)); diff != "" {
+			t.Errorf("after the next poll (-want +got):\n%s", diff)
+		}
+		admin.AddRequest(adminapi.Request{At: t0.Add(time.Minute), Method: "GET", Path: "/Users", Status: 401})
+		d.Poll(ctx)
+		if diff := cmp.Diff(wrong("19:53:03"), page.text(connect.IDConnection)); diff != "" {
+			t.Errorf("a refusal after the rotation (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestDialogWatch(t *testing.T) {
+	admin := admintest.New("acme", "http://app.test", 0, 0)
+	d, _, _ := signedIn(t, admin)
+	d.PollEvery = 5 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	d.Load(ctx)
+	var mu sync.Mutex
+	visible := false
+	wake := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		d.Watch(ctx, func() bool { mu.Lock(); defer mu.Unlock(); return visible }, wake)
+		close(done)
+	}()
+	waitFor(t, "the first poll", func() bool { return admin.ActivityReads() == 1 })
+	time.Sleep(50 * time.Millisecond)
+	if diff := cmp.Diff(1, admin.ActivityReads()); diff != "" {
+		t.Errorf("polls while hidden (-want +got):\n%s", diff)
+	}
+	wake <- struct{}{}
+	waitFor(t, "a poll on focus", func() bool { return admin.ActivityReads() == 2 })
+	mu.Lock()
+	visible = true
+	mu.Unlock()
+	waitFor(t, "polls while visible", func() bool { return admin.ActivityReads() >= 6 })
+	cancel()
+	<-done
+}
+
+func TestDialogSaveChecks(t *testing.T) {
+	const keysFail = "Okta's signing keys at https://dev-1.okta.com/oauth2/v1/keys hold no RS256 or ES256 key."
+	tests := []struct {
+		name       string
+		fail       string // the failing step
+		plain      bool
+		wantStatus string
+		wantChecks []string // "✓ name" / "✗ name"
+		wantTest   bool     // Test sign-in enabled
+	}{
+		{"every step passes", "", false, "✓ Okta's discovery document was read: issuer https://dev-1.okta.com",
+			[]string{"✓ Okta domain", "✓ Discovery document", "✓ Signing keys", "✓ Client credentials"}, true},
+		{"signing keys fail", adminapi.CheckKeys, false, "✗ " + keysFail,
+			[]string{"✓ Okta domain", "✓ Discovery document", "✗ Signing keys"}, false},
+		{"the domain fails", adminapi.CheckDomain, false, "✗ " + keysFail, []string{"✗ Okta domain"}, false},
+		{"a refusal without checks", adminapi.CheckCredentials, true, "✗ " + keysFail, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			admin := admintest.New("acme", "http://app.test", 0, 0)
+			admin.Discover = func(context.Context, connect.SignIn) (string, error) { return "https://dev-1.okta.com", nil }
+			admin.FailCheck(tt.fail, keysFail)
+			admin.SetPlainErrors(tt.plain)
+			d, page, _ := signedIn(t, admin)
+			d.Load(context.Background())
+			if diff := cmp.Diff(true, page.get(connect.IDTestSignIn, connect.PropDisabled)); diff != "" {
+				t.Errorf("Test sign-in before saving (-want +got):\n%s", diff)
+			}
+			page.typeInto(connect.IDOktaDomain, "dev-1.okta.com/")
+			page.typeInto(connect.IDClientID, "0oa1")
+			page.typeInto(connect.IDClientSecret, "s")
+			d.Save(context.Background())
+			if diff := cmp.Diff(tt.wantStatus, page.text(connect.IDSaveStatus)); diff != "" {
+				t.Errorf("status (-want +got):\n%s", diff)
+			}
+			nodes, _ := page.get(connect.IDChecks, connect.PropChildren).([]connect.Node)
+			var got []string
+			for _, n := range nodes {
+				got = append(got, n.Children[0].Text+n.Children[1].Text)
+			}
+			if diff := cmp.Diff(tt.wantChecks, got); diff != "" {
+				t.Errorf("checks (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(len(tt.wantChecks) == 0, page.get(connect.IDChecks, connect.PropHidden)); diff != "" {
+				t.Errorf("checks hidden (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(!tt.wantTest, page.get(connect.IDTestSignIn, connect.PropDisabled)); diff != "" {
+				t.Errorf("Test sign-in disabled (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// fakePopup stands in for the popup window: the first look at it loads
+// the test sign-in page (as the browser does once it is open).
+type fakePopup struct {
+	once   sync.Once
+	load   func()
+	closed bool
+}
+
+func (p *fakePopup) Closed() bool {
+	p.once.Do(p.load)
+	return p.closed
+}
+
+func TestDialogTestSignIn(t *testing.T) {
+	refused := adminapi.TestSignIn{Done: true, Message: "bob@example.com is deactivated in idpkit; reactivate them in Okta.", Claims: map[string]any{"sub": "00u2"}}
+	tests := []struct {
+		name       string
+		outcome    *adminapi.TestSignIn
+		closed     bool
+		timeout    time.Duration
+		wantStatus string
+		wantClaims bool
+	}{
+		{"signed in", &admintest.DefaultTestSignIn, false, 0, "✓ Signed in as alice@example.com.", true},
+		{"refused", &refused, false, 0, "✗ bob@example.com is deactivated in idpkit; reactivate them in Okta.", true},
+		{"an outcome stored as the popup closed", &admintest.DefaultTestSignIn, true, 0, "✓ Signed in as alice@example.com.", true},
+		{"popup closed", nil, true, 0, connect.PopupClosedText, false},
+		{"timed out", nil, false, 200 * time.Millisecond, "✗ The test sign-in did not finish within 200ms; click Test sign-in to try again.", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			admin := admintest.New("acme", "http://app.test", 0, 0)
+			admin.Discover = func(context.Context, connect.SignIn) (string, error) { return "https://dev-1.okta.com", nil }
+			admin.SetTestSignIn(tt.outcome)
+			d, page, srvURL := signedIn(t, admin)
+			d.PollEvery, d.TestTimeout = 5*time.Millisecond, tt.timeout
+			ctx := context.Background()
+			d.Load(ctx)
+			if d.CanTestSignIn() {
+				t.Fatal("Test sign-in possible before sign-in is saved")
+			}
+			page.typeInto(connect.IDOktaDomain, "dev-1.okta.com")
+			page.typeInto(connect.IDClientID, "0oa1")
+			page.typeInto(connect.IDClientSecret, "s")
+			d.Save(ctx)
+			if !d.CanTestSignIn() {
+				t.Fatal("Test sign-in impossible after saving")
+			}
+			id, err := connect.NewTestID()
+			if err != nil {
+				t.Fatal(err)
+			}
+			popup := &fakePopup{closed: tt.closed, load: func() {
+				resp, err := d.API.Client.Get(srvURL + "/t/acme/admin/" + connect.TestSignInPath(id))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+			}}
+			d.TestSignIn(ctx, id, popup)
+			if diff := cmp.Diff([]string{id}, admin.TestSignInIDs()); diff != "" {
+				t.Errorf("popup ids (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantStatus, page.text(connect.IDTestStatus)); diff != "" {
+				t.Errorf("status (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(!tt.wantClaims, page.get(connect.IDClaimsBox, connect.PropHidden)); diff != "" {
+				t.Errorf("claims hidden (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	t.Run("blocked popup", func(t *testing.T) {
+		admin := admintest.New("acme", "http://app.test", 0, 0)
+		d, page, _ := signedIn(t, admin)
+		d.PopupBlocked()
+		got := []any{page.text(connect.IDTestStatus), page.get(connect.IDTestStatus, connect.PropClass)}
+		if diff := cmp.Diff([]any{connect.PopupBlockedText, connect.ClassError}, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("a new test ends the running one", func(t *testing.T) {
+		admin := admintest.New("acme", "http://app.test", 0, 0)
+		admin.Discover = func(context.Context, connect.SignIn) (string, error) { return "https://dev-1.okta.com", nil }
+		d, page, srvURL := signedIn(t, admin)
+		d.PollEvery = 5 * time.Millisecond
+		ctx := context.Background()
+		d.Load(ctx)
+		page.typeInto(connect.IDOktaDomain, "dev-1.okta.com")
+		page.typeInto(connect.IDClientID, "0oa1")
+		page.typeInto(connect.IDClientSecret, "s")
+		d.Save(ctx)
+		first := make(chan struct{})
+		go func() {
+			d.TestSignIn(ctx, "first-id-that-never-finishes", &fakePopup{load: func() {}})
+			close(first)
+		}()
+		waitFor(t, "the first test", func() bool { return page.text(connect.IDTestStatus) == connect.TestWaitingText })
+		id := "second-id-that-signs-in-at-once"
+		d.TestSignIn(ctx, id, &fakePopup{load: func() {
+			resp, err := d.API.Client.Get(srvURL + "/t/acme/admin/" + connect.TestSignInPath(id))
+			if err == nil {
+				resp.Body.Close()
+			}
+		}})
+		<-first
+		if diff := cmp.Diff("✓ Signed in as alice@example.com.", page.text(connect.IDTestStatus)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
 }

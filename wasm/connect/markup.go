@@ -27,6 +27,27 @@ const (
 	IDSave           = "save"
 	IDSaveStatus     = "save-status"
 	IDCopyStatus     = "copy-status"
+
+	// The SCIM panel's live part, filled from GET …/api/activity.
+	IDConnection    = "connection-status" // "Waiting for Okta…", "✓ Okta has connected…", "✗ …"
+	IDUserTable     = "user-table"
+	IDUserRows      = "user-rows" // the <tbody> of IDUserTable
+	IDUsersEmpty    = "users-empty"
+	IDUsersMore     = "users-more"
+	IDGroupTable    = "group-table"
+	IDGroupRows     = "group-rows"
+	IDGroupsEmpty   = "groups-empty"
+	IDGroupsMore    = "groups-more"
+	IDRequestTable  = "request-table"
+	IDRequestRows   = "request-rows"
+	IDRequestsEmpty = "requests-empty"
+
+	// The sign-in panel's check list and test sign-in.
+	IDChecks     = "signin-checks" // one <li> per adminapi.Check
+	IDTestSignIn = "test-sign-in"  // the "Test sign-in" button
+	IDTestStatus = "test-status"
+	IDClaimsBox  = "claims-box"
+	IDClaims     = "claims" // a <dl> of the ID token's claims
 )
 
 // CopyButtons lists the ids of the copy buttons, in page order.
@@ -77,11 +98,36 @@ const markup = `<header>
 <div class="copyrow"><input id="secret" type="text" readonly spellcheck="false" autocomplete="off" aria-describedby="secret-warning"><button type="button" id="copy-secret" aria-label="Copy new secret">Copy</button></div>
 <p class="warning" id="secret-warning">This secret is shown only once: copy it into Okta now. The previous secret stopped working.</p>
 </div>
+<p id="connection-status" class="status busy" role="status" aria-live="polite" aria-describedby="connection-help">Checking whether Okta has connected…</p>
+<p class="help" id="connection-help">Updates by itself when Okta's "Test API Credentials" request arrives with the current secret.</p>
 <dl class="counts">
 <div><dt>Provisioned users</dt><dd id="user-count">–</dd></div>
 <div><dt>Provisioned groups</dt><dd id="group-count">–</dd></div>
 </dl>
 <p class="help">Assign users or a group to the SCIM app in Okta; they appear here.</p>
+<h3 id="users-title">Users</h3>
+<p class="help">The users Okta provisioned, the most recently changed first; "deactivated" users cannot sign in.</p>
+<p id="users-empty" class="empty" hidden>No users yet: assign people or a group to the SCIM app in Okta.</p>
+<table id="user-table" aria-labelledby="users-title" hidden>
+<thead><tr><th scope="col">User name</th><th scope="col">Name</th><th scope="col">Status</th></tr></thead>
+<tbody id="user-rows"></tbody>
+</table>
+<p id="users-more" class="help" hidden></p>
+<h3 id="groups-title">Groups</h3>
+<p class="help">The groups Okta pushed (its Push Groups tab), the most recently changed first.</p>
+<p id="groups-empty" class="empty" hidden>No groups yet: push a group from the SCIM app's Push Groups tab in Okta.</p>
+<table id="group-table" aria-labelledby="groups-title" hidden>
+<thead><tr><th scope="col">Group</th><th scope="col">Members</th></tr></thead>
+<tbody id="group-rows"></tbody>
+</table>
+<p id="groups-more" class="help" hidden></p>
+<h3 id="requests-title">Last provisioning requests</h3>
+<p class="help">What Okta sent to the Tenant URL, the newest first, and what idpkit answered.</p>
+<p id="requests-empty" class="empty" hidden>No requests yet: they appear here as soon as Okta sends one.</p>
+<table id="request-table" class="requests" aria-labelledby="requests-title" hidden>
+<thead><tr><th scope="col">Time</th><th scope="col">What Okta did</th><th scope="col">Request</th><th scope="col">Outcome</th></tr></thead>
+<tbody id="request-rows"></tbody>
+</table>
 </section>
 <section class="panel" aria-labelledby="signin-title">
 <h2 id="signin-title">Sign-in</h2>
@@ -116,7 +162,21 @@ const markup = `<header>
 <button type="submit" id="save" disabled>Save</button>
 <p id="save-status" class="status" role="status" aria-live="polite" hidden></p>
 </div>
+<p class="help">Save first checks the values against Okta, step by step; nothing is saved unless every step passes.</p>
+<ul id="signin-checks" class="checks" aria-label="Sign-in checks" hidden></ul>
 </form>
+<div class="field">
+<div class="actions">
+<button type="button" id="test-sign-in" disabled aria-describedby="test-sign-in-help">Test sign-in</button>
+<p id="test-status" class="status" role="status" aria-live="polite" hidden></p>
+</div>
+<p class="help" id="test-sign-in-help">Signs in through Okta in a popup, as a person would, without starting a session here; available once sign-in is saved.</p>
+</div>
+<div id="claims-box" hidden>
+<h3 id="claims-title">ID token claims</h3>
+<p class="help">What Okta's ID token said about the person, after idpkit verified it.</p>
+<dl id="claims" class="claims"></dl>
+</div>
 </section>
 <p id="copy-status" class="copy-status" role="status" aria-live="polite"></p>
 `

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/html"
@@ -98,6 +99,7 @@ func TestMarkupButtons(t *testing.T) {
 		{IDCopySecret, "button", "Copy"},
 		{IDCopyRedirect, "button", "Copy"},
 		{IDSave, "submit", "Save"},
+		{IDTestSignIn, "button", "Test sign-in"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
@@ -120,7 +122,14 @@ func TestMarkupButtons(t *testing.T) {
 // element of the markup, so no change is silently dropped by the glue.
 func TestUpdatesTargetMarkup(t *testing.T) {
 	byID, _ := parseMarkup(t, Markup("acme"))
-	s := Settings{SCIMBaseURL: "u", RedirectURI: "r", ClientSecretSet: true}
+	s := Settings{SCIMBaseURL: "u", RedirectURI: "r", ClientSecretSet: true, Issuer: "i", ClientID: "c",
+		Checks: []Check{{Name: "Okta domain", OK: true, Detail: "d"}}}
+	act := Activity{
+		Connected: &Request{Action: "Test API Credentials"},
+		Requests:  []Request{{Method: "GET", Path: "/Users", Status: 401, Detail: "x"}},
+		Users:     ResourceList{Total: 2, Recent: []Provisioned{{Name: "a"}}},
+		Groups:    ResourceList{Total: 1, Recent: []Provisioned{{Name: "g", Members: 1}}},
+	}
 	states := map[string][]Set{
 		"Loaded":         Loaded(s),
 		"pageError":      pageError(errors.New("x")),
@@ -129,22 +138,73 @@ func TestUpdatesTargetMarkup(t *testing.T) {
 		"GenerateFailed": GenerateFailed(errors.New("x")),
 		"Saving":         Saving(),
 		"Saved":          Saved(s),
-		"SaveFailed":     SaveFailed(errors.New("x")),
+		"SaveFailed":     SaveFailed(&APIError{Status: 400, Checks: []Check{{Name: "Signing keys"}}}),
 		"Copied":         Copied(IDCopySecret, nil),
+		"ShowActivity":   ShowActivity(act, time.UTC, time.Time{}),
+		"empty activity": ShowActivity(Activity{}, time.UTC, time.Time{}),
+		"lostContact":    lostContact(errors.New("x")),
+		"TestOutcome":    TestOutcome(TestSignInResult{Done: true, OK: true, Claims: map[string]any{"a": 1.0}}),
+		"waiting":        testSets(TestWaitingText, nil),
+	}
+	// Lists are rebuilt only inside these containers.
+	containers := map[string]string{IDUserRows: "tbody", IDGroupRows: "tbody", IDRequestRows: "tbody", IDChecks: "ul", IDClaims: "dl"}
+	var checkNodes func(t *testing.T, where string, nodes []Node)
+	checkNodes = func(t *testing.T, where string, nodes []Node) {
+		for _, n := range nodes {
+			if n.Tag != "" && !AllowedTag(n.Tag) {
+				t.Errorf("%s: tag %q is not allowed", where, n.Tag)
+			}
+			if n.Tag == "" && (n.Class != "" || len(n.Children) > 0) {
+				t.Errorf("%s: a text node with a class or children", where)
+			}
+			checkNodes(t, where, n.Children)
+		}
 	}
 	for name, sets := range states {
 		t.Run(name, func(t *testing.T) {
 			for _, set := range sets {
-				if _, ok := byID[set.ID]; !ok {
+				e, ok := byID[set.ID]
+				if !ok {
 					t.Errorf("update of unknown element #%s", set.ID)
 				}
-				switch set.Value.(type) {
+				switch v := set.Value.(type) {
 				case string, bool:
+					if set.Prop == PropChildren {
+						t.Errorf("#%s.%s value %T is not []Node", set.ID, set.Prop, set.Value)
+					}
+				case []Node:
+					if set.Prop != PropChildren {
+						t.Errorf("#%s.%s value []Node for a property other than %s", set.ID, set.Prop, PropChildren)
+					}
+					if want := containers[set.ID]; want == "" || want != e.Tag {
+						t.Errorf("#%s is a <%s>, not a list container", set.ID, e.Tag)
+					}
+					checkNodes(t, set.ID, v)
 				default:
 					t.Errorf("#%s.%s value %T is neither string nor bool", set.ID, set.Prop, set.Value)
 				}
 			}
 		})
+	}
+}
+
+// TestMarkupLiveRegions checks that every status line is announced.
+func TestMarkupLiveRegions(t *testing.T) {
+	byID, _ := parseMarkup(t, Markup("acme"))
+	for _, id := range []string{IDConnection, IDSaveStatus, IDTestStatus, IDSecretStatus, IDCopyStatus} {
+		e := byID[id]
+		got := []string{e.Attrs["role"], e.Attrs["aria-live"]}
+		if diff := cmp.Diff([]string{"status", "polite"}, got); diff != "" {
+			t.Errorf("#%s (-want +got):\n%s", id, diff)
+		}
+	}
+	for _, id := range []string{IDUsersEmpty, IDGroupsEmpty, IDRequestsEmpty} {
+		if byID[id].Text == "" {
+			t.Errorf("#%s has no empty-state sentence", id)
+		}
+	}
+	if diff := cmp.Diff("No users yet: assign people or a group to the SCIM app in Okta.", byID[IDUsersEmpty].Text); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 

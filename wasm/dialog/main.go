@@ -40,11 +40,60 @@ func main() {
 	for _, b := range connect.CopyButtons() {
 		on(page.el(b), "click", func(js.Value) { copyField(page, d, b) })
 	}
-	on(js.Global(), "focus", func(js.Value) { go d.Refresh(ctx) })
+	on(page.el(connect.IDTestSignIn), "click", func(js.Value) { testSignIn(ctx, d) })
 
-	go d.Load(ctx)
+	// Activity is polled while the page is visible, and at once when it
+	// gets the focus or becomes visible again.
+	wake := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	visible := func() bool { return doc.Get("visibilityState").String() == "visible" }
+	on(js.Global(), "focus", func(js.Value) {
+		go d.Refresh(ctx)
+		poke()
+	})
+	on(doc, "visibilitychange", func(js.Value) {
+		if visible() {
+			poke()
+		}
+	})
+
+	go func() {
+		d.Load(ctx)
+		d.Watch(ctx, visible, wake)
+	}()
 	select {} // keep the callbacks alive
 }
+
+// testSignIn opens the test sign-in's popup inside the click callback, as
+// popup blockers allow window.open only during the click, and follows it
+// from a goroutine.
+func testSignIn(ctx context.Context, d *connect.Dialog) {
+	if !d.CanTestSignIn() {
+		return
+	}
+	id, err := connect.NewTestID()
+	if err != nil {
+		go d.PopupBlocked()
+		return
+	}
+	w := js.Global().Call("open", connect.TestSignInPath(id), connect.TestSignInWindow, connect.TestSignInFeatures)
+	if w.IsNull() || w.IsUndefined() {
+		go d.PopupBlocked()
+		return
+	}
+	go d.TestSignIn(ctx, id, jsPopup{w})
+}
+
+// jsPopup is connect.Popup over a window opened by window.open.
+type jsPopup struct{ w js.Value }
+
+// Closed reports the window's closed property.
+func (p jsPopup) Closed() bool { return p.w.Get("closed").Truthy() }
 
 // on adds a listener that lives as long as the page.
 func on(target js.Value, event string, f func(e js.Value)) {
@@ -106,15 +155,50 @@ type domPage struct{ doc js.Value }
 
 func (p domPage) el(id string) js.Value { return p.doc.Call("getElementById", id) }
 
-// Apply sets each property; unknown ids are skipped.
+// Apply sets each property; unknown ids are skipped. PropChildren builds
+// the new children with createElement and textContent, never innerHTML.
 func (p domPage) Apply(sets []connect.Set) {
 	for _, s := range sets {
 		el := p.el(s.ID)
 		if el.IsNull() {
 			continue
 		}
+		if s.Prop == connect.PropChildren {
+			nodes, _ := s.Value.([]connect.Node)
+			kids := make([]any, 0, len(nodes))
+			for _, n := range nodes {
+				if k, ok := p.node(n); ok {
+					kids = append(kids, k)
+				}
+			}
+			el.Call("replaceChildren", kids...)
+			continue
+		}
 		el.Set(s.Prop, js.ValueOf(s.Value))
 	}
+}
+
+// node creates n; false for a tag the dialog does not use.
+func (p domPage) node(n connect.Node) (js.Value, bool) {
+	if n.Tag == "" {
+		return p.doc.Call("createTextNode", n.Text), true
+	}
+	if !connect.AllowedTag(n.Tag) {
+		return js.Value{}, false
+	}
+	el := p.doc.Call("createElement", n.Tag)
+	if n.Class != "" {
+		el.Set("className", n.Class)
+	}
+	if n.Text != "" {
+		el.Set("textContent", n.Text)
+	}
+	for _, c := range n.Children {
+		if k, ok := p.node(c); ok {
+			el.Call("appendChild", k)
+		}
+	}
+	return el, true
 }
 
 // Value returns an input's current value, "" for unknown ids.

@@ -2,10 +2,16 @@
 // server, for tests of the Connect Okta dialog: it serves wasm.Assets at
 // /t/{tenant}/admin/connect-okta and /t/{tenant}/admin/assets/{file}, the
 // one-time link /t/{tenant}/admin/login?token=…, and the admin API of
-// DEVELOPERS.md (settings, secret, oidc) with its session cookie and CSRF
-// header. Saving sign-in settings reads the OpenID Provider Configuration
-// (OpenID Connect Discovery 1.0 §4) like the real server; errors are in the
-// OAuth shape of RFC 6749 §5.2.
+// DEVELOPERS.md (settings, secret, oidc, activity, test-sign-in) with its
+// session cookie and CSRF header. Saving sign-in settings reads the OpenID
+// Provider Configuration (OpenID Connect Discovery 1.0 §4) like the real
+// server and answers the steps of the sign-in check; errors are in the
+// OAuth shape of RFC 6749 §5.2 (adminapi.Error).
+//
+// Tests set what the activity shows (SetActivity, AddRequest,
+// SetConnected), which step of the sign-in check fails (FailCheck), and
+// what the test sign-in page at /t/{tenant}/admin/test-sign-in?id=… stores
+// at once (SetTestSignIn; nil: a sign-in that never comes back).
 package admintest
 
 import (
@@ -15,12 +21,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"io/fs"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 
+	"github.com/idpkit/idpkit/scim/adminapi"
 	"github.com/idpkit/idpkit/wasm"
 	"github.com/idpkit/idpkit/wasm/connect"
 )
@@ -48,6 +57,23 @@ type Admin struct {
 	session   string
 	saved     []connect.SignIn
 	rotations int
+
+	activity       adminapi.Activity
+	activityStatus int // non-zero: GET api/activity fails with it
+	activityReads  int
+	failName       string // the step of the sign-in check that fails
+	failDetail     string
+	plainErrors    bool
+	testOutcome    *adminapi.TestSignIn
+	testIDs        []string
+	tests          map[string]adminapi.TestSignIn // by session and id
+}
+
+// DefaultTestSignIn is what the test sign-in page stores unless
+// SetTestSignIn says otherwise.
+var DefaultTestSignIn = adminapi.TestSignIn{
+	Done: true, OK: true, Message: "Signed in as alice@example.com.", UserName: "alice@example.com",
+	Claims: map[string]any{"sub": "00u1alice", "email": "alice@example.com", "name": "Alice Example", "iat": 1733250000.0, "email_verified": true, "amr": []any{"pwd"}},
 }
 
 // New returns an Admin for tenant whose settings carry URLs on publicURL
@@ -67,7 +93,89 @@ func New(tenant, publicURL string, users, groups int) *Admin {
 			Groups:      groups,
 			CSRF:        random(),
 		},
+		activity: adminapi.Activity{
+			Requests: []adminapi.Request{},
+			Users:    adminapi.ResourceList{Total: users, Recent: []adminapi.Provisioned{}},
+			Groups:   adminapi.ResourceList{Total: groups, Recent: []adminapi.Provisioned{}},
+		},
+		testOutcome: &DefaultTestSignIn,
+		tests:       map[string]adminapi.TestSignIn{},
 	}
+}
+
+// SetActivity replaces what GET api/activity answers.
+func (a *Admin) SetActivity(act adminapi.Activity) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if act.Requests == nil {
+		act.Requests = []adminapi.Request{}
+	}
+	a.activity = act
+}
+
+// AddRequest puts r first in the activity's requests, keeping at most
+// adminapi.MaxRequests.
+func (a *Admin) AddRequest(r adminapi.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.activity.Requests = append([]adminapi.Request{r}, a.activity.Requests...)
+	if len(a.activity.Requests) > adminapi.MaxRequests {
+		a.activity.Requests = a.activity.Requests[:adminapi.MaxRequests]
+	}
+}
+
+// SetConnected sets the activity's connection; nil: not connected.
+func (a *Admin) SetConnected(r *adminapi.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.activity.Connected = r
+}
+
+// SetActivityStatus makes GET api/activity fail with status (an OAuth
+// error body); 0 makes it answer again.
+func (a *Admin) SetActivityStatus(status int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.activityStatus = status
+}
+
+// ActivityReads returns how many times GET api/activity was answered.
+func (a *Admin) ActivityReads() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.activityReads
+}
+
+// FailCheck makes the sign-in check's step name (an adminapi.Check*
+// constant) fail with detail; the steps before it pass. "" lets every
+// step pass again.
+func (a *Admin) FailCheck(name, detail string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.failName, a.failDetail = name, detail
+}
+
+// SetPlainErrors makes a refused POST api/oidc answer without checks, as
+// a server that does not run them.
+func (a *Admin) SetPlainErrors(plain bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.plainErrors = plain
+}
+
+// SetTestSignIn sets what the test sign-in page stores for its id as soon
+// as it is opened; nil stores nothing (a sign-in still at Okta).
+func (a *Admin) SetTestSignIn(out *adminapi.TestSignIn) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.testOutcome = out
+}
+
+// TestSignInIDs returns the ids the test sign-in page was opened with.
+func (a *Admin) TestSignInIDs() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.testIDs...)
 }
 
 // AdminPath is the path of the one-time admin link (without the origin).
@@ -125,6 +233,8 @@ func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		serveFile(w, r, wasm.Page)
+	case rest == "test-sign-in" && r.Method == http.MethodGet:
+		a.testSignInPage(w, r)
 	case strings.HasPrefix(rest, "assets/") && r.Method == http.MethodGet:
 		serveFile(w, r, strings.TrimPrefix(rest, "assets/"))
 	case strings.HasPrefix(rest, "api/"):
@@ -163,9 +273,113 @@ func (a *Admin) authed(r *http.Request) bool {
 }
 
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	writeError(w, status, adminapi.Error{Error: code, Description: desc})
+}
+
+func writeError(w http.ResponseWriter, status int, e adminapi.Error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+	json.NewEncoder(w).Encode(e)
+}
+
+// validID is the server's rule for test sign-in ids.
+var validID = regexp.MustCompile(`^[A-Za-z0-9_-]{22,128}$`)
+
+var testPage = template.Must(template.New("test").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title><link rel="icon" href="data:,"></head>
+<body><main><h1>{{.Title}}</h1><p id="message">{{.Message}}</p>
+{{if .Claims}}<dl>{{range $k, $v := .Claims}}<dt>{{$k}}</dt><dd>{{$v}}</dd>{{end}}</dl>{{end}}
+<p>You can close this window.</p></main></body></html>
+`))
+
+// testSignInPage stands in for the whole sign-in at Okta: it stores the
+// configured outcome at once and says so.
+func (a *Admin) testSignInPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	page := func(status int, title, msg string, claims map[string]any) {
+		w.WriteHeader(status)
+		testPage.Execute(w, map[string]any{"Title": title, "Message": msg, "Claims": claims})
+	}
+	if !a.authed(r) {
+		page(http.StatusUnauthorized, "Admin session needed", "Open a new admin link for this tenant, then try the test sign-in again.", nil)
+		return
+	}
+	id := r.URL.Query().Get("id")
+	if !validID.MatchString(id) {
+		page(http.StatusBadRequest, "Test sign-in refused", "The test sign-in id is not valid; start it again from the Connect Okta dialog.", nil)
+		return
+	}
+	a.mu.Lock()
+	configured := a.settings.Issuer != "" && a.settings.ClientID != ""
+	out := a.testOutcome
+	a.testIDs = append(a.testIDs, id)
+	if configured && out != nil {
+		a.tests[a.session+":"+id] = *out
+	}
+	a.mu.Unlock()
+	switch {
+	case !configured:
+		page(http.StatusConflict, "Sign-in is not set up", "Save the sign-in settings in the Connect Okta dialog first.", nil)
+	case out == nil:
+		page(http.StatusOK, "Signing in…", "Waiting for Okta.", nil)
+	case out.OK:
+		page(http.StatusOK, "Test sign-in worked", out.Message, out.Claims)
+	default:
+		page(http.StatusOK, "Test sign-in refused", out.Message, out.Claims)
+	}
+}
+
+// checks runs the sign-in check's steps for in: the configured failure or
+// discovery (Discover), the rest made up. It returns the steps that ran and
+// the issuer, or the failing step's sentence.
+func (a *Admin) checks(ctx context.Context, in connect.SignIn) ([]adminapi.Check, string, error) {
+	a.mu.Lock()
+	failName, failDetail := a.failName, a.failDetail
+	a.mu.Unlock()
+	var out []adminapi.Check
+	step := func(name, detail string) bool {
+		if name == failName {
+			out = append(out, adminapi.Check{Name: name, Detail: failDetail})
+			return false
+		}
+		out = append(out, adminapi.Check{Name: name, OK: true, Detail: detail})
+		return true
+	}
+	base, note := normalize(in.OktaDomain)
+	if !step(adminapi.CheckDomain, base+note) {
+		return out, "", errors.New(failDetail)
+	}
+	discover := a.Discover
+	if discover == nil {
+		discover = a.discovery
+	}
+	issuer, err := discover(ctx, in)
+	if err != nil {
+		out = append(out, adminapi.Check{Name: adminapi.CheckDiscovery, Detail: err.Error()})
+		return out, "", err
+	}
+	for _, c := range []struct{ name, detail string }{
+		{adminapi.CheckDiscovery, "issuer " + issuer},
+		{adminapi.CheckKeys, "2 keys (RS256)"},
+		{adminapi.CheckCredentials, "Okta accepted the Client ID and secret"},
+	} {
+		if !step(c.name, c.detail) {
+			return out, "", errors.New(failDetail)
+		}
+	}
+	return out, issuer, nil
+}
+
+// normalize is the Okta domain as the server keeps it, and why it changed.
+func normalize(domain string) (string, string) {
+	base, note := strings.TrimSpace(domain), ""
+	if strings.HasSuffix(base, "/") {
+		base, note = strings.TrimRight(base, "/"), " (the trailing slash was dropped)"
+	}
+	if !strings.Contains(base, "://") {
+		base, note = "https://"+base, " (https:// was added)"
+	}
+	return base, note
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -195,22 +409,47 @@ func (a *Admin) api(w http.ResponseWriter, r *http.Request, op string) {
 		a.mu.Lock()
 		a.secret = random()
 		a.rotations++
+		a.activity.Connected = nil // as the server: the connection was with the old secret
 		tok := a.secret
 		a.mu.Unlock()
 		writeJSON(w, map[string]string{"token": tok})
+	case op == "activity" && r.Method == http.MethodGet:
+		a.mu.Lock()
+		status, act := a.activityStatus, a.activity
+		if status == 0 {
+			a.activityReads++
+		}
+		a.mu.Unlock()
+		if status != 0 {
+			oauthError(w, status, "server_error", "The activity could not be read.")
+			return
+		}
+		writeJSON(w, act)
+	case op == "test-sign-in" && r.Method == http.MethodGet:
+		id := r.URL.Query().Get("id")
+		if !validID.MatchString(id) {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "The test sign-in id must be 22 to 128 characters of A-Z, a-z, 0-9, _ and -.")
+			return
+		}
+		a.mu.Lock()
+		out := a.tests[a.session+":"+id]
+		a.mu.Unlock()
+		writeJSON(w, out)
 	case op == "oidc" && r.Method == http.MethodPost:
 		var in connect.SignIn
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&in); err != nil {
 			oauthError(w, http.StatusBadRequest, "invalid_request", "The request body is not valid JSON.")
 			return
 		}
-		discover := a.Discover
-		if discover == nil {
-			discover = a.discovery
-		}
-		issuer, err := discover(r.Context(), in)
+		checks, issuer, err := a.checks(r.Context(), in)
 		if err != nil {
-			oauthError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			e := adminapi.Error{Error: "invalid_request", Description: err.Error(), Checks: checks}
+			a.mu.Lock()
+			if a.plainErrors {
+				e.Checks = nil
+			}
+			a.mu.Unlock()
+			writeError(w, http.StatusBadRequest, e)
 			return
 		}
 		a.mu.Lock()
@@ -224,6 +463,7 @@ func (a *Admin) api(w http.ResponseWriter, r *http.Request, op string) {
 		a.saved = append(a.saved, in)
 		s := a.settings
 		a.mu.Unlock()
+		s.Checks = checks
 		writeJSON(w, s)
 	default:
 		oauthError(w, http.StatusNotFound, "invalid_request", "No such admin API operation.")

@@ -1,0 +1,244 @@
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/idpkit/idpkit/scim/adminapi"
+)
+
+// Node is an element that a PropChildren update puts into the page, or,
+// with an empty Tag, a text node. The glue creates it with
+// document.createElement and sets its text with textContent, so server
+// data never goes through an HTML parser.
+type Node struct {
+	Tag      string // one of AllowedTag's; "" for a text node
+	Class    string
+	Text     string
+	Children []Node
+}
+
+// AllowedTag reports whether the glue may create an element tag for a Node.
+func AllowedTag(tag string) bool {
+	switch tag {
+	case "tr", "td", "li", "dt", "dd", "div", "span", "strong", "code":
+		return true
+	}
+	return false
+}
+
+// Sentences of the connection status line.
+const (
+	ConnectionWaiting = "Waiting for Okta: in Okta, enter these two values and click Test API Credentials."
+	LostContact       = "Lost contact with the idpkit server; retrying…"
+)
+
+// clock is the time of day a request is shown with, HH:MM:SS.
+func clock(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(loc).Format("15:04:05")
+}
+
+// Connection returns the connection status line for an activity and its
+// class: ✗ when the newest request was refused for its secret (HTTP 401)
+// after refusedAfter and after the connection; else ✓ when Okta has
+// connected with the current secret; else the waiting spinner.
+func Connection(a adminapi.Activity, loc *time.Location, refusedAfter time.Time) (text, class string) {
+	if len(a.Requests) > 0 {
+		r := a.Requests[0]
+		if r.Status == http.StatusUnauthorized && r.At.After(refusedAfter) && (a.Connected == nil || r.At.After(a.Connected.At)) {
+			return "✗ Okta sent a wrong secret at " + clock(r.At, loc) +
+				": paste the newest secret into Okta, then click Test API Credentials again.", ClassError
+		}
+	}
+	if c := a.Connected; c != nil {
+		s := "✓ Okta has connected"
+		if c.Action != "" {
+			s += ": " + c.Action
+		}
+		s += " at " + clock(c.At, loc)
+		if c.UserAgent != "" {
+			s += " (" + c.UserAgent + ")"
+		}
+		return s + ".", ClassOK
+	}
+	return ConnectionWaiting, ClassBusy
+}
+
+// connectionSets shows text in the connection status line; a text that
+// starts with ✓ or ✗ gets its class, any other the spinner.
+func connectionSets(text string) []Set {
+	class := statusClass(text)
+	return []Set{
+		{IDConnection, PropText, text},
+		{IDConnection, PropClass, class},
+		{IDConnection, PropBusy, strconv.FormatBool(class == ClassBusy)},
+		{IDConnection, PropHidden, false},
+	}
+}
+
+// statusClass is the class of a status line's text: ✓ is ok, ✗ an error,
+// anything else still running (a spinner).
+func statusClass(text string) string {
+	switch {
+	case strings.HasPrefix(text, "✓"):
+		return ClassOK
+	case strings.HasPrefix(text, "✗"):
+		return ClassError
+	}
+	return ClassBusy
+}
+
+// ShowActivity fills the SCIM panel's live part from an activity: the
+// connection line (see Connection), the counts, the users, the groups and
+// the last requests, each list with its empty-state line.
+func ShowActivity(a adminapi.Activity, loc *time.Location, refusedAfter time.Time) []Set {
+	text, _ := Connection(a, loc, refusedAfter)
+	sets := connectionSets(text)
+	sets = append(sets,
+		Set{IDUserCount, PropText, strconv.Itoa(a.Users.Total)},
+		Set{IDGroupCount, PropText, strconv.Itoa(a.Groups.Total)},
+	)
+
+	users := make([]Node, 0, len(a.Users.Recent))
+	for _, u := range a.Users.Recent {
+		state, class := "active", "ok"
+		if !u.Active {
+			state, class = "deactivated", "muted"
+		}
+		users = append(users, row(cell("", u.Name), cell("", orDash(u.DisplayName)), cell(class, state)))
+	}
+	sets = append(sets, listSets(a.Users, users, IDUserTable, IDUserRows, IDUsersEmpty, IDUsersMore, "users")...)
+
+	groups := make([]Node, 0, len(a.Groups.Recent))
+	for _, g := range a.Groups.Recent {
+		members := strconv.Itoa(g.Members) + " members"
+		if g.Members == 1 {
+			members = "1 member"
+		}
+		groups = append(groups, row(cell("", g.Name), cell("", members)))
+	}
+	sets = append(sets, listSets(a.Groups, groups, IDGroupTable, IDGroupRows, IDGroupsEmpty, IDGroupsMore, "groups")...)
+
+	reqs := make([]Node, 0, len(a.Requests))
+	for _, r := range a.Requests {
+		reqs = append(reqs, row(
+			cell("time", clock(r.At, loc)),
+			cell("", orDash(r.Action)),
+			Node{Tag: "td", Children: []Node{{Tag: "code", Text: r.Method + " " + r.Path}}},
+			outcome(r),
+		))
+	}
+	return append(sets,
+		Set{IDRequestRows, PropChildren, reqs},
+		Set{IDRequestTable, PropHidden, len(reqs) == 0},
+		Set{IDRequestsEmpty, PropHidden, len(reqs) > 0},
+	)
+}
+
+func listSets(l adminapi.ResourceList, rows []Node, table, body, empty, more, what string) []Set {
+	none := l.Total == 0 && len(rows) == 0
+	moreText := ""
+	if l.Total > len(rows) {
+		moreText = fmt.Sprintf("Showing the %d most recent of %d %s.", len(rows), l.Total, what)
+	}
+	return []Set{
+		{body, PropChildren, rows},
+		{table, PropHidden, none},
+		{empty, PropHidden, !none},
+		{more, PropText, moreText},
+		{more, PropHidden, moreText == ""},
+	}
+}
+
+func row(cells ...Node) Node { return Node{Tag: "tr", Children: cells} }
+
+func cell(class, text string) Node { return Node{Tag: "td", Class: class, Text: text} }
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// outcome is a request's last cell: "✓ 201", or "✗ 409: " and the detail.
+func outcome(r adminapi.Request) Node {
+	if r.Status < 400 {
+		return cell("ok", "✓ "+strconv.Itoa(r.Status))
+	}
+	s := "✗ " + strconv.Itoa(r.Status)
+	if r.Detail != "" {
+		s += ": " + r.Detail
+	}
+	return cell("error", s)
+}
+
+// lostContact is the connection line after MaxPollFailures failed polls.
+func lostContact(err error) []Set {
+	var ae *APIError
+	if errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden) {
+		return connectionSets("✗ " + Sentence(err))
+	}
+	return connectionSets("✗ " + LostContact)
+}
+
+// Poll reads the activity once and shows it. Failures are shown only from
+// the MaxPollFailures-th in a row on; the next success replaces them.
+// Polls do not overlap: one that starts while another runs does nothing.
+func (d *Dialog) Poll(ctx context.Context) {
+	if _, ok := d.current(); !ok || !d.start("poll") {
+		return
+	}
+	defer d.done("poll")
+	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
+	defer cancel()
+	a, err := d.API.Activity(ctx)
+	d.mu.Lock()
+	if err != nil {
+		d.failures++
+		n := d.failures
+		d.mu.Unlock()
+		if n == MaxPollFailures {
+			d.apply(lostContact(err))
+		}
+		return
+	}
+	d.failures = 0
+	if len(a.Requests) > 0 {
+		d.newest = a.Requests[0].At
+	}
+	since := d.refusedAfter
+	d.mu.Unlock()
+	d.applyChanged(ShowActivity(a, d.loc(), since))
+}
+
+// Watch polls the activity every PollEvery while visible reports true
+// (nil means always), and at once on every receive from wake (the page
+// got the focus or became visible), until ctx ends. It polls first at
+// once.
+func (d *Dialog) Watch(ctx context.Context, visible func() bool, wake <-chan struct{}) {
+	t := time.NewTicker(d.pollEvery())
+	defer t.Stop()
+	poll := true
+	for {
+		if poll {
+			d.Poll(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			poll = visible == nil || visible()
+		case <-wake:
+			poll = true
+		}
+	}
+}
