@@ -45,7 +45,7 @@ test: deps wasm-check vet
 FUZZ_TARGETS := ./scim/filter:FuzzParse ./scim/filter:FuzzParsePath ./scim/patch:FuzzApply \
 	./scim/schema:FuzzNormalize ./scim/server:FuzzHandler ./scim/server:FuzzPatch ./scim/server:FuzzBulk \
 	./mockidp:FuzzLoadSeed ./mockidp:FuzzControls ./mockidp/provision:FuzzParseRetryAfter \
-	./mockidp/op:FuzzToken ./mockidp/op:FuzzAuthorize ./scim/login:FuzzKeySet
+	./mockidp/op:FuzzToken ./mockidp/op:FuzzAuthorize ./scim/login:FuzzKeySet ./scim/activity:FuzzActivity
 FUZZTIME ?= 5s
 
 fuzz-short:

@@ -71,6 +71,7 @@ func (h *Handler) page(w http.ResponseWriter, status int, p page) {
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	hdr.Set("X-Frame-Options", "DENY") // frame-ancestors for browsers without CSP 2
 	hdr.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())

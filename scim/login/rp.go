@@ -17,6 +17,7 @@ import (
 	"github.com/idpkit/idpkit/scim/adminapi"
 	"github.com/idpkit/idpkit/scim/secret"
 	"github.com/idpkit/idpkit/scim/store"
+	"github.com/idpkit/idpkit/scim/tenant"
 	"golang.org/x/oauth2"
 )
 
@@ -490,13 +491,17 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, log *slog.Log
 		if re.Response != nil {
 			status = re.Response.StatusCode
 		}
-		log.WarnContext(ctx, "oidc callback: token endpoint refused the code", "status", status, "error", re.ErrorCode, "error_description", re.ErrorDescription)
-		what := re.ErrorCode
+		// An endpoint may echo what it was sent: the client secret goes
+		// onto no page and into no log line; the texts are clipped.
+		code := clip(tenant.RedactClientSecret(re.ErrorCode, t.ClientID, t.ClientSecret), 64)
+		desc := clip(tenant.RedactClientSecret(re.ErrorDescription, t.ClientID, t.ClientSecret), maxErrorDescription)
+		log.WarnContext(ctx, "oidc callback: token endpoint refused the code", "status", status, "error", code, "error_description", desc)
+		what := code
 		if what == "" {
 			what = "HTTP " + strconv.Itoa(status)
 		}
-		if re.ErrorDescription != "" {
-			what += ": " + re.ErrorDescription
+		if desc != "" {
+			what += ": " + desc
 		}
 		if status >= 500 || status == 0 {
 			again(http.StatusBadGateway, "Okta could not finish the sign-in", "Okta's token endpoint failed ("+what+"); please try again in a moment.")
@@ -505,7 +510,7 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, log *slog.Log
 		again(http.StatusBadRequest, "Sign-in could not be completed", "Okta did not accept the sign-in code ("+what+"); it may have been used already. Please start again.")
 		return nil, false
 	}
-	log.ErrorContext(ctx, "oidc callback: token request failed", "err", err)
+	log.ErrorContext(ctx, "oidc callback: token request failed", "err", clip(tenant.RedactClientSecret(err.Error(), t.ClientID, t.ClientSecret), 500))
 	if errors.Is(err, context.DeadlineExceeded) {
 		again(http.StatusBadGateway, "Okta did not answer in time", "Okta's token endpoint did not answer within "+h.timeout.String()+"; please try again in a moment.")
 		return nil, false

@@ -38,7 +38,9 @@ const markTimeout = 5 * time.Second
 // connected when this is the first request this process sees with the
 // tenant's current secret (markConnected). It runs after the handler has
 // written its answer and never changes it. Only tenants that exist are
-// recorded (r.found), so requests to made-up tenants take no memory.
+// recorded (r.found), so requests to made-up tenants take no memory. The
+// query keeps no secret (activity.RedactQuery: access_token=…, a password
+// compared in a filter), nor does the detail of a filter error.
 func (s *Server) record(r *request, w *statusWriter, at time.Time) {
 	status := w.status
 	if !w.wrote {
@@ -47,7 +49,9 @@ func (s *Server) record(r *request, w *statusWriter, at time.Time) {
 	rest := strings.TrimPrefix(r.URL.Path, "/t/"+r.tenant+"/scim/v2")
 	path := rest
 	if r.URL.RawQuery != "" {
-		path += "?" + r.URL.RawQuery
+		// A secret in the query (access_token=…, a password in a
+		// filter) is not kept; the rest stays readable.
+		path += "?" + activity.RedactQuery(r.URL.RawQuery)
 	}
 	action := r.action
 	switch {
@@ -65,7 +69,11 @@ func (s *Server) record(r *request, w *statusWriter, at time.Time) {
 		UserAgent: clipTo(r.UserAgent(), maxActivityUserAgent),
 	}
 	if status >= 400 && r.failure != nil {
-		req.Detail = clipTo(errorDetail(r.failure), maxActivityDetail)
+		detail := errorDetail(r.failure)
+		if r.failure.ScimType == scim.TypeInvalidFilter {
+			detail = activity.RedactFilter(detail) // it quotes the filter
+		}
+		req.Detail = clipTo(detail, maxActivityDetail)
 	}
 	s.activity.Add(r.tenant, req)
 	if r.tokenHash != nil {
@@ -85,7 +93,9 @@ func errorDetail(se *scim.Error) string {
 // (activity.KindConnected) unless the stored one was made with the same
 // secret: so the first request with the current secret stays the mark,
 // whichever instance served it. Each (tenant, secret) is checked once per
-// process; a failure is logged and checked again on the next request.
+// process; a failure is logged and checked again on the next request. A
+// secret that is no longer the tenant's (a request still in flight when
+// the secret was rotated) writes nothing.
 func (s *Server) markConnected(ctx context.Context, tenant string, tokenHash []byte, req adminapi.Request) {
 	key := tenant + "\x00" + string(tokenHash)
 	s.marksMu.Lock()
@@ -120,6 +130,16 @@ func (s *Server) writeMark(ctx context.Context, tenant, hash string, req adminap
 		}
 	case !errors.Is(err, store.ErrNotFound):
 		return err
+	}
+	// A request authenticated just before a rotation may finish after
+	// the new secret's first request was marked: a mark of a secret that
+	// is no longer the tenant's would only replace the one that counts.
+	t, err := s.store.GetTenant(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	if hex.EncodeToString(t.TokenHash) != hash {
+		return nil
 	}
 	value, err := json.Marshal(activity.Connected{TokenHash: hash, Request: req})
 	if err != nil {

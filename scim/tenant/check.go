@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -467,8 +468,11 @@ func (s *Service) checkCredentials(ctx context.Context, tokenURL, clientID, clie
 		Description string `json:"error_description"`
 	}
 	json.Unmarshal(resp.body, &oe)
-	oe.Error = clipText(oe.Error, 64)
-	oe.Description = clipText(oe.Description, 200)
+	// A token endpoint may echo what it was sent: the secret goes into
+	// no sentence and no log line, in any of the forms it was sent in.
+	hide := secretForms(clientID, clientSecret)
+	oe.Error = clipText(redactSecret(oe.Error, hide), 64)
+	oe.Description = clipText(redactSecret(oe.Description, hide), 200)
 	what := "HTTP " + strconv.Itoa(resp.status)
 	if oe.Error != "" {
 		what = oe.Error
@@ -495,6 +499,47 @@ func (s *Service) checkCredentials(ctx context.Context, tokenURL, clientID, clie
 		return fmt.Errorf("%w: Okta's token endpoint %s accepted a made-up authorization code, which Okta never does; check the Okta domain", ErrDiscovery, tokenURL)
 	}
 	return fmt.Errorf("%w: Okta's token endpoint %s answered %s to a test request with a made-up code, not invalid_grant; check the OIDC app's settings in Okta", ErrDiscovery, tokenURL, what)
+}
+
+// secretForms are the forms in which a client secret is sent to a token
+// endpoint: as is, form-urlencoded (also path-escaped), alone and inside
+// the Basic credentials (RFC 7617 §2) in standard and URL-safe base64.
+func secretForms(clientID, clientSecret string) []string {
+	if clientSecret == "" {
+		return nil
+	}
+	forms := []string{clientSecret, url.QueryEscape(clientSecret), url.PathEscape(clientSecret)}
+	for _, b := range [][]byte{
+		[]byte(url.QueryEscape(clientID) + ":" + url.QueryEscape(clientSecret)),
+		[]byte(clientID + ":" + clientSecret),
+		[]byte(clientSecret),
+	} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+			forms = append(forms, enc.EncodeToString(b))
+		}
+	}
+	// Longest first, so that a form containing another goes whole.
+	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
+	return forms
+}
+
+// redactSecret replaces every non-empty form in s with "[client secret]".
+func redactSecret(s string, forms []string) string {
+	for _, f := range forms {
+		if f != "" {
+			s = strings.ReplaceAll(s, f, "[client secret]")
+		}
+	}
+	return s
+}
+
+// RedactClientSecret returns s (what a token endpoint answered) with
+// clientSecret replaced by "[client secret]" in every form it is sent in
+// (as is, form-urlencoded, base64 alone or in the Basic credentials with
+// clientID), so that an endpoint echoing it gets it into no page and no
+// log line.
+func RedactClientSecret(s, clientID, clientSecret string) string {
+	return redactSecret(s, secretForms(clientID, clientSecret))
 }
 
 // clipText shortens s to at most n bytes of valid UTF-8 and an ellipsis.
