@@ -184,8 +184,9 @@ func TestLargeGroup(t *testing.T) {
 	const n = 10000
 	ids := make([]string, n)
 	now := time.Now().UTC()
+	var gen idSource
 	for i := range ids {
-		ids[i] = newID(time.Now())
+		ids[i] = gen.next(time.Now())
 		name := fmt.Sprintf("big%05d@example.com", i)
 		data, _ := json.Marshal(map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "id": ids[i], "userName": name, "active": true})
 		if _, err := f.store.CreateResource(ctx, "acme", store.Record{Type: store.TypeUser, ID: ids[i], UserName: name, Data: data, Created: now, Modified: now}); err != nil {

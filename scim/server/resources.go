@@ -73,7 +73,7 @@ type incoming struct {
 // newRecord builds the record of a new resource from in, with a new id,
 // meta and, for a group, its members to add.
 func (s *Server) newRecord(k *kind, base string, in incoming, now time.Time) (store.Record, error) {
-	id := newID(now)
+	id := s.ids.next(now)
 	setMeta(in.res, k, base, id, now, now, 1)
 	rec := toRecord(k, id, in.res)
 	if err := checkIndexed(rec); err != nil {

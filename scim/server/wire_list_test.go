@@ -29,9 +29,10 @@ func TestNewID(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id := newID(tc.at)
+			var g idSource
+			id := g.next(tc.at)
 			if !shape.MatchString(id) {
-				t.Fatalf("newID = %q, not a version-7 UUID", id)
+				t.Fatalf("next = %q, not a version-7 UUID", id)
 			}
 			hex := strings.ReplaceAll(id, "-", "")[:12]
 			ms, err := strconv.ParseUint(hex, 16, 64)
@@ -41,17 +42,36 @@ func TestNewID(t *testing.T) {
 		})
 	}
 	t.Run("later ids sort after earlier ones, and never repeat", func(t *testing.T) {
+		var g idSource
 		seen := map[string]bool{}
 		prev := ""
 		for i := range 2000 {
-			id := newID(base.Add(time.Duration(i) * time.Millisecond))
+			id := g.next(base.Add(time.Duration(i) * time.Millisecond))
 			if seen[id] || id <= prev {
 				t.Fatalf("id %d %q repeats or sorts before %q", i, id, prev)
 			}
 			seen[id], prev = true, id
 		}
-		for range 2000 { // one millisecond: the random bits keep them apart
-			id := newID(base)
+		// 10,000 in one millisecond, then a clock that steps back: each
+		// still sorts after the one before (the counter, then the next
+		// millisecond borrowed), so same-millisecond creates list in order.
+		at := base.Add(2000 * time.Millisecond)
+		for i := range 10000 {
+			when := at
+			if i > 5000 {
+				when = at.Add(-time.Hour)
+			}
+			id := g.next(when)
+			if seen[id] || id <= prev {
+				t.Fatalf("id %d %q repeats or sorts before %q", i, id, prev)
+			}
+			seen[id], prev = true, id
+		}
+		// Two sources (two processes) in the same millisecond: the random
+		// bits keep their ids apart.
+		var other idSource
+		for range 2000 {
+			id := other.next(at)
 			if seen[id] {
 				t.Fatalf("id %q repeats", id)
 			}
