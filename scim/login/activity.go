@@ -18,7 +18,6 @@ import (
 // instance served the tenant, and the users and groups Okta provisioned.
 // The dialog polls it while Okta provisions.
 func (h *Handler) handleActivity(w http.ResponseWriter, r *http.Request) {
-	apiHeaders(w)
 	t, _, ok := h.requireAdminAPI(w, r)
 	if !ok {
 		return
@@ -30,15 +29,6 @@ func (h *Handler) handleActivity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, a)
-}
-
-// apiHeaders are set on the answers of the dialog's polled APIs (activity,
-// test sign-in): JSON that no page may frame or run, and no referrer.
-func apiHeaders(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
 }
 
 // activityOf gathers the tenant's adminapi.Activity.

@@ -26,6 +26,12 @@ type adminSession struct {
 
 const maxBody = 64 << 10
 
+// dialogCSP is the Connect Okta page's Content Security Policy: its own
+// scripts and WebAssembly ('wasm-unsafe-eval' lets the page compile
+// dialog.wasm, nothing else), its own stylesheet, fetches to its own
+// origin only, and no framing.
+const dialogCSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 func adminPath(name string) string { return "/t/" + name + "/admin" }
 
 // handleAdminLogin redeems a one-time admin link for an admin session.
@@ -144,6 +150,7 @@ func (h *Handler) handleConnectOkta(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("X-Frame-Options", "DENY")
 	hdr.Set("Referrer-Policy", "no-referrer")
+	hdr.Set("Content-Security-Policy", dialogCSP)
 	w.Write(b)
 }
 

@@ -138,7 +138,6 @@ func pageClaims(claims map[string]any) []pageClaim {
 // {"done":false} until its callback came back. Reading does not consume
 // it; the dialog polls.
 func (h *Handler) handleTestSignInResult(w http.ResponseWriter, r *http.Request) {
-	apiHeaders(w)
 	t, _, ok := h.requireAdminAPI(w, r)
 	if !ok {
 		return

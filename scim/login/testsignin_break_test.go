@@ -278,7 +278,7 @@ func (b *adminBrowser) signIn(t *testing.T, user string) (*http.Response, string
 	return r, string(page)
 }
 
-// TestTestSignInNotFramed: the popup's pages and the dialog's polled APIs
+// TestTestSignInNotFramed: the popup's pages, the dialog and its APIs
 // may not be framed (clickjacking) and send no referrer.
 func TestTestSignInNotFramed(t *testing.T) {
 	const id = "frame-id-0123456789abcdefABCDEF"
@@ -290,7 +290,13 @@ func TestTestSignInNotFramed(t *testing.T) {
 	anonPage, _ := anon.get(e.srv.URL + "/t/acme/admin/test-sign-in?id=" + id)
 	apiResult, _ := b.get(e.srv.URL + "/t/acme/admin/api/test-sign-in?id=" + id)
 	apiActivity, _ := b.get(e.srv.URL + "/t/acme/admin/api/activity")
-	for name, r := range map[string]*http.Response{"popup result": resp, "popup without admin session": anonPage, "api/test-sign-in": apiResult, "api/activity": apiActivity} {
+	apiSettings, _ := b.get(e.srv.URL + "/t/acme/admin/api/settings")
+	dialog, _ := b.get(e.srv.URL + "/t/acme/admin/connect-okta")
+	if got := dialog.Header.Get("Content-Security-Policy"); !strings.Contains(got, "script-src 'self' 'wasm-unsafe-eval'") || !strings.Contains(got, "connect-src 'self'") {
+		t.Errorf("connect-okta: Content-Security-Policy %q does not keep scripts and fetches to the page's own origin", got)
+	}
+	for name, r := range map[string]*http.Response{"popup result": resp, "popup without admin session": anonPage, "api/test-sign-in": apiResult,
+		"api/activity": apiActivity, "api/settings": apiSettings, "connect-okta": dialog} {
 		if r.StatusCode >= 500 {
 			t.Errorf("%s: %d", name, r.StatusCode)
 		}

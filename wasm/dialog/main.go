@@ -81,11 +81,18 @@ func testSignIn(ctx context.Context, d *connect.Dialog) {
 		go d.PopupBlocked()
 		return
 	}
-	w := js.Global().Call("open", connect.TestSignInPath(id), connect.TestSignInWindow, connect.TestSignInFeatures)
+	// The popup opens empty, loses its opener, and only then goes to the
+	// sign-in: the pages it passes through (Okta's, or an IdP Okta routes
+	// to) cannot reach this tab through window.opener (reverse
+	// tabnabbing), while the dialog keeps its handle to see it close.
+	target := js.Global().Get("URL").New(connect.TestSignInPath(id), js.Global().Get("location").Get("href")).Call("toString")
+	w := js.Global().Call("open", "", connect.TestSignInWindow, connect.TestSignInFeatures)
 	if w.IsNull() || w.IsUndefined() {
 		go d.PopupBlocked()
 		return
 	}
+	w.Set("opener", js.Null())
+	w.Get("location").Set("href", target)
 	go d.TestSignIn(ctx, id, jsPopup{w})
 }
 
