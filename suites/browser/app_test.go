@@ -113,7 +113,7 @@ var _ = Describe("the Connect Okta dialog on the app server", Label("browser", "
 		okta := fakeOkta()
 		Expect(label("Okta domain").Fill(okta.URL)).To(Succeed())
 		Expect(page.Locator("#save").Click()).To(Succeed())
-		Expect(expect.Locator(page.Locator("#save-status")).ToHaveText("✓ Okta's discovery document was read: issuer " + okta.URL)).To(Succeed())
+		Expect(expect.Locator(page.Locator("#save-status")).ToHaveText("✓ Saved. Okta's discovery document was read: issuer " + okta.URL + ".")).To(Succeed())
 		Expect(expect.Locator(label("Client secret")).ToHaveAttribute("placeholder", "saved")).To(Succeed())
 	})
 })

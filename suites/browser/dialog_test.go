@@ -111,6 +111,12 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Expect(expect.Locator(id("copy-status")).ToHaveText("Tenant URL copied.")).To(Succeed())
 		Expect(page.Clipboard()).To(Equal(srv.URL + "/t/acme/scim/v2"))
 
+		By("the clicked button says Copied for 2 seconds, keeping its name")
+		Expect(expect.Locator(id("copy-scim-url")).ToHaveText("Copied")).To(Succeed())
+		Expect(expect.Locator(id("copy-scim-url")).ToHaveAttribute("aria-label", "Copy Tenant URL")).To(Succeed())
+		Expect(expect.Locator(id("copy-redirect-uri")).ToHaveText("Copy")).To(Succeed())
+		Expect(expect.Locator(id("copy-scim-url")).ToHaveText("Copy", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(4000)})).To(Succeed())
+
 		Expect(id("copy-redirect-uri").Click()).To(Succeed())
 		Expect(expect.Locator(id("copy-status")).ToHaveText("Sign-in redirect URI copied.")).To(Succeed())
 		Expect(page.Clipboard()).To(Equal(srv.URL + "/t/acme/oidc/callback"))
@@ -163,7 +169,7 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		close(release)
 
 		By("then ✓ and the four checks")
-		Expect(expect.Locator(id("save-status")).ToHaveText("✓ Okta's discovery document was read: issuer " + okta.URL)).To(Succeed())
+		Expect(expect.Locator(id("save-status")).ToHaveText("✓ Saved. Okta's discovery document was read: issuer " + okta.URL + ".")).To(Succeed())
 		Expect(expect.Locator(page.Locator("#signin-checks li")).ToHaveText([]string{
 			"✓ Okta domain: " + okta.URL + " (the trailing slash was dropped)",
 			"✓ Discovery document: issuer " + okta.URL,
@@ -196,7 +202,8 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Expect(label("Client ID").Fill("0oa1client")).To(Succeed())
 		Expect(label("Client secret").Fill("wrong")).To(Succeed())
 		Expect(id("save").Click()).To(Succeed())
-		Expect(expect.Locator(id("save-status")).ToHaveText("✗ " + refused)).To(Succeed())
+		By("the status names the failing step; only the list carries its sentence")
+		Expect(expect.Locator(id("save-status")).ToHaveText("✗ Not saved: Client credentials failed (see below).")).To(Succeed())
 		Expect(expect.Locator(id("save-status")).ToHaveClass("status error")).To(Succeed())
 		Expect(expect.Locator(page.Locator("#signin-checks li")).ToHaveText([]string{
 			"✓ Okta domain: " + okta.URL,
@@ -225,7 +232,7 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Expect(id("save").Click()).To(Succeed())
 		sentence := "Okta's discovery document at " + okta.URL +
 			"/oauth2/nope/.well-known/openid-configuration could not be read (HTTP 404); check the Okta domain and the authorization server."
-		Expect(expect.Locator(id("save-status")).ToHaveText("✗ " + sentence)).To(Succeed())
+		Expect(expect.Locator(id("save-status")).ToHaveText("✗ Not saved: Discovery document failed (see below).")).To(Succeed())
 		Expect(expect.Locator(page.Locator("#signin-checks li")).ToHaveText([]string{
 			"✓ Okta domain: " + okta.URL, "✗ Discovery document: " + sentence,
 		})).To(Succeed())
@@ -253,7 +260,7 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 			}
 		}
 		Expect(kb.Press("Enter")).To(Succeed())
-		Expect(expect.Locator(id("save-status")).ToHaveText("✓ Okta's discovery document was read: issuer " + okta.URL)).To(Succeed())
+		Expect(expect.Locator(id("save-status")).ToHaveText("✓ Saved. Okta's discovery document was read: issuer " + okta.URL + ".")).To(Succeed())
 
 		By("Test sign-in is the next stop after Save, and Enter opens its popup")
 		Expect(expect.Locator(id("test-sign-in")).ToBeEnabled()).To(Succeed())
@@ -306,10 +313,30 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 			": paste the newest secret into Okta, then click Test API Credentials again.")).To(Succeed())
 		Expect(expect.Locator(conn).ToHaveClass("status error")).To(Succeed())
 
-		By("after Generate new secret it waits again")
+		By("Generate new secret asks first, as Okta uses the secret; Cancel keeps it")
+		warning := page.GetByText("Okta is using the current secret: a new one stops Okta's provisioning until you paste it into Okta.")
+		Expect(expect.Locator(warning).ToBeHidden()).To(Succeed())
 		Expect(id("generate-secret").Click()).To(Succeed())
+		Expect(expect.Locator(warning).ToBeVisible()).To(Succeed())
+		replace := page.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Replace secret"})
+		Expect(expect.Locator(replace).ToBeFocused()).To(Succeed())
+		kb := page.Keyboard()
+		Expect(kb.Press("Tab")).To(Succeed())
+		Expect(expect.Locator(page.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Cancel"})).ToBeFocused()).To(Succeed())
+		Expect(kb.Press("Enter")).To(Succeed())
+		Expect(expect.Locator(warning).ToBeHidden()).To(Succeed())
+		Expect(expect.Locator(id("generate-secret")).ToBeFocused()).To(Succeed())
+		Expect(admin.Rotations()).To(Equal(0))
+		Expect(expect.Locator(id("secret")).ToBeHidden()).To(Succeed())
+
+		By("after Replace secret (by keyboard) it waits again")
+		Expect(kb.Press("Enter")).To(Succeed())
+		Expect(expect.Locator(replace).ToBeFocused()).To(Succeed())
+		Expect(kb.Press("Enter")).To(Succeed())
 		Expect(expect.Locator(conn).ToHaveText(connect.ConnectionWaiting)).To(Succeed())
 		Eventually(admin.Rotations, "10s").Should(Equal(1))
+		Expect(expect.Locator(warning).ToBeHidden()).To(Succeed())
+		Expect(expect.Locator(label("New secret")).ToHaveValue(admin.Secret())).To(Succeed())
 		n := admin.ActivityReads()
 		Eventually(admin.ActivityReads, "10s").Should(BeNumerically(">=", n+2), "the dialog stopped polling")
 		Expect(expect.Locator(conn).ToHaveText(connect.ConnectionWaiting)).To(Succeed())
@@ -350,6 +377,7 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Expect(page.Locator("#user-rows img").Count()).To(Equal(0), "server data was parsed as HTML")
 		Expect(page.Evaluate("() => window.pwned === undefined")).To(BeTrue())
 		Expect(expect.Locator(page.Locator("#group-rows tr")).ToHaveText([]string{"Engineering2 members"})).To(Succeed())
+		Expect(expect.Locator(page.GetByText("Assign people, or a group, to the SCIM app in Okta (Assignments tab); pushed groups appear here too.")).ToBeVisible()).To(Succeed())
 		Expect(expect.Locator(id("group-count")).ToHaveText("1")).To(Succeed())
 		Expect(expect.Locator(id("groups-more")).ToBeHidden()).To(Succeed())
 		rows := page.Locator("#request-rows tr")
@@ -370,6 +398,43 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Expect(expect.Locator(rows.First().Locator("td").Nth(1)).ToHaveText("Deactivate user")).To(Succeed())
 	})
 
+	It("fits a 390px-wide phone: the tables scroll or wrap inside the panel", func() {
+		Expect(page.SetViewportSize(390, 844)).To(Succeed())
+		long := strings.Repeat("very.long.name", 5) + "@example-with-a-long-domain.com"
+		at := time.Now().Truncate(time.Second)
+		admin.SetActivity(adminapi.Activity{
+			Requests: []adminapi.Request{
+				{At: at, Method: "PATCH", Path: "/Users/00u1a2b3c4d5e6f7g8h9i0j1k2l3m4n5o6p7q8r9?attributes=userName,active,name", Status: 409,
+					Action: "Update user", Detail: "uniqueness: userName " + long + " exists"},
+				{At: at, Method: "POST", Path: "/Users", Status: 201, Action: "Create user"},
+			},
+			Users: adminapi.ResourceList{Total: 2, Recent: []adminapi.Provisioned{
+				{Name: long, DisplayName: "Alexandria Maximiliane Longname-Doubleбарrel", Active: true},
+				{Name: "bob@example.com", DisplayName: "Bob", Active: false},
+			}},
+			Groups: adminapi.ResourceList{Total: 1, Recent: []adminapi.Provisioned{{Name: strings.Repeat("Engineering", 6), Members: 12, Active: true}}},
+		})
+		Expect(expect.Locator(page.Locator("#user-rows tr")).ToHaveCount(2)).To(Succeed())
+		Expect(expect.Locator(page.Locator("#request-rows tr")).ToHaveCount(2)).To(Succeed())
+		Expect(page.Evaluate("() => document.documentElement.scrollWidth")).To(BeNumerically("<=", 390), "the page is wider than the phone")
+		for _, sel := range []string{"#user-rows tr:first-child td:last-child", "#group-rows tr td:last-child", "#request-rows tr:first-child td:last-child",
+			"#request-rows tr:first-child td:nth-child(3)"} {
+			box, err := page.Locator(sel).BoundingBox()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(box.X+box.Width).To(BeNumerically("<=", 390), sel+" is off screen")
+			Expect(box.Width).To(BeNumerically(">=", 40), sel+" is squeezed")
+		}
+		Expect(expect.Locator(page.Locator("#user-rows tr:first-child td:last-child")).ToHaveText("active")).To(Succeed())
+
+		By("each table's container is reachable by keyboard and shows its focus")
+		Expect(id("group-table-wrap").Focus()).To(Succeed())
+		Expect(page.Keyboard().Press("Shift+Tab")).To(Succeed())
+		Expect(page.Evaluate("() => document.activeElement.id")).To(Equal("user-table-wrap"))
+		Expect(page.Evaluate(`() => getComputedStyle(document.activeElement).overflowX`)).To(Equal("auto"))
+		Expect(page.Evaluate(`() => getComputedStyle(document.activeElement).outlineStyle`)).To(Equal("solid"))
+		Expect(page.Evaluate(`() => [...document.querySelectorAll(".table-wrap")].map(e => e.tabIndex)`)).To(Equal([]any{0, 0, 0}))
+	})
+
 	It("says it lost contact only after three failed polls, and recovers silently", func() {
 		page.AllowStatus("/t/acme/admin/api/activity", http.StatusBadGateway)
 		conn := id("connection-status")
@@ -388,7 +453,7 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Expect(label("Client ID").Fill("0oa1client")).To(Succeed())
 		Expect(label("Client secret").Fill("s3cret")).To(Succeed())
 		Expect(id("save").Click()).To(Succeed())
-		Expect(expect.Locator(id("save-status")).ToHaveText("✓ Okta's discovery document was read: issuer " + okta.URL)).To(Succeed())
+		Expect(expect.Locator(id("save-status")).ToHaveText("✓ Saved. Okta's discovery document was read: issuer " + okta.URL + ".")).To(Succeed())
 	}
 	testButton := func() playwright.Locator {
 		return page.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Test sign-in", Exact: playwright.Bool(true)})
@@ -407,8 +472,20 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Expect(expect.Locator(id("test-status")).ToHaveText("✓ Signed in as alice@example.com.")).To(Succeed())
 		Expect(expect.Locator(id("test-status")).ToHaveClass("status ok")).To(Succeed())
 		Expect(expect.Locator(page.Locator("#claims dt")).ToHaveText([]string{"amr", "email", "email_verified", "iat", "name", "sub"})).To(Succeed())
-		Expect(expect.Locator(page.Locator("#claims dd")).ToHaveText([]string{`["pwd"]`, "alice@example.com", "true", "1733250000", "Alice Example", "00u1alice"})).To(Succeed())
+		// iat as the browser's clock shows it: YYYY-MM-DD HH:MM:SS local time.
+		iat, err := page.Evaluate(`s => { const d = new Date(s * 1000), p = n => String(n).padStart(2, "0");
+			return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds()); }`, 1733250000)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(expect.Locator(page.Locator("#claims dd")).ToHaveText([]string{`["pwd"]`, "alice@example.com", "true",
+			"1733250000 (" + iat.(string) + " local time)", "Alice Example", "00u1alice"})).To(Succeed())
 		Expect(expect.Locator(page.GetByRole("heading", playwright.PageGetByRoleOptions{Name: "ID token claims"})).ToBeVisible()).To(Succeed())
+
+		By("a new Save clears the old result")
+		Expect(id("save").Click()).To(Succeed())
+		Expect(expect.Locator(id("test-status")).ToBeHidden()).To(Succeed())
+		Expect(expect.Locator(id("claims-box")).ToBeHidden()).To(Succeed())
+		Expect(expect.Locator(id("save-status")).ToContainText("✓ Saved.")).To(Succeed())
+		Expect(expect.Locator(id("test-status")).ToBeHidden()).To(Succeed())
 	})
 
 	It("shows ✗ with the reason when the test sign-in is refused", func() {

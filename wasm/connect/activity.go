@@ -36,6 +36,9 @@ func AllowedTag(tag string) bool {
 const (
 	ConnectionWaiting = "Waiting for Okta: in Okta, enter these two values and click Test API Credentials."
 	LostContact       = "Lost contact with the idpkit server; retrying…"
+	// WaitingHint is added to ConnectionWaiting after WaitHintAfter: the
+	// dialog cannot see requests Okta sends to another URL.
+	WaitingHint = "If Okta reports an error, check that Okta's SCIM 2.0 Base Url is exactly the Tenant URL above."
 )
 
 // clock is the time of day a request is shown with, HH:MM:SS.
@@ -97,10 +100,14 @@ func statusClass(text string) string {
 }
 
 // ShowActivity fills the SCIM panel's live part from an activity: the
-// connection line (see Connection), the counts, the users, the groups and
-// the last requests, each list with its empty-state line.
-func ShowActivity(a adminapi.Activity, loc *time.Location, refusedAfter time.Time) []Set {
+// connection line (see Connection; with WaitingHint added when it still
+// waits and longWait is true), the counts, the users, the groups and the
+// last requests, each list with its empty-state line.
+func ShowActivity(a adminapi.Activity, loc *time.Location, refusedAfter time.Time, longWait bool) []Set {
 	text, _ := Connection(a, loc, refusedAfter)
+	if text == ConnectionWaiting && longWait {
+		text += " " + WaitingHint
+	}
 	sets := connectionSets(text)
 	sets = append(sets,
 		Set{IDUserCount, PropText, strconv.Itoa(a.Users.Total)},
@@ -115,7 +122,7 @@ func ShowActivity(a adminapi.Activity, loc *time.Location, refusedAfter time.Tim
 		}
 		users = append(users, row(cell("", u.Name), cell("", orDash(u.DisplayName)), cell(class, state)))
 	}
-	sets = append(sets, listSets(a.Users, users, IDUserTable, IDUserRows, IDUsersEmpty, IDUsersMore, "users")...)
+	sets = append(sets, listSets(a.Users, users, IDUserWrap, IDUserRows, IDUsersEmpty, IDUsersMore, "users")...)
 
 	groups := make([]Node, 0, len(a.Groups.Recent))
 	for _, g := range a.Groups.Recent {
@@ -125,7 +132,7 @@ func ShowActivity(a adminapi.Activity, loc *time.Location, refusedAfter time.Tim
 		}
 		groups = append(groups, row(cell("", g.Name), cell("", members)))
 	}
-	sets = append(sets, listSets(a.Groups, groups, IDGroupTable, IDGroupRows, IDGroupsEmpty, IDGroupsMore, "groups")...)
+	sets = append(sets, listSets(a.Groups, groups, IDGroupWrap, IDGroupRows, IDGroupsEmpty, IDGroupsMore, "groups")...)
 
 	reqs := make([]Node, 0, len(a.Requests))
 	for _, r := range a.Requests {
@@ -138,7 +145,7 @@ func ShowActivity(a adminapi.Activity, loc *time.Location, refusedAfter time.Tim
 	}
 	return append(sets,
 		Set{IDRequestRows, PropChildren, reqs},
-		Set{IDRequestTable, PropHidden, len(reqs) == 0},
+		Set{IDRequestWrap, PropHidden, len(reqs) == 0},
 		Set{IDRequestsEmpty, PropHidden, len(reqs) > 0},
 	)
 }
@@ -216,8 +223,19 @@ func (d *Dialog) Poll(ctx context.Context) {
 		d.newest = a.Requests[0].At
 	}
 	since := d.refusedAfter
+	d.connected = a.Connected != nil
+	longWait := false
+	if text, _ := Connection(a, d.loc(), since); text == ConnectionWaiting {
+		now := d.now()
+		if d.waitingSince.IsZero() {
+			d.waitingSince = now
+		}
+		longWait = now.Sub(d.waitingSince) >= WaitHintAfter
+	} else {
+		d.waitingSince = time.Time{}
+	}
 	d.mu.Unlock()
-	d.applyChanged(ShowActivity(a, d.loc(), since))
+	d.applyChanged(ShowActivity(a, d.loc(), since, longWait))
 }
 
 // Watch polls the activity every PollEvery while visible reports true

@@ -67,11 +67,11 @@ func TestShowActivity(t *testing.T) {
 			conn(ConnectionWaiting, ClassBusy, "true"),
 			[]Set{
 				{IDUserCount, PropText, "0"}, {IDGroupCount, PropText, "0"},
-				{IDUserRows, PropChildren, []Node{}}, {IDUserTable, PropHidden, true}, {IDUsersEmpty, PropHidden, false},
+				{IDUserRows, PropChildren, []Node{}}, {IDUserWrap, PropHidden, true}, {IDUsersEmpty, PropHidden, false},
 				{IDUsersMore, PropText, ""}, {IDUsersMore, PropHidden, true},
-				{IDGroupRows, PropChildren, []Node{}}, {IDGroupTable, PropHidden, true}, {IDGroupsEmpty, PropHidden, false},
+				{IDGroupRows, PropChildren, []Node{}}, {IDGroupWrap, PropHidden, true}, {IDGroupsEmpty, PropHidden, false},
 				{IDGroupsMore, PropText, ""}, {IDGroupsMore, PropHidden, true},
-				{IDRequestRows, PropChildren, []Node{}}, {IDRequestTable, PropHidden, true}, {IDRequestsEmpty, PropHidden, false},
+				{IDRequestRows, PropChildren, []Node{}}, {IDRequestWrap, PropHidden, true}, {IDRequestsEmpty, PropHidden, false},
 			})},
 		{"provisioning", Activity{
 			Connected: &Request{At: t0, Action: "Test API Credentials", UserAgent: "Okta SCIM Client 1.0.0"},
@@ -92,13 +92,13 @@ func TestShowActivity(t *testing.T) {
 					row(cell("", "alice@example.com"), cell("", "Alice Example"), cell("ok", "active")),
 					row(cell("", "bob@example.com"), cell("", "–"), cell("muted", "deactivated")),
 				}},
-				{IDUserTable, PropHidden, false}, {IDUsersEmpty, PropHidden, true},
+				{IDUserWrap, PropHidden, false}, {IDUsersEmpty, PropHidden, true},
 				{IDUsersMore, PropText, "Showing the 2 most recent of 12 users."}, {IDUsersMore, PropHidden, false},
 				{IDGroupRows, PropChildren, []Node{
 					row(cell("", "Engineering"), cell("", "1 member")),
 					row(cell("", "Sales"), cell("", "3 members")),
 				}},
-				{IDGroupTable, PropHidden, false}, {IDGroupsEmpty, PropHidden, true},
+				{IDGroupWrap, PropHidden, false}, {IDGroupsEmpty, PropHidden, true},
 				{IDGroupsMore, PropText, ""}, {IDGroupsMore, PropHidden, true},
 				{IDRequestRows, PropChildren, []Node{
 					row(cell("time", "19:52:13"), cell("", "Create user"),
@@ -108,12 +108,12 @@ func TestShowActivity(t *testing.T) {
 						Node{Tag: "td", Children: []Node{{Tag: "code", Text: "GET /Users?startIndex=1&count=2"}}},
 						cell("ok", "✓ 200")),
 				}},
-				{IDRequestTable, PropHidden, false}, {IDRequestsEmpty, PropHidden, true},
+				{IDRequestWrap, PropHidden, false}, {IDRequestsEmpty, PropHidden, true},
 			})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, ShowActivity(tt.a, time.UTC, time.Time{})); diff != "" {
+			if diff := cmp.Diff(tt.want, ShowActivity(tt.a, time.UTC, time.Time{}, false)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -189,11 +189,13 @@ func TestSaveSets(t *testing.T) {
 			{IDChecks, PropHidden, true}, {IDChecks, PropChildren, []Node{}},
 		}},
 		{"refused with checks", SaveFailed(&APIError{Status: 400, Code: "invalid_request", Description: checks[1].Detail, Checks: checks}),
-			concat(status("✗ Okta refused the Client ID or Client secret (invalid_client).", ClassError), checkSets(checks))},
+			concat(status("✗ Not saved: Client credentials failed (see below).", ClassError), checkSets(checks))},
+		{"refused with checks that all passed", SaveFailed(&APIError{Status: 400, Description: "okta could not be reached", Checks: checks[:1]}),
+			concat(status("✗ Okta could not be reached.", ClassError), checkSets(checks[:1]))},
 		{"refused without checks", SaveFailed(&APIError{Status: 400, Description: "Okta could not be reached."}),
 			concat(status("✗ Okta could not be reached.", ClassError), checkSets(nil))},
 		{"saved, test sign-in enabled", Saved(Settings{Issuer: "https://d", ClientID: "0oa1", OktaDomain: "https://d", Checks: checks[:1]}),
-			concat(status("✓ Okta's discovery document was read: issuer https://d", ClassOK), []Set{{IDTestSignIn, PropDisabled, false}},
+			concat(status("✓ Saved. Okta's discovery document was read: issuer https://d.", ClassOK), []Set{{IDTestSignIn, PropDisabled, false}},
 				checkSets(checks[:1]), fields(Settings{OktaDomain: "https://d", ClientID: "0oa1"}))},
 		{"loaded without sign-in", Loaded(Settings{})[5:6], []Set{{IDTestSignIn, PropDisabled, true}}},
 		{"loaded with sign-in", Loaded(Settings{Issuer: "i", ClientID: "c"})[5:6], []Set{{IDTestSignIn, PropDisabled, false}}},

@@ -20,6 +20,8 @@ const (
 	PropPlaceholder = "placeholder"
 	PropClass       = "className"
 	PropBusy        = "ariaBusy" // "true" or "false"
+	// PropFocus, with Value true, moves the keyboard focus to the element.
+	PropFocus = "focus"
 	// PropChildren replaces the element's children with Value, a []Node;
 	// the glue builds them with createElement and textContent only.
 	PropChildren = "children"
@@ -67,6 +69,11 @@ type Dialog struct {
 	// Location is the time zone of the times shown; nil means time.Local,
 	// the browser's under js/wasm.
 	Location *time.Location
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// CopiedFor is how long a copy button says "Copied"; zero means
+	// DefaultCopiedFor.
+	CopiedFor time.Duration
 
 	mu       sync.Mutex
 	settings Settings
@@ -79,6 +86,9 @@ type Dialog struct {
 	refusedAfter time.Time
 	testGen      int                // the running test sign-in
 	testCancel   context.CancelFunc // stops it
+	connected    bool               // the last activity said Okta has connected
+	waitingSince time.Time          // when the connection line began to wait; zero: not waiting
+	copyGen      map[string]int     // copy button → its last "Copied"
 
 	pageMu sync.Mutex     // serialises page updates and guards shown
 	shown  map[string]any // "id\x00prop" → what applyChanged last set
@@ -92,6 +102,11 @@ const (
 	MaxPollFailures = 3
 	// pollTimeout bounds one poll, so that a hung request counts as failed.
 	pollTimeout = 10 * time.Second
+	// DefaultCopiedFor is how long a copy button says "Copied".
+	DefaultCopiedFor = 2 * time.Second
+	// WaitHintAfter is how long the connection line waits before it adds
+	// WaitingHint.
+	WaitHintAfter = 30 * time.Second
 	// closedGrace is how many polls still run after the popup is seen
 	// closed, for an outcome stored just before it closed.
 	closedGrace = 2
@@ -109,6 +124,20 @@ func (d *Dialog) testTimeout() time.Duration {
 		return DefaultTestTimeout
 	}
 	return d.TestTimeout
+}
+
+func (d *Dialog) now() time.Time {
+	if d.Now == nil {
+		return time.Now()
+	}
+	return d.Now()
+}
+
+func (d *Dialog) copiedFor() time.Duration {
+	if d.CopiedFor <= 0 {
+		return DefaultCopiedFor
+	}
+	return d.CopiedFor
 }
 
 func (d *Dialog) loc() *time.Location {
@@ -217,8 +246,34 @@ func (d *Dialog) Refresh(ctx context.Context) {
 	d.apply(counts(s))
 }
 
-// Generate rotates the SCIM secret and shows the new one once.
+// Generate rotates the SCIM secret and shows the new one once. When Okta
+// has connected with the current secret it only asks first (AskReplace);
+// ReplaceSecret then rotates it.
 func (d *Dialog) Generate(ctx context.Context) {
+	if _, ok := d.current(); !ok {
+		return
+	}
+	d.mu.Lock()
+	connected := d.connected
+	d.mu.Unlock()
+	if connected {
+		d.apply(AskReplace())
+		return
+	}
+	d.rotate(ctx)
+}
+
+// ReplaceSecret rotates the SCIM secret after the person confirmed it
+// (the "Replace secret" button of AskReplace).
+func (d *Dialog) ReplaceSecret(ctx context.Context) {
+	d.apply(ReplaceCancelled())
+	d.rotate(ctx)
+}
+
+// CancelReplace hides the question of AskReplace; the secret stays.
+func (d *Dialog) CancelReplace() { d.apply(ReplaceCancelled()) }
+
+func (d *Dialog) rotate(ctx context.Context) {
 	s, ok := d.current()
 	if !ok || !d.start("generate") {
 		return
@@ -236,6 +291,8 @@ func (d *Dialog) Generate(ctx context.Context) {
 	// status line, and refusals of the old secret are no longer news.
 	d.mu.Lock()
 	d.refusedAfter = d.newest
+	d.connected = false
+	d.waitingSince = d.now()
 	d.mu.Unlock()
 	d.apply(append(Generated(tok), connectionSets(ConnectionWaiting)...))
 }
@@ -248,6 +305,10 @@ func (d *Dialog) Save(ctx context.Context) {
 		return
 	}
 	defer d.done("save")
+	// A result of an earlier test sign-in no longer says anything about
+	// what is being saved.
+	d.stopTest()
+	d.apply(ClearTest())
 	in := SignIn{
 		OktaDomain:   trim(d.Page.Value(IDOktaDomain)),
 		ClientID:     trim(d.Page.Value(IDClientID)),
@@ -275,9 +336,32 @@ func (d *Dialog) Save(ctx context.Context) {
 	d.apply(Saved(ns))
 }
 
-// Copied reports the outcome of a copy button; err is the clipboard's error.
+// Copied reports the outcome of a copy button; err is the clipboard's
+// error. After a copy the button says "Copied" for CopiedFor, then "Copy"
+// again (its aria-label stays).
 func (d *Dialog) Copied(button string, err error) {
 	d.apply(Copied(button, err))
+	if err != nil {
+		return
+	}
+	if _, _, ok := CopyTarget(button); !ok {
+		return
+	}
+	d.mu.Lock()
+	if d.copyGen == nil {
+		d.copyGen = map[string]int{}
+	}
+	d.copyGen[button]++
+	gen := d.copyGen[button]
+	d.mu.Unlock()
+	time.AfterFunc(d.copiedFor(), func() {
+		d.mu.Lock()
+		last := d.copyGen[button] == gen
+		d.mu.Unlock()
+		if last {
+			d.apply(CopyReset(button))
+		}
+	})
 }
 
 // Loaded fills the page from settings.
@@ -343,9 +427,31 @@ func Generating() []Set {
 	}
 }
 
+// ReplaceWarning is the question AskReplace shows.
+const ReplaceWarning = "Okta is using the current secret: a new one stops Okta's provisioning until you paste it into Okta."
+
+// AskReplace asks before a secret Okta is using is replaced: the warning
+// with "Replace secret" and "Cancel"; the focus moves to "Replace secret".
+func AskReplace() []Set {
+	return []Set{
+		{IDReplaceBox, PropHidden, false},
+		{IDReplaceSecret, PropFocus, true},
+	}
+}
+
+// ReplaceCancelled hides the question and gives the focus back to
+// "Generate new secret".
+func ReplaceCancelled() []Set {
+	return []Set{
+		{IDReplaceBox, PropHidden, true},
+		{IDGenerateSecret, PropFocus, true},
+	}
+}
+
 // Generated shows the new secret once, with its warning.
 func Generated(token string) []Set {
 	return []Set{
+		{IDReplaceBox, PropHidden, true},
 		{IDGenerateSecret, PropDisabled, false},
 		{IDSecretStatus, PropText, ""},
 		{IDSecretStatus, PropBusy, "false"},
@@ -396,19 +502,28 @@ func Saved(s Settings) []Set {
 }
 
 // SaveFailed shows ✗ with the reason and, when the server ran the check,
-// its steps; the form keeps what was typed.
+// its steps; the form keeps what was typed. With steps, the status line
+// names the failing one and the list carries its sentence, so that it is
+// not shown twice.
 func SaveFailed(err error) []Set {
-	sets := []Set{
-		{IDSave, PropDisabled, false},
-		{IDSaveStatus, PropText, "✗ " + Sentence(err)},
-		{IDSaveStatus, PropClass, ClassError},
-		{IDSaveStatus, PropBusy, "false"},
-		{IDSaveStatus, PropHidden, false},
-	}
 	var checks []Check
 	var ae *APIError
 	if errors.As(err, &ae) {
 		checks = ae.Checks
+	}
+	text := "✗ " + Sentence(err)
+	for _, c := range checks {
+		if !c.OK {
+			text = "✗ Not saved: " + c.Name + " failed (see below)."
+			break
+		}
+	}
+	sets := []Set{
+		{IDSave, PropDisabled, false},
+		{IDSaveStatus, PropText, text},
+		{IDSaveStatus, PropClass, ClassError},
+		{IDSaveStatus, PropBusy, "false"},
+		{IDSaveStatus, PropHidden, false},
 	}
 	return append(sets, checkSets(checks)...)
 }
@@ -439,12 +554,20 @@ func Copied(button string, err error) []Set {
 	if !ok {
 		return nil
 	}
-	text := name + " copied."
 	if err != nil {
-		text = "Copying failed; select the field and press Ctrl+C."
+		return []Set{{IDCopyStatus, PropText, "Copying failed; select the field and press Ctrl+C."}}
 	}
-	return []Set{{IDCopyStatus, PropText, text}}
+	return []Set{{IDCopyStatus, PropText, name + " copied."}, {button, PropText, CopiedText}}
 }
+
+// Texts of a copy button.
+const (
+	CopyText   = "Copy"
+	CopiedText = "Copied"
+)
+
+// CopyReset gives a copy button its "Copy" back.
+func CopyReset(button string) []Set { return []Set{{button, PropText, CopyText}} }
 
 // trim drops the spaces and line breaks that pasted values often carry.
 func trim(s string) string { return strings.TrimSpace(s) }

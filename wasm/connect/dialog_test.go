@@ -170,12 +170,11 @@ func TestDialogSave(t *testing.T) {
 		wantStatus, wantClass      string
 		wantSaved                  int
 	}{
-		{"org server", okta.URL, "0oa1", "s1", "", "✓ Okta's discovery document was read: issuer " + okta.URL, connect.ClassOK, 1},
+		{"org server", okta.URL, "0oa1", "s1", "", "✓ Saved. Okta's discovery document was read: issuer " + okta.URL + ".", connect.ClassOK, 1},
 		{"default server, pasted with spaces", " " + okta.URL + "\n", "0oa1", "s1", "default",
-			"✓ Okta's discovery document was read: issuer " + okta.URL + "/oauth2/default", connect.ClassOK, 1},
+			"✓ Saved. Okta's discovery document was read: issuer " + okta.URL + "/oauth2/default.", connect.ClassOK, 1},
 		{"unknown server", okta.URL, "0oa1", "s1", "nope",
-			"✗ Okta's discovery document at " + okta.URL + "/oauth2/nope/.well-known/openid-configuration could not be read (HTTP 404); check the Okta domain and the authorization server.",
-			connect.ClassError, 0},
+			"✗ Not saved: Discovery document failed (see below).", connect.ClassError, 0},
 		{"missing secret", okta.URL, "0oa1", "", "", "✗ Enter the Client secret of the OIDC app integration in Okta.", connect.ClassError, 0},
 		{"missing domain", "", "0oa1", "s", "", "✗ Enter your Okta domain, for example example.okta.com.", connect.ClassError, 0},
 	}
@@ -216,10 +215,12 @@ func TestDialogCopied(t *testing.T) {
 		err          error
 		want         []connect.Set
 	}{
-		{"tenant url", connect.IDCopySCIMURL, nil, []connect.Set{{ID: "copy-status", Prop: "textContent", Value: "Tenant URL copied."}}},
+		{"tenant url", connect.IDCopySCIMURL, nil, []connect.Set{{ID: "copy-status", Prop: "textContent", Value: "Tenant URL copied."},
+			{ID: connect.IDCopySCIMURL, Prop: "textContent", Value: "Copied"}}},
 		{"secret failed", connect.IDCopySecret, errors.New("denied"),
 			[]connect.Set{{ID: "copy-status", Prop: "textContent", Value: "Copying failed; select the field and press Ctrl+C."}}},
-		{"redirect", connect.IDCopyRedirect, nil, []connect.Set{{ID: "copy-status", Prop: "textContent", Value: "Sign-in redirect URI copied."}}},
+		{"redirect", connect.IDCopyRedirect, nil, []connect.Set{{ID: "copy-status", Prop: "textContent", Value: "Sign-in redirect URI copied."},
+			{ID: connect.IDCopyRedirect, Prop: "textContent", Value: "Copied"}}},
 		{"unknown", "nope", nil, nil},
 	}
 	for _, tt := range tests {
@@ -294,8 +295,30 @@ func TestDialogPoll(t *testing.T) {
 		})
 	}
 
+	t.Run("Okta uses the secret: Generate asks first, Cancel keeps it", func(t *testing.T) {
+		before := page.applyCount()
+		d.Generate(ctx)
+		got := []any{page.get(connect.IDReplaceBox, connect.PropHidden), page.get(connect.IDReplaceSecret, connect.PropFocus), admin.Rotations(), page.applyCount() - before}
+		if diff := cmp.Diff([]any{false, true, 0, 1}, got); diff != "" {
+			t.Errorf("after the first click (-want +got):\n%s", diff)
+		}
+		d.CancelReplace()
+		got = []any{page.get(connect.IDReplaceBox, connect.PropHidden), page.get(connect.IDGenerateSecret, connect.PropFocus), admin.Rotations()}
+		if diff := cmp.Diff([]any{true, true, 0}, got); diff != "" {
+			t.Errorf("after Cancel (-want +got):\n%s", diff)
+		}
+	})
+
 	t.Run("a new secret waits again, forgetting older refusals", func(t *testing.T) {
 		d.Generate(ctx)
+		if diff := cmp.Diff(0, admin.Rotations()); diff != "" {
+			t.Errorf("rotations before Replace secret (-want +got):\n%s", diff)
+		}
+		d.ReplaceSecret(ctx)
+		got := []any{admin.Rotations(), page.get(connect.IDReplaceBox, connect.PropHidden), page.get(connect.IDSecret, connect.PropValue)}
+		if diff := cmp.Diff([]any{1, true, admin.Secret()}, got); diff != "" {
+			t.Errorf("after Replace secret (-want +got):\n%s", diff)
+		}
 		if diff := cmp.Diff(connect.ConnectionWaiting, page.text(connect.IDConnection)); diff != "" {
 			t.Errorf("after generate (-want +got):\n%s", diff)
 		}
@@ -308,7 +331,96 @@ func TestDialogPoll(t *testing.T) {
 		if diff := cmp.Diff(wrong("19:53:03"), page.text(connect.IDConnection)); diff != "" {
 			t.Errorf("a refusal after the rotation (-want +got):\n%s", diff)
 		}
+		// Not connected any more: the next Generate rotates at once.
+		d.Generate(ctx)
+		if diff := cmp.Diff(2, admin.Rotations()); diff != "" {
+			t.Errorf("rotations (-want +got):\n%s", diff)
+		}
 	})
+}
+
+func TestDialogWaitingHint(t *testing.T) {
+	admin := admintest.New("acme", "http://app.test", 0, 0)
+	d, page, _ := signedIn(t, admin)
+	now := time.Date(2026, 12, 3, 19, 52, 3, 0, time.UTC)
+	d.Now = func() time.Time { return now }
+	ctx := context.Background()
+	d.Load(ctx)
+	long := connect.ConnectionWaiting + " If Okta reports an error, check that Okta's SCIM 2.0 Base Url is exactly the Tenant URL above."
+	test := adminapi.Request{At: now, Method: "GET", Path: "/Users", Status: 200, Action: "Test API Credentials"}
+	steps := []struct {
+		name   string
+		change func()
+		want   string
+	}{
+		{"first poll", func() {}, connect.ConnectionWaiting},
+		{"29 s later", func() { now = now.Add(29 * time.Second) }, connect.ConnectionWaiting},
+		{"30 s later", func() { now = now.Add(time.Second) }, long},
+		{"connected", func() { admin.SetConnected(&test) }, "✓ Okta has connected: Test API Credentials at 19:52:03."},
+		{"waiting again starts the clock again", func() { admin.SetConnected(nil); now = now.Add(time.Hour) }, connect.ConnectionWaiting},
+		{"and adds the hint after 30 s", func() { now = now.Add(30 * time.Second) }, long},
+		{"a new secret waits from the start", func() { d.Generate(ctx); now = now.Add(10 * time.Second) }, connect.ConnectionWaiting},
+	}
+	d.Location = time.UTC
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			st.change()
+			d.Poll(ctx)
+			if diff := cmp.Diff(st.want, page.text(connect.IDConnection)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDialogCopiedResets(t *testing.T) {
+	admin := admintest.New("acme", "http://app.test", 0, 0)
+	d, page, _ := signedIn(t, admin)
+	d.CopiedFor = 50 * time.Millisecond
+	d.Copied(connect.IDCopySCIMURL, nil)
+	got := []any{page.text(connect.IDCopySCIMURL), page.text(connect.IDCopyStatus)}
+	if diff := cmp.Diff([]any{"Copied", "Tenant URL copied."}, got); diff != "" {
+		t.Errorf("after the copy (-want +got):\n%s", diff)
+	}
+	time.Sleep(30 * time.Millisecond)
+	d.Copied(connect.IDCopySCIMURL, nil) // a second copy keeps "Copied" for the full time again
+	time.Sleep(30 * time.Millisecond)
+	if diff := cmp.Diff("Copied", page.text(connect.IDCopySCIMURL)); diff != "" {
+		t.Errorf("during the second copy (-want +got):\n%s", diff)
+	}
+	waitFor(t, "Copy again", func() bool { return page.text(connect.IDCopySCIMURL) == "Copy" })
+	d.Copied(connect.IDCopySecret, errors.New("denied"))
+	time.Sleep(80 * time.Millisecond)
+	if diff := cmp.Diff(nil, page.text(connect.IDCopySecret)); diff != "" {
+		t.Errorf("a failed copy touches the button (-want +got):\n%s", diff)
+	}
+}
+
+func TestDialogSaveClearsTestSignIn(t *testing.T) {
+	admin := admintest.New("acme", "http://app.test", 0, 0)
+	admin.Discover = func(context.Context, connect.SignIn) (string, error) { return "https://dev-1.okta.com", nil }
+	d, page, _ := signedIn(t, admin)
+	ctx := context.Background()
+	d.Load(ctx)
+	page.Apply(connect.TestOutcome(connect.TestSignInResult{Done: true, OK: true, UserName: "alice", Claims: map[string]any{"sub": "1"}}, time.UTC))
+	page.typeInto(connect.IDOktaDomain, "dev-1.okta.com")
+	page.typeInto(connect.IDClientID, "0oa1")
+	page.typeInto(connect.IDClientSecret, "s")
+	d.Save(ctx)
+	got := []any{page.text(connect.IDTestStatus), page.get(connect.IDTestStatus, connect.PropHidden),
+		page.get(connect.IDClaims, connect.PropChildren), page.get(connect.IDClaimsBox, connect.PropHidden)}
+	if diff := cmp.Diff([]any{"", true, []connect.Node{}, true}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(connect.ClearTest(), []connect.Set{
+		{ID: connect.IDTestStatus, Prop: connect.PropText, Value: ""},
+		{ID: connect.IDTestStatus, Prop: connect.PropBusy, Value: "false"},
+		{ID: connect.IDTestStatus, Prop: connect.PropHidden, Value: true},
+		{ID: connect.IDClaims, Prop: connect.PropChildren, Value: []connect.Node{}},
+		{ID: connect.IDClaimsBox, Prop: connect.PropHidden, Value: true},
+	}); diff != "" {
+		t.Errorf("ClearTest (+want -got):\n%s", diff)
+	}
 }
 
 // waitFor polls cond for up to 5 s.
@@ -362,11 +474,11 @@ func TestDialogSaveChecks(t *testing.T) {
 		wantChecks []string // "✓ name" / "✗ name"
 		wantTest   bool     // Test sign-in enabled
 	}{
-		{"every step passes", "", false, "✓ Okta's discovery document was read: issuer https://dev-1.okta.com",
+		{"every step passes", "", false, "✓ Saved. Okta's discovery document was read: issuer https://dev-1.okta.com.",
 			[]string{"✓ Okta domain", "✓ Discovery document", "✓ Signing keys", "✓ Client credentials"}, true},
-		{"signing keys fail", adminapi.CheckKeys, false, "✗ " + keysFail,
+		{"signing keys fail", adminapi.CheckKeys, false, "✗ Not saved: Signing keys failed (see below).",
 			[]string{"✓ Okta domain", "✓ Discovery document", "✗ Signing keys"}, false},
-		{"the domain fails", adminapi.CheckDomain, false, "✗ " + keysFail, []string{"✗ Okta domain"}, false},
+		{"the domain fails", adminapi.CheckDomain, false, "✗ Not saved: Okta domain failed (see below).", []string{"✗ Okta domain"}, false},
 		{"a refusal without checks", adminapi.CheckCredentials, true, "✗ " + keysFail, nil, false},
 	}
 	for _, tt := range tests {

@@ -15,6 +15,9 @@ const (
 	IDSecret         = "secret"
 	IDCopySecret     = "copy-secret"
 	IDSecretStatus   = "secret-status"
+	IDReplaceBox     = "replace-confirm" // the question before a secret Okta uses is replaced
+	IDReplaceSecret  = "replace-secret"  // its "Replace secret" button
+	IDCancelReplace  = "cancel-replace"  // its "Cancel" button
 	IDUserCount      = "user-count"
 	IDGroupCount     = "group-count"
 	IDRedirectURI    = "redirect-uri"
@@ -31,14 +34,17 @@ const (
 	// The SCIM panel's live part, filled from GET …/api/activity.
 	IDConnection    = "connection-status" // "Waiting for Okta…", "✓ Okta has connected…", "✗ …"
 	IDUserTable     = "user-table"
-	IDUserRows      = "user-rows" // the <tbody> of IDUserTable
+	IDUserWrap      = "user-table-wrap" // the scrolling container of IDUserTable, hidden when empty
+	IDUserRows      = "user-rows"       // the <tbody> of IDUserTable
 	IDUsersEmpty    = "users-empty"
 	IDUsersMore     = "users-more"
 	IDGroupTable    = "group-table"
+	IDGroupWrap     = "group-table-wrap"
 	IDGroupRows     = "group-rows"
 	IDGroupsEmpty   = "groups-empty"
 	IDGroupsMore    = "groups-more"
 	IDRequestTable  = "request-table"
+	IDRequestWrap   = "request-table-wrap"
 	IDRequestRows   = "request-rows"
 	IDRequestsEmpty = "requests-empty"
 
@@ -91,6 +97,10 @@ const markup = `<header>
 <div class="field">
 <button type="button" id="generate-secret" disabled>Generate new secret</button>
 <p class="help">Okta's "OAuth Bearer Token": the secret Okta sends with every SCIM request.</p>
+<div id="replace-confirm" class="confirm" hidden>
+<p class="warning" id="replace-warning">Okta is using the current secret: a new one stops Okta's provisioning until you paste it into Okta.</p>
+<div class="actions"><button type="button" id="replace-secret" aria-describedby="replace-warning">Replace secret</button><button type="button" id="cancel-replace">Cancel</button></div>
+</div>
 <p id="secret-status" class="status" role="status" aria-live="polite" hidden></p>
 </div>
 <div class="field" id="secret-box" hidden>
@@ -108,26 +118,32 @@ const markup = `<header>
 <h3 id="users-title">Users</h3>
 <p class="help">The users Okta provisioned, the most recently changed first; "deactivated" users cannot sign in.</p>
 <p id="users-empty" class="empty" hidden>No users yet: assign people or a group to the SCIM app in Okta.</p>
-<table id="user-table" aria-labelledby="users-title" hidden>
+<div id="user-table-wrap" class="table-wrap" role="region" aria-labelledby="users-title" tabindex="0" hidden>
+<table id="user-table" class="users" aria-labelledby="users-title">
 <thead><tr><th scope="col">User name</th><th scope="col">Name</th><th scope="col">Status</th></tr></thead>
 <tbody id="user-rows"></tbody>
 </table>
+</div>
 <p id="users-more" class="help" hidden></p>
 <h3 id="groups-title">Groups</h3>
-<p class="help">The groups Okta pushed (its Push Groups tab), the most recently changed first.</p>
+<p class="help">Assign people, or a group, to the SCIM app in Okta (Assignments tab); pushed groups appear here too.</p>
 <p id="groups-empty" class="empty" hidden>No groups yet: push a group from the SCIM app's Push Groups tab in Okta.</p>
-<table id="group-table" aria-labelledby="groups-title" hidden>
+<div id="group-table-wrap" class="table-wrap" role="region" aria-labelledby="groups-title" tabindex="0" hidden>
+<table id="group-table" class="groups" aria-labelledby="groups-title">
 <thead><tr><th scope="col">Group</th><th scope="col">Members</th></tr></thead>
 <tbody id="group-rows"></tbody>
 </table>
+</div>
 <p id="groups-more" class="help" hidden></p>
 <h3 id="requests-title">Last provisioning requests</h3>
 <p class="help">What Okta sent to the Tenant URL, the newest first, and what idpkit answered.</p>
 <p id="requests-empty" class="empty" hidden>No requests yet: they appear here as soon as Okta sends one.</p>
-<table id="request-table" class="requests" aria-labelledby="requests-title" hidden>
+<div id="request-table-wrap" class="table-wrap" role="region" aria-labelledby="requests-title" tabindex="0" hidden>
+<table id="request-table" class="requests" aria-labelledby="requests-title">
 <thead><tr><th scope="col">Time</th><th scope="col">What Okta did</th><th scope="col">Request</th><th scope="col">Outcome</th></tr></thead>
 <tbody id="request-rows"></tbody>
 </table>
+</div>
 </section>
 <section class="panel" aria-labelledby="signin-title">
 <h2 id="signin-title">Sign-in</h2>

@@ -96,6 +96,8 @@ func TestMarkupButtons(t *testing.T) {
 	tests := []struct{ id, typ, text string }{
 		{IDCopySCIMURL, "button", "Copy"},
 		{IDGenerateSecret, "button", "Generate new secret"},
+		{IDReplaceSecret, "button", "Replace secret"},
+		{IDCancelReplace, "button", "Cancel"},
 		{IDCopySecret, "button", "Copy"},
 		{IDCopyRedirect, "button", "Copy"},
 		{IDSave, "submit", "Save"},
@@ -140,11 +142,15 @@ func TestUpdatesTargetMarkup(t *testing.T) {
 		"Saved":          Saved(s),
 		"SaveFailed":     SaveFailed(&APIError{Status: 400, Checks: []Check{{Name: "Signing keys"}}}),
 		"Copied":         Copied(IDCopySecret, nil),
-		"ShowActivity":   ShowActivity(act, time.UTC, time.Time{}),
-		"empty activity": ShowActivity(Activity{}, time.UTC, time.Time{}),
+		"ShowActivity":   ShowActivity(act, time.UTC, time.Time{}, true),
+		"empty activity": ShowActivity(Activity{}, time.UTC, time.Time{}, true),
 		"lostContact":    lostContact(errors.New("x")),
-		"TestOutcome":    TestOutcome(TestSignInResult{Done: true, OK: true, Claims: map[string]any{"a": 1.0}}),
-		"waiting":        testSets(TestWaitingText, nil),
+		"TestOutcome":    TestOutcome(TestSignInResult{Done: true, OK: true, Claims: map[string]any{"a": 1.0, "iat": 1.0}}, time.UTC),
+		"waiting":        testSets(TestWaitingText, nil, nil),
+		"AskReplace":     AskReplace(),
+		"ReplaceCancel":  ReplaceCancelled(),
+		"ClearTest":      ClearTest(),
+		"CopyReset":      CopyReset(IDCopySCIMURL),
 	}
 	// Lists are rebuilt only inside these containers.
 	containers := map[string]string{IDUserRows: "tbody", IDGroupRows: "tbody", IDRequestRows: "tbody", IDChecks: "ul", IDClaims: "dl"}

@@ -86,17 +86,56 @@ func SavedSentence(s Settings) string {
 	if issuer == "" {
 		issuer = s.OktaDomain
 	}
-	return "Okta's discovery document was read: issuer " + issuer
+	return "Saved. Okta's discovery document was read: issuer " + issuer + "."
 }
 
 // asSentence starts s with a capital letter and ends it with a full stop,
 // as the server writes its descriptions in error style ("the admin session
 // has expired; open a new admin link").
+// A sentence that starts with a URL or a host name keeps its first letter.
 func asSentence(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	s = string(unicode.ToUpper(r)) + s[n:]
+	if !startsWithAddress(s) {
+		r, n := utf8.DecodeRuneInString(s)
+		s = string(unicode.ToUpper(r)) + s[n:]
+	}
 	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "!") && !strings.HasSuffix(s, "?") {
 		s += "."
 	}
 	return s
+}
+
+// startsWithAddress reports whether s's first word is a URL
+// ("http://127.0.0.1:9/…", "https://…", any word with "://") or a host
+// name ("dev-1.okta.com", "127.0.0.1:8080"), which keep their case.
+func startsWithAddress(s string) bool {
+	word, _, _ := strings.Cut(s, " ")
+	word = strings.TrimRight(word, ":;,.")
+	if strings.Contains(word, "://") {
+		return true
+	}
+	if word == "" || word != strings.ToLower(word) {
+		return false
+	}
+	host, _, _ := strings.Cut(word, "/")
+	host, port, hasPort := strings.Cut(host, ":")
+	if hasPort && port != "" && strings.Trim(port, "0123456789") == "" && host != "" {
+		return true // "localhost:8080"
+	}
+	// A host: dot-separated labels of letters, digits and hyphens,
+	// at least two of them, none empty.
+	labels := strings.Split(host, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -51,6 +51,13 @@ func TestSentence(t *testing.T) {
 		{"server style", &APIError{Status: 401, Code: "login_required", Description: "the admin session is missing or has expired; open a new admin link"},
 			"The admin session is missing or has expired; open a new admin link."},
 		{"question", &APIError{Status: 400, Description: "is the domain right?"}, "Is the domain right?"},
+		{"starts with a URL", &APIError{Status: 400, Description: "http://127.0.0.1:9/.well-known/openid-configuration could not be reached"},
+			"http://127.0.0.1:9/.well-known/openid-configuration could not be reached."},
+		{"starts with https", &APIError{Status: 400, Description: "https://dev-1.okta.com answered 404."}, "https://dev-1.okta.com answered 404."},
+		{"starts with a host", &APIError{Status: 400, Description: "dev-1.okta.com answered 404"}, "dev-1.okta.com answered 404."},
+		{"starts with an address", &APIError{Status: 400, Description: "127.0.0.1:9 refused the connection"}, "127.0.0.1:9 refused the connection."},
+		{"starts with host and port", &APIError{Status: 400, Description: "localhost:8080 refused the connection"}, "localhost:8080 refused the connection."},
+		{"a word with a colon", &APIError{Status: 400, Description: "note: fix it"}, "Note: fix it."},
 		{"wrapped description", fmt.Errorf("x: %w", &APIError{Status: 400, Description: "Fix it."}), "Fix it."},
 		{"401", &APIError{Status: 401}, "Your admin session has ended; open a new admin link for this tenant and try again."},
 		{"403", &APIError{Status: 403, Code: "forbidden"}, "Your admin session has ended; open a new admin link for this tenant and try again."},
@@ -79,8 +86,8 @@ func TestSavedSentence(t *testing.T) {
 		s    Settings
 		want string
 	}{
-		{"issuer", Settings{OktaDomain: "https://d", Issuer: "https://d/oauth2/default"}, "Okta's discovery document was read: issuer https://d/oauth2/default"},
-		{"no issuer", Settings{OktaDomain: "https://d"}, "Okta's discovery document was read: issuer https://d"},
+		{"issuer", Settings{OktaDomain: "https://d", Issuer: "https://d/oauth2/default"}, "Saved. Okta's discovery document was read: issuer https://d/oauth2/default."},
+		{"no issuer", Settings{OktaDomain: "https://d"}, "Saved. Okta's discovery document was read: issuer https://d."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -55,7 +56,7 @@ func (d *Dialog) CanTestSignIn() bool {
 // PopupBlocked says that window.open gave no window.
 func (d *Dialog) PopupBlocked() {
 	d.stopTest()
-	d.apply(testSets(PopupBlockedText, nil))
+	d.apply(testSets(PopupBlockedText, nil, nil))
 }
 
 // stopTest ends the running test sign-in, if any; it returns the number of
@@ -88,7 +89,7 @@ func (d *Dialog) TestSignIn(ctx context.Context, id string, popup Popup) {
 		defer d.mu.Unlock()
 		return d.testGen == gen && ctx.Err() == nil
 	}
-	d.apply(testSets(TestWaitingText, nil))
+	d.apply(testSets(TestWaitingText, nil, nil))
 
 	tick := time.NewTicker(d.pollEvery())
 	defer tick.Stop()
@@ -101,7 +102,7 @@ func (d *Dialog) TestSignIn(ctx context.Context, id string, popup Popup) {
 			return
 		case <-deadline.C:
 			if current() {
-				d.apply(testSets(fmt.Sprintf("✗ The test sign-in did not finish within %s; click Test sign-in to try again.", minutes(d.testTimeout())), nil))
+				d.apply(testSets(fmt.Sprintf("✗ The test sign-in did not finish within %s; click Test sign-in to try again.", minutes(d.testTimeout())), nil, nil))
 			}
 			return
 		case <-tick.C:
@@ -115,19 +116,19 @@ func (d *Dialog) TestSignIn(ctx context.Context, id string, popup Popup) {
 		}
 		if err != nil {
 			if fails++; fails >= MaxPollFailures {
-				d.apply(testSets("✗ "+Sentence(err), nil))
+				d.apply(testSets("✗ "+Sentence(err), nil, nil))
 				return
 			}
 			continue
 		}
 		fails = 0
 		if res.Done {
-			d.apply(TestOutcome(res))
+			d.apply(TestOutcome(res, d.loc()))
 			return
 		}
 		if closed {
 			if closedPolls++; closedPolls > closedGrace {
-				d.apply(testSets(PopupClosedText, nil))
+				d.apply(testSets(PopupClosedText, nil, nil))
 				return
 			}
 		}
@@ -151,24 +152,35 @@ func minutes(d time.Duration) string {
 
 // TestOutcome shows a finished test sign-in: "✓ " or "✗ " and the
 // server's sentence as it is, with the claims of the ID token when it
-// verified.
-func TestOutcome(r TestSignInResult) []Set {
+// verified; the times among them are also shown in loc (nil: time.Local).
+func TestOutcome(r TestSignInResult, loc *time.Location) []Set {
 	msg := r.Message
 	if r.OK {
 		if msg == "" {
 			msg = "Signed in as " + r.UserName + "."
 		}
-		return testSets("✓ "+msg, r.Claims)
+		return testSets("✓ "+msg, r.Claims, loc)
 	}
 	if msg == "" {
 		msg = "The test sign-in was refused."
 	}
-	return testSets("✗ "+msg, r.Claims)
+	return testSets("✗ "+msg, r.Claims, loc)
+}
+
+// ClearTest hides the result of an earlier test sign-in and its claims.
+func ClearTest() []Set {
+	return []Set{
+		{IDTestStatus, PropText, ""},
+		{IDTestStatus, PropBusy, "false"},
+		{IDTestStatus, PropHidden, true},
+		{IDClaims, PropChildren, []Node{}},
+		{IDClaimsBox, PropHidden, true},
+	}
 }
 
 // testSets shows text in the test sign-in's status line (✓, ✗, or else a
 // spinner) and the claims, or hides them when there are none.
-func testSets(text string, claims map[string]any) []Set {
+func testSets(text string, claims map[string]any, loc *time.Location) []Set {
 	class := statusClass(text)
 	sets := []Set{
 		{IDTestStatus, PropText, text},
@@ -176,12 +188,13 @@ func testSets(text string, claims map[string]any) []Set {
 		{IDTestStatus, PropBusy, fmt.Sprint(class == ClassBusy)},
 		{IDTestStatus, PropHidden, false},
 	}
-	return append(sets, claimSets(claims)...)
+	return append(sets, claimSets(claims, loc)...)
 }
 
 // claimSets lists the claims as dt/dd pairs, keys sorted, values that are
-// not strings in JSON.
-func claimSets(claims map[string]any) []Set {
+// not strings in JSON; the times iat, exp and auth_time also as a date in
+// loc.
+func claimSets(claims map[string]any, loc *time.Location) []Set {
 	if len(claims) == 0 {
 		return []Set{{IDClaims, PropChildren, []Node{}}, {IDClaimsBox, PropHidden, true}}
 	}
@@ -192,18 +205,30 @@ func claimSets(claims map[string]any) []Set {
 	slices.Sort(keys)
 	nodes := make([]Node, 0, 2*len(keys))
 	for _, k := range keys {
-		nodes = append(nodes, Node{Tag: "dt", Text: k}, Node{Tag: "dd", Text: claimValue(claims[k])})
+		nodes = append(nodes, Node{Tag: "dt", Text: k}, Node{Tag: "dd", Text: claimValue(k, claims[k], loc)})
 	}
 	return []Set{{IDClaims, PropChildren, nodes}, {IDClaimsBox, PropHidden, false}}
 }
 
-func claimValue(v any) string {
+// timeClaims are the claims that are seconds since 1970 (RFC 7519 §4.1,
+// OpenID Connect Core §2).
+var timeClaims = map[string]bool{"iat": true, "exp": true, "auth_time": true}
+
+func claimValue(key string, v any, loc *time.Location) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprint(v)
+	}
+	if timeClaims[key] {
+		if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1e15 {
+			if loc == nil {
+				loc = time.Local
+			}
+			return string(b) + " (" + time.Unix(int64(f), 0).In(loc).Format("2006-01-02 15:04:05") + " local time)"
+		}
 	}
 	return string(b)
 }

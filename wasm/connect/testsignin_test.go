@@ -42,16 +42,20 @@ func TestTestOutcome(t *testing.T) {
 	}{
 		{"signed in, claims sorted and JSON for non-strings", TestSignInResult{Done: true, OK: true, Message: "Signed in as alice@example.com.",
 			UserName: "alice@example.com", Claims: map[string]any{
-				"sub": "00u1", "email_verified": true, "iat": 1733250000.0, "amr": []any{"pwd", "mfa"},
-				"address": map[string]any{"country": "DE"}, "name": `<b>Alice</b> "A"`,
+				"sub": "00u1", "email_verified": true, "iat": 1733250000.0, "exp": 1733253600.0, "auth_time": 1733249990.0, "amr": []any{"pwd", "mfa"},
+				"nonce_count": 1733250000.0,
+				"address":     map[string]any{"country": "DE"}, "name": `<b>Alice</b> "A"`,
 			}},
 			concat(status("✓ Signed in as alice@example.com.", ClassOK), []Set{
 				{IDClaims, PropChildren, []Node{
 					{Tag: "dt", Text: "address"}, {Tag: "dd", Text: `{"country":"DE"}`},
 					{Tag: "dt", Text: "amr"}, {Tag: "dd", Text: `["pwd","mfa"]`},
+					{Tag: "dt", Text: "auth_time"}, {Tag: "dd", Text: "1733249990 (2024-12-03 18:19:50 local time)"},
 					{Tag: "dt", Text: "email_verified"}, {Tag: "dd", Text: "true"},
-					{Tag: "dt", Text: "iat"}, {Tag: "dd", Text: "1733250000"},
+					{Tag: "dt", Text: "exp"}, {Tag: "dd", Text: "1733253600 (2024-12-03 19:20:00 local time)"},
+					{Tag: "dt", Text: "iat"}, {Tag: "dd", Text: "1733250000 (2024-12-03 18:20:00 local time)"},
 					{Tag: "dt", Text: "name"}, {Tag: "dd", Text: `<b>Alice</b> "A"`},
+					{Tag: "dt", Text: "nonce_count"}, {Tag: "dd", Text: "1733250000"},
 					{Tag: "dt", Text: "sub"}, {Tag: "dd", Text: "00u1"},
 				}},
 				{IDClaimsBox, PropHidden, false},
@@ -68,7 +72,7 @@ func TestTestOutcome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, TestOutcome(tt.in)); diff != "" {
+			if diff := cmp.Diff(tt.want, TestOutcome(tt.in, time.UTC)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -87,7 +91,7 @@ func TestTestSets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			want := []Set{{IDTestStatus, PropText, tt.text}, {IDTestStatus, PropClass, tt.class}, {IDTestStatus, PropBusy, tt.busy},
 				{IDTestStatus, PropHidden, false}, {IDClaims, PropChildren, []Node{}}, {IDClaimsBox, PropHidden, true}}
-			if diff := cmp.Diff(want, testSets(tt.text, nil)); diff != "" {
+			if diff := cmp.Diff(want, testSets(tt.text, nil, nil)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})

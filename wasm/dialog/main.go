@@ -33,6 +33,8 @@ func main() {
 	}
 
 	on(page.el(connect.IDGenerateSecret), "click", func(js.Value) { go d.Generate(ctx) })
+	on(page.el(connect.IDReplaceSecret), "click", func(js.Value) { go d.ReplaceSecret(ctx) })
+	on(page.el(connect.IDCancelReplace), "click", func(js.Value) { go d.CancelReplace() })
 	on(page.el(connect.IDForm), "submit", func(e js.Value) {
 		e.Call("preventDefault")
 		go d.Save(ctx)
@@ -179,6 +181,12 @@ func (p domPage) Apply(sets []connect.Set) {
 				}
 			}
 			el.Call("replaceChildren", kids...)
+			continue
+		}
+		if s.Prop == connect.PropFocus {
+			if s.Value == true {
+				el.Call("focus")
+			}
 			continue
 		}
 		el.Set(s.Prop, js.ValueOf(s.Value))
