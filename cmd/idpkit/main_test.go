@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -187,6 +188,9 @@ func TestTenantConfigure(t *testing.T) {
 		{"steps on stderr", []string{"--okta-domain", okta.URL}, secret, 0, "✓ Signing keys: "},
 		{"default server", []string{"--okta-domain", okta.URL, "--auth-server", "default"}, secret, 0, okta.URL + "/oauth2/default"},
 		{"wrong secret", []string{"--okta-domain", okta.URL}, "wrong", 1, "✗ Client credentials: Okta refused the Client ID or Client secret (invalid_client)"},
+		{"default server's issuer as the domain", []string{"--okta-domain", okta.URL + "/oauth2/default"}, secret, 0, "(the /oauth2/default path was moved to Authorization server)"},
+		{"https to the mock", []string{"--okta-domain", strings.Replace(okta.URL, "http://", "https://", 1)}, secret, 1,
+			"✗ Discovery document: " + strings.Replace(okta.URL, "http://", "https://", 1) + " speaks http, not https; if this is a local mock Okta, enter its address with http://\n"},
 		{"unreachable", []string{"--okta-domain", "http://127.0.0.1:1"}, secret, 1, "127.0.0.1:1"},
 		{"http off loopback", []string{"--okta-domain", "http://example.okta.com"}, secret, 1, "loopback"},
 		{"missing flags", nil, secret, 2, "--okta-domain"},
@@ -393,6 +397,62 @@ func TestRedactDSN(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			if diff := cmp.Diff(tt.want, redactDSN(tt.in)); diff != "" {
 				t.Errorf("redactDSN(%q) (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}
+
+// TestTenantConfigureOnce: a failed sign-in check is said once, by its ✗
+// line, not again as an error.
+func TestTenantConfigureOnce(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "idpkit.db")
+	if code, _, errs := runCmd(t, context.Background(), "tenant", "create", "acme", "--db", db); code != 0 {
+		t.Fatalf("tenant create: %s", errs)
+	}
+	code, out, errs := runCmd(t, context.Background(), "tenant", "configure", "acme", "--db", db, "--okta-domain", "http://127.0.0.1:1", "--client-id", "a", "--client-secret", "b")
+	want := []any{1, "", 1, 0}
+	got := []any{code, out, strings.Count(errs, "127.0.0.1:1/.well-known/openid-configuration"), strings.Count(errs, "idpkit:")}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("exit, stdout, mentions, idpkit: lines (-want +got):\n%s\nstderr:\n%s", diff, errs)
+	}
+}
+
+// TestTenantDatabase: a tenant subcommand names the database it looked
+// in when the tenant is not there, and does not create an empty SQLite
+// file where none was.
+func TestTenantDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "serve.db")
+	if code, _, errs := runCmd(t, context.Background(), "tenant", "create", "beta", "--db", db); code != 0 {
+		t.Fatalf("tenant create: %s", errs)
+	}
+	t.Chdir(dir)
+	t.Setenv("IDPKIT_DB", "")
+	configure := []string{"--okta-domain", "http://127.0.0.1:1", "--client-id", "a", "--client-secret", "b"}
+	tests := []struct {
+		name string
+		args []string
+		env  string
+		want string
+	}{
+		{"configure, no --db, no file", append([]string{"tenant", "configure", "acme"}, configure...), "",
+			"idpkit: no database sqlite:idpkit.db (there is no file idpkit.db); pass --db (or IDPKIT_DB) with the database of your idpkit serve\n"},
+		{"admin-link, no --db, no file", []string{"tenant", "admin-link", "acme", "--public-url", "http://127.0.0.1:8080"}, "",
+			"idpkit: no database sqlite:idpkit.db (there is no file idpkit.db); pass --db (or IDPKIT_DB) with the database of your idpkit serve\n"},
+		{"configure, unknown tenant", append([]string{"tenant", "configure", "acme", "--db", db}, configure...), "",
+			"idpkit: no tenant \"acme\" in " + db + "; check that --db (or IDPKIT_DB) names the database of your idpkit serve\n"},
+		{"admin-link, unknown tenant, IDPKIT_DB", []string{"tenant", "admin-link", "acme", "--public-url", "http://127.0.0.1:8080"}, db,
+			"idpkit: no tenant \"acme\" in " + db + "; check that --db (or IDPKIT_DB) names the database of your idpkit serve\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("IDPKIT_DB", tt.env)
+			code, out, errs := runCmd(t, context.Background(), tt.args...)
+			if diff := cmp.Diff([]any{1, "", tt.want}, []any{code, out, errs}); diff != "" {
+				t.Errorf("exit, stdout, stderr (-want +got):\n%s", diff)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "idpkit.db")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("idpkit.db was created (%v)", err)
 			}
 		})
 	}

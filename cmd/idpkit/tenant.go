@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -60,13 +62,78 @@ func withTenantService(ctx context.Context, sub string, args []string, stderr io
 	if err != nil {
 		return err
 	}
+	db := tenantDB{dsn: *dsn, given: flagSet(fs, "db") || os.Getenv("IDPKIT_DB") != ""}
+	if sub != "create" {
+		if err := db.mustExist(); err != nil {
+			return err
+		}
+	}
 	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	return f(&tenant.Service{Store: st, PublicURL: pub}, pos[0])
+	return db.explain(pos[0], f(&tenant.Service{Store: st, PublicURL: pub}, pos[0]))
 }
+
+// tenantDB is the database a tenant subcommand works on: dsn, and whether
+// --db or IDPKIT_DB named it (else it is defaultDB, in the current folder).
+type tenantDB struct {
+	dsn   string
+	given bool
+}
+
+// shown is the dsn without a password (postgres://user:xxxxx@host/db).
+func (d tenantDB) shown() string {
+	if strings.HasPrefix(d.dsn, "sqlite:") {
+		return d.dsn
+	}
+	u, err := url.Parse(d.dsn)
+	if err != nil {
+		return "the database given by --db"
+	}
+	return u.Redacted()
+}
+
+// hint says where to look when a tenant or the database is not found.
+func (d tenantDB) hint() string {
+	if d.given {
+		return "check that --db (or IDPKIT_DB) names the database of your idpkit serve"
+	}
+	return "pass --db (or IDPKIT_DB) with the database of your idpkit serve"
+}
+
+// mustExist refuses an SQLite database file that does not exist, which
+// opening it would create empty: a subcommand that needs a tenant would
+// then only say the tenant is missing.
+func (d tenantDB) mustExist() error {
+	path, ok := strings.CutPrefix(d.dsn, "sqlite:")
+	if !ok || path == "" {
+		return nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no database %s (there is no file %s); %s", d.dsn, path, d.hint())
+	}
+	return nil
+}
+
+// explain names the database in an error that says tenant name does not
+// exist; other errors are returned as they are.
+func (d tenantDB) explain(name string, err error) error {
+	if errors.Is(err, tenant.ErrNotFound) {
+		return &noTenantError{msg: fmt.Sprintf("no tenant %q in %s; %s", name, d.shown(), d.hint()), err: err}
+	}
+	return err
+}
+
+// noTenantError is a tenant.ErrNotFound that names the database looked in.
+type noTenantError struct {
+	msg string
+	err error
+}
+
+func (e *noTenantError) Error() string { return e.msg }
+func (e *noTenantError) Unwrap() error { return e.err }
 
 func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("tenant configure", "tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]", stderr)
@@ -91,6 +158,10 @@ func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Wr
 	if len(missing) > 0 {
 		return fmt.Errorf("%w: tenant configure needs %s", errUsage, strings.Join(missing, ", "))
 	}
+	db := tenantDB{dsn: *dsn, given: flagSet(fs, "db") || os.Getenv("IDPKIT_DB") != ""}
+	if err := db.mustExist(); err != nil {
+		return err
+	}
 	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
 	if err != nil {
 		return err
@@ -98,13 +169,24 @@ func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Wr
 	defer st.Close()
 	svc := &tenant.Service{Store: st, HTTPClient: &http.Client{Timeout: 15 * time.Second}}
 	t, checks, err := svc.ConfigureChecked(ctx, pos[0], tenant.SignIn{OktaDomain: *domain, ClientID: *clientID, ClientSecret: *clientSecret, AuthServer: *authServer})
+	err = db.explain(pos[0], err)
 	// The sign-in check's steps go to stderr, so that stdout stays JSON.
 	for _, c := range checks {
 		mark := "✓"
 		if !c.OK {
 			mark = "✗"
 		}
-		fmt.Fprintf(stderr, "%s %s: %s\n", mark, c.Name, c.Detail)
+		detail := c.Detail
+		if !c.OK {
+			// The check's sentences name the dialog's field; here it is a flag.
+			detail = strings.ReplaceAll(detail, " as the authorization server", " as the authorization server (--auth-server)")
+		}
+		fmt.Fprintf(stderr, "%s %s: %s\n", mark, c.Name, detail)
+	}
+	var failed *tenant.CheckError
+	if errors.As(err, &failed) {
+		// The ✗ line above has said why.
+		return &failedError{n: 1}
 	}
 	if err != nil {
 		return err

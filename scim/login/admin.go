@@ -44,7 +44,7 @@ func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 	err := h.tenants.ConsumeAdminLink(ctx, t.Name, r.URL.Query().Get("token"))
 	if errors.Is(err, tenant.ErrInvalidLink) {
 		h.log.WarnContext(ctx, "admin link refused", "tenant", t.Name)
-		h.page(w, http.StatusForbidden, page{Title: "This admin link does not work", Message: "The link is invalid, has expired or was already used; each admin link works once, for 15 minutes. Ask for a new one."})
+		h.page(w, http.StatusForbidden, page{Title: "This admin link does not work", Message: "The link is invalid, has expired or was already used; each admin link works once, for 15 minutes. Ask your idpkit operator for a new one (idpkit tenant admin-link " + t.Name + ")."})
 		return
 	}
 	if err != nil {

@@ -53,7 +53,8 @@ func TestAdminLink(t *testing.T) {
 
 	t.Run("works once", func(t *testing.T) {
 		r := newBrowser(t).get(e.created.AdminURL)
-		if r.status != http.StatusForbidden || setCookieFor(r, AdminCookie) != nil || !strings.Contains(r.body, "already used") {
+		if r.status != http.StatusForbidden || setCookieFor(r, AdminCookie) != nil || !strings.Contains(r.body, "already used") ||
+			!strings.Contains(r.body, "Ask your idpkit operator for a new one (idpkit tenant admin-link acme).") {
 			t.Errorf("second use = %d %s", r.status, r.body)
 		}
 	})

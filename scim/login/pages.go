@@ -18,6 +18,7 @@ type page struct {
 	// Claims are a test sign-in's ID token claims, shown as a definition
 	// list when set.
 	Claims []pageClaim
+	Hint   string // a line before Note, when set
 	Note   string // a last line, when set
 }
 
@@ -51,6 +52,7 @@ dd{margin:0;font-family:ui-monospace,monospace;overflow-wrap:anywhere}
 {{range .Claims}}<dt>{{.Name}}</dt><dd>{{.Value}}</dd>
 {{end}}</dl>{{end}}
 {{if .LinkHref}}<p><a href="{{.LinkHref}}">{{.LinkText}}</a></p>{{end}}
+{{if .Hint}}<p>{{.Hint}}</p>{{end}}
 {{if .Note}}<p>{{.Note}}</p>{{end}}
 {{if .Logout}}<form method="post" action="{{.Logout}}"><button type="submit">Sign out</button></form>{{end}}
 </main>

@@ -90,6 +90,12 @@ func providerFailedMessage(t store.Tenant) string {
 	return "The server could not read the sign-in settings of " + t.Issuer + "; try again in a moment, or ask your administrator to check the Okta domain."
 }
 
+// providerFailedAdminMessage is providerFailedMessage for the admin of a
+// test sign-in.
+func providerFailedAdminMessage(t store.Tenant) string {
+	return "The server could not read the sign-in settings (discovery document) of " + t.Issuer + "; try again in a moment, or check the Okta domain and Authorization server in the Connect Okta dialog."
+}
+
 // The sentences of a refused sign-in of a user Okta did sign in.
 const (
 	msgNotProvisioned = "Your account has not been provisioned to this app by your Okta administrator; ask them to assign you to the app's SCIM integration."
@@ -141,7 +147,11 @@ func (h *Handler) startLogin(w http.ResponseWriter, r *http.Request, t store.Ten
 	cp, err := h.provider(ctx, t.Issuer)
 	if err != nil {
 		h.log.ErrorContext(ctx, "oidc discovery failed", "tenant", t.Name, "issuer", t.Issuer, "err", clip(err.Error(), 500))
-		fail(http.StatusBadGateway, "Okta cannot be reached", providerFailedMessage(t))
+		msg := providerFailedMessage(t)
+		if test != "" {
+			msg = providerFailedAdminMessage(t)
+		}
+		fail(http.StatusBadGateway, "Okta cannot be reached", msg)
 		return
 	}
 	// Reuse the browser's binding so sign-ins in two tabs both complete;
@@ -167,6 +177,12 @@ func (h *Handler) startLogin(w http.ResponseWriter, r *http.Request, t store.Ten
 	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}
 	if h.mode == ResponseModeFormPost {
 		opts = append(opts, oauth2.SetAuthURLParam("response_mode", ResponseModeFormPost))
+	}
+	if test != "" {
+		// OpenID Connect Core §3.1.2.1: Okta shows its sign-in form even
+		// to a browser it has a session for, so the admin can test as
+		// anyone, not only as whoever signed in at Okta last.
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
 	}
 	u := h.oauthConfig(t, cp.p).AuthCodeURL(state, opts...)
 	h.log.InfoContext(ctx, "oidc login started", "tenant", t.Name, "issuer", t.Issuer, "response_mode", h.mode, "test", test != "")
@@ -296,9 +312,10 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	// every outcome from here on; claims are the ID token's once it
 	// verified.
 	var claims map[string]any
-	if st.Test != "" {
+	test := st.Test != ""
+	if test {
 		again = func(status int, title, msg string) {
-			h.finishTest(w, r, t, st.Test, status, adminapi.TestSignIn{Done: true, Message: msg, Claims: claims})
+			h.finishTest(w, r, t, st.Test, status, adminapi.TestSignIn{Done: true, Message: forAdmin(msg), Claims: claims}, true)
 		}
 	}
 	c, err := r.Cookie(LoginCookie)
@@ -335,8 +352,21 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		if providerError == "access_denied" {
 			status = http.StatusForbidden
 		}
+		d := strings.TrimRight(desc, ". ")
+		if test {
+			what := providerError
+			if d != "" {
+				what += ": " + d
+			}
+			hint := "; check the OIDC app in Okta, then test again."
+			if providerError == "access_denied" {
+				hint = ": assign the person, or a group they are in, to the OIDC app in Okta."
+			}
+			again(status, "Sign-in was refused", said(test, "", "Okta refused the sign-in ("+what+")"+hint))
+			return
+		}
 		msg := "Okta did not sign you in (" + providerError + ")"
-		if d := strings.TrimRight(desc, ". "); d != "" {
+		if d != "" {
 			msg += ": " + d
 		}
 		again(status, "Sign-in was refused", msg+". If you think you should have access, ask your Okta administrator.")
@@ -350,25 +380,27 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	cp, err := h.provider(ctx, t.Issuer)
 	if err != nil {
-		if st.Test != "" {
+		if test {
 			log.ErrorContext(ctx, "oidc discovery failed", "issuer", t.Issuer, "err", clip(err.Error(), 500))
-			again(http.StatusBadGateway, "Okta cannot be reached", providerFailedMessage(t))
+			again(http.StatusBadGateway, "Okta cannot be reached", said(test, "", providerFailedAdminMessage(t)))
 			return
 		}
 		h.providerFailed(w, r, t, err)
 		return
 	}
-	tok, ok := h.exchange(w, r, log, t, cp, code, st.Verifier, again)
+	tok, ok := h.exchange(w, r, log, t, cp, code, st.Verifier, test, again)
 	if !ok {
 		return
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
 		log.WarnContext(ctx, "oidc callback: no id_token in the token response")
-		again(http.StatusBadGateway, "Sign-in could not be completed", "Okta sent no identity token; ask your administrator to check that the app uses OpenID Connect.")
+		again(http.StatusBadGateway, "Sign-in could not be completed", said(test,
+			"Okta sent no identity token; ask your administrator to check that the app uses OpenID Connect.",
+			"Okta's answer was refused: it has no ID token; check that the app in Okta is an OIDC app (OpenID Connect), then test again."))
 		return
 	}
-	idt, ok := h.verifyIDToken(w, r, log, t, cp, raw, st.Nonce, tok.AccessToken, again)
+	idt, ok := h.verifyIDToken(w, r, log, t, cp, raw, st.Nonce, tok.AccessToken, test, again)
 	if !ok {
 		return
 	}
@@ -379,7 +411,9 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := idt.Claims(&idc); err != nil {
 		log.WarnContext(ctx, "oidc callback: id token claims unreadable", "err", err)
-		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta is incomplete; please start again.")
+		again(http.StatusBadRequest, "Sign-in could not be completed", said(test,
+			"The identity token from Okta is incomplete; please start again.",
+			"Okta's answer was refused: the claims of its ID token could not be read."))
 		return
 	}
 	if st.Test != "" && idt.Claims(&claims) != nil {
@@ -410,13 +444,15 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	u, found, err := h.findUser(ctx, t.Name, idt.Subject, username, email)
 	if err != nil {
 		log.ErrorContext(ctx, "oidc callback: look up user", "err", err)
-		again(http.StatusInternalServerError, "Something went wrong", "The server could not check your account; please try again in a moment.")
+		again(http.StatusInternalServerError, "Something went wrong", said(test,
+			"The server could not check your account; please try again in a moment.",
+			"The server could not look up the SCIM users of this tenant; try again in a moment."))
 		return
 	}
 	if !found {
 		log.WarnContext(ctx, "oidc callback: user not provisioned", "sub", idt.Subject, "preferred_username", username)
-		if st.Test != "" {
-			h.finishTest(w, r, t, st.Test, http.StatusForbidden, adminapi.TestSignIn{Done: true, Message: msgNotProvisioned, Claims: claims})
+		if test {
+			h.finishTest(w, r, t, st.Test, http.StatusForbidden, adminapi.TestSignIn{Done: true, Message: notProvisionedAdmin(idt.Subject, username, email), Claims: claims}, true)
 			return
 		}
 		h.page(w, http.StatusForbidden, page{Title: "No access", Message: msgNotProvisioned})
@@ -424,18 +460,18 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if !u.active {
 		log.WarnContext(ctx, "oidc callback: user deactivated", "sub", idt.Subject, "user", u.id)
-		if st.Test != "" {
-			h.finishTest(w, r, t, st.Test, http.StatusForbidden, adminapi.TestSignIn{Done: true, Message: msgDeactivated, UserName: u.userName, Claims: claims})
+		if test {
+			h.finishTest(w, r, t, st.Test, http.StatusForbidden, adminapi.TestSignIn{Done: true, Message: deactivatedAdmin(u.userName), UserName: u.userName, Claims: claims}, true)
 			return
 		}
 		h.page(w, http.StatusForbidden, page{Title: "No access", Message: msgDeactivated})
 		return
 	}
-	if st.Test != "" {
+	if test {
 		// A test sign-in ends here: no session, and the session cookie
 		// the browser has (or has not) stays as it is.
 		log.InfoContext(ctx, "oidc callback: test sign-in worked", "user", u.id, "userName", u.userName)
-		h.finishTest(w, r, t, st.Test, http.StatusOK, adminapi.TestSignIn{Done: true, OK: true, Message: "Signed in as " + u.userName + ".", UserName: u.userName, Claims: claims})
+		h.finishTest(w, r, t, st.Test, http.StatusOK, adminapi.TestSignIn{Done: true, OK: true, Message: "Signed in as " + u.userName + ".", UserName: u.userName, Claims: claims}, true)
 		return
 	}
 	sid := secret.New()
@@ -469,7 +505,8 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 // the PKCE verifier of RFC 7636 §4.5). On failure it has written a page:
 // the OAuth error code of a refusal (RFC 6749 §5.2) is shown, a 5xx or no
 // answer within the timeout is a 502.
-func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, log *slog.Logger, t store.Tenant, cp cachedProvider, code, verifier string, again func(int, string, string)) (*oauth2.Token, bool) {
+// test words the sentences for the admin of a test sign-in.
+func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, log *slog.Logger, t store.Tenant, cp cachedProvider, code, verifier string, test bool, again func(int, string, string)) (*oauth2.Token, bool) {
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), h.client), h.timeout)
 	defer cancel()
 	tok, err := h.oauthConfig(t, cp.p).Exchange(ctx, code, oauth2.VerifierOption(verifier))
@@ -478,7 +515,10 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, log *slog.Log
 		// and RFC 6749 §7.1 forbids using a token of a type one does not
 		// understand (it would go to UserInfo as a bearer token).
 		log.WarnContext(ctx, "oidc callback: token response of another token type", "token_type", clip(tok.TokenType, 64))
-		again(http.StatusBadGateway, "Okta could not finish the sign-in", "Okta's token endpoint gave out an access token of type "+quote(clip(tok.TokenType, 64))+", not Bearer; ask your administrator to check the Okta app.")
+		typ := quote(clip(tok.TokenType, 64))
+		again(http.StatusBadGateway, "Okta could not finish the sign-in", said(test,
+			"Okta's token endpoint gave out an access token of type "+typ+", not Bearer; ask your administrator to check the Okta app.",
+			"Okta's answer was refused: its token endpoint gave out an access token of type "+typ+", not Bearer; check the OIDC app in Okta."))
 		return nil, false
 	}
 	if err == nil {
@@ -507,7 +547,9 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, log *slog.Log
 			again(http.StatusBadGateway, "Okta could not finish the sign-in", "Okta's token endpoint failed ("+what+"); please try again in a moment.")
 			return nil, false
 		}
-		again(http.StatusBadRequest, "Sign-in could not be completed", "Okta did not accept the sign-in code ("+what+"); it may have been used already. Please start again.")
+		again(http.StatusBadRequest, "Sign-in could not be completed", said(test,
+			"Okta did not accept the sign-in code ("+what+"); it may have been used already. Please start again.",
+			"Okta's token endpoint refused the sign-in code ("+what+"); check the Client ID and Client secret in the Connect Okta dialog and that the OIDC app in Okta allows the Authorization Code grant, then test again."))
 		return nil, false
 	}
 	log.ErrorContext(ctx, "oidc callback: token request failed", "err", clip(tenant.RedactClientSecret(err.Error(), t.ClientID, t.ClientSecret), 500))
@@ -521,7 +563,8 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, log *slog.Log
 
 // verifyIDToken verifies the ID token's signature with the issuer's key
 // set, then every rule of checkIDToken. On failure it has written a page.
-func (h *Handler) verifyIDToken(w http.ResponseWriter, r *http.Request, log *slog.Logger, t store.Tenant, cp cachedProvider, raw, nonce, accessToken string, again func(int, string, string)) (*oidc.IDToken, bool) {
+// test words the sentences for the admin of a test sign-in.
+func (h *Handler) verifyIDToken(w http.ResponseWriter, r *http.Request, log *slog.Logger, t store.Tenant, cp cachedProvider, raw, nonce, accessToken string, test bool, again func(int, string, string)) (*oidc.IDToken, bool) {
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), h.client), h.timeout)
 	defer cancel()
 	// Load the keys first, so that a provider that cannot serve them is a
@@ -551,11 +594,17 @@ func (h *Handler) verifyIDToken(w http.ResponseWriter, r *http.Request, log *slo
 	var ve *idTokenError
 	switch {
 	case errors.As(err, &ve) && ve.rule == ruleNonce:
-		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta does not belong to this sign-in; please start again.")
+		again(http.StatusBadRequest, "Sign-in could not be completed", said(test,
+			"The identity token from Okta does not belong to this sign-in; please start again.",
+			"Okta's answer was refused: its ID token does not belong to this sign-in (its nonce differs); test again."))
 	case errors.As(err, &ve) && ve.rule == ruleSub:
-		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta is incomplete (it names no user); please start again.")
+		again(http.StatusBadRequest, "Sign-in could not be completed", said(test,
+			"The identity token from Okta is incomplete (it names no user); please start again.",
+			"Okta's answer was refused: its ID token names no user (it has no sub claim)."))
 	default:
-		again(http.StatusBadRequest, "Sign-in could not be completed", "The identity token from Okta could not be verified; please start again, and ask your administrator if this keeps happening.")
+		again(http.StatusBadRequest, "Sign-in could not be completed", said(test,
+			"The identity token from Okta could not be verified; please start again, and ask your administrator if this keeps happening.",
+			"Okta's answer was refused: its ID token could not be verified ("+clip(err.Error(), 200)+"); check the Okta domain, Authorization server and Client ID in the Connect Okta dialog, then test again."))
 	}
 	return nil, false
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/idpkit/idpkit/scim/adminapi"
@@ -83,7 +84,7 @@ func (h *Handler) handleTestSignIn(w http.ResponseWriter, r *http.Request) {
 	c, _ := r.Cookie(AdminCookie) // present: the session was found by it
 	key := testKey(c.Value, id)
 	fail := func(status int, title, msg string) {
-		h.finishTest(w, r, t, key, status, adminapi.TestSignIn{Done: true, Message: msg})
+		h.finishTest(w, r, t, key, status, adminapi.TestSignIn{Done: true, Message: msg}, false)
 	}
 	if t.Issuer == "" || t.ClientID == "" {
 		fail(http.StatusServiceUnavailable, "", "Sign-in is not set up yet: save the Okta domain, Client ID and Client secret in the Connect Okta dialog first, then test it.")
@@ -95,8 +96,9 @@ func (h *Handler) handleTestSignIn(w http.ResponseWriter, r *http.Request) {
 
 // finishTest stores a test sign-in's outcome under key for
 // TestSignInTTL and shows it in the popup: the sentence and the ID
-// token's claims, escaped.
-func (h *Handler) finishTest(w http.ResponseWriter, r *http.Request, t store.Tenant, key string, status int, res adminapi.TestSignIn) {
+// token's claims, escaped. fromOkta says the sign-in went to Okta and
+// came back, so the page says how to test as someone else.
+func (h *Handler) finishTest(w http.ResponseWriter, r *http.Request, t store.Tenant, key string, status int, res adminapi.TestSignIn, fromOkta bool) {
 	res.Done = true
 	val, err := json.Marshal(res)
 	if err == nil {
@@ -109,10 +111,65 @@ func (h *Handler) finishTest(w http.ResponseWriter, r *http.Request, t store.Ten
 	}
 	h.log.InfoContext(r.Context(), "test sign-in finished", "tenant", t.Name, "ok", res.OK)
 	p := page{Title: "Test sign-in refused", Message: res.Message, Claims: pageClaims(res.Claims), Note: "You can close this window."}
+	if fromOkta {
+		p.Hint = msgTestAgain
+	}
 	if res.OK {
 		p.Title = "Test sign-in worked"
 	}
 	h.page(w, status, p)
+}
+
+// msgTestAgain ends the popup's page of a test sign-in that went to Okta
+// (which shows its sign-in form every time: prompt=login).
+const msgTestAgain = "To test as someone else, click Test sign-in again and sign in as them."
+
+// notProvisionedAdmin tells the admin of a test sign-in that the person
+// Okta signed in (sub, named by preferred_username or email when given)
+// has no SCIM user in this tenant, and what to do in Okta.
+func notProvisionedAdmin(sub, username, email string) string {
+	who := firstNonEmpty(username, email)
+	switch {
+	case who == "":
+		who = "Okta user " + sub
+	case sub != "" && who != sub:
+		who += " (Okta user " + sub + ")"
+	}
+	return who + " signed in at Okta, but Okta never provisioned them to this tenant: assign them, or a group they are in, to the SCIM app in Okta."
+}
+
+// deactivatedAdmin tells the admin of a test sign-in that the person's
+// SCIM user is deactivated, and what to do in Okta.
+func deactivatedAdmin(userName string) string {
+	return userName + " is deactivated in this tenant (SCIM active is false): reactivate or reassign them in Okta."
+}
+
+// adminMark starts a sentence said picked for the admin of a test
+// sign-in; forAdmin takes it off and leaves the sentence as it is.
+const adminMark = "\x00admin\x00"
+
+// said picks the sentence for the admin of a test sign-in (test), marked
+// for forAdmin, or the one for the person signing in.
+func said(test bool, user, admin string) string {
+	if test {
+		return adminMark + admin
+	}
+	return user
+}
+
+// forAdmin words a sentence for the admin of a test sign-in: one said
+// picked for the admin is as it is; one that speaks to the person signing
+// in (their account, their administrator) is quoted as what that person
+// would see; others are as they are.
+func forAdmin(msg string) string {
+	if s, ok := strings.CutPrefix(msg, adminMark); ok {
+		return s
+	}
+	l := strings.ToLower(msg)
+	if strings.Contains(l, "administrator") || strings.Contains(l, "your ") || strings.Contains(l, " you ") || strings.HasPrefix(l, "you ") {
+		return "A person signing in would see: “" + msg + "”"
+	}
+	return msg
 }
 
 // pageClaims lists claims by name, each value as JSON unless a string.

@@ -3,6 +3,7 @@ package login_test
 import (
 	"context"
 	"encoding/json"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/idpkit/idpkit/mockidp"
 	"github.com/idpkit/idpkit/mockidp/directory"
+	"github.com/idpkit/idpkit/mockidp/op"
 	"github.com/idpkit/idpkit/scim/adminapi"
 	"github.com/idpkit/idpkit/scim/app"
 	"github.com/idpkit/idpkit/scim/app/apptest"
@@ -203,7 +205,7 @@ func TestTestSignIn(t *testing.T) {
 	for _, mode := range []string{"query", "form_post"} {
 		t.Run(mode, func(t *testing.T) {
 			e := newTestSignInEnv(t, mode)
-			notProvisioned := "Your account has not been provisioned to this app by your Okta administrator; ask them to assign you to the app's SCIM integration."
+			notProvisioned := "bob@example.com (Okta user " + e.ids["bob@example.com"] + ") signed in at Okta, but Okta never provisioned them to this tenant: assign them, or a group they are in, to the SCIM app in Okta."
 			tests := []struct {
 				login  string
 				status int
@@ -215,9 +217,9 @@ func TestTestSignIn(t *testing.T) {
 				{"bob@example.com", http.StatusForbidden, "Test sign-in refused",
 					adminapi.TestSignIn{Done: true, Message: notProvisioned, Claims: map[string]any{"sub": e.ids["bob@example.com"]}}},
 				{"carol@example.com", http.StatusForbidden, "Test sign-in refused",
-					adminapi.TestSignIn{Done: true, Message: "Your account has been deactivated in this app; ask your Okta administrator if you need access.", UserName: "carol@example.com", Claims: map[string]any{"sub": e.ids["carol@example.com"]}}},
+					adminapi.TestSignIn{Done: true, Message: "carol@example.com is deactivated in this tenant (SCIM active is false): reactivate or reassign them in Okta.", UserName: "carol@example.com", Claims: map[string]any{"sub": e.ids["carol@example.com"]}}},
 				{"dave@example.com", http.StatusForbidden, "Test sign-in refused",
-					adminapi.TestSignIn{Done: true, Message: "Okta did not sign you in (access_denied): User is not assigned to the client application. If you think you should have access, ask your Okta administrator."}},
+					adminapi.TestSignIn{Done: true, Message: "Okta refused the sign-in (access_denied: User is not assigned to the client application): assign the person, or a group they are in, to the OIDC app in Okta."}},
 			}
 			for i, tt := range tests {
 				t.Run(tt.login, func(t *testing.T) {
@@ -230,7 +232,8 @@ func TestTestSignIn(t *testing.T) {
 					if resp.Request.URL.Path != "/t/acme/oidc/callback" || resp.StatusCode != tt.status {
 						t.Errorf("the popup ended at %s with %d, want the callback with %d", resp.Request.URL.Path, resp.StatusCode, tt.status)
 					}
-					for _, s := range []string{"<title>" + tt.title + " · idpkit</title>", "You can close this window."} {
+					for _, s := range []string{"<title>" + tt.title + " · idpkit</title>", "<p>" + template.HTMLEscapeString(tt.want.Message) + "</p>",
+						"<p>To test as someone else, click Test sign-in again and sign in as them.</p>", "<p>You can close this window.</p>"} {
 						if !strings.Contains(page, s) {
 							t.Errorf("popup page lacks %q:\n%s", s, page)
 						}
@@ -340,7 +343,7 @@ func TestTestSignInAccess(t *testing.T) {
 		nb := &adminBrowser{t: t, c: &http.Client{Jar: jar}, e: e}
 		nb.get(link)
 		resp, body := nb.get(e.srv.URL + "/t/beta/admin/test-sign-in?id=" + id)
-		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Sign-in is not set up yet") {
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Sign-in is not set up yet") || strings.Contains(body, "To test as someone else") {
 			t.Errorf("page: %d, want 503 saying sign-in is not set up:\n%s", resp.StatusCode, body)
 		}
 		resp, body = nb.get(e.srv.URL + "/t/beta/admin/api/test-sign-in?id=" + id)
@@ -350,4 +353,98 @@ func TestTestSignInAccess(t *testing.T) {
 			t.Errorf("API: %d %s, want done and refused", resp.StatusCode, body)
 		}
 	})
+}
+
+// TestTestSignInPromptLogin: a test sign-in asks Okta for its sign-in
+// form (prompt=login) although the browser has an Okta session, so the
+// admin can test as another person; a normal sign-in does not.
+func TestTestSignInPromptLogin(t *testing.T) {
+	e := newTestSignInEnv(t, "query")
+	b := e.admin(t, "query")
+	const id = "prompt-login-0123456789abcdef"
+	if _, page := b.testSignIn(id+"a", "alice@example.com"); !strings.Contains(page, "Signed in as alice@example.com.") {
+		t.Fatalf("first test sign-in:\n%s", page)
+	}
+	// Okta has a session for alice in this browser now.
+	resp, page := b.testSignIn(id+"b", "bob@example.com")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "bob@example.com (Okta user") {
+		t.Errorf("second test sign-in as bob: %d\n%s", resp.StatusCode, page)
+	}
+
+	noRedirect := &http.Client{Jar: b.c.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct {
+		path, prompt string
+	}{
+		{"/t/acme/admin/test-sign-in?id=" + id + "c", "login"},
+		{"/t/acme/login", ""},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			resp, err := noRedirect.Get(e.srv.URL + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			loc, err := url.Parse(resp.Header.Get("Location"))
+			if err != nil || resp.StatusCode != http.StatusFound {
+				t.Fatalf("%d %q: %v", resp.StatusCode, resp.Header.Get("Location"), err)
+			}
+			if diff := cmp.Diff(tt.prompt, loc.Query().Get("prompt")); diff != "" {
+				t.Errorf("prompt (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestTestSignInAdminWording: every refused test sign-in is told to the
+// admin, who started it, naming what to fix; none of its sentences speak
+// to the person signing in.
+func TestTestSignInAdminWording(t *testing.T) {
+	e := newTestSignInEnv(t, "query")
+	b := e.admin(t, "query")
+	tests := []struct {
+		name   string
+		arm    func() error
+		prefix bool // want is the start of the sentence
+		want   string
+	}{
+		{"another error at Okta", func() error {
+			return e.okta.QueueError(op.QueuedError{Endpoint: op.EndpointAuthorize, Status: http.StatusFound, Error: "consent_required", Description: "Consent is needed."})
+		}, false, "Okta refused the sign-in (consent_required: Consent is needed); check the OIDC app in Okta, then test again."},
+		{"access denied, in words for the person", func() error {
+			return e.okta.QueueError(op.QueuedError{Endpoint: op.EndpointAuthorize, Status: http.StatusFound, Error: "access_denied", Description: "You are not assigned to your app."})
+		}, false, "Okta refused the sign-in (access_denied: You are not assigned to your app): assign the person, or a group they are in, to the OIDC app in Okta."},
+		{"code refused", func() error {
+			return e.okta.QueueError(op.QueuedError{Endpoint: op.EndpointToken, Status: http.StatusBadRequest, Error: "invalid_grant", Description: "The authorization code is invalid or has expired."})
+		}, false, "Okta's token endpoint refused the sign-in code (invalid_grant: The authorization code is invalid or has expired.); check the Client ID and Client secret in the Connect Okta dialog and that the OIDC app in Okta allows the Authorization Code grant, then test again."},
+		{"bad signature", func() error { return e.okta.ArmFault("invalid-signature", false) },
+			true, "Okta's answer was refused: its ID token could not be verified ("},
+		{"wrong nonce", func() error { return e.okta.ArmFault("wrong-nonce", false) },
+			false, "Okta's answer was refused: its ID token does not belong to this sign-in (its nonce differs); test again."},
+		{"UserInfo of another user", func() error { return e.okta.ArmFault("userinfo-sub-mismatch", false) },
+			false, "A person signing in would see: “Okta's user information names another user than its identity token; please start again, and ask your administrator if this keeps happening.”"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := "wording-0123456789abcdefgh" + string(rune('a'+i))
+			if err := tt.arm(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(e.okta.DisarmFaults)
+			_, page := b.testSignIn(id, "alice@example.com")
+			_, got := b.result(id)
+			if !got.Done || got.OK {
+				t.Fatalf("outcome %+v, want refused", got)
+			}
+			msg := got.Message
+			if tt.prefix && strings.HasPrefix(msg, tt.want) {
+				msg = tt.want
+			}
+			if diff := cmp.Diff(tt.want, msg); diff != "" {
+				t.Errorf("message (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(page, template.HTMLEscapeString(got.Message)) {
+				t.Errorf("the popup page does not show the message:\n%s", page)
+			}
+		})
+	}
 }

@@ -119,17 +119,27 @@ func (s *Service) checkSignIn(ctx context.Context, cur store.Tenant, in SignIn) 
 	}
 
 	// Okta domain.
-	base, err := NormalizeDomain(in.OktaDomain)
+	entered, authServer := in.OktaDomain, strings.TrimSpace(in.AuthServer)
+	var moved []string
+	if domain, path, id, ok := authServerPath(entered); ok {
+		// The issuer of a custom authorization server pasted whole: its
+		// path names the server, which goes where the form asks for it.
+		if authServer != "" && authServer != id {
+			return fail(adminapi.CheckDomain, fmt.Errorf("%w: the Okta domain %q ends in the path %s of the authorization server %q, but Authorization server is %q; enter only the domain, %s, and in Authorization server the one you mean (%q or %q)", ErrInvalidDomain, clipText(strings.TrimSpace(entered), 200), path, id, clipText(authServer, 100), strings.TrimSpace(domain), id, clipText(authServer, 100)))
+		}
+		entered, authServer = domain, id
+		moved = append(moved, "the "+path+" path was moved to Authorization server")
+	}
+	base, err := NormalizeDomain(entered)
 	if err != nil {
 		return fail(adminapi.CheckDomain, err)
 	}
 	if err := adminDomain(base); err != nil {
 		return fail(adminapi.CheckDomain, err)
 	}
-	pass(adminapi.CheckDomain, base+domainNote(in.OktaDomain, base))
+	pass(adminapi.CheckDomain, base+domainNote(entered, base, moved...))
 
 	// Discovery document.
-	authServer := strings.TrimSpace(in.AuthServer)
 	if !validAuthServer(authServer) {
 		return fail(adminapi.CheckDiscovery, fmt.Errorf("%w: the authorization server id %q may contain only letters, digits, hyphens and underscores (such as default); leave it empty for the org authorization server", ErrInvalidSignIn, clipText(authServer, 100)))
 	}
@@ -166,9 +176,37 @@ func (s *Service) checkSignIn(ctx context.Context, cur store.Tenant, in SignIn) 
 	return resolved{base: base, authServer: authServer, issuer: issuer, clientID: clientID, clientSecret: clientSecret}, checks, nil
 }
 
+// authServerPath splits an Okta domain entered with the path of a custom
+// authorization server ("dev-1.okta.com/oauth2/default", the issuer Okta
+// shows on Security › API) into the domain ("dev-1.okta.com"), the path
+// ("/oauth2/default", without a trailing slash) and the server id. ok is
+// false for anything else, which NormalizeDomain judges: other paths,
+// the org server's /oauth2/v1, queries, fragments and user info.
+func authServerPath(entered string) (domain, path, id string, ok bool) {
+	d := strings.TrimSpace(entered)
+	raw := d
+	if !strings.Contains(d, "://") {
+		raw = "https://" + d
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(d, "#") {
+		return "", "", "", false
+	}
+	rest, has := strings.CutPrefix(u.Path, "/oauth2/")
+	id = strings.TrimSuffix(rest, "/")
+	if !has || id == "" || id == "v1" || strings.Contains(id, "/") || !validAuthServer(id) {
+		return "", "", "", false
+	}
+	i := strings.Index(entered, "/oauth2/")
+	if i < 0 || u.Host == "" {
+		return "", "", "", false
+	}
+	return entered[:i], "/oauth2/" + id, id, true
+}
+
 // domainNote says in parentheses what NormalizeDomain changed in what was
-// entered to make base, or "" when nothing.
-func domainNote(entered, base string) string {
+// entered to make base, and the more reasons given, or "" when nothing.
+func domainNote(entered, base string, more ...string) string {
 	var why []string
 	d := strings.TrimSpace(entered)
 	if d != entered {
@@ -185,6 +223,7 @@ func domainNote(entered, base string) string {
 	if d != base && strings.EqualFold(d, base) {
 		why = append(why, "it was written in lower case")
 	}
+	why = append(why, more...)
 	switch len(why) {
 	case 0:
 		return ""
@@ -281,6 +320,19 @@ func (s *Service) discover(ctx context.Context, issuer, authServer string) (disc
 	where := issuer + "/.well-known/openid-configuration"
 	resp, err := s.do(ctx, http.MethodGet, where, nil, nil)
 	if err != nil {
+		if origin, ok := strings.CutSuffix(issuer, "/oauth2/"+authServer); ok || authServer == "" {
+			if authServer == "" {
+				origin = issuer
+			}
+			if strings.HasPrefix(origin, "https://") && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+				// Go's transport got a plain-http answer to its TLS hello.
+				hint := "Okta domains use https, so check the Okta domain"
+				if u, perr := url.Parse(origin); perr == nil && isLoopback(strings.ToLower(u.Hostname())) {
+					hint = "if this is a local mock Okta, enter its address with http://"
+				}
+				return discoveryDoc{}, fmt.Errorf("%w: %s speaks http, not https; %s", ErrDiscovery, origin, hint)
+			}
+		}
 		return discoveryDoc{}, fmt.Errorf("%w: could not reach %s (%w); check the Okta domain and that this server can reach it", ErrDiscovery, where, err)
 	}
 	if resp.status >= 300 && resp.status < 400 {
@@ -319,7 +371,7 @@ func (s *Service) discover(ctx context.Context, issuer, authServer string) (disc
 			hint = "they differ only by a trailing slash, and the issuer must match exactly (Okta issuers never end in /)"
 		case authServer == "" && strings.Contains(doc.Issuer, "/oauth2/"):
 			id := strings.Trim(doc.Issuer[strings.Index(doc.Issuer, "/oauth2/")+len("/oauth2/"):], "/")
-			hint = fmt.Sprintf("the document is for a custom authorization server, so put %q in Authorization server (--auth-server %s)", id, id)
+			hint = fmt.Sprintf("the document is for a custom authorization server, so enter %q as the authorization server", id)
 		case authServer != "" && !strings.Contains(doc.Issuer, "/oauth2/"):
 			hint = "the document is for the org authorization server, so leave the authorization server empty"
 		default:

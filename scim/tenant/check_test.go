@@ -199,11 +199,49 @@ func TestCheckSignIn(t *testing.T) {
 		},
 		{
 			name: "default server path in the domain",
+			op:   fakeOkta{servers: []string{"default"}},
 			in:   with("URL/oauth2/default", ""),
 			want: func(u string) []Check {
-				return []Check{bad(adminapi.CheckDomain, `contains the path "/oauth2/default"; enter only the domain, `+u+`, and put "default" in Authorization server`)}
+				return []Check{ok(adminapi.CheckDomain, u+" (the /oauth2/default path was moved to Authorization server)"), ok(adminapi.CheckDiscovery, "issuer "+u+"/oauth2/default"), ok(adminapi.CheckKeys, "2 keys (RS256)"), ok(adminapi.CheckCredentials, "Okta accepted the Client ID and secret")}
+			},
+		},
+		{
+			name: "default server path in the domain and in Authorization server",
+			op:   fakeOkta{servers: []string{"default"}},
+			in:   with("URL/oauth2/default/ ", "default"),
+			want: func(u string) []Check {
+				return []Check{ok(adminapi.CheckDomain, u+" (the /oauth2/default path was moved to Authorization server)"), ok(adminapi.CheckDiscovery, "issuer "+u+"/oauth2/default"), ok(adminapi.CheckKeys, "2 keys (RS256)"), ok(adminapi.CheckCredentials, "Okta accepted the Client ID and secret")}
+			},
+		},
+		{
+			name: "another server's path in the domain",
+			op:   fakeOkta{servers: []string{"default"}},
+			in:   with("URL/oauth2/default", "aus9"),
+			want: func(u string) []Check {
+				return []Check{bad(adminapi.CheckDomain, `The Okta domain "`+u+`/oauth2/default" ends in the path /oauth2/default of the authorization server "default", but Authorization server is "aus9"; enter only the domain, `+u+`, and in Authorization server the one you mean ("default" or "aus9")`)}
 			},
 			is: ErrInvalidDomain,
+		},
+		{
+			name: "org server path in the domain",
+			in:   with("URL/oauth2/v1/authorize", ""),
+			want: func(u string) []Check {
+				return []Check{bad(adminapi.CheckDomain, `contains the path "/oauth2/v1/authorize"; enter only the domain, `+u+`, and leave Authorization server empty`)}
+			},
+			is: ErrInvalidDomain,
+		},
+		{
+			name: "https to a server that speaks http",
+			in: func(u string) SignIn {
+				in := good
+				in.OktaDomain = strings.Replace(u, "http://", "https://", 1)
+				return in
+			},
+			want: func(u string) []Check {
+				h := strings.Replace(u, "http://", "https://", 1)
+				return []Check{ok(adminapi.CheckDomain, h), bad(adminapi.CheckDiscovery, h+" speaks http, not https; if this is a local mock Okta, enter its address with http://")}
+			},
+			is: ErrDiscovery,
 		},
 		{
 			name: "admin console domain",
@@ -296,7 +334,7 @@ func TestCheckSignIn(t *testing.T) {
 			handler: docWith(func(doc map[string]any, base string) { doc["issuer"] = base + "/oauth2/default" }),
 			in:      with("URL", ""),
 			want: func(u string) []Check {
-				return []Check{ok(adminapi.CheckDomain, u), bad(adminapi.CheckDiscovery, `so put "default" in Authorization server`)}
+				return []Check{ok(adminapi.CheckDomain, u), bad(adminapi.CheckDiscovery, `so enter "default" as the authorization server`)}
 			},
 			is: ErrDiscovery,
 		},
@@ -525,6 +563,9 @@ func TestCheckSignInMockOkta(t *testing.T) {
 	}{
 		{"org server", SignIn{OktaDomain: okta.URL + "/", ClientID: id, ClientSecret: secret}, accepted, 4},
 		{"default server", SignIn{OktaDomain: okta.URL, ClientID: id, ClientSecret: secret, AuthServer: "default"}, accepted, 4},
+		{"default server's issuer as the domain", SignIn{OktaDomain: okta.URL + "/oauth2/default", ClientID: id, ClientSecret: secret}, accepted, 4},
+		{"https to the mock", SignIn{OktaDomain: strings.Replace(okta.URL, "http://", "https://", 1), ClientID: id, ClientSecret: secret},
+			Check{Name: adminapi.CheckDiscovery, Detail: strings.Replace(okta.URL, "http://", "https://", 1) + " speaks http, not https; if this is a local mock Okta, enter its address with http://"}, 2},
 		{"wrong client secret", SignIn{OktaDomain: okta.URL, ClientID: id, ClientSecret: secret + "x"},
 			Check{Name: adminapi.CheckCredentials, Detail: "Okta refused the Client ID or Client secret (invalid_client); copy both again from the OIDC app's General tab."}, 4},
 		{"unknown client id", SignIn{OktaDomain: okta.URL, ClientID: "0oanope", ClientSecret: secret},
@@ -558,7 +599,11 @@ func TestCheckSignInMockOkta(t *testing.T) {
 				t.Errorf("last step (-want +got):\n%s", diff)
 			}
 			stored, _ := st.GetTenant(ctx, "acme")
-			if tt.last.OK != (stored.ClientID == id && stored.Issuer == Issuer(okta.URL, tt.in.AuthServer)) {
+			server := tt.in.AuthServer
+			if strings.HasSuffix(tt.in.OktaDomain, "/oauth2/default") {
+				server = "default"
+			}
+			if tt.last.OK != (stored.ClientID == id && stored.Issuer == Issuer(okta.URL, server) && stored.AuthServer == server) {
 				t.Errorf("stored %+v after a check that passed: %v", stored, tt.last.OK)
 			}
 		})

@@ -58,9 +58,9 @@ func NormalizeDomain(domain string) (string, error) {
 			if id == "v1" || id == "" {
 				return "", fmt.Errorf("%w: %q contains the path %q; enter only the domain, %s, and leave Authorization server empty (that path is the org authorization server's)", ErrInvalidDomain, d, u.Path, u.Scheme+"://"+u.Host)
 			}
-			return "", fmt.Errorf("%w: %q contains the path %q; enter only the domain, %s, and put %q in Authorization server (--auth-server %s)", ErrInvalidDomain, d, u.Path, u.Scheme+"://"+u.Host, id, id)
+			return "", fmt.Errorf("%w: %q contains the path %q; enter only the domain, %s, and %q as the authorization server", ErrInvalidDomain, d, u.Path, u.Scheme+"://"+u.Host, id)
 		}
-		return "", fmt.Errorf("%w: %q contains the path %q; enter only the domain, %s (an authorization server goes in Authorization server, --auth-server)", ErrInvalidDomain, d, u.Path, u.Scheme+"://"+u.Host)
+		return "", fmt.Errorf("%w: %q contains the path %q; enter only the domain, %s (an authorization server id such as \"default\" is entered on its own, as the authorization server)", ErrInvalidDomain, d, u.Path, u.Scheme+"://"+u.Host)
 	}
 	host := strings.ToLower(u.Hostname())
 	if !validHost(host) {

@@ -247,12 +247,31 @@ func Message(err error) string {
 			if rest == "" {
 				rest = strings.TrimPrefix(e.Error(), "tenant: ")
 			}
-			if first, _, _ := strings.Cut(rest, " "); strings.Contains(first, "://") {
-				return rest // a URL keeps its case
+			if startsWithAddress(rest) {
+				return rest // a URL or host name keeps its case
 			}
 			r, n := utf8.DecodeRuneInString(rest)
 			return string(unicode.ToUpper(r)) + rest[n:]
 		}
 	}
 	return s
+}
+
+// startsWithAddress reports whether s's first word is a URL (any word with
+// "://", quoted or not) or a host name ("dev-1.okta.com",
+// "127.0.0.1:9090"): a sentence starting with one keeps its first letter
+// ("https://…", never "Https://…").
+func startsWithAddress(s string) bool {
+	first, _, _ := strings.Cut(s, " ")
+	if strings.Contains(first, "://") {
+		return true
+	}
+	host := strings.TrimRight(first, ",;:.")
+	if i := strings.LastIndex(host, ":"); i > 0 && !strings.Contains(host[:i], ":") {
+		host = host[:i] // a port
+	}
+	if !strings.Contains(host, ".") || host != strings.ToLower(host) {
+		return false
+	}
+	return validHost(host)
 }

@@ -246,6 +246,12 @@ func TestMessage(t *testing.T) {
 		{"bare sentinel", ErrInvalidLink, "The admin link is invalid, expired or already used"},
 		{"foreign", errors.New("boom"), "boom"},
 		{"non-ASCII first letter", fmt.Errorf("%w: émoji", ErrInvalidSignIn), "Émoji"},
+		{"URL first", fmt.Errorf("%w: https://127.0.0.1:9090 speaks http, not https", ErrDiscovery), "https://127.0.0.1:9090 speaks http, not https"},
+		{"http URL first", fmt.Errorf("%w: http://127.0.0.1:1/.well-known/openid-configuration answered HTTP 404", ErrDiscovery), "http://127.0.0.1:1/.well-known/openid-configuration answered HTTP 404"},
+		{"quoted URL first", fmt.Errorf("%w: %q contains a query", ErrInvalidDomain, "https://x.okta.com?a"), `"https://x.okta.com?a" contains a query`},
+		{"host name first", fmt.Errorf("%w: dev-1.okta.com answered", ErrDiscovery), "dev-1.okta.com answered"},
+		{"host and port first", fmt.Errorf("%w: 127.0.0.1:9090 speaks http", ErrDiscovery), "127.0.0.1:9090 speaks http"},
+		{"a word with a full stop", fmt.Errorf("%w: done. then more", ErrDiscovery), "Done. then more"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
