@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,9 +13,11 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/idpkit/idpkit/scim/app"
+	"github.com/idpkit/idpkit/scim/httpx"
 	"github.com/idpkit/idpkit/scim/login"
 	"github.com/idpkit/idpkit/scim/store/sqlstore"
 )
@@ -22,7 +25,7 @@ import (
 const defaultDB = "sqlite:idpkit.db"
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--verbose]\n\nEvery flag can also be set by the environment variable named in its help; a flag on the command line wins", stderr)
+	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--verbose]\n\nEvery flag can also be set by the environment variable named in its help; a flag on the command line wins", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env IDPKIT_ADDR)")
 	dsn := fs.String("db", defaultDB, "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
 	public := fs.String("public-url", "", "public base URL used in tenant URLs and redirects (default http://ADDR; env IDPKIT_PUBLIC_URL)")
@@ -30,6 +33,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	metrics := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics on --addr, without authentication; --metrics=false turns it off (env IDPKIT_METRICS)")
 	keepHashes := fs.Bool("store-password-hashes", false, "keep a PBKDF2 hash of the password a SCIM client sends with a user; by default the password is dropped and never stored (env IDPKIT_STORE_PASSWORD_HASHES)")
 	responseMode := fs.String("oidc-response-mode", login.ResponseModeQuery, "how Okta returns sign-in responses to /t/{tenant}/oidc/callback: query (a redirect) or form_post (a cross-site form POST; its login cookie is SameSite=None; Secure, so it needs an https --public-url or a loopback one) (env IDPKIT_OIDC_RESPONSE_MODE)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file, reloaded when it changes; needs --tls-key (env IDPKIT_TLS_CERT)")
+	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert (env IDPKIT_TLS_KEY)")
+	trustProxy := fs.String("trust-proxy", "", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-Proto, -For and -Host are believed; from other peers they are dropped (env IDPKIT_TRUST_PROXY)")
+	maxTenant := fs.Int("max-tenant-requests", 64, "at most this many requests per tenant run at once; more get 503 with Retry-After: 1; 0 means no cap (env IDPKIT_MAX_TENANT_REQUESTS)")
 	verbose := fs.Bool("verbose", false, "log at debug level (env IDPKIT_VERBOSE)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -39,6 +46,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		{"addr", "IDPKIT_ADDR"}, {"db", "IDPKIT_DB"}, {"public-url", "IDPKIT_PUBLIC_URL"},
 		{"grace", "IDPKIT_GRACE"}, {"metrics", "IDPKIT_METRICS"}, {"store-password-hashes", "IDPKIT_STORE_PASSWORD_HASHES"},
 		{"oidc-response-mode", "IDPKIT_OIDC_RESPONSE_MODE"}, {"verbose", "IDPKIT_VERBOSE"},
+		{"tls-cert", "IDPKIT_TLS_CERT"}, {"tls-key", "IDPKIT_TLS_KEY"}, {"trust-proxy", "IDPKIT_TRUST_PROXY"},
+		{"max-tenant-requests", "IDPKIT_MAX_TENANT_REQUESTS"},
 	}); err != nil {
 		return err
 	}
@@ -56,6 +65,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *grace < 0 {
 		return fmt.Errorf("%w: --grace must not be negative, got %v", errUsage, *grace)
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fmt.Errorf("%w: --tls-cert and --tls-key go together: give both (HTTPS) or neither (plain http)", errUsage)
+	}
+	proxies, err := httpx.ParseTrustedProxies(*trustProxy)
+	if err != nil {
+		return fmt.Errorf("%w: --trust-proxy: %w", errUsage, err)
+	}
+	if *maxTenant < 0 {
+		return fmt.Errorf("%w: --max-tenant-requests must not be negative, got %d", errUsage, *maxTenant)
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
@@ -66,6 +85,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
+	var certs *certReloader
+	if *tlsCert != "" {
+		if certs, err = newCertReloader(*tlsCert, *tlsKey, certCheckEvery, log); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -73,8 +98,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pub := *public
 	if pub == "" {
 		pub = "http://" + ln.Addr().String()
+		if certs != nil {
+			pub = "https://" + ln.Addr().String()
+		}
 	}
 	h := app.New(app.Config{Store: st, PublicURL: pub, Logger: log, DisableMetrics: !*metrics, KeepPasswordHashes: *keepHashes, OIDCResponseMode: *responseMode})
+	h = proxies.Handler(httpx.HSTS(httpx.LimitTenants(*maxTenant, h)))
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -88,9 +117,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxHeaderBytes: 1 << 20,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("idpkit serving", "addr", ln.Addr().String(), "public_url", pub, "db", redactDSN(*dsn), "store_password_hashes", *keepHashes, "oidc_response_mode", *responseMode)
+	log.Info("idpkit serving", "addr", ln.Addr().String(), "public_url", pub, "db", redactDSN(*dsn), "store_password_hashes", *keepHashes, "oidc_response_mode", *responseMode,
+		"tls", certs != nil, "trust_proxy", *trustProxy, "max_tenant_requests", *maxTenant)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if certs != nil {
+		srv.TLSConfig = serverTLSConfig(certs)
+		// ServeTLS adds "h2" to the ALPN protocols: HTTP/2 over TLS.
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -149,4 +185,101 @@ func redactDSN(dsn string) string {
 		return strings.Replace(u.String(), "%2A%2A%2A", "***", 1)
 	}
 	return dsn
+}
+
+// certCheckEvery is how often, at most, serve looks whether the
+// --tls-cert and --tls-key files changed (on a TLS handshake).
+const certCheckEvery = 5 * time.Second
+
+// serverTLSConfig is serve's TLS: 1.2 at least, Go's default cipher
+// suites (only AEAD, forward-secret ones for TLS 1.2; TLS 1.3's are not
+// configurable), the certificate from c.
+func serverTLSConfig(c *certReloader) *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: c.GetCertificate}
+}
+
+// fileStamp tells whether a file changed: its modification time and
+// size.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+// certReloader serves a certificate and key pair from two files and
+// loads them again when they change. It looks at most once per every,
+// on a handshake; a new pair that does not load (a key that does not
+// match, a file half written) is logged at Error and the old pair stays
+// in use until the files change again.
+type certReloader struct {
+	certFile, keyFile string
+	every             time.Duration
+	log               *slog.Logger
+
+	mu      sync.Mutex
+	cert    *tls.Certificate
+	stamps  [2]fileStamp // of the pair last loaded or tried
+	checked time.Time
+}
+
+// newCertReloader loads the pair once; an error here stops serve.
+func newCertReloader(certFile, keyFile string, every time.Duration, log *slog.Logger) (*certReloader, error) {
+	c := &certReloader{certFile: certFile, keyFile: keyFile, every: every, log: log}
+	stamps, err := c.stat()
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("serve: --tls-cert %s / --tls-key %s: %w", certFile, keyFile, err)
+	}
+	c.cert, c.stamps, c.checked = &cert, stamps, time.Now()
+	return c, nil
+}
+
+func (c *certReloader) stat() ([2]fileStamp, error) {
+	var s [2]fileStamp
+	for i, f := range []string{c.certFile, c.keyFile} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return s, fmt.Errorf("serve: TLS: %w", err)
+		}
+		s[i] = fileStamp{fi.ModTime(), fi.Size()}
+	}
+	return s, nil
+}
+
+// GetCertificate is tls.Config.GetCertificate.
+func (c *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now := time.Now(); now.Sub(c.checked) >= c.every {
+		c.checked = now
+		c.reload()
+	}
+	return c.cert, nil
+}
+
+// reload loads the pair again if either file changed since the last
+// load or try.
+func (c *certReloader) reload() {
+	stamps, err := c.stat()
+	if err != nil {
+		c.log.Error("TLS certificate files unreadable; keeping the certificate in use", "cert", c.certFile, "key", c.keyFile, "err", err)
+		return
+	}
+	if stamps == c.stamps {
+		return
+	}
+	c.stamps = stamps
+	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	if err != nil {
+		c.log.Error("TLS certificate files changed but do not load; keeping the certificate in use", "cert", c.certFile, "key", c.keyFile, "err", err)
+		return
+	}
+	c.cert = &cert
+	attrs := []any{"cert", c.certFile}
+	if cert.Leaf != nil {
+		attrs = append(attrs, "subject", cert.Leaf.Subject.String(), "not_after", cert.Leaf.NotAfter)
+	}
+	c.log.Info("TLS certificate reloaded", attrs...)
 }

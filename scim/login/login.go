@@ -107,6 +107,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/idpkit/idpkit/scim/adminapi"
+	"github.com/idpkit/idpkit/scim/httpx"
 	"github.com/idpkit/idpkit/scim/store"
 	"github.com/idpkit/idpkit/scim/tenant"
 )
@@ -376,9 +377,11 @@ func (h *Handler) getTenant(w http.ResponseWriter, r *http.Request, asJSON bool)
 
 func quote(s string) string { return "“" + s + "”" }
 
-// isHTTPS reports whether cookies for r should be Secure.
+// isHTTPS reports whether cookies for r should be Secure: r came over
+// HTTPS, directly or through a trusted proxy (httpx.IsHTTPS), or the
+// public URL is https.
 func (h *Handler) isHTTPS(r *http.Request) bool {
-	return r.TLS != nil || strings.HasPrefix(h.tenants.PublicURL, "https://")
+	return httpx.IsHTTPS(r) || strings.HasPrefix(h.tenants.PublicURL, "https://")
 }
 
 // secureCookies reports whether the sign-in cookies (login, session) are

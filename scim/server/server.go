@@ -75,6 +75,7 @@ import (
 
 	"github.com/idpkit/idpkit/scim"
 	"github.com/idpkit/idpkit/scim/activity"
+	"github.com/idpkit/idpkit/scim/httpx"
 	"github.com/idpkit/idpkit/scim/schema"
 	"github.com/idpkit/idpkit/scim/store"
 )
@@ -259,16 +260,14 @@ func (s *Server) handle(f handlerFunc) http.Handler {
 	})
 }
 
-// origin is the scheme and host that resource locations start with.
+// origin is the scheme and host that resource locations start with:
+// the public URL, else the request's own (httpx.Scheme follows a
+// trusted proxy's X-Forwarded-Proto, as r.Host its X-Forwarded-Host).
 func (s *Server) origin(r *http.Request) string {
 	if s.publicURL != "" {
 		return s.publicURL
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
+	return httpx.Scheme(r) + "://" + r.Host
 }
 
 // fallback answers paths that are no endpoint (404) and endpoints called

@@ -1,0 +1,219 @@
+package httpx
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseTrustedProxies(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []string
+		wantErr bool
+	}{
+		{"", nil, false},
+		{"10.0.0.0/8, 127.0.0.1,,::1", []string{"10.0.0.0/8", "127.0.0.1/32", "::1/128"}, false},
+		{"10.1.2.3/8", []string{"10.0.0.0/8"}, false},
+		{"::ffff:10.0.0.0/104", []string{"10.0.0.0/8"}, false},
+		{"10.0.0.0/33", nil, true},
+		{"proxy.internal", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseTrustedProxies(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			var s []string
+			for _, p := range got {
+				s = append(s, p.String())
+			}
+			if diff := cmp.Diff(tt.want, s); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// seen is what a handler behind TrustedProxies.Handler sees.
+type seen struct {
+	Scheme, Remote, Host, Peer string
+	XFF                        []string
+}
+
+func TestTrustedProxies(t *testing.T) {
+	trusted, err := ParseTrustedProxies("10.0.0.0/8,192.168.1.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		remote string
+		tls    bool
+		header map[string][]string
+		want   seen
+	}{
+		{"no headers, trusted peer", "10.0.0.5:4000", false, nil,
+			seen{"http", "10.0.0.5:4000", "app.test", "10.0.0.5:4000", nil}},
+		{"trusted https proxy", "10.0.0.5:4000", false, map[string][]string{"X-Forwarded-Proto": {"https"}, "X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Host": {"idp.example.com"}},
+			seen{"https", "203.0.113.7:0", "idp.example.com", "10.0.0.5:4000", []string{"203.0.113.7"}}},
+		{"rightmost untrusted hop", "10.0.0.5:4000", false, map[string][]string{"X-Forwarded-For": {"6.6.6.6, 203.0.113.7", "10.9.9.9"}},
+			seen{"http", "203.0.113.7:0", "app.test", "10.0.0.5:4000", []string{"6.6.6.6, 203.0.113.7", "10.9.9.9"}}},
+		{"all hops trusted: leftmost", "192.168.1.1:1", false, map[string][]string{"X-Forwarded-For": {"10.1.1.1, 10.2.2.2"}},
+			seen{"http", "10.1.1.1:0", "app.test", "192.168.1.1:1", []string{"10.1.1.1, 10.2.2.2"}}},
+		{"garbage hop stops the walk", "10.0.0.5:4000", false, map[string][]string{"X-Forwarded-For": {"6.6.6.6, bogus, 10.3.3.3"}},
+			seen{"http", "10.3.3.3:0", "app.test", "10.0.0.5:4000", []string{"6.6.6.6, bogus, 10.3.3.3"}}},
+		{"ipv6 client with port", "10.0.0.5:4000", false, map[string][]string{"X-Forwarded-For": {"[2001:db8::1]:5555"}},
+			seen{"http", "[2001:db8::1]:0", "app.test", "10.0.0.5:4000", []string{"[2001:db8::1]:5555"}}},
+		{"proxy says http over direct TLS", "10.0.0.5:4000", true, map[string][]string{"X-Forwarded-Proto": {"http"}},
+			seen{"http", "10.0.0.5:4000", "app.test", "10.0.0.5:4000", nil}},
+		{"last proto wins, odd values ignored", "10.0.0.5:4000", false, map[string][]string{"X-Forwarded-Proto": {"http, https"}},
+			seen{"https", "10.0.0.5:4000", "app.test", "10.0.0.5:4000", nil}},
+		{"unknown proto ignored", "10.0.0.5:4000", true, map[string][]string{"X-Forwarded-Proto": {"gopher"}},
+			seen{"https", "10.0.0.5:4000", "app.test", "10.0.0.5:4000", nil}},
+		{"bad forwarded host ignored", "10.0.0.5:4000", false, map[string][]string{"X-Forwarded-Host": {"evil.test/path"}},
+			seen{"http", "10.0.0.5:4000", "app.test", "10.0.0.5:4000", nil}},
+		{"untrusted peer: ignored and stripped", "203.0.113.9:5000", false, map[string][]string{"X-Forwarded-Proto": {"https"}, "X-Forwarded-For": {"1.2.3.4"}, "X-Forwarded-Host": {"evil.test"}, "Forwarded": {"for=1.2.3.4;proto=https"}},
+			seen{"http", "203.0.113.9:5000", "app.test", "203.0.113.9:5000", nil}},
+		{"untrusted peer over TLS", "203.0.113.9:5000", true, map[string][]string{"X-Forwarded-Proto": {"http"}},
+			seen{"https", "203.0.113.9:5000", "app.test", "203.0.113.9:5000", nil}},
+		{"ipv4-mapped trusted peer", "[::ffff:10.0.0.5]:4000", false, map[string][]string{"X-Forwarded-Proto": {"https"}},
+			seen{"https", "[::ffff:10.0.0.5]:4000", "app.test", "[::ffff:10.0.0.5]:4000", nil}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got seen
+			var forwardedSeen bool
+			h := trusted.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = seen{Scheme(r), r.RemoteAddr, r.Host, Peer(r), r.Header.Values("X-Forwarded-For")}
+				forwardedSeen = r.Header.Get("Forwarded") != ""
+			}))
+			r := httptest.NewRequest("GET", "http://app.test/t/acme/me", nil)
+			r.RemoteAddr = tt.remote
+			if !tt.tls {
+				r.TLS = nil
+			} else {
+				r.TLS = &tls.ConnectionState{}
+			}
+			for k, v := range tt.header {
+				r.Header[k] = v
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+			if forwardedSeen && tt.remote == "203.0.113.9:5000" {
+				t.Error("Forwarded header reached the handler from an untrusted peer")
+			}
+		})
+	}
+}
+
+func TestHSTS(t *testing.T) {
+	trusted, _ := ParseTrustedProxies("10.0.0.0/8")
+	tests := []struct {
+		name   string
+		remote string
+		tls    bool
+		proto  string
+		want   string
+	}{
+		{"plain http", "203.0.113.9:1", false, "", ""},
+		{"direct TLS", "203.0.113.9:1", true, "", HSTSValue},
+		{"trusted proxy https", "10.0.0.1:1", false, "https", HSTSValue},
+		{"untrusted proxy https", "203.0.113.9:1", false, "https", ""},
+		{"trusted proxy http", "10.0.0.1:1", false, "http", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := trusted.Handler(HSTS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+			r := httptest.NewRequest("GET", "/healthz", nil)
+			r.RemoteAddr = tt.remote
+			if tt.tls {
+				r.TLS = &tls.ConnectionState{}
+			}
+			if tt.proto != "" {
+				r.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if diff := cmp.Diff(tt.want, w.Header().Get("Strict-Transport-Security")); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestLimitTenants: with two of acme's requests running, a third gets
+// 503 (a SCIM error on SCIM paths) while other tenants and /healthz go
+// through; once one finishes, acme is served again.
+func TestLimitTenants(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 10)
+	h := LimitTenants(2, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("block") != "" {
+			started <- struct{}{}
+			<-release
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	do := func(target string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", target, nil))
+		return w
+	}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() { do("/t/acme/scim/v2/Users?block=1") })
+	}
+	<-started
+	<-started
+
+	type answer struct {
+		Status                 int
+		RetryAfter, Type, Body string
+	}
+	got := func(w *httptest.ResponseRecorder) answer {
+		a := answer{Status: w.Code, RetryAfter: w.Header().Get("Retry-After"), Type: w.Header().Get("Content-Type")}
+		var body map[string]any
+		if json.Unmarshal(w.Body.Bytes(), &body) == nil {
+			a.Body = body["status"].(string) + " " + body["schemas"].([]any)[0].(string)
+		}
+		return a
+	}
+	tests := []struct {
+		target string
+		want   answer
+	}{
+		{"/t/acme/scim/v2/Users", answer{503, "1", "application/scim+json; charset=utf-8", "503 urn:ietf:params:scim:api:messages:2.0:Error"}},
+		{"/t/acme/me", answer{503, "1", "text/plain; charset=utf-8", ""}},
+		{"/t/other/scim/v2/Users", answer{Status: 200}},
+		{"/healthz", answer{Status: 200}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, got(do(tt.target))); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	close(release)
+	wg.Wait()
+	if w := do("/t/acme/scim/v2/Users"); w.Code != 200 {
+		t.Errorf("after the running requests finished: %d, want 200", w.Code)
+	}
+}
+
+func TestTenantOf(t *testing.T) {
+	for in, want := range map[string]string{"/t/acme/scim/v2/Users": "acme", "/t/acme": "acme", "/healthz": "", "/t/": "", "/conform/": ""} {
+		if got := TenantOf(in); got != want {
+			t.Errorf("TenantOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
