@@ -4,7 +4,7 @@
 //
 //	idpkit conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list]
 //	idpkit conform --ui [--addr 127.0.0.1:0] [--scim-url URL]
-//	idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--verbose]
+//	idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--verbose]
 //	idpkit tenant create NAME [--db DSN] [--public-url URL]
 //	idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
 //	idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
@@ -34,7 +34,7 @@ const usage = `idpkit — connect an app to Okta: SCIM provisioning, OIDC sign-i
 Usage:
   idpkit conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list] [--verbose]
   idpkit conform --ui [--addr 127.0.0.1:0] [--scim-url URL]
-  idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--verbose]
+  idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--verbose]
   idpkit tenant create NAME [--db DSN] [--public-url URL]
   idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
   idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
@@ -43,6 +43,7 @@ Usage:
   idpkit conform op [--issuer URL --client-id ID --client-secret SECRET --redirect-uri URI --username LOGIN --password PASSWORD] [--json FILE] [--junit FILE] [--label L,… | --check ID,…] [--skip ID,…] [--list]
   idpkit mockokta [--addr 127.0.0.1:9090] [--seed FILE.json|.yaml] [--api-token TOKEN] [--trusted-origin ORIGIN,…] [--rotate-every D] [--auth-server ID,…]
   idpkit load --scim-url URL --token TOKEN [--users N] [--concurrency C] [--duration D] [--cleanup]
+  idpkit backup [--db sqlite:PATH] [--force] FILE   |   idpkit restore [--db sqlite:PATH] [--force] FILE   (PostgreSQL: pg_dump, see README)
 
 Run "idpkit COMMAND --help" for a command's flags.
 `
@@ -88,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdMockOkta(ctx, args[1:], stdout, stderr)
 	case "load":
 		err = cmdLoad(ctx, args[1:], stdout, stderr)
+	case "backup", "restore":
+		err = cmdBackupRestore(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -75,6 +76,25 @@ var migrations = [][]step{
 	migration2,
 }
 
+// ErrNewerSchema marks a database whose migrations table records more
+// migrations than this build knows: Open and Restore refuse it, and the
+// message tells the operator to upgrade idpkit.
+var ErrNewerSchema = errors.New("database schema is newer than this build of idpkit")
+
+// checkSchema refuses a database at migration done when this build knows
+// fewer migrations (migrations are forward-only: an old binary cannot
+// know what a newer one changed).
+func checkSchema(done int) error {
+	if done > len(migrations) {
+		return fmt.Errorf("%w: database is at migration %d but this build knows only %d; upgrade idpkit", ErrNewerSchema, done, len(migrations))
+	}
+	return nil
+}
+
+// Migrations returns the number of migrations this build knows: a
+// database it opens is at this migration afterwards.
+func Migrations() int { return len(migrations) }
+
 // migrate applies the pending migrations in one write transaction.
 func (s *Store) migrate(ctx context.Context) error { return s.migrateTo(ctx, len(migrations)) }
 
@@ -94,8 +114,8 @@ func (s *Store) migrateTo(ctx context.Context, upTo int) error {
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(num), 0) FROM migrations`).Scan(&done); err != nil {
 			return fmt.Errorf("sqlstore: migrate: read migrations: %w", err)
 		}
-		if done > len(migrations) {
-			return fmt.Errorf("sqlstore: migrate: database is at migration %d but this build knows only %d; upgrade idpkit", done, len(migrations))
+		if err := checkSchema(done); err != nil {
+			return fmt.Errorf("sqlstore: migrate: %w", err)
 		}
 		for i := done; i < upTo; i++ {
 			num := i + 1
