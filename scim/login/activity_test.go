@@ -260,7 +260,7 @@ func TestActivity(t *testing.T) {
 		}
 		if diff := cmp.Diff([]summary{
 			{"POST", "/Users", 409, "Create user"},
-			{"GET", `/Users?filter=userName%20eq%20%22carol%40example.com%22&startIndex=1&count=100`, 200, "Look up user"},
+			{"GET", `/Users?filter=userName eq "carol@example.com"&startIndex=1&count=100`, 200, "Look up user"},
 			{"PATCH", "/Users/" + aliceID, 200, "Deactivate user"},
 			{"POST", "/Groups", 201, "Create group"},
 			{"POST", "/Users", 201, "Create user"},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -51,7 +52,7 @@ func (s *Server) record(r *request, w *statusWriter, at time.Time) {
 	if r.URL.RawQuery != "" {
 		// A secret in the query (access_token=…, a password in a
 		// filter) is not kept; the rest stays readable.
-		path += "?" + activity.RedactQuery(r.URL.RawQuery)
+		path += "?" + readableQuery(activity.RedactQuery(r.URL.RawQuery))
 	}
 	action := r.action
 	switch {
@@ -79,6 +80,27 @@ func (s *Server) record(r *request, w *statusWriter, at time.Time) {
 	if r.tokenHash != nil {
 		s.markConnected(r.Context(), r.tenant, r.tokenHash, req)
 	}
+}
+
+// readableQuery percent-decodes each name and value of a query string
+// for people to read in the dialog (filter=userName eq "alice@example.com"
+// rather than filter=userName%20eq%20%22alice%40example.com%22), keeping
+// the & and = between them; a part that does not decode stays as sent.
+func readableQuery(q string) string {
+	parts := strings.Split(q, "&")
+	for i, p := range parts {
+		name, value, hasValue := strings.Cut(p, "=")
+		n, err1 := url.QueryUnescape(name)
+		v, err2 := url.QueryUnescape(value)
+		if err1 != nil || err2 != nil || !utf8.ValidString(n+v) {
+			continue
+		}
+		parts[i] = n
+		if hasValue {
+			parts[i] += "=" + v
+		}
+	}
+	return strings.Join(parts, "&")
 }
 
 // errorDetail is a SCIM error as the dialog shows it: "scimType: detail".

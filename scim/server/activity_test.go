@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,7 +207,13 @@ func TestActivityTranscripts(t *testing.T) {
 						ids[from] = to
 					}
 				}
-				want = append(want, adminapi.Request{Method: ex.Method, Path: path, Status: r.status, Action: tc.want[len(want)], UserAgent: "Okta SCIM Client 1.0.0"})
+				// The dialog shows the query decoded (Okta's transcripts
+				// encode only with %XX, never +).
+				shown, err := url.PathUnescape(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, adminapi.Request{Method: ex.Method, Path: shown, Status: r.status, Action: tc.want[len(want)], UserAgent: "Okta SCIM Client 1.0.0"})
 			}
 			got := log.Recent("acme", adminapi.MaxRequests)
 			slicesReverse(got)
@@ -276,7 +283,7 @@ func TestActivityRequests(t *testing.T) {
 		{name: "unknown tenant", tenant: "nope", token: "acme", method: "GET", path: "/Users"},
 		{name: "unknown tenant without a secret", tenant: "nope", method: "POST", path: "/Users", body: `{}`, hdr: map[string]string{"Authorization": ""}},
 		{name: "bad filter", tenant: "acme", token: "acme", method: "GET", path: "/Users?filter=userName%20zz%20%22x%22",
-			want:             &adminapi.Request{Method: "GET", Path: "/Users?filter=userName%20zz%20%22x%22", Status: 400, Action: "Look up user", UserAgent: "Go-http-client/1.1"},
+			want:             &adminapi.Request{Method: "GET", Path: `/Users?filter=userName zz "x"`, Status: 400, Action: "Look up user", UserAgent: "Go-http-client/1.1"},
 			wantDetailPrefix: "invalidFilter: "},
 		{name: "bad query", tenant: "acme", token: "acme", method: "GET", path: "/Users?count=%zz",
 			want:             &adminapi.Request{Method: "GET", Path: "/Users?count=%zz", Status: 400, Action: "List users", UserAgent: "Go-http-client/1.1"},
@@ -521,6 +528,27 @@ func BenchmarkActivity(b *testing.B) {
 				if _, err := c.Do(ctx, "GET", "/ServiceProviderConfig", nil, nil); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// TestReadableQuery: the dialog shows queries decoded, part by part; a
+// part that does not decode, or decodes to invalid UTF-8, stays as sent.
+func TestReadableQuery(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"startIndex=1&count=2", "startIndex=1&count=2"},
+		{"filter=userName%20eq%20%22alice%40example.com%22&startIndex=1&count=100", `filter=userName eq "alice@example.com"&startIndex=1&count=100`},
+		{"filter=displayName+eq+%22Eng%22", `filter=displayName eq "Eng"`},
+		{"count=%zz&x=%41", "count=%zz&x=A"},
+		{"a=%ff", "a=%ff"},
+		{"flag&b=", "flag&b="},
+		{"access_token=REDACTED", "access_token=REDACTED"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, readableQuery(tc.in)); diff != "" {
+				t.Errorf("readableQuery(%q) (-want +got):\n%s", tc.in, diff)
 			}
 		})
 	}
