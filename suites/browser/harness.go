@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -145,7 +146,9 @@ func (h *Harness) NewPage(opts PageOptions) (*Page, error) {
 		return nil, fmt.Errorf("browser: new page: %w", err)
 	}
 	p := &Page{Page: pg, ctx: ctx}
-	pg.OnConsole(func(m playwright.ConsoleMessage) {
+	// The context's events cover every page of the context, so a popup
+	// the page opens (a test sign-in) fails the spec the same way.
+	ctx.OnConsole(func(m playwright.ConsoleMessage) {
 		if m.Type() != "error" {
 			return
 		}
@@ -162,7 +165,7 @@ func (h *Harness) NewPage(opts PageOptions) (*Page, error) {
 		}
 		p.record("console error: " + m.Text())
 	})
-	pg.OnPageError(func(err error) { p.record("uncaught exception: " + err.Error()) })
+	ctx.OnWebError(func(e playwright.WebError) { p.record("uncaught exception: " + e.Error().Error()) })
 	return p, nil
 }
 
@@ -213,6 +216,27 @@ func (p *Page) Clipboard() (string, error) {
 	s, _ := v.(string)
 	return s, nil
 }
+
+// ArtifactsDir is where Shot saves screenshots, relative to the working
+// directory (the package's folder under go test); it is git-ignored.
+const ArtifactsDir = "artifacts"
+
+// Shot saves a full-page screenshot of pg as ArtifactsDir/name.png and
+// returns its path. pg is usually p.Page, or a popup p opened.
+func Shot(pg playwright.Page, name string) (string, error) {
+	if err := os.MkdirAll(ArtifactsDir, 0o755); err != nil {
+		return "", fmt.Errorf("browser: %w", err)
+	}
+	path := filepath.Join(ArtifactsDir, name+".png")
+	if _, err := pg.Screenshot(playwright.PageScreenshotOptions{Path: playwright.String(path), FullPage: playwright.Bool(true)}); err != nil {
+		return "", fmt.Errorf("browser: screenshot %s: %w", name, err)
+	}
+	return path, nil
+}
+
+// Shot saves a full-page screenshot of the page as ArtifactsDir/name.png
+// and returns its path.
+func (p *Page) Shot(name string) (string, error) { return Shot(p.Page, name) }
 
 // CloseContext closes the page and its browser context. (Page.Close of
 // the embedded playwright.Page closes only the page.)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/idpkit/idpkit/mockidp"
 	"github.com/idpkit/idpkit/scim/app"
+	"github.com/idpkit/idpkit/scim/store"
 	"github.com/idpkit/idpkit/scim/store/sqlstore"
 	"github.com/idpkit/idpkit/scim/tenant"
 	"github.com/idpkit/idpkit/suites/guide"
@@ -99,6 +100,11 @@ func (e *Env) Guide() guide.Env {
 		HTTPClient:   e.Client,
 	}
 }
+
+// Store is the app server's store, for tests that check what the SCIM
+// service holds without sending it a request of their own (which the
+// Connect Okta dialog would list among Okta's).
+func (e *Env) Store() store.Store { return e.store }
 
 // Close stops both servers and removes the temporary directory.
 func (e *Env) Close() error {
