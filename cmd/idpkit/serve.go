@@ -25,7 +25,7 @@ import (
 const defaultDB = "sqlite:idpkit.db"
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--verbose]\n\nEvery flag can also be set by the environment variable named in its help; a flag on the command line wins", stderr)
+	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--secret-key-file FILE] [--verbose]\n\nEvery flag can also be set by the environment variable named in its help; a flag on the command line wins", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env IDPKIT_ADDR)")
 	dsn := fs.String("db", defaultDB, "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
 	public := fs.String("public-url", "", "public base URL used in tenant URLs and redirects (default http://ADDR; env IDPKIT_PUBLIC_URL)")
@@ -38,6 +38,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	trustProxy := fs.String("trust-proxy", "", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-Proto, -For and -Host are believed; from other peers they are dropped (env IDPKIT_TRUST_PROXY)")
 	maxTenant := fs.Int("max-tenant-requests", 64, "at most this many requests per tenant run at once; more get 503 with Retry-After: 1; 0 means no cap (env IDPKIT_MAX_TENANT_REQUESTS)")
 	verbose := fs.Bool("verbose", false, "log at debug level (env IDPKIT_VERBOSE)")
+	// Secrets at rest (see tenant_key.go): the key tenants' client secrets
+	// are encrypted with; its environment variables are read by
+	// secretKeys, not flagsFromEnv, because IDPKIT_SECRET_KEY holds the key
+	// itself.
+	secretKeyFile := fs.String("secret-key-file", "", "file holding the key that encrypts tenants' client secrets at rest: the base64 of 32 random bytes (openssl rand -base64 32); without a key secrets are stored in clear, and serve refuses a database that holds encrypted ones (env IDPKIT_SECRET_KEY_FILE, or the key itself in IDPKIT_SECRET_KEY; during a rotation IDPKIT_OLD_SECRET_KEY_FILE or IDPKIT_OLD_SECRET_KEY names the old key too)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -80,11 +85,26 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		level = slog.LevelDebug
 	}
 	log := newLogger(stderr, level)
-	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{Logger: log})
+	keys, err := secretKeys(fs, *secretKeyFile)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	raw, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+	// Secrets at rest: refuse to start when the database holds encrypted
+	// secrets that keys do not open (or no key is given).
+	st, err := openSealed(ctx, *dsn, raw, keys)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if keys != nil {
+		log.Info("tenant secrets are encrypted at rest", "secret_key_id", keys.ID())
+	} else {
+		log.Warn("no secret key (IDPKIT_SECRET_KEY or --secret-key-file): tenants' client secrets are stored in clear")
+	}
 	var certs *certReloader
 	if *tlsCert != "" {
 		if certs, err = newCertReloader(*tlsCert, *tlsKey, certCheckEvery, log); err != nil {

@@ -19,7 +19,7 @@ import (
 
 func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: tenant needs a subcommand: create, configure or admin-link", errUsage)
+		return fmt.Errorf("%w: tenant needs a subcommand: create, configure, admin-link, rotate-token or rotate-key", errUsage)
 	}
 	switch args[0] {
 	case "create":
@@ -28,8 +28,12 @@ func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return cmdTenantConfigure(ctx, args[1:], stdout, stderr)
 	case "admin-link":
 		return cmdTenantAdminLink(ctx, args[1:], stdout, stderr)
+	case "rotate-key":
+		return cmdTenantRotateKey(ctx, args[1:], stdout, stderr)
+	case "rotate-token":
+		return cmdTenantRotateToken(ctx, args[1:], stdout, stderr)
 	default:
-		return fmt.Errorf("%w: unknown tenant subcommand %q (want create, configure or admin-link)", errUsage, args[0])
+		return fmt.Errorf("%w: unknown tenant subcommand %q (want create, configure, admin-link, rotate-token or rotate-key)", errUsage, args[0])
 	}
 }
 
@@ -136,12 +140,13 @@ func (e *noTenantError) Error() string { return e.msg }
 func (e *noTenantError) Unwrap() error { return e.err }
 
 func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("tenant configure", "tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]", stderr)
+	fs := newFlagSet("tenant configure", "tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN] [--secret-key-file FILE]", stderr)
 	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
 	domain := fs.String("okta-domain", "", "the Okta domain as Okta shows it (example.okta.com), or a URL (http only for loopback)")
 	clientID := fs.String("client-id", "", "the OIDC web app's client id")
 	clientSecret := fs.String("client-secret", envOr("IDPKIT_CLIENT_SECRET", ""), "the OIDC web app's client secret (env IDPKIT_CLIENT_SECRET)")
 	authServer := fs.String("auth-server", "", "a custom authorization server id such as default; empty uses the org authorization server")
+	secretKeyFile := fs.String("secret-key-file", "", "file holding the key serve encrypts client secrets with (env IDPKIT_SECRET_KEY_FILE, or the key itself in IDPKIT_SECRET_KEY); needed once the database holds encrypted secrets")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -162,11 +167,19 @@ func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err := db.mustExist(); err != nil {
 		return err
 	}
-	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
+	keys, err := secretKeys(fs, *secretKeyFile)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	raw, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+	st, err := openSealed(ctx, *dsn, raw, keys)
+	if err != nil {
+		return fmt.Errorf("tenant configure: %w", err)
+	}
 	svc := &tenant.Service{Store: st, HTTPClient: &http.Client{Timeout: 15 * time.Second}}
 	t, checks, err := svc.ConfigureChecked(ctx, pos[0], tenant.SignIn{OktaDomain: *domain, ClientID: *clientID, ClientSecret: *clientSecret, AuthServer: *authServer})
 	err = db.explain(pos[0], err)
@@ -194,6 +207,59 @@ func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Wr
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]string{"tenant": t.Name, "oktaDomain": t.OktaDomain, "authServer": t.AuthServer, "issuer": t.Issuer, "clientId": t.ClientID})
+}
+
+// cmdTenantRotateToken is tenant rotate-token: it gives the tenant a new
+// SCIM token and prints it once. With --grace D the previous token keeps
+// working for D; --revoke (the default) ends it at once, as does any
+// rotation for a previous token still in its grace period.
+func cmdTenantRotateToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("tenant rotate-token", "tenant rotate-token NAME [--grace 10m | --revoke] [--db DSN]\n\n"+
+		"Gives the tenant a new SCIM token and prints it once; paste it into Okta (Provisioning > Integration > API token). "+
+		"With --grace the old token keeps working that long so Okta is not cut off meanwhile; --revoke (the default) ends it at once. "+
+		"Only one old token is kept: a new rotation ends the one still in its grace period", stderr)
+	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
+	grace := fs.Duration("grace", 0, fmt.Sprintf("how long the old token keeps working, such as 10m (at most %v)", tenant.MaxGrace))
+	revoke := fs.Bool("revoke", false, "end the old token at once (the default without --grace)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: tenant rotate-token takes one NAME", errUsage)
+	}
+	switch {
+	case *revoke && flagSet(fs, "grace"):
+		return fmt.Errorf("%w: tenant rotate-token takes --grace or --revoke, not both", errUsage)
+	case *grace < 0 || *grace > tenant.MaxGrace:
+		return fmt.Errorf("%w: --grace %v must be between 0 and %v", errUsage, *grace, tenant.MaxGrace)
+	}
+	db := tenantDB{dsn: *dsn, given: flagSet(fs, "db") || os.Getenv("IDPKIT_DB") != ""}
+	if err := db.mustExist(); err != nil {
+		return err
+	}
+	// Only the token hashes change: the plain store writes the client
+	// secret back as it read it (encrypted or not), so no key is needed.
+	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := time.Now()
+	svc := &tenant.Service{Store: st, Now: func() time.Time { return now }}
+	tok, err := svc.RotateTokenGrace(ctx, pos[0], *grace)
+	if err != nil {
+		return db.explain(pos[0], err)
+	}
+	// The notes go to stderr, so that stdout is the token alone.
+	if *grace > 0 {
+		fmt.Fprintf(stderr, "idpkit: the old token keeps working for %v, until %s; paste the new one into Okta before then\n",
+			*grace, now.Add(*grace).UTC().Format(time.RFC3339))
+	} else {
+		fmt.Fprintln(stderr, "idpkit: the old token no longer works; paste the new one into Okta now")
+	}
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
 }
 
 func cmdTenantAdminLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {

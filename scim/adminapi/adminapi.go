@@ -145,3 +145,14 @@ type SignIn struct {
 type Secret struct {
 	Token string `json:"token"`
 }
+
+// SecretRequest is the optional JSON body of POST
+// /t/{tenant}/admin/api/secret. GraceSeconds, 0 to MaxGraceSeconds, is how
+// long the previous secret keeps working, so the Okta admin has time to
+// paste the new one; 0 (or no body) ends it at once.
+type SecretRequest struct {
+	GraceSeconds int `json:"graceSeconds,omitempty"`
+}
+
+// MaxGraceSeconds is the largest SecretRequest.GraceSeconds (a day).
+const MaxGraceSeconds = 86400

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/idpkit/idpkit/scim/httpx"
 	"github.com/idpkit/idpkit/scim/login"
 	"github.com/idpkit/idpkit/scim/server"
 	"github.com/idpkit/idpkit/scim/store"
@@ -55,6 +56,18 @@ type Config struct {
 	// loopback PublicURL). New panics on another value; check user input
 	// with login.CheckResponseMode.
 	OIDCResponseMode string
+
+	// DisableRateLimits turns off the limits on failed authentication.
+	// By default one httpx.FailureLimiter (httpx.NewFailureLimiter's
+	// defaults: 20 failures a minute per source address, 100 per tenant)
+	// is shared by the SCIM server (wrong bearer tokens) and the sign-in
+	// and admin routes (wrong admin links, forged callbacks): an address
+	// over its budget gets 429 with Retry-After before its credential is
+	// checked, and a tenant over its budget turns only failed attempts
+	// into 429, so Okta, with the right token, is never refused. The
+	// client address is r.RemoteAddr, which follows X-Forwarded-For only
+	// from trusted proxies (httpx.TrustedProxies).
+	DisableRateLimits bool
 }
 
 // New returns the app server's handler.
@@ -92,8 +105,12 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /conform/{file...}", tester(wasm.Tester, cfg.Now))
 	tenants := Tenants(cfg)
 	log := activity.New(0)
-	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL, KeepPasswordHashes: cfg.KeepPasswordHashes, Activity: log}).Register(mux)
-	login.New(login.Config{Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets, ResponseMode: cfg.OIDCResponseMode, Activity: log}).Register(mux)
+	var limiter *httpx.FailureLimiter
+	if !cfg.DisableRateLimits {
+		limiter = httpx.NewFailureLimiter(httpx.FailureLimiterConfig{Now: cfg.Now})
+	}
+	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL, KeepPasswordHashes: cfg.KeepPasswordHashes, Activity: log, Limiter: limiter}).Register(mux)
+	login.New(login.Config{Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets, ResponseMode: cfg.OIDCResponseMode, Activity: log, Limiter: limiter}).Register(mux)
 	var h http.Handler = mux
 	if m != nil {
 		h = m.instrument(cfg.Now, mux)

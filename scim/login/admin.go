@@ -1,14 +1,17 @@
 package login
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/idpkit/idpkit/scim/adminapi"
 	"github.com/idpkit/idpkit/scim/secret"
@@ -37,6 +40,9 @@ func adminPath(name string) string { return "/t/" + name + "/admin" }
 // handleAdminLogin redeems a one-time admin link for an admin session.
 func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if !h.allowAttempt(w, r) {
+		return
+	}
 	t, ok := h.getTenant(w, r, false)
 	if !ok {
 		return
@@ -44,6 +50,9 @@ func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 	err := h.tenants.ConsumeAdminLink(ctx, t.Name, r.URL.Query().Get("token"))
 	if errors.Is(err, tenant.ErrInvalidLink) {
 		h.log.WarnContext(ctx, "admin link refused", "tenant", t.Name)
+		if h.failedAttempt(w, r) {
+			return
+		}
 		h.page(w, http.StatusForbidden, page{Title: "This admin link does not work", Message: "The link is invalid, has expired or was already used; each admin link works once, for 15 minutes. Ask your idpkit operator for a new one (idpkit tenant admin-link " + t.Name + ")."})
 		return
 	}
@@ -234,13 +243,32 @@ func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request) {
 	h.writeSettings(w, r, t, s)
 }
 
-// handleRotate answers POST …/admin/api/secret with a new SCIM token.
+// handleRotate answers POST …/admin/api/secret with a new SCIM token. An
+// optional adminapi.SecretRequest body keeps the old token working for
+// GraceSeconds; without one the old token stops at once.
 func (h *Handler) handleRotate(w http.ResponseWriter, r *http.Request) {
 	t, _, ok := h.requireAdminAPI(w, r)
 	if !ok {
 		return
 	}
-	tok, err := h.tenants.RotateToken(r.Context(), t.Name)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large")
+		return
+	}
+	var in adminapi.SecretRequest
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &in); err != nil {
+			writeJSONError(w, http.StatusBadRequest, "invalid_request", "the request body must be a JSON object, such as {\"graceSeconds\": 600}")
+			return
+		}
+	}
+	if in.GraceSeconds < 0 || in.GraceSeconds > adminapi.MaxGraceSeconds {
+		writeJSONError(w, http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("graceSeconds must be between 0 (the old secret stops at once) and %d (a day)", adminapi.MaxGraceSeconds))
+		return
+	}
+	tok, err := h.tenants.RotateTokenGrace(r.Context(), t.Name, time.Duration(in.GraceSeconds)*time.Second)
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "rotate token", "tenant", t.Name, "err", err)
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not make a new secret; try again")

@@ -185,6 +185,14 @@ type Config struct {
 	// Activity is the SCIM server's request log, read by the dialog's
 	// GET …/admin/api/activity; nil means the dialog lists no requests.
 	Activity *activity.Log
+
+	// Limiter, when set, counts failed admin-link redemptions and failed
+	// sign-in callbacks (no, unknown or used state; a state bound to
+	// another browser) per source address; an address over its budget
+	// gets a 429 page with Retry-After before its link or state is
+	// looked at. Okta refusing a real user is not a failure here. Nil
+	// means no limit.
+	Limiter *httpx.FailureLimiter
 }
 
 // Handler serves the sign-in and admin routes; create it with New.
@@ -196,6 +204,7 @@ type Handler struct {
 	client   *http.Client
 	assets   fs.FS
 	activity *activity.Log
+	limiter  *httpx.FailureLimiter
 	mode     string        // ResponseModeQuery or ResponseModeFormPost
 	timeout  time.Duration // of each request to a provider
 
@@ -226,6 +235,7 @@ func New(cfg Config) *Handler {
 		mode:      cfg.ResponseMode,
 		timeout:   cfg.OPTimeout,
 		activity:  cfg.Activity,
+		limiter:   cfg.Limiter,
 		providers: map[string]cachedProvider{},
 	}
 	if err := CheckResponseMode(h.mode); err != nil {

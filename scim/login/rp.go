@@ -244,6 +244,9 @@ func (h *Handler) callbackParams(w http.ResponseWriter, r *http.Request, loginLi
 func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	log := h.log.With("tenant", r.PathValue("tenant"))
+	if !h.allowAttempt(w, r) {
+		return
+	}
 	t, ok := h.getTenant(w, r, false)
 	if !ok {
 		return
@@ -292,6 +295,9 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		// An error without state is not shown either: its description
 		// would be any text anyone put in a link to this page.
 		log.WarnContext(ctx, "oidc callback: no state", "error", clip(providerError, maxParamLen))
+		if h.failedAttempt(w, r) {
+			return
+		}
 		again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in response is incomplete (it has no state); please start again.")
 		return
 	}
@@ -305,6 +311,9 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		log.WarnContext(ctx, "oidc callback: unknown, used or expired state", "error", clip(providerError, maxParamLen))
+		if h.failedAttempt(w, r) {
+			return
+		}
 		again(http.StatusBadRequest, "Sign-in expired or was already used", "This sign-in response is unknown, expired or was already used (a reloaded page does that); please start again.")
 		return
 	}
@@ -321,6 +330,9 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(LoginCookie)
 	if err != nil || subtle.ConstantTimeCompare([]byte(secret.HashString(c.Value)), []byte(st.Binding)) != 1 {
 		log.WarnContext(ctx, "oidc callback: state not bound to this browser")
+		if h.failedAttempt(w, r) {
+			return
+		}
 		again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in was started in another browser or its cookie is missing; please start again here, with cookies enabled.")
 		return
 	}

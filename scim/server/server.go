@@ -61,14 +61,22 @@
 // (activity.KindConnected) and writes it when it is missing or was made
 // with another secret; later requests with that secret make no store
 // call for it.
+//
+// Rate limits (Config.Limiter, an httpx.FailureLimiter): an address that
+// has spent its budget of failed authentications gets 429 with
+// Retry-After and a SCIM error body before its token is checked; a wrong
+// token while the tenant has spent its budget gets 429 rather than 401.
+// The right token from an address with budget left always passes.
 package server
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -105,6 +113,13 @@ type Config struct {
 	// with a tenant's current secret is marked in the store
 	// (activity.KindConnected).
 	Activity *activity.Log
+
+	// Limiter, when set, limits failed bearer-token attempts per source
+	// address and per tenant (see httpx.FailureLimiter): an address over
+	// its budget gets 429 before its token is checked; a wrong token
+	// while the tenant is over its budget gets 429 instead of 401, and
+	// the right token always passes. Nil means no limit.
+	Limiter *httpx.FailureLimiter
 }
 
 // Server is the SCIM service. Create it with New and mount it with Register.
@@ -117,6 +132,7 @@ type Server struct {
 	users      *kind
 	groups     *kind
 	activity   *activity.Log
+	limiter    *httpx.FailureLimiter
 
 	marksMu sync.Mutex
 	// marks are the tenant + "\x00" + TokenHash pairs whose
@@ -145,6 +161,7 @@ func New(cfg Config) *Server {
 		users:      &kind{rt: schema.UserType(), typ: store.TypeUser, endpoint: "Users"},
 		groups:     &kind{rt: schema.GroupType(), typ: store.TypeGroup, endpoint: "Groups"},
 		activity:   cfg.Activity,
+		limiter:    cfg.Limiter,
 		marks:      map[string]struct{}{},
 	}
 	if s.log == nil {
@@ -241,13 +258,29 @@ func (s *Server) handle(f handlerFunc) http.Handler {
 		}
 		hr.Body = http.MaxBytesReader(w, hr.Body, limit)
 		r.base = s.origin(hr) + "/t/" + r.tenant + "/scim/v2"
-		t, found, err := s.authenticate(r)
+		// Rate limits on failed authentication (Config.Limiter): an
+		// address over its budget is refused before its token is looked
+		// at; a failure while the tenant is over its budget is 429, not 401.
+		if retry, ok := s.limiter.Allow(hr.RemoteAddr, r.tenant); !ok {
+			r.failure = s.tooManyFailures(w, hr, retry)
+			return
+		}
+		_, found, err := s.authenticate(r) // sets r.tokenHash
 		r.found = found
 		if err != nil {
+			if errors.Is(err, scim.ErrUnauthorized) {
+				name := ""
+				if found {
+					name = r.tenant // unknown tenants spend no tenant budget
+				}
+				if retry, limited := s.limiter.Failed(hr.RemoteAddr, name); limited {
+					r.failure = s.tooManyFailures(w, hr, retry)
+					return
+				}
+			}
 			r.failure = s.writeError(w, hr, err)
 			return
 		}
-		r.tokenHash = t.TokenHash
 		q, err := parseQuery(hr.URL.RawQuery)
 		if err != nil {
 			r.failure = s.writeError(w, hr, err)
@@ -258,6 +291,17 @@ func (s *Server) handle(f handlerFunc) http.Handler {
 			r.failure = s.writeError(w, hr, err)
 		}
 	})
+}
+
+// tooManyFailures answers 429 with Retry-After (whole seconds, at least
+// one) and a SCIM error body, for an address or tenant over its budget of
+// failed authentications (Config.Limiter).
+func (s *Server) tooManyFailures(w http.ResponseWriter, r *http.Request, retry time.Duration) *scim.Error {
+	secs := httpx.RetryAfterSeconds(retry)
+	s.log.Warn("scim/server: too many failed authentications", "path", r.URL.Path, "remote", r.RemoteAddr, "retryAfter", secs)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return s.writeError(w, r, scim.Errorf(http.StatusTooManyRequests, "",
+		"too many failed authentication attempts; wait %d seconds before trying again", secs))
 }
 
 // origin is the scheme and host that resource locations start with:

@@ -35,9 +35,18 @@ func unauthorized() error {
 	return &scim.Error{Status: http.StatusUnauthorized, Detail: "authentication failed: send this tenant's SCIM token as Authorization: Bearer <token>"}
 }
 
-// authenticate checks the bearer token against the tenant's hash. found
-// tells whether the tenant exists (also when the token is refused): the
-// one store read of the tenant per request serves both.
+// authenticate checks the bearer token against the tenant's hash and,
+// during a rotation's grace period (store.Tenant.PrevTokenExpires), the
+// previous token's. found tells whether the tenant exists (also when the
+// token is refused): the one store read of the tenant per request serves
+// both. On success it sets r.tokenHash to the hash the token matched, so
+// a request with the previous token never counts as made with the
+// current secret (see markConnected).
+//
+// Every request makes the same two constant-time comparisons, whatever
+// the tenant, token or grace period: an unknown tenant, and a previous
+// token that is absent or expired, are compared against a stand-in hash
+// no token has, and no result is looked at before both are made.
 func (s *Server) authenticate(r *request) (t store.Tenant, found bool, err error) {
 	// More than one Authorization header is refused: a proxy in front may
 	// have judged another one than the first, which is what Get returns.
@@ -46,20 +55,28 @@ func (s *Server) authenticate(r *request) (t store.Tenant, found bool, err error
 	if len(hs) != 1 {
 		ok = false
 	}
+	standIn := make([]byte, 32)
 	t, err = s.store.GetTenant(r.Context(), r.tenant)
-	hash := t.TokenHash
+	hash, prev := t.TokenHash, t.PrevTokenHash
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		// Compare against a stand-in hash so that an unknown tenant costs
-		// the same as a known one.
-		hash, ok = make([]byte, 32), false
+		hash, ok = standIn, false
 	case err != nil:
 		return store.Tenant{}, false, err
 	default:
 		found = true
 	}
-	if !secret.Equal(hash, token) || !ok {
+	if len(prev) == 0 || !s.now().Before(t.PrevTokenExpires) {
+		prev = standIn
+	}
+	current := secret.Equal(hash, token)
+	previous := secret.Equal(prev, token)
+	if !ok || !(current || previous) {
 		return t, found, unauthorized()
+	}
+	r.tokenHash = hash
+	if !current {
+		r.tokenHash = prev
 	}
 	return t, true, nil
 }

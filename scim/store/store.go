@@ -36,6 +36,12 @@ type Tenant struct {
 	Name      string // URL-safe, unique
 	TokenHash []byte // secret.Hash of the SCIM bearer token; the token itself is never stored
 
+	// The previous SCIM token, kept through a rotation's grace period:
+	// it authenticates too while the time is before PrevTokenExpires.
+	// Empty and zero when there is none (only one previous token is kept).
+	PrevTokenHash    []byte    // secret.Hash of the previous token
+	PrevTokenExpires time.Time // when the previous token stops working
+
 	// Sign-in (OIDC relying party) settings, empty until configured.
 	OktaDomain   string // as the admin entered it, normalised to a base URL (https://example.okta.com)
 	AuthServer   string // "" for the org authorization server, else a custom server id such as "default"

@@ -42,7 +42,14 @@ var (
 	// ErrDiscovery: the discovery document could not be read or does not
 	// describe the expected issuer.
 	ErrDiscovery = errors.New("tenant: discovery failed")
+	// ErrInvalidGrace: a rotation's grace period is negative or longer
+	// than MaxGrace.
+	ErrInvalidGrace = errors.New("tenant: invalid grace period")
 )
+
+// MaxGrace is the longest grace period of a token rotation: how long the
+// previous SCIM token may keep working after RotateTokenGrace.
+const MaxGrace = 24 * time.Hour
 
 // wrapped is a sentinel with its own text that also matches base.
 type wrapped struct {
@@ -163,18 +170,38 @@ func (s *Service) Create(ctx context.Context, name string) (Created, error) {
 }
 
 // RotateToken replaces the tenant's SCIM token with a fresh one and returns
-// it; the old token stops working at once. Errors match ErrNotFound.
+// it; the old token stops working at once (and so does a previous token
+// still in a grace period). Errors match ErrNotFound.
 func (s *Service) RotateToken(ctx context.Context, name string) (string, error) {
+	return s.RotateTokenGrace(ctx, name, 0)
+}
+
+// RotateTokenGrace replaces the tenant's SCIM token with a fresh one and
+// returns it. With grace > 0 the old token keeps working for grace (so
+// the Okta admin has time to paste the new one); with 0 it stops at once.
+// Only one previous token is kept: a rotation during a grace period ends
+// the token that was in it. Errors match ErrNotFound or ErrInvalidGrace
+// (grace below 0 or above MaxGrace).
+func (s *Service) RotateTokenGrace(ctx context.Context, name string, grace time.Duration) (string, error) {
+	if grace < 0 || grace > MaxGrace {
+		return "", fmt.Errorf("%w: the grace period %v is not between 0 (revoke the old token at once) and %v", ErrInvalidGrace, grace, MaxGrace)
+	}
 	token := secret.New()
+	now := s.now()
 	_, err := s.Store.UpdateTenant(ctx, name, func(t *store.Tenant) error {
+		if grace > 0 {
+			t.PrevTokenHash, t.PrevTokenExpires = t.TokenHash, now.Add(grace)
+		} else {
+			t.PrevTokenHash, t.PrevTokenExpires = nil, time.Time{}
+		}
 		t.TokenHash = secret.Hash(token)
-		t.Modified = s.now()
+		t.Modified = now
 		return nil
 	})
 	if err != nil {
 		return "", s.storeErr(name, "rotate token", err)
 	}
-	s.log().InfoContext(ctx, "tenant token rotated", "tenant", name)
+	s.log().InfoContext(ctx, "tenant token rotated", "tenant", name, "grace", grace)
 	return token, nil
 }
 
@@ -241,7 +268,7 @@ func Message(err error) string {
 		return ""
 	}
 	s := err.Error()
-	for _, e := range []error{ErrInvalidName, ErrExists, ErrNotFound, ErrInvalidLink, ErrInvalidDomain, ErrInvalidSignIn, ErrDiscovery} {
+	for _, e := range []error{ErrInvalidName, ErrExists, ErrNotFound, ErrInvalidLink, ErrInvalidDomain, ErrInvalidSignIn, ErrDiscovery, ErrInvalidGrace} {
 		if errors.Is(err, e) && strings.HasPrefix(s, e.Error()) {
 			rest := strings.TrimPrefix(strings.TrimPrefix(s, e.Error()), ": ")
 			if rest == "" {

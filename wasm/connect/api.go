@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/idpkit/idpkit/scim/adminapi"
 )
@@ -124,10 +125,11 @@ func (a *API) Settings(ctx context.Context) (Settings, error) {
 }
 
 // RotateSecret generates a new SCIM secret and returns it; the previous
-// secret stops working.
-func (a *API) RotateSecret(ctx context.Context, csrf string) (string, error) {
+// secret keeps working for grace (whole seconds; 0 ends it at once).
+func (a *API) RotateSecret(ctx context.Context, csrf string, grace time.Duration) (string, error) {
 	var out adminapi.Secret
-	if err := a.do(ctx, http.MethodPost, "/secret", csrf, struct{}{}, &out); err != nil {
+	in := adminapi.SecretRequest{GraceSeconds: int(grace / time.Second)}
+	if err := a.do(ctx, http.MethodPost, "/secret", csrf, in, &out); err != nil {
 		return "", err
 	}
 	if out.Token == "" {

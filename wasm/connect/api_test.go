@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -91,20 +92,29 @@ func TestAPISettings(t *testing.T) {
 }
 
 func TestAPIPosts(t *testing.T) {
-	t.Run("secret", func(t *testing.T) {
-		api, got := fakeAPI(t, 200, `{"token":"tok-1"}`)
-		tok, err := api.RotateSecret(context.Background(), "c1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff("tok-1", tok); diff != "" {
-			t.Errorf("token (-want +got):\n%s", diff)
-		}
-		want := []seen{{"POST", "/t/acme/admin/api/secret", "c1", "application/json", "{}"}}
-		if diff := cmp.Diff(want, *got); diff != "" {
-			t.Errorf("requests (-want +got):\n%s", diff)
-		}
-	})
+	for _, tc := range []struct {
+		name  string
+		grace time.Duration
+		body  string
+	}{
+		{"secret", 0, "{}"},
+		{"secret with grace", 10 * time.Minute, `{"graceSeconds":600}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api, got := fakeAPI(t, 200, `{"token":"tok-1"}`)
+			tok, err := api.RotateSecret(context.Background(), "c1", tc.grace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff("tok-1", tok); diff != "" {
+				t.Errorf("token (-want +got):\n%s", diff)
+			}
+			want := []seen{{"POST", "/t/acme/admin/api/secret", "c1", "application/json", tc.body}}
+			if diff := cmp.Diff(want, *got); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
 	t.Run("oidc", func(t *testing.T) {
 		api, got := fakeAPI(t, 200, `{"issuer":"https://dev-1.okta.com","clientId":"0oa1"}`)
 		s, err := api.SaveSignIn(context.Background(), "c1", SignIn{OktaDomain: "dev-1.okta.com", ClientID: "0oa1", ClientSecret: "s"})
@@ -140,7 +150,7 @@ func TestAPIErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api, _ := fakeAPI(t, tt.status, tt.body)
-			_, err := api.RotateSecret(context.Background(), "c")
+			_, err := api.RotateSecret(context.Background(), "c", 0)
 			var ae *APIError
 			if want, ok := tt.want.(*APIError); ok {
 				if !errors.As(err, &ae) {

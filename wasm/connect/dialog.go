@@ -260,20 +260,27 @@ func (d *Dialog) Generate(ctx context.Context) {
 		d.apply(AskReplace())
 		return
 	}
-	d.rotate(ctx)
+	d.rotateWith(ctx, 0)
 }
 
+// ReplaceGrace is how long a secret Okta was using keeps working after
+// "Replace secret", so the admin has time to paste the new one into Okta
+// and provisioning does not stop.
+const ReplaceGrace = 10 * time.Minute
+
 // ReplaceSecret rotates the SCIM secret after the person confirmed it
-// (the "Replace secret" button of AskReplace).
+// (the "Replace secret" button of AskReplace); the previous secret keeps
+// working for ReplaceGrace.
 func (d *Dialog) ReplaceSecret(ctx context.Context) {
 	d.apply(ReplaceCancelled())
-	d.rotate(ctx)
+	d.rotateWith(ctx, ReplaceGrace)
 }
 
 // CancelReplace hides the question of AskReplace; the secret stays.
 func (d *Dialog) CancelReplace() { d.apply(ReplaceCancelled()) }
 
-func (d *Dialog) rotate(ctx context.Context) {
+// rotateWith rotates the secret; the previous one keeps working for grace.
+func (d *Dialog) rotateWith(ctx context.Context, grace time.Duration) {
 	s, ok := d.current()
 	if !ok || !d.start("generate") {
 		return
@@ -282,7 +289,7 @@ func (d *Dialog) rotate(ctx context.Context) {
 	d.apply(Generating())
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
-	tok, err := d.API.RotateSecret(ctx, s.CSRF)
+	tok, err := d.API.RotateSecret(ctx, s.CSRF, grace)
 	if err != nil {
 		d.apply(GenerateFailed(err))
 		return
@@ -294,7 +301,11 @@ func (d *Dialog) rotate(ctx context.Context) {
 	d.connected = false
 	d.waitingSince = d.now()
 	d.mu.Unlock()
-	d.apply(append(Generated(tok), connectionSets(ConnectionWaiting)...))
+	sets := Generated(tok)
+	if grace > 0 {
+		sets = append(sets, Set{IDSecretWarning, PropText, GraceWarning(d.now().Add(grace), d.loc())})
+	}
+	d.apply(append(sets, connectionSets(ConnectionWaiting)...))
 }
 
 // Save validates the sign-in form, sends it, and shows ✓ with the issuer
@@ -428,7 +439,17 @@ func Generating() []Set {
 }
 
 // ReplaceWarning is the question AskReplace shows.
-const ReplaceWarning = "Okta is using the current secret: a new one stops Okta's provisioning until you paste it into Okta."
+const ReplaceWarning = "Okta is using the current secret: after you replace it, it keeps working for 10 minutes; paste the new one into Okta within that time, or provisioning stops."
+
+// SecretWarning is the warning under a new secret whose predecessor
+// stopped at once.
+const SecretWarning = "This secret is shown only once: copy it into Okta now. The previous secret stopped working."
+
+// GraceWarning is the warning under a new secret whose predecessor keeps
+// working until until (shown in loc).
+func GraceWarning(until time.Time, loc *time.Location) string {
+	return "This secret is shown only once: copy it into Okta now. The previous secret keeps working until " + clock(until, loc) + ", then stops."
+}
 
 // AskReplace asks before a secret Okta is using is replaced: the warning
 // with "Replace secret" and "Cancel"; the focus moves to "Replace secret".
@@ -457,6 +478,7 @@ func Generated(token string) []Set {
 		{IDSecretStatus, PropBusy, "false"},
 		{IDSecretStatus, PropHidden, true},
 		{IDSecret, PropValue, token},
+		{IDSecretWarning, PropText, SecretWarning},
 		{IDSecretBox, PropHidden, false},
 	}
 }

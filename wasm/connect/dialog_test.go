@@ -237,6 +237,8 @@ func TestDialogPoll(t *testing.T) {
 	admin := admintest.New("acme", "http://app.test", 0, 0)
 	d, page, _ := signedIn(t, admin)
 	d.Location = time.UTC
+	now := t0.Add(2 * time.Minute)
+	d.Now = func() time.Time { return now }
 	ctx := context.Background()
 
 	d.Poll(ctx) // before Load: nothing
@@ -318,6 +320,14 @@ func TestDialogPoll(t *testing.T) {
 		got := []any{admin.Rotations(), page.get(connect.IDReplaceBox, connect.PropHidden), page.get(connect.IDSecret, connect.PropValue)}
 		if diff := cmp.Diff([]any{1, true, admin.Secret()}, got); diff != "" {
 			t.Errorf("after Replace secret (-want +got):\n%s", diff)
+		}
+		// The secret Okta used keeps working for ReplaceGrace, and the
+		// warning says until when.
+		if diff := cmp.Diff([]int{600}, admin.Graces()); diff != "" {
+			t.Errorf("graceSeconds sent (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(connect.GraceWarning(now.Add(connect.ReplaceGrace), time.UTC), page.text(connect.IDSecretWarning)); diff != "" {
+			t.Errorf("secret warning (-want +got):\n%s", diff)
 		}
 		if diff := cmp.Diff(connect.ConnectionWaiting, page.text(connect.IDConnection)); diff != "" {
 			t.Errorf("after generate (-want +got):\n%s", diff)

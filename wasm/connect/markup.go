@@ -12,6 +12,7 @@ const (
 	IDCopySCIMURL    = "copy-scim-url"
 	IDGenerateSecret = "generate-secret"
 	IDSecretBox      = "secret-box"
+	IDSecretWarning  = "secret-warning"
 	IDSecret         = "secret"
 	IDCopySecret     = "copy-secret"
 	IDSecretStatus   = "secret-status"
@@ -98,7 +99,7 @@ const markup = `<header>
 <button type="button" id="generate-secret" disabled>Generate new secret</button>
 <p class="help">Okta's "OAuth Bearer Token": the secret Okta sends with every SCIM request.</p>
 <div id="replace-confirm" class="confirm" hidden>
-<p class="warning" id="replace-warning">Okta is using the current secret: a new one stops Okta's provisioning until you paste it into Okta.</p>
+<p class="warning" id="replace-warning">Okta is using the current secret: after you replace it, it keeps working for 10 minutes; paste the new one into Okta within that time, or provisioning stops.</p>
 <div class="actions"><button type="button" id="replace-secret" aria-describedby="replace-warning">Replace secret</button><button type="button" id="cancel-replace">Cancel</button></div>
 </div>
 <p id="secret-status" class="status" role="status" aria-live="polite" hidden></p>

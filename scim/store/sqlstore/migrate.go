@@ -74,6 +74,13 @@ var migrations = [][]step{
 	),
 	// 2: issue 4, storage that scales (see migrate2.go).
 	migration2,
+	// 3: issue 7, SCIM token rotation with an overlap: the previous
+	// token's hash and when it stops working (0: no previous token).
+	{
+		{only: "postgres", sql: `ALTER TABLE tenants ADD COLUMN prev_token_hash BYTEA NOT NULL DEFAULT ''::bytea`},
+		{only: "sqlite", sql: `ALTER TABLE tenants ADD COLUMN prev_token_hash BYTEA NOT NULL DEFAULT X''`},
+		{sql: `ALTER TABLE tenants ADD COLUMN prev_token_expires BIGINT NOT NULL DEFAULT 0`},
+	},
 }
 
 // ErrNewerSchema marks a database whose migrations table records more

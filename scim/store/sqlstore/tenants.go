@@ -5,21 +5,41 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/idpkit/idpkit/scim/store"
 )
 
-const tenantColumns = `name, token_hash, okta_domain, auth_server, issuer, client_id, client_secret, created, modified`
+const tenantColumns = `name, token_hash, okta_domain, auth_server, issuer, client_id, client_secret, created, modified,
+	prev_token_hash, prev_token_expires`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanTenant(row rowScanner) (store.Tenant, error) {
 	var t store.Tenant
-	var created, modified int64
-	err := row.Scan(&t.Name, &t.TokenHash, &t.OktaDomain, &t.AuthServer, &t.Issuer, &t.ClientID, &t.ClientSecret, &created, &modified)
-	t.TokenHash = unblob(t.TokenHash)
+	var created, modified, prevExpires int64
+	err := row.Scan(&t.Name, &t.TokenHash, &t.OktaDomain, &t.AuthServer, &t.Issuer, &t.ClientID, &t.ClientSecret, &created, &modified,
+		&t.PrevTokenHash, &prevExpires)
+	t.TokenHash, t.PrevTokenHash = unblob(t.TokenHash), unblob(t.PrevTokenHash)
 	t.Created, t.Modified = fromDB(created), fromDB(modified)
+	t.PrevTokenExpires = optFromDB(prevExpires)
 	return t, err
+}
+
+// optToDB is toDB for an optional time: the zero time is stored as 0.
+func optToDB(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return toDB(t)
+}
+
+// optFromDB reverses optToDB: 0 is the zero time.
+func optFromDB(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return fromDB(us)
 }
 
 // CreateTenant stores t; store.ErrExists when the name is taken. Zero
@@ -38,8 +58,9 @@ func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
 	if t.Modified.IsZero() {
 		t.Modified = t.Created
 	}
-	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
-		t.Name, blob(t.TokenHash), t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret, toDB(t.Created), toDB(t.Modified))
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`),
+		t.Name, blob(t.TokenHash), t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret, toDB(t.Created), toDB(t.Modified),
+		blob(t.PrevTokenHash), optToDB(t.PrevTokenExpires))
 	if s.fl.isUnique(err) {
 		return fmt.Errorf("sqlstore: tenant %q: %w", t.Name, store.ErrExists)
 	}
@@ -83,6 +104,7 @@ func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*stor
 		}
 		t := old
 		t.TokenHash = append([]byte(nil), old.TokenHash...)
+		t.PrevTokenHash = append([]byte(nil), old.PrevTokenHash...)
 		if err := update(&t); err != nil {
 			return err
 		}
@@ -99,10 +121,13 @@ func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*stor
 			t.Modified = s.stamp()
 		}
 		t.Created, t.Modified = norm(t.Created), norm(t.Modified)
-		t.TokenHash = unblob(t.TokenHash)
+		t.TokenHash, t.PrevTokenHash = unblob(t.TokenHash), unblob(t.PrevTokenHash)
+		t.PrevTokenExpires = norm(t.PrevTokenExpires)
 		_, err = tx.ExecContext(ctx, s.q(`UPDATE tenants SET token_hash = $2, okta_domain = $3, auth_server = $4, issuer = $5,
-			client_id = $6, client_secret = $7, created = $8, modified = $9 WHERE name = $1`),
-			t.Name, blob(t.TokenHash), t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret, toDB(t.Created), toDB(t.Modified))
+			client_id = $6, client_secret = $7, created = $8, modified = $9, prev_token_hash = $10, prev_token_expires = $11
+			WHERE name = $1`),
+			t.Name, blob(t.TokenHash), t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret, toDB(t.Created), toDB(t.Modified),
+			blob(t.PrevTokenHash), optToDB(t.PrevTokenExpires))
 		if err != nil {
 			return fmt.Errorf("sqlstore: update tenant %q: %w", name, err)
 		}

@@ -69,7 +69,10 @@ func (m *memStore) CreateTenant(_ context.Context, t store.Tenant) error {
 		t.Modified = now
 	}
 	t.Created, t.Modified = norm(t.Created), norm(t.Modified)
-	t.TokenHash = slices.Clone(t.TokenHash)
+	if !t.PrevTokenExpires.IsZero() {
+		t.PrevTokenExpires = norm(t.PrevTokenExpires)
+	}
+	t.TokenHash, t.PrevTokenHash = slices.Clone(t.TokenHash), slices.Clone(t.PrevTokenHash)
 	m.tenants[t.Name] = t
 	return nil
 }
@@ -81,7 +84,7 @@ func (m *memStore) GetTenant(_ context.Context, name string) (store.Tenant, erro
 	if !ok {
 		return store.Tenant{}, store.ErrNotFound
 	}
-	t.TokenHash = slices.Clone(t.TokenHash)
+	t.TokenHash, t.PrevTokenHash = slices.Clone(t.TokenHash), slices.Clone(t.PrevTokenHash)
 	return t, nil
 }
 
@@ -92,7 +95,7 @@ func (m *memStore) UpdateTenant(_ context.Context, name string, update func(*sto
 	if !ok {
 		return store.Tenant{}, store.ErrNotFound
 	}
-	t.TokenHash = slices.Clone(t.TokenHash)
+	t.TokenHash, t.PrevTokenHash = slices.Clone(t.TokenHash), slices.Clone(t.PrevTokenHash)
 	created := t.Created
 	if err := update(&t); err != nil {
 		return store.Tenant{}, err
@@ -105,6 +108,10 @@ func (m *memStore) UpdateTenant(_ context.Context, name string, update func(*sto
 		t.Modified = m.stamp()
 	}
 	t.Modified = norm(t.Modified)
+	if !t.PrevTokenExpires.IsZero() {
+		t.PrevTokenExpires = norm(t.PrevTokenExpires)
+	}
+	t.TokenHash, t.PrevTokenHash = slices.Clone(t.TokenHash), slices.Clone(t.PrevTokenHash)
 	m.tenants[name] = t
 	return t, nil
 }

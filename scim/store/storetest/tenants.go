@@ -163,4 +163,71 @@ var tenantTests = []test{
 		_, err = s.GetTenant(ctxOf(t), "other")
 		wantErr(t, "GetTenant(other)", err, store.ErrNotFound)
 	}},
+	{"PrevToken", func(t *testing.T, s store.Store) {
+		// A rotation with a grace period keeps the previous token's hash
+		// and its end; the next one replaces or clears both.
+		created := fullTenant("acme")
+		created.PrevTokenHash = []byte{0xaa, 0x00, 0xbb}
+		created.PrevTokenExpires = at(10*time.Minute + 1500*time.Microsecond)
+		mustCreateTenant(t, s, created)
+		mustCreateTenant(t, s, fullTenant("bare"))
+		for _, c := range []struct {
+			name   string
+			update func(*store.Tenant)
+			want   func(*store.Tenant)
+		}{
+			{"created", nil, func(*store.Tenant) {}},
+			{"rotate again", func(tn *store.Tenant) {
+				tn.PrevTokenHash, tn.TokenHash = tn.TokenHash, []byte{7, 7}
+				tn.PrevTokenExpires = at(time.Hour)
+			}, func(w *store.Tenant) {
+				w.PrevTokenHash, w.TokenHash, w.PrevTokenExpires = created.TokenHash, []byte{7, 7}, at(time.Hour)
+			}},
+			{"other fields keep it", func(tn *store.Tenant) { tn.Issuer = "i2" }, func(w *store.Tenant) {
+				w.PrevTokenHash, w.TokenHash, w.PrevTokenExpires, w.Issuer = created.TokenHash, []byte{7, 7}, at(time.Hour), "i2"
+			}},
+			{"aborted in-place change", func(tn *store.Tenant) { tn.PrevTokenHash[0] = 0x55 }, nil},
+			{"revoke", func(tn *store.Tenant) { tn.PrevTokenHash, tn.PrevTokenExpires = nil, time.Time{} }, func(w *store.Tenant) {
+				w.PrevTokenHash, w.TokenHash, w.PrevTokenExpires, w.Issuer = nil, []byte{7, 7}, time.Time{}, "i2"
+			}},
+		} {
+			want := created
+			if c.want == nil { // the abort: the previous step's result stands
+				want.PrevTokenHash, want.TokenHash, want.PrevTokenExpires, want.Issuer = created.TokenHash, []byte{7, 7}, at(time.Hour), "i2"
+			} else {
+				c.want(&want)
+			}
+			if c.update != nil {
+				_, err := s.UpdateTenant(ctxOf(t), "acme", func(tn *store.Tenant) error {
+					c.update(tn)
+					if c.want == nil {
+						return errBoom
+					}
+					return nil
+				})
+				if c.want == nil {
+					wantErr(t, c.name, err, errBoom)
+				} else if err != nil {
+					t.Fatalf("%s: UpdateTenant: %v", c.name, err)
+				}
+			}
+			got, err := s.GetTenant(ctxOf(t), "acme")
+			if err != nil {
+				t.Fatalf("%s: GetTenant: %v", c.name, err)
+			}
+			if diff := cmp.Diff(want, got, opts); diff != "" {
+				t.Errorf("%s: GetTenant (-want +got):\n%s", c.name, diff)
+			}
+			if !got.PrevTokenExpires.IsZero() {
+				checkUTC(t, c.name, got.PrevTokenExpires)
+			}
+		}
+		bare, err := s.GetTenant(ctxOf(t), "bare")
+		if err != nil {
+			t.Fatalf("GetTenant(bare): %v", err)
+		}
+		if len(bare.PrevTokenHash) != 0 || !bare.PrevTokenExpires.IsZero() {
+			t.Errorf("a tenant created without a previous token has one: %x until %v", bare.PrevTokenHash, bare.PrevTokenExpires)
+		}
+	}},
 }

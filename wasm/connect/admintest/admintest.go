@@ -57,6 +57,7 @@ type Admin struct {
 	session   string
 	saved     []connect.SignIn
 	rotations int
+	graces    []int // graceSeconds of each rotation
 
 	activity       adminapi.Activity
 	activityStatus int // non-zero: GET api/activity fails with it
@@ -195,6 +196,13 @@ func (a *Admin) Rotations() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.rotations
+}
+
+// Graces returns the graceSeconds of every rotation, in order.
+func (a *Admin) Graces() []int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]int(nil), a.graces...)
 }
 
 // Saved returns every sign-in body that was accepted, in order.
@@ -406,9 +414,15 @@ func (a *Admin) api(w http.ResponseWriter, r *http.Request, op string) {
 		a.mu.Unlock()
 		writeJSON(w, s)
 	case op == "secret" && r.Method == http.MethodPost:
+		var in adminapi.SecretRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<10)).Decode(&in); err != nil && !errors.Is(err, io.EOF) {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "The request body must be a JSON object with graceSeconds.")
+			return
+		}
 		a.mu.Lock()
 		a.secret = random()
 		a.rotations++
+		a.graces = append(a.graces, in.GraceSeconds)
 		a.activity.Connected = nil // as the server: the connection was with the old secret
 		tok := a.secret
 		a.mu.Unlock()

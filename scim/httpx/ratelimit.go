@@ -1,0 +1,280 @@
+package httpx
+
+import (
+	"container/list"
+	"math"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Default budgets of a FailureLimiter.
+const (
+	// DefaultAddressFailures is how many failed attempts one source
+	// address may make per DefaultWindow.
+	DefaultAddressFailures = 20
+	// DefaultTenantFailures is how many failed attempts, from all
+	// addresses together, one tenant may take per DefaultWindow before
+	// further failures are answered 429.
+	DefaultTenantFailures = 100
+	// DefaultWindow is the period the budgets refill over.
+	DefaultWindow = time.Minute
+	// DefaultMaxKeys caps the addresses, and separately the tenants,
+	// a FailureLimiter remembers.
+	DefaultMaxKeys = 10000
+)
+
+// FailureLimiterConfig configures a FailureLimiter; zero fields take the
+// defaults.
+type FailureLimiterConfig struct {
+	// AddressFailures is the per-address budget per Window
+	// (DefaultAddressFailures).
+	AddressFailures int
+	// TenantFailures is the per-tenant budget per Window
+	// (DefaultTenantFailures).
+	TenantFailures int
+	// Window is the period a budget refills over, evenly (DefaultWindow).
+	Window time.Duration
+	// MaxKeys caps the addresses and the tenants remembered, each; the
+	// least recently failed is forgotten first (DefaultMaxKeys).
+	MaxKeys int
+	// CountLoopback counts loopback addresses (127.0.0.0/8, ::1) per
+	// address too. By default they are not: a loopback peer is this
+	// host's own tools (idpkit conform, tests) or a reverse proxy that is
+	// not in --trust-proxy, whose address is everyone's, and blocking it
+	// would lock Okta out. Their failures still spend the tenant's budget.
+	CountLoopback bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// FailureLimiter limits failed authentication attempts (wrong bearer
+// tokens, guessed admin links, forged sign-in callbacks) per source
+// address and per tenant, with token buckets that refill evenly over the
+// window. It is safe for concurrent use.
+//
+// It is built so that an attacker cannot lock out a legitimate client
+// such as Okta, which comes from other addresses with the right
+// credentials:
+//
+//   - An address over its budget is refused before any credential check
+//     (Allow); only that address is refused.
+//   - A tenant over its budget refuses only failed attempts (Failed tells
+//     the caller to answer 429 instead of 401/403); a request whose
+//     credentials are right still passes.
+//
+// Refused requests (Allow false) are not counted, so an address that
+// keeps trying gets its budget's rate and no more. IPv6 addresses are
+// counted per /64, which one host usually has for itself; loopback
+// addresses are not counted per address unless CountLoopback. Memory is
+// bounded by MaxKeys per kind of key; a forgotten key starts again with
+// a full budget.
+type FailureLimiter struct {
+	addrRate, tenantRate float64 // tokens per second
+	addrCap, tenantCap   float64
+	countLoopback        bool
+	now                  func() time.Time
+
+	mu      sync.Mutex
+	addrs   *buckets
+	tenants *buckets
+}
+
+// NewFailureLimiter returns a FailureLimiter for cfg.
+func NewFailureLimiter(cfg FailureLimiterConfig) *FailureLimiter {
+	if cfg.AddressFailures <= 0 {
+		cfg.AddressFailures = DefaultAddressFailures
+	}
+	if cfg.TenantFailures <= 0 {
+		cfg.TenantFailures = DefaultTenantFailures
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.MaxKeys <= 0 {
+		cfg.MaxKeys = DefaultMaxKeys
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &FailureLimiter{
+		addrCap:       float64(cfg.AddressFailures),
+		tenantCap:     float64(cfg.TenantFailures),
+		addrRate:      float64(cfg.AddressFailures) / cfg.Window.Seconds(),
+		tenantRate:    float64(cfg.TenantFailures) / cfg.Window.Seconds(),
+		now:           cfg.Now,
+		countLoopback: cfg.CountLoopback,
+		addrs:         newBuckets(cfg.MaxKeys),
+		tenants:       newBuckets(cfg.MaxKeys),
+	}
+}
+
+// Allow reports whether a request from address ip (an IP, or a
+// RemoteAddr "host:port") to tenant may have its credentials checked.
+// When the address has used its budget, ok is false and retryAfter is
+// how long until it may try again; the caller answers 429 without
+// looking at the credentials. The tenant's budget never refuses here
+// (see Failed), so tenant only names the request. A nil limiter allows
+// everything.
+func (l *FailureLimiter) Allow(ip, tenant string) (retryAfter time.Duration, ok bool) {
+	if l == nil {
+		return 0, true
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.addrs.peek(AddressKey(ip))
+	if b == nil || !l.countLoopback && isLoopback(ip) {
+		return 0, true
+	}
+	tokens := b.level(now, l.addrRate, l.addrCap)
+	if tokens >= 1 {
+		return 0, true
+	}
+	return wait(tokens, l.addrRate), false
+}
+
+// Failed records a failed attempt from ip to tenant ("" when the attempt
+// concerns no tenant's budget: only the address is counted). limited
+// tells the caller to answer 429 rather than the refusal it had, with
+// retryAfter: the attempt failed while the tenant's budget was used up
+// (or while the address's was, which Allow normally refuses first). A
+// nil limiter records nothing.
+func (l *FailureLimiter) Failed(ip, tenant string) (retryAfter time.Duration, limited bool) {
+	if l == nil {
+		return 0, false
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.countLoopback || !isLoopback(ip) {
+		a := l.addrs.get(AddressKey(ip), now, l.addrCap)
+		// Below zero only when requests raced past Allow together.
+		if left := a.take(now, l.addrRate, l.addrCap); left < 0 {
+			retryAfter, limited = wait(left, l.addrRate), true
+		}
+	}
+	if tenant == "" {
+		return retryAfter, limited
+	}
+	t := l.tenants.get(tenant, now, l.tenantCap)
+	if t.level(now, l.tenantRate, l.tenantCap) < 1 {
+		// Over the tenant's budget: this failure is answered 429 and
+		// keeps the budget empty.
+		t.tokens, t.at = 0, now
+		return max(retryAfter, wait(0, l.tenantRate)), true
+	}
+	t.take(now, l.tenantRate, l.tenantCap)
+	return retryAfter, limited
+}
+
+// Keys returns how many addresses and tenants l remembers (for tests
+// and metrics); a nil limiter remembers none.
+func (l *FailureLimiter) Keys() (addresses, tenants int) {
+	if l == nil {
+		return 0, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.addrs.m), len(l.tenants.m)
+}
+
+// AddressKey returns the key an address is counted under: the IP of a
+// "host:port" or bare IP, IPv4-mapped IPv6 as IPv4, other IPv6 as its
+// /64 prefix; a string that is no IP is its own key.
+func AddressKey(s string) string {
+	host := s
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		host = h
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
+// isLoopback reports whether the address s ("host:port" or an IP) is a
+// loopback address.
+func isLoopback(s string) bool {
+	host := s
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		host = h
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// RetryAfterSeconds renders d as the value of a Retry-After header:
+// whole seconds, rounded up, at least 1.
+func RetryAfterSeconds(d time.Duration) int {
+	s := int(math.Ceil(d.Seconds()))
+	return max(s, 1)
+}
+
+// wait is how long a bucket at tokens takes to reach one token.
+func wait(tokens, rate float64) time.Duration {
+	return time.Duration((1 - tokens) / rate * float64(time.Second))
+}
+
+// bucket is a token bucket: tokens at time at.
+type bucket struct {
+	tokens float64
+	at     time.Time
+	elem   *list.Element
+}
+
+// level is the bucket's tokens at now, refilled at rate up to cap.
+func (b *bucket) level(now time.Time, rate, cap float64) float64 {
+	d := now.Sub(b.at).Seconds()
+	if d <= 0 {
+		return b.tokens
+	}
+	return min(cap, b.tokens+d*rate)
+}
+
+// take removes one token (not below zero) and returns what was there
+// before, less one.
+func (b *bucket) take(now time.Time, rate, cap float64) float64 {
+	left := b.level(now, rate, cap) - 1
+	b.tokens, b.at = max(left, 0), now
+	return left
+}
+
+// buckets is a map of buckets with least-recently-used eviction.
+type buckets struct {
+	max   int
+	m     map[string]*bucket
+	order *list.List // of keys, most recently used first
+}
+
+func newBuckets(max int) *buckets {
+	return &buckets{max: max, m: map[string]*bucket{}, order: list.New()}
+}
+
+// peek returns the bucket of key, or nil, without touching its order.
+func (bs *buckets) peek(key string) *bucket { return bs.m[key] }
+
+// get returns the bucket of key, creating it full, and marks it the most
+// recently used; at the cap it forgets the least recently used one.
+func (bs *buckets) get(key string, now time.Time, cap float64) *bucket {
+	if b, ok := bs.m[key]; ok {
+		bs.order.MoveToFront(b.elem)
+		return b
+	}
+	if len(bs.m) >= bs.max {
+		oldest := bs.order.Back()
+		bs.order.Remove(oldest)
+		delete(bs.m, oldest.Value.(string))
+	}
+	b := &bucket{tokens: cap, at: now}
+	b.elem = bs.order.PushFront(key)
+	bs.m[key] = b
+	return b
+}
