@@ -314,7 +314,7 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Expect(expect.Locator(conn).ToHaveClass("status error")).To(Succeed())
 
 		By("Generate new secret asks first, as Okta uses the secret; Cancel keeps it")
-		warning := page.GetByText("Okta is using the current secret: a new one stops Okta's provisioning until you paste it into Okta.")
+		warning := page.GetByText(connect.ReplaceWarning)
 		Expect(expect.Locator(warning).ToBeHidden()).To(Succeed())
 		Expect(id("generate-secret").Click()).To(Succeed())
 		Expect(expect.Locator(warning).ToBeVisible()).To(Succeed())
@@ -337,6 +337,9 @@ var _ = Describe("the Connect Okta dialog", Label("browser", "dialog"), func() {
 		Eventually(admin.Rotations, "10s").Should(Equal(1))
 		Expect(expect.Locator(warning).ToBeHidden()).To(Succeed())
 		Expect(expect.Locator(label("New secret")).ToHaveValue(admin.Secret())).To(Succeed())
+		By("the secret Okta used keeps working for 10 minutes, and the page says until when")
+		Expect(admin.Graces()).To(Equal([]int{600}))
+		Expect(expect.Locator(id("secret-warning")).ToContainText("The previous secret keeps working until ")).To(Succeed())
 		n := admin.ActivityReads()
 		Eventually(admin.ActivityReads, "10s").Should(BeNumerically(">=", n+2), "the dialog stopped polling")
 		Expect(expect.Locator(conn).ToHaveText(connect.ConnectionWaiting)).To(Succeed())
