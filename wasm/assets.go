@@ -1,12 +1,12 @@
 // Package wasm holds the static files of the "Connect Okta" dialog, built
 // from wasm/dialog (GOOS=js GOARCH=wasm) by `make wasm`: connect-okta.html,
-// dialog.js, dialog.css, wasm_exec.js and dialog.wasm. The admin handler
+// start.js, dialog.css, wasm_exec.js and dialog.wasm. The admin handler
 // serves connect-okta.html at /t/{tenant}/admin/connect-okta and every file
 // at /t/{tenant}/admin/assets/{file}; the page loads the rest with URLs
 // relative to itself (assets/…).
 //
 // It also holds the SCIM conformance tester page (Tester), built from
-// wasm/tester: conform.html, tester.js, tester.css, tester.wasm and the same
+// wasm/tester: conform.html, start.js, tester.css, tester.wasm and the same
 // wasm_exec.js. The app server serves it at /conform/ and `idpkit conform
 // --ui` at /; the page loads the rest, and config.json, relative to itself.
 package wasm
@@ -23,12 +23,12 @@ var dist embed.FS
 // Assets is the dialog's files at the root of the file system
 // (connect-okta.html, dialog.wasm, …). It is read-only and safe for
 // concurrent use; callers must not reassign it.
-var Assets fs.FS = only(sub(dist, "dist"), "connect-okta.html", "dialog.css", "dialog.js", "dialog.wasm", "wasm_exec.js")
+var Assets fs.FS = only(sub(dist, "dist"), "connect-okta.html", "dialog.css", "start.js", "dialog.wasm", "wasm_exec.js")
 
 // Tester is the tester page's files at the root of the file system
-// (conform.html, tester.wasm, tester.js, tester.css, wasm_exec.js). It is
+// (conform.html, tester.wasm, start.js, tester.css, wasm_exec.js). It is
 // read-only and safe for concurrent use; callers must not reassign it.
-var Tester fs.FS = only(sub(dist, "dist"), TesterPage, "tester.css", "tester.js", "tester.wasm", "wasm_exec.js")
+var Tester fs.FS = only(sub(dist, "dist"), TesterPage, "tester.css", "start.js", "tester.wasm", "wasm_exec.js")
 
 // TesterPage is the name of the tester's HTML page in Tester.
 const TesterPage = "conform.html"

@@ -20,8 +20,8 @@ func TestAssetsFiles(t *testing.T) {
 		want   []string
 		hidden []string
 	}{
-		{"Assets", Assets, []string{"connect-okta.html", "dialog.css", "dialog.js", "dialog.wasm", "wasm_exec.js"}, []string{"conform.html", "tester.wasm"}},
-		{"Tester", Tester, []string{"conform.html", "tester.css", "tester.js", "tester.wasm", "wasm_exec.js"}, []string{"connect-okta.html", "dialog.wasm", "config.json"}},
+		{"Assets", Assets, []string{"connect-okta.html", "dialog.css", "dialog.wasm", "start.js", "wasm_exec.js"}, []string{"conform.html", "tester.wasm"}},
+		{"Tester", Tester, []string{"conform.html", "start.js", "tester.css", "tester.wasm", "wasm_exec.js"}, []string{"connect-okta.html", "dialog.wasm", "config.json"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,11 +52,10 @@ func TestAssetsReferences(t *testing.T) {
 		file string
 		want []string
 	}{
-		{Page, []string{`src="assets/wasm_exec.js"`, `src="assets/dialog.js"`, `href="assets/dialog.css"`, "<noscript>", "Loading…", `id="app"`, `rel="icon"`}},
-		{"dialog.js", []string{`"assets/dialog.wasm"`, "instantiateStreaming", "go.run"}},
-		{TesterPage, []string{`src="wasm_exec.js"`, `src="tester.js"`, `href="tester.css"`, "<noscript>", `id="app"`, `rel="icon"`,
+		{Page, []string{`src="assets/wasm_exec.js"`, `src="assets/start.js" data-wasm="assets/dialog.wasm"`, `href="assets/dialog.css"`, "<noscript>", "Loading…", `id="app"`, `rel="icon"`}},
+		{"start.js", []string{"data-wasm", "instantiateStreaming", "go.run"}},
+		{TesterPage, []string{`src="wasm_exec.js"`, `src="start.js" data-wasm="tester.wasm"`, `href="tester.css"`, "<noscript>", `id="app"`, `rel="icon"`,
 			`<label for="scim-url">SCIM base URL</label>`, `<label for="token">Bearer token</label>`, `id="run"`, `id="progress"`, `id="label-filter"`, `id="download-json"`, `id="download-junit"`}},
-		{"tester.js", []string{`"tester.wasm"`, "instantiateStreaming", "go.run"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

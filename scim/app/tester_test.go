@@ -28,14 +28,14 @@ func TestTesterPage(t *testing.T) {
 	}{
 		{"redirect", "/conform", "", answer{http.StatusMovedPermanently, "text/html; charset=utf-8", "/conform/", true}},
 		{"page", "/conform/", `<label for="scim-url">SCIM base URL</label>`, answer{200, "text/html; charset=utf-8", "", true}},
-		{"page by name", "/conform/conform.html", "tester.js", answer{200, "text/html; charset=utf-8", "", true}},
-		{"script", "/conform/tester.js", "tester.wasm", answer{200, "text/javascript; charset=utf-8", "", true}},
+		{"page by name", "/conform/conform.html", "start.js", answer{200, "text/html; charset=utf-8", "", true}},
+		{"script", "/conform/start.js", "data-wasm", answer{200, "text/javascript; charset=utf-8", "", true}},
 		{"go runtime", "/conform/wasm_exec.js", "Go", answer{200, "text/javascript; charset=utf-8", "", true}},
 		{"style", "/conform/tester.css", "progress", answer{200, "text/css; charset=utf-8", "", true}},
 		{"wasm", "/conform/tester.wasm", "\x00asm", answer{200, "application/wasm", "", true}},
 		{"no config", "/conform/config.json", "", answer{404, "text/plain; charset=utf-8", "", true}},
 		{"not the dialog", "/conform/dialog.wasm", "", answer{404, "text/plain; charset=utf-8", "", true}},
-		{"no subfolder", "/conform/x/tester.js", "", answer{404, "text/plain; charset=utf-8", "", true}},
+		{"no subfolder", "/conform/x/start.js", "", answer{404, "text/plain; charset=utf-8", "", true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
