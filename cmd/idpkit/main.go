@@ -40,6 +40,7 @@ Usage:
   idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
   idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
   idpkit tenant rotate-token NAME [--grace 10m | --revoke] [--db DSN]
+  idpkit audit NAME [--since 24h|RFC3339] [--json] [--db DSN]
   idpkit seed --db DSN --tenant NAME --users N [--groups G --members M] [--batch 5000]
   idpkit conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr ADDR --seed FILE] [--login USER] [--client-id ID] [--json FILE] [--junit FILE] [--label L,… | --check ID,…] [--skip ID,…] [--strict] [--list]
   idpkit conform op [--issuer URL --client-id ID --client-secret SECRET --redirect-uri URI --username LOGIN --password PASSWORD] [--json FILE] [--junit FILE] [--label L,… | --check ID,…] [--skip ID,…] [--list]
@@ -93,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdLoad(ctx, args[1:], stdout, stderr)
 	case "backup", "restore":
 		err = cmdBackupRestore(ctx, args, stdout, stderr)
+	case "audit":
+		err = cmdAudit(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

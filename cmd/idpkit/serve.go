@@ -19,6 +19,7 @@ import (
 	"github.com/idpkit/idpkit/scim/app"
 	"github.com/idpkit/idpkit/scim/httpx"
 	"github.com/idpkit/idpkit/scim/login"
+	"github.com/idpkit/idpkit/scim/server"
 	"github.com/idpkit/idpkit/scim/store/sqlstore"
 )
 
@@ -38,6 +39,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	trustProxy := fs.String("trust-proxy", "", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-Proto, -For and -Host are believed; from other peers they are dropped (env IDPKIT_TRUST_PROXY)")
 	maxTenant := fs.Int("max-tenant-requests", 64, "at most this many requests per tenant run at once; more get 503 with Retry-After: 1; 0 means no cap (env IDPKIT_MAX_TENANT_REQUESTS)")
 	verbose := fs.Bool("verbose", false, "log at debug level (env IDPKIT_VERBOSE)")
+	auditRetention := fs.Duration("audit-retention", defaultAuditRetention, "how long audit records are kept (idpkit audit NAME reads them); older ones are deleted hourly; 0 keeps them forever (env IDPKIT_AUDIT_RETENTION)")
 	// Secrets at rest (see tenant_key.go): the key tenants' client secrets
 	// are encrypted with; its environment variables are read by
 	// secretKeys, not flagsFromEnv, because IDPKIT_SECRET_KEY holds the key
@@ -53,6 +55,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		{"oidc-response-mode", "IDPKIT_OIDC_RESPONSE_MODE"}, {"verbose", "IDPKIT_VERBOSE"},
 		{"tls-cert", "IDPKIT_TLS_CERT"}, {"tls-key", "IDPKIT_TLS_KEY"}, {"trust-proxy", "IDPKIT_TRUST_PROXY"},
 		{"max-tenant-requests", "IDPKIT_MAX_TENANT_REQUESTS"},
+		{"audit-retention", "IDPKIT_AUDIT_RETENTION"},
 	}); err != nil {
 		return err
 	}
@@ -105,6 +108,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		log.Warn("no secret key (IDPKIT_SECRET_KEY or --secret-key-file): tenants' client secrets are stored in clear")
 	}
+	// The audit trail (audit.go): written in batches, flushed on the way
+	// out (after the server has stopped), pruned hourly.
+	if *auditRetention < 0 {
+		return fmt.Errorf("%w: --audit-retention must not be negative, got %v", errUsage, *auditRetention)
+	}
+	auditor := server.NewAuditWriter(st, log)
+	defer auditor.Close()
+	go pruneAudit(ctx, st, *auditRetention, time.Now, log)
 	var certs *certReloader
 	if *tlsCert != "" {
 		if certs, err = newCertReloader(*tlsCert, *tlsKey, certCheckEvery, log); err != nil {
@@ -122,7 +133,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			pub = "https://" + ln.Addr().String()
 		}
 	}
-	h := app.New(app.Config{Store: st, PublicURL: pub, Logger: log, DisableMetrics: !*metrics, KeepPasswordHashes: *keepHashes, OIDCResponseMode: *responseMode})
+	h := app.New(app.Config{Store: st, PublicURL: pub, Logger: log, DisableMetrics: !*metrics, KeepPasswordHashes: *keepHashes, OIDCResponseMode: *responseMode, Audit: auditor})
 	h = proxies.Handler(httpx.HSTS(httpx.LimitTenants(*maxTenant, h)))
 	srv := &http.Server{
 		Handler:           h,

@@ -68,6 +68,11 @@ type Config struct {
 	// client address is r.RemoteAddr, which follows X-Forwarded-For only
 	// from trusted proxies (httpx.TrustedProxies).
 	DisableRateLimits bool
+
+	// Audit, when set, receives the audit trail: SCIM writes, sign-in
+	// outcomes and admin changes. The caller closes it (flushing) after
+	// the server has shut down.
+	Audit *server.AuditWriter
 }
 
 // New returns the app server's handler.
@@ -109,8 +114,12 @@ func New(cfg Config) http.Handler {
 	if !cfg.DisableRateLimits {
 		limiter = httpx.NewFailureLimiter(httpx.FailureLimiterConfig{Now: cfg.Now})
 	}
-	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL, KeepPasswordHashes: cfg.KeepPasswordHashes, Activity: log, Limiter: limiter}).Register(mux)
-	login.New(login.Config{Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets, ResponseMode: cfg.OIDCResponseMode, Activity: log, Limiter: limiter}).Register(mux)
+	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL, KeepPasswordHashes: cfg.KeepPasswordHashes, Activity: log, Limiter: limiter, Audit: cfg.Audit}).Register(mux)
+	var auditor login.Auditor
+	if cfg.Audit != nil {
+		auditor = cfg.Audit // not a typed nil in the interface
+	}
+	login.New(login.Config{Audit: auditor, Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets, ResponseMode: cfg.OIDCResponseMode, Activity: log, Limiter: limiter}).Register(mux)
 	var h http.Handler = mux
 	if m != nil {
 		h = m.instrument(cfg.Now, mux)

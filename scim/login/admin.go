@@ -50,6 +50,7 @@ func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 	err := h.tenants.ConsumeAdminLink(ctx, t.Name, r.URL.Query().Get("token"))
 	if errors.Is(err, tenant.ErrInvalidLink) {
 		h.log.WarnContext(ctx, "admin link refused", "tenant", t.Name)
+		h.auditAdmin(r, t.Name, "admin-link", "refused", auditDetail{Reason: "invalid-link"})
 		if h.failedAttempt(w, r) {
 			return
 		}
@@ -74,6 +75,7 @@ func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 		MaxAge: int(AdminSessionTTL.Seconds()), HttpOnly: true, Secure: h.isHTTPS(r), SameSite: http.SameSiteStrictMode,
 	})
 	h.log.InfoContext(ctx, "admin signed in", "tenant", t.Name)
+	h.auditAdmin(r, t.Name, "admin-link", "ok", auditDetail{})
 	// A page that moves on by itself rather than a redirect: when the link
 	// is opened from another site (an e-mail, a chat), a redirect would
 	// still count as cross-site and the browser would withhold the
@@ -274,6 +276,7 @@ func (h *Handler) handleRotate(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not make a new secret; try again")
 		return
 	}
+	h.auditAdmin(r, t.Name, "secret-rotated", "ok", auditDetail{Grace: (time.Duration(in.GraceSeconds) * time.Second).String()})
 	writeJSON(w, http.StatusOK, adminapi.Secret{Token: tok})
 }
 
@@ -303,6 +306,7 @@ func (h *Handler) handleOIDC(w http.ResponseWriter, r *http.Request) {
 	var failed *tenant.CheckError
 	switch {
 	case errors.As(err, &failed):
+		h.auditAdmin(r, t.Name, "sign-in-saved", "refused", auditDetail{Reason: "check-failed"})
 		writeJSON(w, http.StatusBadRequest, adminapi.Error{Error: "invalid_request", Description: tenant.Message(err), Checks: failed.Checks})
 		return
 	case errors.Is(err, tenant.ErrInvalidDomain), errors.Is(err, tenant.ErrInvalidSignIn), errors.Is(err, tenant.ErrDiscovery):
@@ -313,6 +317,7 @@ func (h *Handler) handleOIDC(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not save the settings; try again")
 		return
 	}
+	h.auditAdmin(r, t.Name, "sign-in-saved", "ok", auditDetail{})
 	st, err := h.settings(r, nt, s)
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "count resources", "tenant", t.Name, "err", err)

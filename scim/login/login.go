@@ -193,6 +193,10 @@ type Config struct {
 	// looked at. Okta refusing a real user is not a failure here. Nil
 	// means no limit.
 	Limiter *httpx.FailureLimiter
+
+	// Audit, when set, receives the audit trail of sign-in outcomes and
+	// admin changes (audit.go).
+	Audit Auditor
 }
 
 // Handler serves the sign-in and admin routes; create it with New.
@@ -205,6 +209,7 @@ type Handler struct {
 	assets   fs.FS
 	activity *activity.Log
 	limiter  *httpx.FailureLimiter
+	audit    Auditor
 	mode     string        // ResponseModeQuery or ResponseModeFormPost
 	timeout  time.Duration // of each request to a provider
 
@@ -236,6 +241,7 @@ func New(cfg Config) *Handler {
 		timeout:   cfg.OPTimeout,
 		activity:  cfg.Activity,
 		limiter:   cfg.Limiter,
+		audit:     cfg.Audit,
 		providers: map[string]cachedProvider{},
 	}
 	if err := CheckResponseMode(h.mode); err != nil {

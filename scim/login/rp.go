@@ -295,6 +295,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		// An error without state is not shown either: its description
 		// would be any text anyone put in a link to this page.
 		log.WarnContext(ctx, "oidc callback: no state", "error", clip(providerError, maxParamLen))
+		h.auditSignIn(r, t.Name, auditStateRefused, "", "", "no-state", false)
 		if h.failedAttempt(w, r) {
 			return
 		}
@@ -311,6 +312,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		log.WarnContext(ctx, "oidc callback: unknown, used or expired state", "error", clip(providerError, maxParamLen))
+		h.auditSignIn(r, t.Name, auditStateRefused, "", "", "unknown-state", false)
 		if h.failedAttempt(w, r) {
 			return
 		}
@@ -330,6 +332,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(LoginCookie)
 	if err != nil || subtle.ConstantTimeCompare([]byte(secret.HashString(c.Value)), []byte(st.Binding)) != 1 {
 		log.WarnContext(ctx, "oidc callback: state not bound to this browser")
+		h.auditSignIn(r, t.Name, auditStateRefused, "", "", "not-bound", test)
 		if h.failedAttempt(w, r) {
 			return
 		}
@@ -343,15 +346,18 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	// none. Error responses carry it too.
 	if iss, has := q["iss"]; has && iss[0] != st.Issuer {
 		log.WarnContext(ctx, "oidc callback: iss parameter names another issuer", "iss", clip(iss[0], maxParamLen), "issuer", st.Issuer)
+		h.auditSignIn(r, t.Name, auditTokenRefused, "", "", "issuer-mismatch", test)
 		again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in response comes from another issuer than the one the sign-in was sent to; please start again.")
 		return
 	} else if !has && st.IssRequired {
 		log.WarnContext(ctx, "oidc callback: no iss parameter, though the provider announces it", "issuer", st.Issuer)
+		h.auditSignIn(r, t.Name, auditTokenRefused, "", "", "no-iss", test)
 		again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in response does not name its issuer, which Okta announces it always does; please start again.")
 		return
 	}
 	if t.Issuer != st.Issuer || t.ClientID != st.ClientID {
 		log.WarnContext(ctx, "oidc callback: sign-in settings changed during the sign-in")
+		h.auditSignIn(r, t.Name, auditStateRefused, "", "", "settings-changed", test)
 		again(http.StatusBadRequest, "Sign-in could not be completed", "The sign-in settings changed while you were signing in; please start again.")
 		return
 	}
@@ -360,6 +366,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		// A refusal for this browser's own sign-in (RFC 6749 §4.1.2.1).
 		desc := clip(q.Get("error_description"), maxErrorDescription)
 		log.WarnContext(ctx, "oidc callback: error from provider", "error", providerError, "error_description", desc)
+		h.auditSignIn(r, t.Name, auditProviderRefusd, "", "", providerError, test)
 		status := http.StatusBadRequest
 		if providerError == "access_denied" {
 			status = http.StatusForbidden
@@ -387,6 +394,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	code := q.Get("code")
 	if code == "" {
 		log.WarnContext(ctx, "oidc callback: no code")
+		h.auditSignIn(r, t.Name, auditTokenRefused, "", "", "no-code", test)
 		again(http.StatusBadRequest, "Sign-in could not be completed", "This sign-in response has no authorization code; please start again.")
 		return
 	}
@@ -402,11 +410,13 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	tok, ok := h.exchange(w, r, log, t, cp, code, st.Verifier, test, again)
 	if !ok {
+		h.auditSignIn(r, t.Name, auditTokenRefused, "", "", "code-exchange", test)
 		return
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
 		log.WarnContext(ctx, "oidc callback: no id_token in the token response")
+		h.auditSignIn(r, t.Name, auditTokenRefused, "", "", "no-id-token", test)
 		again(http.StatusBadGateway, "Sign-in could not be completed", said(test,
 			"Okta sent no identity token; ask your administrator to check that the app uses OpenID Connect.",
 			"Okta's answer was refused: it has no ID token; check that the app in Okta is an OIDC app (OpenID Connect), then test again."))
@@ -414,6 +424,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	idt, ok := h.verifyIDToken(w, r, log, t, cp, raw, st.Nonce, tok.AccessToken, test, again)
 	if !ok {
+		h.auditSignIn(r, t.Name, auditTokenRefused, "", "", "id-token", test)
 		return
 	}
 	var idc struct {
@@ -443,6 +454,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if cp.userinfo != "" {
 		ui, ok := h.userinfo(w, r, log, cp.userinfo, tok.AccessToken, idt.Subject, again)
 		if !ok {
+			h.auditSignIn(r, t.Name, auditTokenRefused, idt.Subject, "", "userinfo", test)
 			return
 		}
 		if username == "" {
@@ -463,6 +475,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if !found {
 		log.WarnContext(ctx, "oidc callback: user not provisioned", "sub", idt.Subject, "preferred_username", username)
+		h.auditSignIn(r, t.Name, auditNotProvisioned, idt.Subject, "", "not-provisioned", test)
 		if test {
 			h.finishTest(w, r, t, st.Test, http.StatusForbidden, adminapi.TestSignIn{Done: true, Message: notProvisionedAdmin(idt.Subject, username, email), Claims: claims}, true)
 			return
@@ -472,6 +485,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if !u.active {
 		log.WarnContext(ctx, "oidc callback: user deactivated", "sub", idt.Subject, "user", u.id)
+		h.auditSignIn(r, t.Name, auditDeactivated, idt.Subject, "User/"+u.id, "deactivated", test)
 		if test {
 			h.finishTest(w, r, t, st.Test, http.StatusForbidden, adminapi.TestSignIn{Done: true, Message: deactivatedAdmin(u.userName), UserName: u.userName, Claims: claims}, true)
 			return
@@ -483,6 +497,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		// A test sign-in ends here: no session, and the session cookie
 		// the browser has (or has not) stays as it is.
 		log.InfoContext(ctx, "oidc callback: test sign-in worked", "user", u.id, "userName", u.userName)
+		h.auditSignIn(r, t.Name, auditSignedIn, idt.Subject, "User/"+u.id, "", true)
 		h.finishTest(w, r, t, st.Test, http.StatusOK, adminapi.TestSignIn{Done: true, OK: true, Message: "Signed in as " + u.userName + ".", UserName: u.userName, Claims: claims}, true)
 		return
 	}
@@ -509,6 +524,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	// The binding has done its job for this sign-in; other tabs' sign-ins
 	// still need it, so it is left to expire.
 	log.InfoContext(ctx, "oidc callback: signed in", "user", u.id, "userName", u.userName)
+	h.auditSignIn(r, t.Name, auditSignedIn, idt.Subject, "User/"+u.id, "", false)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, "/t/"+t.Name+"/me", http.StatusSeeOther)
 }

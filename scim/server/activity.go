@@ -41,13 +41,19 @@ const markTimeout = 5 * time.Second
 // written its answer and never changes it. Only tenants that exist are
 // recorded (r.found), so requests to made-up tenants take no memory. The
 // query keeps no secret (activity.RedactQuery: access_token=…, a password
-// compared in a filter), nor does the detail of a filter error.
+// compared in a filter), nor does the detail of a filter error. With
+// Config.Audit, a SCIM write (refused ones too) is also queued for the
+// audit trail (auditWrite).
 func (s *Server) record(r *request, w *statusWriter, at time.Time) {
 	status := w.status
 	if !w.wrote {
 		status = http.StatusOK
 	}
 	rest := strings.TrimPrefix(r.URL.Path, "/t/"+r.tenant+"/scim/v2")
+	s.auditWrite(r, w, rest, status, at) // the audit trail (audit.go)
+	if s.activity == nil {
+		return
+	}
 	path := rest
 	if r.URL.RawQuery != "" {
 		// A secret in the query (access_token=…, a password in a

@@ -120,6 +120,10 @@ type Config struct {
 	// while the tenant is over its budget gets 429 instead of 401, and
 	// the right token always passes. Nil means no limit.
 	Limiter *httpx.FailureLimiter
+
+	// Audit, when set, receives the audit trail of every SCIM write to
+	// an existing tenant, refused ones included (see auditWrite).
+	Audit *AuditWriter
 }
 
 // Server is the SCIM service. Create it with New and mount it with Register.
@@ -133,6 +137,7 @@ type Server struct {
 	groups     *kind
 	activity   *activity.Log
 	limiter    *httpx.FailureLimiter
+	audit      *AuditWriter
 
 	marksMu sync.Mutex
 	// marks are the tenant + "\x00" + TokenHash pairs whose
@@ -162,6 +167,7 @@ func New(cfg Config) *Server {
 		groups:     &kind{rt: schema.GroupType(), typ: store.TypeGroup, endpoint: "Groups"},
 		activity:   cfg.Activity,
 		limiter:    cfg.Limiter,
+		audit:      cfg.Audit,
 		marks:      map[string]struct{}{},
 	}
 	if s.log == nil {
@@ -220,6 +226,10 @@ type request struct {
 	// action, when a handler sets it, names the request instead of
 	// activity.Action ("Deactivate user", "Rename group", …).
 	action string
+	// For Config.Audit: the tenant's current TokenHash (to tell a
+	// previous token's request), and the copy of the body (tapAudit).
+	currentHash []byte
+	audit       *auditTap
 }
 
 // handlerFunc is a SCIM handler; a returned error is rendered as SCIM
@@ -248,7 +258,7 @@ func (s *Server) handle(f handlerFunc) http.Handler {
 				}
 			}
 			s.log.Debug("scim/server: request", "method", hr.Method, "path", hr.URL.Path, "status", w.status, "duration", s.now().Sub(start))
-			if s.activity != nil && r.found {
+			if (s.activity != nil || s.audit != nil) && r.found {
 				s.record(r, w, start)
 			}
 		}()
@@ -257,6 +267,7 @@ func (s *Server) handle(f handlerFunc) http.Handler {
 			limit = MaxBulkPayload // RFC 7644 §3.7.4: maxPayloadSize
 		}
 		hr.Body = http.MaxBytesReader(w, hr.Body, limit)
+		r.audit = s.tapAudit(hr, w)
 		r.base = s.origin(hr) + "/t/" + r.tenant + "/scim/v2"
 		// Rate limits on failed authentication (Config.Limiter): an
 		// address over its budget is refused before its token is looked
@@ -265,8 +276,8 @@ func (s *Server) handle(f handlerFunc) http.Handler {
 			r.failure = s.tooManyFailures(w, hr, retry)
 			return
 		}
-		_, found, err := s.authenticate(r) // sets r.tokenHash
-		r.found = found
+		t, found, err := s.authenticate(r) // sets r.tokenHash
+		r.found, r.currentHash = found, t.TokenHash
 		if err != nil {
 			if errors.Is(err, scim.ErrUnauthorized) {
 				name := ""

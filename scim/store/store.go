@@ -223,6 +223,28 @@ type Token struct {
 	Expires time.Time
 }
 
+// Audit record kinds (AuditRecord.Kind).
+const (
+	AuditSCIM   = "scim"   // a SCIM write, or a refused one
+	AuditSignIn = "signin" // a sign-in outcome
+	AuditAdmin  = "admin"  // an admin change
+)
+
+// AuditRecord is one entry of a tenant's audit trail. It keeps personal
+// data to identifiers (resource ids, token ids, Okta subs): never a
+// userName, an email, a password or a token.
+type AuditRecord struct {
+	Tenant  string    // filled in by ListAudit
+	At      time.Time // stored at microsecond precision
+	Kind    string    // AuditSCIM, AuditSignIn or AuditAdmin
+	Actor   string    // who: a SCIM token id, an Okta sub, "admin"; may be empty
+	Source  string    // the client address, when known
+	Action  string    // e.g. create, replace, patch, delete, signed-in, secret-rotated
+	Target  string    // e.g. User/<id>, Group/<id>; may be empty
+	Detail  []byte    // JSON (an array of attribute names, a reason); may be empty
+	Outcome string    // the HTTP status, or a reason code
+}
+
 // Store is what the app server persists. Implementations are safe for
 // concurrent use by many goroutines and by several processes sharing one
 // database.
@@ -291,6 +313,18 @@ type Store interface {
 	TakeToken(ctx context.Context, kind, key string) (Token, error)
 	// DeleteToken removes a token; absent tokens are not an error.
 	DeleteToken(ctx context.Context, kind, key string) error
+
+	// AppendAudit stores audit records of a tenant (the trail of writes,
+	// sign-ins and admin changes), in one transaction. A record's Tenant
+	// is ignored: tenant is stored.
+	AppendAudit(ctx context.Context, tenant string, recs []AuditRecord) error
+	// ListAudit returns a tenant's audit records at or after since,
+	// oldest first (records of one instant in the order appended), at
+	// most limit of them (0: all).
+	ListAudit(ctx context.Context, tenant string, since time.Time, limit int) ([]AuditRecord, error)
+	// PruneAudit deletes the audit records of every tenant from before
+	// before and returns how many it deleted.
+	PruneAudit(ctx context.Context, before time.Time) (int, error)
 
 	// Close releases the database.
 	Close() error

@@ -81,6 +81,36 @@ var migrations = [][]step{
 		{only: "sqlite", sql: `ALTER TABLE tenants ADD COLUMN prev_token_hash BYTEA NOT NULL DEFAULT X''`},
 		{sql: `ALTER TABLE tenants ADD COLUMN prev_token_expires BIGINT NOT NULL DEFAULT 0`},
 	},
+	// 4: issue 7, the audit trail (see audit.go): seq orders the records
+	// of one instant as they were appended.
+	{
+		{only: "postgres", sql: `CREATE TABLE audit (
+				seq BIGSERIAL PRIMARY KEY,
+				tenant TEXT NOT NULL,
+				at BIGINT NOT NULL,
+				kind TEXT NOT NULL,
+				actor TEXT NOT NULL DEFAULT '',
+				source TEXT NOT NULL DEFAULT '',
+				action TEXT NOT NULL DEFAULT '',
+				target TEXT NOT NULL DEFAULT '',
+				detail TEXT NOT NULL DEFAULT '',
+				outcome TEXT NOT NULL DEFAULT ''
+			)`},
+		{only: "sqlite", sql: `CREATE TABLE audit (
+				seq INTEGER PRIMARY KEY AUTOINCREMENT,
+				tenant TEXT NOT NULL,
+				at BIGINT NOT NULL,
+				kind TEXT NOT NULL,
+				actor TEXT NOT NULL DEFAULT '',
+				source TEXT NOT NULL DEFAULT '',
+				action TEXT NOT NULL DEFAULT '',
+				target TEXT NOT NULL DEFAULT '',
+				detail TEXT NOT NULL DEFAULT '',
+				outcome TEXT NOT NULL DEFAULT ''
+			)`},
+		{sql: `CREATE INDEX audit_tenant_at ON audit (tenant, at, seq)`},
+		{sql: `CREATE INDEX audit_at ON audit (at)`},
+	},
 }
 
 // ErrNewerSchema marks a database whose migrations table records more

@@ -228,5 +228,29 @@ func (s *Store) DeleteToken(ctx context.Context, kind, key string) error {
 	return err
 }
 
+// AppendAudit implements store.Store.
+func (s *Store) AppendAudit(ctx context.Context, tenant string, recs []store.AuditRecord) error {
+	start := s.now()
+	err := s.next.AppendAudit(ctx, tenant, recs)
+	s.observe("AppendAudit", start, err)
+	return err
+}
+
+// ListAudit implements store.Store.
+func (s *Store) ListAudit(ctx context.Context, tenant string, since time.Time, limit int) ([]store.AuditRecord, error) {
+	start := s.now()
+	rs, err := s.next.ListAudit(ctx, tenant, since, limit)
+	s.observe("ListAudit", start, err)
+	return rs, err
+}
+
+// PruneAudit implements store.Store.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
+	start := s.now()
+	n, err := s.next.PruneAudit(ctx, before)
+	s.observe("PruneAudit", start, err)
+	return n, err
+}
+
 // Close implements store.Store; it closes the wrapped store and is not timed.
 func (s *Store) Close() error { return s.next.Close() }

@@ -25,6 +25,7 @@ type memStore struct {
 	res     map[resKey]*memRec
 	tokens  map[[2]string]store.Token
 	names   map[[2]string]string // tenant, folded userName → user id
+	audit   []store.AuditRecord  // in the order appended
 }
 
 var _ store.Store = (*memStore)(nil)
@@ -625,6 +626,47 @@ func (m *memStore) DeleteToken(_ context.Context, kind, key string) error {
 	defer m.mu.Unlock()
 	delete(m.tokens, [2]string{kind, key})
 	return nil
+}
+
+func (m *memStore) AppendAudit(_ context.Context, tenant string, recs []store.AuditRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range recs {
+		r.Tenant = tenant
+		r.At = norm(r.At)
+		r.Detail = slices.Clone(r.Detail)
+		if len(r.Detail) == 0 {
+			r.Detail = nil
+		}
+		m.audit = append(m.audit, r)
+	}
+	return nil
+}
+
+func (m *memStore) ListAudit(_ context.Context, tenant string, since time.Time, limit int) ([]store.AuditRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	since = norm(since)
+	var out []store.AuditRecord
+	for _, r := range m.audit {
+		if r.Tenant == tenant && !r.At.Before(since) {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b store.AuditRecord) int { return a.At.Compare(b.At) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (m *memStore) PruneAudit(_ context.Context, before time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	before = norm(before)
+	n := len(m.audit)
+	m.audit = slices.DeleteFunc(m.audit, func(r store.AuditRecord) bool { return r.At.Before(before) })
+	return n - len(m.audit), nil
 }
 
 func (m *memStore) Close() error { return nil }
