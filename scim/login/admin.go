@@ -123,6 +123,14 @@ func (h *Handler) requireAdminAPI(w http.ResponseWriter, r *http.Request) (store
 		return store.Tenant{}, adminSession{}, false
 	}
 	if r.Method == http.MethodPost {
+		// A page of another site never changes admin settings, even with
+		// the CSRF value (defence in depth: it could only have it from a
+		// leak, and the admin cookie is SameSite=Strict anyway).
+		if h.crossSite(r) {
+			h.log.WarnContext(r.Context(), "admin request from another site refused", "tenant", t.Name, "path", r.URL.Path)
+			writeJSONError(w, http.StatusForbidden, "access_denied", "this request came from another site's page; use the Connect Okta dialog on this app")
+			return store.Tenant{}, adminSession{}, false
+		}
 		got := r.Header.Get(CSRFHeader)
 		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
 			h.log.WarnContext(r.Context(), "admin request without valid csrf token", "tenant", t.Name, "path", r.URL.Path)
