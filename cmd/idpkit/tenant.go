@@ -28,6 +28,8 @@ func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return cmdTenantConfigure(ctx, args[1:], stdout, stderr)
 	case "admin-link":
 		return cmdTenantAdminLink(ctx, args[1:], stdout, stderr)
+	case "admin-group":
+		return cmdTenantAdminGroup(ctx, args[1:], stdout, stderr)
 	case "rotate-key":
 		return cmdTenantRotateKey(ctx, args[1:], stdout, stderr)
 	case "rotate-token":

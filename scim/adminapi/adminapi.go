@@ -23,7 +23,10 @@ type Settings struct {
 	ClientSecretSet bool   `json:"clientSecretSet"`
 	Users           int    `json:"users"`
 	Groups          int    `json:"groups"`
-	CSRF            string `json:"csrf"`
+	// AdminGroup is the displayName of the SCIM group whose members may
+	// sign in as admins with Okta (GET …/admin/signin); "" for none.
+	AdminGroup string `json:"adminGroup"`
+	CSRF       string `json:"csrf"`
 	// Checks are the steps of the sign-in check, in the order they ran;
 	// only the answer of POST …/api/oidc carries them.
 	Checks []Check `json:"checks,omitempty"`
@@ -156,3 +159,10 @@ type SecretRequest struct {
 
 // MaxGraceSeconds is the largest SecretRequest.GraceSeconds (a day).
 const MaxGraceSeconds = 86400
+
+// AdminGroup is the body of POST /t/{tenant}/admin/api/admin-group: the
+// displayName of the SCIM group whose active members may sign in to the
+// admin pages with Okta; "" clears it. The answer is the new Settings.
+type AdminGroup struct {
+	Group string `json:"group"`
+}

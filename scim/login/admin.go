@@ -228,6 +228,7 @@ func (h *Handler) settings(r *http.Request, t store.Tenant, s adminSession) (Set
 		Issuer:          t.Issuer,
 		ClientID:        t.ClientID,
 		ClientSecretSet: t.ClientSecret != "",
+		AdminGroup:      t.AdminGroup,
 		Users:           users,
 		Groups:          groups,
 		CSRF:            s.CSRF,

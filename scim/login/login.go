@@ -13,11 +13,14 @@
 //	GET  /t/{tenant}/me                    who is signed in
 //	POST /t/{tenant}/logout                ends the session
 //	GET  /t/{tenant}/admin/login?token=…   one-time admin link
+//	GET  /t/{tenant}/admin/signin          admin sign-in with Okta (adminsignin.go)
+//	POST /t/{tenant}/admin/logout          ends the admin session
 //	GET  /t/{tenant}/admin/connect-okta    the dialog
 //	GET  /t/{tenant}/admin/assets/{file}   its assets
 //	GET  /t/{tenant}/admin/api/settings    settings JSON
 //	POST /t/{tenant}/admin/api/secret      rotate the SCIM secret
 //	POST /t/{tenant}/admin/api/oidc        save sign-in settings
+//	POST /t/{tenant}/admin/api/admin-group set the admin group
 //
 // # Sign-in
 //
@@ -280,6 +283,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		{"GET", "/me", h.handleMe},
 		{"POST", "/logout", h.handleLogout},
 		{"GET", "/admin/login", h.handleAdminLogin},
+		{"GET", "/admin/signin", h.handleAdminSignIn},
+		{"POST", "/admin/logout", h.handleAdminLogout},
+		{"POST", "/admin/api/admin-group", h.handleAdminGroup},
 		{"GET", "/admin/connect-okta", h.handleConnectOkta},
 		{"GET", "/admin/assets/{file}", h.handleAsset},
 		{"GET", "/admin/api/settings", h.handleSettings},

@@ -35,6 +35,10 @@ type loginState struct {
 	// store key (KindTestSignIn) its outcome goes to; such a sign-in
 	// never starts a session.
 	Test string `json:"test,omitempty"`
+	// Admin is set for an admin sign-in (GET …/admin/signin, see
+	// adminsignin.go): the callback starts an admin session for an active
+	// member of the tenant's admin group, never a user session.
+	Admin bool `json:"admin,omitempty"`
 }
 
 // sessionValue is what the store keeps under the hash of a session cookie.
@@ -143,6 +147,12 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 // sign-in must be configured. On failure it calls fail, which writes the
 // page.
 func (h *Handler) startLogin(w http.ResponseWriter, r *http.Request, t store.Tenant, test string, fail func(status int, title, msg string)) {
+	h.startLoginAs(w, r, t, test, false, fail)
+}
+
+// startLoginAs is startLogin; admin marks the state an admin sign-in
+// (loginState.Admin).
+func (h *Handler) startLoginAs(w http.ResponseWriter, r *http.Request, t store.Tenant, test string, admin bool, fail func(status int, title, msg string)) {
 	ctx := r.Context()
 	cp, err := h.provider(ctx, t.Issuer)
 	if err != nil {
@@ -163,7 +173,7 @@ func (h *Handler) startLogin(w http.ResponseWriter, r *http.Request, t store.Ten
 		binding = secret.New()
 	}
 	state, nonce, verifier := secret.New(), secret.New(), oauth2.GenerateVerifier()
-	val, _ := json.Marshal(loginState{Verifier: verifier, Nonce: nonce, Binding: secret.HashString(binding), Issuer: t.Issuer, ClientID: t.ClientID, IssRequired: cp.issParam, Test: test})
+	val, _ := json.Marshal(loginState{Verifier: verifier, Nonce: nonce, Binding: secret.HashString(binding), Issuer: t.Issuer, ClientID: t.ClientID, IssRequired: cp.issParam, Test: test, Admin: admin && test == ""})
 	err = h.store.PutToken(ctx, store.Token{
 		Kind: KindLoginState, Key: secret.HashString(state), Tenant: t.Name,
 		Value: val, Expires: h.now().Add(LoginStateTTL),
@@ -328,6 +338,10 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		again = func(status int, title, msg string) {
 			h.finishTest(w, r, t, st.Test, status, adminapi.TestSignIn{Done: true, Message: forAdmin(msg), Claims: claims}, true)
 		}
+	}
+	if st.Admin {
+		// An admin sign-in's pages link back to the admin sign-in.
+		loginLink = adminPath(t.Name) + "/signin"
 	}
 	c, err := r.Cookie(LoginCookie)
 	if err != nil || subtle.ConstantTimeCompare([]byte(secret.HashString(c.Value)), []byte(st.Binding)) != 1 {
@@ -499,6 +513,12 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		log.InfoContext(ctx, "oidc callback: test sign-in worked", "user", u.id, "userName", u.userName)
 		h.auditSignIn(r, t.Name, auditSignedIn, idt.Subject, "User/"+u.id, "", true)
 		h.finishTest(w, r, t, st.Test, http.StatusOK, adminapi.TestSignIn{Done: true, OK: true, Message: "Signed in as " + u.userName + ".", UserName: u.userName, Claims: claims}, true)
+		return
+	}
+	if st.Admin {
+		// An admin sign-in ends here: an admin session for a member of
+		// the admin group, never a user session (adminsignin.go).
+		h.finishAdminSignIn(w, r, t, u, idt.Subject)
 		return
 	}
 	sid := secret.New()

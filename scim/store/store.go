@@ -49,6 +49,11 @@ type Tenant struct {
 	ClientID     string
 	ClientSecret string
 
+	// AdminGroup is the displayName of the SCIM group whose active
+	// members may sign in to the tenant's admin pages with Okta; "" when
+	// nobody may (only the one-time admin link works then).
+	AdminGroup string
+
 	Created  time.Time
 	Modified time.Time
 }

@@ -111,6 +111,9 @@ var migrations = [][]step{
 		{sql: `CREATE INDEX audit_tenant_at ON audit (tenant, at, seq)`},
 		{sql: `CREATE INDEX audit_at ON audit (at)`},
 	},
+	// 5: issue 7, admins sign in with Okta: the displayName of the SCIM
+	// group whose members are the tenant's admins ('' for none).
+	sqls(`ALTER TABLE tenants ADD COLUMN admin_group TEXT NOT NULL DEFAULT ''`),
 }
 
 // ErrNewerSchema marks a database whose migrations table records more

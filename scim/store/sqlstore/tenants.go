@@ -11,7 +11,7 @@ import (
 )
 
 const tenantColumns = `name, token_hash, okta_domain, auth_server, issuer, client_id, client_secret, created, modified,
-	prev_token_hash, prev_token_expires`
+	prev_token_hash, prev_token_expires, admin_group`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -19,7 +19,7 @@ func scanTenant(row rowScanner) (store.Tenant, error) {
 	var t store.Tenant
 	var created, modified, prevExpires int64
 	err := row.Scan(&t.Name, &t.TokenHash, &t.OktaDomain, &t.AuthServer, &t.Issuer, &t.ClientID, &t.ClientSecret, &created, &modified,
-		&t.PrevTokenHash, &prevExpires)
+		&t.PrevTokenHash, &prevExpires, &t.AdminGroup)
 	t.TokenHash, t.PrevTokenHash = unblob(t.TokenHash), unblob(t.PrevTokenHash)
 	t.Created, t.Modified = fromDB(created), fromDB(modified)
 	t.PrevTokenExpires = optFromDB(prevExpires)
@@ -48,7 +48,7 @@ func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
 	if t.Name == "" {
 		return errors.New("sqlstore: create tenant: empty name")
 	}
-	if !storable(t.Name, t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret) {
+	if !storable(t.Name, t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret, t.AdminGroup) {
 		return fmt.Errorf("sqlstore: create tenant %q: a value holds a NUL byte or invalid UTF-8", t.Name)
 	}
 	now := s.stamp()
@@ -58,9 +58,9 @@ func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
 	if t.Modified.IsZero() {
 		t.Modified = t.Created
 	}
-	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`),
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`),
 		t.Name, blob(t.TokenHash), t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret, toDB(t.Created), toDB(t.Modified),
-		blob(t.PrevTokenHash), optToDB(t.PrevTokenExpires))
+		blob(t.PrevTokenHash), optToDB(t.PrevTokenExpires), t.AdminGroup)
 	if s.fl.isUnique(err) {
 		return fmt.Errorf("sqlstore: tenant %q: %w", t.Name, store.ErrExists)
 	}
@@ -111,7 +111,7 @@ func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*stor
 		if t.Name != old.Name {
 			return fmt.Errorf("sqlstore: update tenant %q: the name cannot change (to %q)", name, t.Name)
 		}
-		if !storable(t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret) {
+		if !storable(t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret, t.AdminGroup) {
 			return fmt.Errorf("sqlstore: update tenant %q: a value holds a NUL byte or invalid UTF-8", name)
 		}
 		if t.Created.IsZero() {
@@ -124,10 +124,11 @@ func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*stor
 		t.TokenHash, t.PrevTokenHash = unblob(t.TokenHash), unblob(t.PrevTokenHash)
 		t.PrevTokenExpires = norm(t.PrevTokenExpires)
 		_, err = tx.ExecContext(ctx, s.q(`UPDATE tenants SET token_hash = $2, okta_domain = $3, auth_server = $4, issuer = $5,
-			client_id = $6, client_secret = $7, created = $8, modified = $9, prev_token_hash = $10, prev_token_expires = $11
+			client_id = $6, client_secret = $7, created = $8, modified = $9, prev_token_hash = $10, prev_token_expires = $11,
+			admin_group = $12
 			WHERE name = $1`),
 			t.Name, blob(t.TokenHash), t.OktaDomain, t.AuthServer, t.Issuer, t.ClientID, t.ClientSecret, toDB(t.Created), toDB(t.Modified),
-			blob(t.PrevTokenHash), optToDB(t.PrevTokenExpires))
+			blob(t.PrevTokenHash), optToDB(t.PrevTokenExpires), t.AdminGroup)
 		if err != nil {
 			return fmt.Errorf("sqlstore: update tenant %q: %w", name, err)
 		}

@@ -230,4 +230,44 @@ var tenantTests = []test{
 			t.Errorf("a tenant created without a previous token has one: %x until %v", bare.PrevTokenHash, bare.PrevTokenExpires)
 		}
 	}},
+	{"AdminGroup", func(t *testing.T, s store.Store) {
+		// The admin group is stored on create, kept by other updates,
+		// changed and cleared ("" is none).
+		created := fullTenant("acme")
+		created.AdminGroup = "Idpkit Admins"
+		mustCreateTenant(t, s, created)
+		mustCreateTenant(t, s, fullTenant("bare"))
+		for _, c := range []struct {
+			name   string
+			update func(*store.Tenant)
+			want   string
+		}{
+			{"created", nil, "Idpkit Admins"},
+			{"other fields keep it", func(tn *store.Tenant) { tn.Issuer = "i2" }, "Idpkit Admins"},
+			{"changed", func(tn *store.Tenant) { tn.AdminGroup = "Ops é" }, "Ops é"},
+			{"cleared", func(tn *store.Tenant) { tn.AdminGroup = "" }, ""},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				if c.update != nil {
+					if _, err := s.UpdateTenant(ctxOf(t), "acme", func(tn *store.Tenant) error { c.update(tn); return nil }); err != nil {
+						t.Fatalf("UpdateTenant: %v", err)
+					}
+				}
+				got, err := s.GetTenant(ctxOf(t), "acme")
+				if err != nil {
+					t.Fatalf("GetTenant: %v", err)
+				}
+				if diff := cmp.Diff(c.want, got.AdminGroup); diff != "" {
+					t.Errorf("AdminGroup (-want +got):\n%s", diff)
+				}
+			})
+		}
+		bare, err := s.GetTenant(ctxOf(t), "bare")
+		if err != nil {
+			t.Fatalf("GetTenant(bare): %v", err)
+		}
+		if bare.AdminGroup != "" {
+			t.Errorf("a tenant created without an admin group has %q", bare.AdminGroup)
+		}
+	}},
 }
