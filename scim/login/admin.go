@@ -254,6 +254,26 @@ func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request) {
 	h.writeSettings(w, r, t, s)
 }
 
+// readAdminJSON decodes an admin API POST's JSON body (at most maxBody)
+// into v; an empty body is allowed when optional. On failure it has
+// answered 413 or 400 with shape, the sentence saying what the body must
+// be, and returns false.
+func readAdminJSON(w http.ResponseWriter, r *http.Request, v any, optional bool, shape string) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large")
+		return false
+	}
+	if optional && len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "invalid_request", shape)
+		return false
+	}
+	return true
+}
+
 // handleRotate answers POST …/admin/api/secret with a new SCIM token. An
 // optional adminapi.SecretRequest body keeps the old token working for
 // GraceSeconds; without one the old token stops at once.
@@ -262,17 +282,9 @@ func (h *Handler) handleRotate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		writeJSONError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large")
-		return
-	}
 	var in adminapi.SecretRequest
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := json.Unmarshal(body, &in); err != nil {
-			writeJSONError(w, http.StatusBadRequest, "invalid_request", "the request body must be a JSON object, such as {\"graceSeconds\": 600}")
-			return
-		}
+	if !readAdminJSON(w, r, &in, true, "the request body must be a JSON object, such as {\"graceSeconds\": 600}") {
+		return
 	}
 	if in.GraceSeconds < 0 || in.GraceSeconds > adminapi.MaxGraceSeconds {
 		writeJSONError(w, http.StatusBadRequest, "invalid_request",
@@ -299,14 +311,8 @@ func (h *Handler) handleOIDC(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		writeJSONError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large")
-		return
-	}
 	var in adminapi.SignIn
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "invalid_request", "the request body must be a JSON object with oktaDomain, clientId, clientSecret and authServer")
+	if !readAdminJSON(w, r, &in, false, "the request body must be a JSON object with oktaDomain, clientId, clientSecret and authServer") {
 		return
 	}
 	nt, checks, err := h.tenants.ConfigureChecked(r.Context(), t.Name, tenant.SignIn{

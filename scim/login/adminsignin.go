@@ -183,14 +183,8 @@ func (h *Handler) handleAdminGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		writeJSONError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large")
-		return
-	}
 	var in adminapi.AdminGroup
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "invalid_request", "the request body must be a JSON object such as {\"group\": \"Idpkit Admins\"}")
+	if !readAdminJSON(w, r, &in, false, "the request body must be a JSON object such as {\"group\": \"Idpkit Admins\"}") {
 		return
 	}
 	group := strings.TrimSpace(in.Group)
