@@ -19,7 +19,7 @@ import (
 
 func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: tenant needs a subcommand: create, configure, admin-link, rotate-token or rotate-key", errUsage)
+		return fmt.Errorf("%w: tenant needs a subcommand: create, configure, admin-link, admin-group, rotate-token or rotate-key", errUsage)
 	}
 	switch args[0] {
 	case "create":
@@ -35,7 +35,7 @@ func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "rotate-token":
 		return cmdTenantRotateToken(ctx, args[1:], stdout, stderr)
 	default:
-		return fmt.Errorf("%w: unknown tenant subcommand %q (want create, configure, admin-link, rotate-token or rotate-key)", errUsage, args[0])
+		return fmt.Errorf("%w: unknown tenant subcommand %q (want create, configure, admin-link, admin-group, rotate-token or rotate-key)", errUsage, args[0])
 	}
 }
 
@@ -45,6 +45,7 @@ func cmdTenantCreate(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
+		auditCLI(ctx, svc.Store, stderr, name, "tenant-created", "ok", cliDetail{})
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(c)
@@ -200,12 +201,14 @@ func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	var failed *tenant.CheckError
 	if errors.As(err, &failed) {
+		auditCLI(ctx, st, stderr, pos[0], "sign-in-saved", "refused", cliDetail{Reason: "check-failed"})
 		// The ✗ line above has said why.
 		return &failedError{n: 1}
 	}
 	if err != nil {
 		return err
 	}
+	auditCLI(ctx, st, stderr, pos[0], "sign-in-saved", "ok", cliDetail{})
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]string{"tenant": t.Name, "oktaDomain": t.OktaDomain, "authServer": t.AuthServer, "issuer": t.Issuer, "clientId": t.ClientID})
@@ -253,6 +256,7 @@ func cmdTenantRotateToken(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return db.explain(pos[0], err)
 	}
+	auditCLI(ctx, st, stderr, pos[0], "secret-rotated", "ok", cliDetail{Grace: grace.String()})
 	// The notes go to stderr, so that stdout is the token alone.
 	if *grace > 0 {
 		fmt.Fprintf(stderr, "idpkit: the old token keeps working for %v, until %s; paste the new one into Okta before then\n",
@@ -270,6 +274,7 @@ func cmdTenantAdminLink(ctx context.Context, args []string, stdout, stderr io.Wr
 		if err != nil {
 			return err
 		}
+		auditCLI(ctx, svc.Store, stderr, name, "admin-link-issued", "ok", cliDetail{})
 		_, err = fmt.Fprintln(stdout, link)
 		return err
 	})

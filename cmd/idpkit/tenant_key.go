@@ -215,6 +215,11 @@ func cmdTenantRotateKey(ctx context.Context, args []string, stdout, stderr io.Wr
 		}
 		return fmt.Errorf("tenant rotate-key: %w", err)
 	}
+	for _, name := range names {
+		// Re-encrypted now or found under the new key already: either
+		// way its secrets are under this key from here on.
+		auditCLI(ctx, st, stderr, name, "key-rotated", "ok", cliDetail{Key: keys.ID()})
+	}
 	_, err = fmt.Fprintf(stdout, "re-encrypted %d of %d tenants under key %s\n", n, len(names), keys.ID())
 	return err
 }

@@ -672,6 +672,11 @@ type scimUser struct {
 	active                                bool
 }
 
+// UserActive reports whether a stored SCIM user counts as active for a
+// sign-in: "active" true or absent (RFC 7643 §4.1.1), the rule every
+// sign-in and admin sign-in applies.
+func UserActive(rec store.Record) bool { return parseUser(rec).active }
+
 func parseUser(rec store.Record) scimUser {
 	u := scimUser{id: rec.ID, userName: rec.UserName, displayName: rec.DisplayName, externalID: rec.ExternalID, active: true}
 	var data struct {
