@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -26,7 +27,7 @@ import (
 const defaultDB = "sqlite:idpkit.db"
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--secret-key-file FILE] [--verbose]\n\nEvery flag can also be set by the environment variable named in its help; a flag on the command line wins", stderr)
+	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--tenant-rate R [--tenant-burst N]] [--auth-failures-per-address 20] [--auth-failures-per-tenant 100] [--auth-failure-window 1m] [--secret-key-file FILE] [--verbose]\n\nEvery flag can also be set by the environment variable named in its help; a flag on the command line wins", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env IDPKIT_ADDR)")
 	dsn := fs.String("db", defaultDB, "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
 	public := fs.String("public-url", "", "public base URL used in tenant URLs and redirects (default http://ADDR; env IDPKIT_PUBLIC_URL)")
@@ -38,6 +39,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert (env IDPKIT_TLS_KEY)")
 	trustProxy := fs.String("trust-proxy", "", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-Proto, -For and -Host are believed; from other peers they are dropped (env IDPKIT_TRUST_PROXY)")
 	maxTenant := fs.Int("max-tenant-requests", 64, "at most this many requests per tenant run at once; more get 503 with Retry-After: 1; 0 means no cap (env IDPKIT_MAX_TENANT_REQUESTS)")
+	tenantRate := fs.Float64("tenant-rate", 0, "at most this many requests per second per tenant (its SCIM API, and separately its sign-in and admin pages); beyond it 429 with Retry-After; requests answered 401, 403 or 429 do not count; 0 means no limit (env IDPKIT_TENANT_RATE)")
+	tenantBurst := fs.Int("tenant-burst", 0, "how many requests a tenant may make at once after a quiet spell, under --tenant-rate; 0 means twice --tenant-rate, at least 1 (env IDPKIT_TENANT_BURST)")
+	addrFailures := fs.Int("auth-failures-per-address", httpx.DefaultAddressFailures, "failed authentications (wrong bearer tokens, admin links, sign-in callbacks) one source address may make per --auth-failure-window before it gets 429; loopback is not counted; 0 means no per-address limit (env IDPKIT_AUTH_FAILURES_PER_ADDRESS)")
+	tenantFailures := fs.Int("auth-failures-per-tenant", httpx.DefaultTenantFailures, "failed authentications per tenant, from all addresses, per --auth-failure-window before further failures get 429 instead of 401 (the right token still passes); 0 means no per-tenant limit (env IDPKIT_AUTH_FAILURES_PER_TENANT)")
+	failureWindow := fs.Duration("auth-failure-window", httpx.DefaultWindow, "the period the --auth-failures-per-* budgets refill over, evenly (env IDPKIT_AUTH_FAILURE_WINDOW)")
 	verbose := fs.Bool("verbose", false, "log at debug level (env IDPKIT_VERBOSE)")
 	auditRetention := fs.Duration("audit-retention", defaultAuditRetention, "how long audit records are kept (idpkit audit NAME reads them); older ones are deleted hourly; 0 keeps them forever (env IDPKIT_AUDIT_RETENTION)")
 	// Secrets at rest (see tenant_key.go): the key tenants' client secrets
@@ -55,6 +61,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		{"oidc-response-mode", "IDPKIT_OIDC_RESPONSE_MODE"}, {"verbose", "IDPKIT_VERBOSE"},
 		{"tls-cert", "IDPKIT_TLS_CERT"}, {"tls-key", "IDPKIT_TLS_KEY"}, {"trust-proxy", "IDPKIT_TRUST_PROXY"},
 		{"max-tenant-requests", "IDPKIT_MAX_TENANT_REQUESTS"},
+		{"tenant-rate", "IDPKIT_TENANT_RATE"}, {"tenant-burst", "IDPKIT_TENANT_BURST"},
+		{"auth-failures-per-address", "IDPKIT_AUTH_FAILURES_PER_ADDRESS"}, {"auth-failures-per-tenant", "IDPKIT_AUTH_FAILURES_PER_TENANT"},
+		{"auth-failure-window", "IDPKIT_AUTH_FAILURE_WINDOW"},
 		{"audit-retention", "IDPKIT_AUDIT_RETENTION"},
 	}); err != nil {
 		return err
@@ -82,6 +91,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *maxTenant < 0 {
 		return fmt.Errorf("%w: --max-tenant-requests must not be negative, got %d", errUsage, *maxTenant)
+	}
+	limits, err := serveLimits(*tenantRate, *tenantBurst, *addrFailures, *tenantFailures, *failureWindow)
+	if err != nil {
+		return err
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -133,7 +146,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			pub = "https://" + ln.Addr().String()
 		}
 	}
-	h := app.New(app.Config{Store: st, PublicURL: pub, Logger: log, DisableMetrics: !*metrics, KeepPasswordHashes: *keepHashes, OIDCResponseMode: *responseMode, Audit: auditor})
+	h := app.New(app.Config{Store: st, PublicURL: pub, Logger: log, DisableMetrics: !*metrics, KeepPasswordHashes: *keepHashes, OIDCResponseMode: *responseMode, Audit: auditor,
+		FailureLimits: limits.failures, TenantRate: limits.rate})
 	h = proxies.Handler(httpx.HSTS(httpx.LimitTenants(*maxTenant, h)))
 	srv := &http.Server{
 		Handler:           h,
@@ -149,7 +163,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("idpkit serving", "addr", ln.Addr().String(), "public_url", pub, "db", redactDSN(*dsn), "store_password_hashes", *keepHashes, "oidc_response_mode", *responseMode,
-		"tls", certs != nil, "trust_proxy", *trustProxy, "max_tenant_requests", *maxTenant)
+		"tls", certs != nil, "trust_proxy", *trustProxy, "max_tenant_requests", *maxTenant,
+		"tenant_rate", limits.rate.Rate, "tenant_burst", limits.rate.Burst,
+		"auth_failures_per_address", *addrFailures, "auth_failures_per_tenant", *tenantFailures, "auth_failure_window", *failureWindow)
 	errc := make(chan error, 1)
 	if certs != nil {
 		srv.TLSConfig = serverTLSConfig(certs)
@@ -178,6 +194,45 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// limits is what serve's rate-limit flags set.
+type limits struct {
+	failures httpx.FailureLimiterConfig
+	rate     httpx.TenantRateConfig
+}
+
+// serveLimits checks the rate-limit flags and turns them into the app's
+// configuration: a failure budget of 0 is httpx.NoLimit, a burst of 0
+// httpx.DefaultBurst of the rate.
+func serveLimits(rate float64, burst, addrFailures, tenantFailures int, window time.Duration) (limits, error) {
+	var l limits
+	switch {
+	case math.IsNaN(rate) || math.IsInf(rate, 0) || rate < 0:
+		return l, fmt.Errorf("%w: --tenant-rate must be a number of requests per second, 0 or more, got %v", errUsage, rate)
+	case burst < 0:
+		return l, fmt.Errorf("%w: --tenant-burst must not be negative, got %d", errUsage, burst)
+	case burst > 0 && rate == 0:
+		return l, fmt.Errorf("%w: --tenant-burst needs --tenant-rate", errUsage)
+	case addrFailures < 0:
+		return l, fmt.Errorf("%w: --auth-failures-per-address must not be negative (0 means no limit), got %d", errUsage, addrFailures)
+	case tenantFailures < 0:
+		return l, fmt.Errorf("%w: --auth-failures-per-tenant must not be negative (0 means no limit), got %d", errUsage, tenantFailures)
+	case window <= 0:
+		return l, fmt.Errorf("%w: --auth-failure-window must be positive, got %v", errUsage, window)
+	}
+	if rate > 0 && burst == 0 {
+		burst = httpx.DefaultBurst(rate)
+	}
+	l.rate = httpx.TenantRateConfig{Rate: rate, Burst: burst}
+	budget := func(n int) int {
+		if n == 0 {
+			return httpx.NoLimit
+		}
+		return n
+	}
+	l.failures = httpx.FailureLimiterConfig{AddressFailures: budget(addrFailures), TenantFailures: budget(tenantFailures), Window: window}
+	return l, nil
 }
 
 // flagEnv names the environment variable that sets a flag.

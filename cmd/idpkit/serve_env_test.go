@@ -14,7 +14,9 @@ import (
 
 // serveVars returns the environment variables of serve's flags.
 func serveVars() []string {
-	return []string{"IDPKIT_ADDR", "IDPKIT_DB", "IDPKIT_PUBLIC_URL", "IDPKIT_GRACE", "IDPKIT_METRICS", "IDPKIT_VERBOSE", "IDPKIT_STORE_PASSWORD_HASHES", "IDPKIT_OIDC_RESPONSE_MODE"}
+	return []string{"IDPKIT_ADDR", "IDPKIT_DB", "IDPKIT_PUBLIC_URL", "IDPKIT_GRACE", "IDPKIT_METRICS", "IDPKIT_VERBOSE", "IDPKIT_STORE_PASSWORD_HASHES", "IDPKIT_OIDC_RESPONSE_MODE",
+		"IDPKIT_TRUST_PROXY", "IDPKIT_MAX_TENANT_REQUESTS", "IDPKIT_TENANT_RATE", "IDPKIT_TENANT_BURST",
+		"IDPKIT_AUTH_FAILURES_PER_ADDRESS", "IDPKIT_AUTH_FAILURES_PER_TENANT", "IDPKIT_AUTH_FAILURE_WINDOW"}
 }
 
 // TestServeEnv: every serve flag can be set by its IDPKIT_ variable, and a
@@ -123,6 +125,17 @@ func TestServeEnvInvalid(t *testing.T) {
 		{"public url", "IDPKIT_PUBLIC_URL", "app.example.com", `--public-url "app.example.com" is not an http:// or https:// URL`},
 		{"response mode", "IDPKIT_OIDC_RESPONSE_MODE", "fragment", `--oidc-response-mode must be query or form_post, got "fragment"`},
 		{"response mode case", "IDPKIT_OIDC_RESPONSE_MODE", "FORM_POST", `--oidc-response-mode must be query or form_post, got "FORM_POST"`},
+		{"tenant rate", "IDPKIT_TENANT_RATE", "fast", `IDPKIT_TENANT_RATE="fast" is not a valid --tenant-rate`},
+		{"negative tenant rate", "IDPKIT_TENANT_RATE", "-1", "--tenant-rate must be a number of requests per second, 0 or more, got -1"},
+		{"tenant rate NaN", "IDPKIT_TENANT_RATE", "NaN", "--tenant-rate must be a number of requests per second, 0 or more, got NaN"},
+		{"tenant rate Inf", "IDPKIT_TENANT_RATE", "+Inf", "--tenant-rate must be a number of requests per second, 0 or more, got +Inf"},
+		{"tenant burst", "IDPKIT_TENANT_BURST", "1.5", `IDPKIT_TENANT_BURST="1.5" is not a valid --tenant-burst`},
+		{"tenant burst without a rate", "IDPKIT_TENANT_BURST", "10", "--tenant-burst needs --tenant-rate"},
+		{"address failures", "IDPKIT_AUTH_FAILURES_PER_ADDRESS", "many", `IDPKIT_AUTH_FAILURES_PER_ADDRESS="many" is not a valid --auth-failures-per-address`},
+		{"negative address failures", "IDPKIT_AUTH_FAILURES_PER_ADDRESS", "-1", "--auth-failures-per-address must not be negative (0 means no limit), got -1"},
+		{"negative tenant failures", "IDPKIT_AUTH_FAILURES_PER_TENANT", "-3", "--auth-failures-per-tenant must not be negative (0 means no limit), got -3"},
+		{"failure window", "IDPKIT_AUTH_FAILURE_WINDOW", "60", `IDPKIT_AUTH_FAILURE_WINDOW="60" is not a valid --auth-failure-window`},
+		{"zero failure window", "IDPKIT_AUTH_FAILURE_WINDOW", "0s", "--auth-failure-window must be positive, got 0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

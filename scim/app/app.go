@@ -58,8 +58,8 @@ type Config struct {
 	OIDCResponseMode string
 
 	// DisableRateLimits turns off the limits on failed authentication.
-	// By default one httpx.FailureLimiter (httpx.NewFailureLimiter's
-	// defaults: 20 failures a minute per source address, 100 per tenant)
+	// By default one httpx.FailureLimiter (FailureLimits, by default
+	// 20 failures a minute per source address and 100 per tenant)
 	// is shared by the SCIM server (wrong bearer tokens) and the sign-in
 	// and admin routes (wrong admin links, forged callbacks): an address
 	// over its budget gets 429 with Retry-After before its credential is
@@ -68,6 +68,22 @@ type Config struct {
 	// client address is r.RemoteAddr, which follows X-Forwarded-For only
 	// from trusted proxies (httpx.TrustedProxies).
 	DisableRateLimits bool
+
+	// FailureLimits sets the budgets of that limiter (serve's
+	// --auth-failures-per-address, --auth-failures-per-tenant and
+	// --auth-failure-window): zero fields take httpx's defaults,
+	// httpx.NoLimit turns one budget off, and a nil Now means Config.Now.
+	// DisableRateLimits wins over it.
+	FailureLimits httpx.FailureLimiterConfig
+
+	// TenantRate limits each tenant's requests per second (serve's
+	// --tenant-rate and --tenant-burst; see httpx.TenantRate): a tenant
+	// over its budget gets 429 with Retry-After, a SCIM error body on
+	// SCIM paths. A request answered 401, 403 or 429 costs nothing, so
+	// requests without the right token cannot spend Okta's budget. The
+	// zero value (Rate 0) is no limit; a nil Now means Config.Now and a
+	// nil Logger Config.Logger. DisableRateLimits does not turn it off.
+	TenantRate httpx.TenantRateConfig
 
 	// Audit, when set, receives the audit trail: SCIM writes, sign-in
 	// outcomes and admin changes. The caller closes it (flushing) after
@@ -112,7 +128,11 @@ func New(cfg Config) http.Handler {
 	log := activity.New(0)
 	var limiter *httpx.FailureLimiter
 	if !cfg.DisableRateLimits {
-		limiter = httpx.NewFailureLimiter(httpx.FailureLimiterConfig{Now: cfg.Now})
+		fl := cfg.FailureLimits
+		if fl.Now == nil {
+			fl.Now = cfg.Now
+		}
+		limiter = httpx.NewFailureLimiter(fl)
 	}
 	server.New(server.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, PublicURL: cfg.PublicURL, KeepPasswordHashes: cfg.KeepPasswordHashes, Activity: log, Limiter: limiter, Audit: cfg.Audit}).Register(mux)
 	var auditor login.Auditor
@@ -120,9 +140,18 @@ func New(cfg Config) http.Handler {
 		auditor = cfg.Audit // not a typed nil in the interface
 	}
 	login.New(login.Config{Audit: auditor, Store: cfg.Store, Tenants: tenants, Logger: cfg.Logger, Now: cfg.Now, HTTPClient: cfg.HTTPClient, Assets: cfg.Assets, ResponseMode: cfg.OIDCResponseMode, Activity: log, Limiter: limiter}).Register(mux)
-	var h http.Handler = mux
+	tr := cfg.TenantRate
+	if tr.Now == nil {
+		tr.Now = cfg.Now
+	}
+	if tr.Logger == nil {
+		tr.Logger = cfg.Logger
+	}
+	// Outside the mux, inside the metrics and the access log, which
+	// count its 429s.
+	h := httpx.NewTenantRate(tr).Handler(mux)
 	if m != nil {
-		h = m.instrument(cfg.Now, mux)
+		h = m.instrument(cfg.Now, h)
 	}
 	return accessLog(cfg.Logger, cfg.Now, h)
 }

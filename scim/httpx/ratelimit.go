@@ -23,16 +23,21 @@ const (
 	// DefaultMaxKeys caps the addresses, and separately the tenants,
 	// a FailureLimiter remembers.
 	DefaultMaxKeys = 10000
+	// NoLimit as a FailureLimiterConfig budget turns that limit off (any
+	// negative value does; zero means the default).
+	NoLimit = -1
 )
 
 // FailureLimiterConfig configures a FailureLimiter; zero fields take the
 // defaults.
 type FailureLimiterConfig struct {
 	// AddressFailures is the per-address budget per Window
-	// (DefaultAddressFailures).
+	// (DefaultAddressFailures); NoLimit (any negative value) counts no
+	// address.
 	AddressFailures int
 	// TenantFailures is the per-tenant budget per Window
-	// (DefaultTenantFailures).
+	// (DefaultTenantFailures); NoLimit (any negative value) counts no
+	// tenant.
 	TenantFailures int
 	// Window is the period a budget refills over, evenly (DefaultWindow).
 	Window time.Duration
@@ -73,16 +78,18 @@ type FailureLimiterConfig struct {
 type FailureLimiter struct {
 	addrRate, tenantRate float64 // tokens per second
 	addrCap, tenantCap   float64
+	addrOff, tenantOff   bool // NoLimit
 	countLoopback        bool
 	now                  func() time.Time
 
 	mu      sync.Mutex
-	addrs   *buckets
-	tenants *buckets
+	addrs   *buckets[string]
+	tenants *buckets[string]
 }
 
 // NewFailureLimiter returns a FailureLimiter for cfg.
 func NewFailureLimiter(cfg FailureLimiterConfig) *FailureLimiter {
+	addrOff, tenantOff := cfg.AddressFailures < 0, cfg.TenantFailures < 0
 	if cfg.AddressFailures <= 0 {
 		cfg.AddressFailures = DefaultAddressFailures
 	}
@@ -103,10 +110,12 @@ func NewFailureLimiter(cfg FailureLimiterConfig) *FailureLimiter {
 		tenantCap:     float64(cfg.TenantFailures),
 		addrRate:      float64(cfg.AddressFailures) / cfg.Window.Seconds(),
 		tenantRate:    float64(cfg.TenantFailures) / cfg.Window.Seconds(),
+		addrOff:       addrOff,
+		tenantOff:     tenantOff,
 		now:           cfg.Now,
 		countLoopback: cfg.CountLoopback,
-		addrs:         newBuckets(cfg.MaxKeys),
-		tenants:       newBuckets(cfg.MaxKeys),
+		addrs:         newBuckets[string](cfg.MaxKeys),
+		tenants:       newBuckets[string](cfg.MaxKeys),
 	}
 }
 
@@ -118,7 +127,7 @@ func NewFailureLimiter(cfg FailureLimiterConfig) *FailureLimiter {
 // (see Failed), so tenant only names the request. A nil limiter allows
 // everything.
 func (l *FailureLimiter) Allow(ip, tenant string) (retryAfter time.Duration, ok bool) {
-	if l == nil {
+	if l == nil || l.addrOff {
 		return 0, true
 	}
 	now := l.now()
@@ -148,14 +157,14 @@ func (l *FailureLimiter) Failed(ip, tenant string) (retryAfter time.Duration, li
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.countLoopback || !isLoopback(ip) {
+	if !l.addrOff && (l.countLoopback || !isLoopback(ip)) {
 		a := l.addrs.get(AddressKey(ip), now, l.addrCap)
 		// Below zero only when requests raced past Allow together.
 		if left := a.take(now, l.addrRate, l.addrCap); left < 0 {
 			retryAfter, limited = wait(left, l.addrRate), true
 		}
 	}
-	if tenant == "" {
+	if tenant == "" || l.tenantOff {
 		return retryAfter, limited
 	}
 	t := l.tenants.get(tenant, now, l.tenantCap)
@@ -248,22 +257,22 @@ func (b *bucket) take(now time.Time, rate, cap float64) float64 {
 }
 
 // buckets is a map of buckets with least-recently-used eviction.
-type buckets struct {
+type buckets[K comparable] struct {
 	max   int
-	m     map[string]*bucket
+	m     map[K]*bucket
 	order *list.List // of keys, most recently used first
 }
 
-func newBuckets(max int) *buckets {
-	return &buckets{max: max, m: map[string]*bucket{}, order: list.New()}
+func newBuckets[K comparable](max int) *buckets[K] {
+	return &buckets[K]{max: max, m: map[K]*bucket{}, order: list.New()}
 }
 
 // peek returns the bucket of key, or nil, without touching its order.
-func (bs *buckets) peek(key string) *bucket { return bs.m[key] }
+func (bs *buckets[K]) peek(key K) *bucket { return bs.m[key] }
 
 // get returns the bucket of key, creating it full, and marks it the most
 // recently used; at the cap it forgets the least recently used one.
-func (bs *buckets) get(key string, now time.Time, cap float64) *bucket {
+func (bs *buckets[K]) get(key K, now time.Time, cap float64) *bucket {
 	if b, ok := bs.m[key]; ok {
 		bs.order.MoveToFront(b.elem)
 		return b
@@ -271,7 +280,7 @@ func (bs *buckets) get(key string, now time.Time, cap float64) *bucket {
 	if len(bs.m) >= bs.max {
 		oldest := bs.order.Back()
 		bs.order.Remove(oldest)
-		delete(bs.m, oldest.Value.(string))
+		delete(bs.m, oldest.Value.(K))
 	}
 	b := &bucket{tokens: cap, at: now}
 	b.elem = bs.order.PushFront(key)

@@ -223,3 +223,50 @@ func TestFailureLimiterLoopback(t *testing.T) {
 		}
 	})
 }
+
+// TestFailureLimiterConfigured: budgets and window other than the
+// defaults, and NoLimit turning one budget off, as serve's
+// --auth-failures-per-address, --auth-failures-per-tenant and
+// --auth-failure-window set them.
+func TestFailureLimiterConfigured(t *testing.T) {
+	ip := func(i int) string { return fmt.Sprintf("198.51.100.%d:443", i) }
+	tests := []struct {
+		name string
+		cfg  FailureLimiterConfig
+		// The outcomes of 6 failures from one address, then of 6 from six
+		// other addresses, all on one tenant.
+		want []outcome
+	}{
+		{"3 per address, 5 per tenant, per 30s", FailureLimiterConfig{AddressFailures: 3, TenantFailures: 5, Window: 30 * time.Second}, []outcome{
+			{Allowed: true}, {Allowed: true}, {Allowed: true}, {Retry: 10}, {Retry: 10}, {Retry: 10},
+			{Allowed: true}, {Allowed: true}, {Allowed: true, Limited: true, Retry: 6}, {Allowed: true, Limited: true, Retry: 6}, {Allowed: true, Limited: true, Retry: 6}, {Allowed: true, Limited: true, Retry: 6},
+		}},
+		{"no address limit", FailureLimiterConfig{AddressFailures: NoLimit, TenantFailures: 5}, []outcome{
+			{Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true, Limited: true, Retry: 12},
+			{Allowed: true, Limited: true, Retry: 12}, {Allowed: true, Limited: true, Retry: 12}, {Allowed: true, Limited: true, Retry: 12}, {Allowed: true, Limited: true, Retry: 12}, {Allowed: true, Limited: true, Retry: 12}, {Allowed: true, Limited: true, Retry: 12},
+		}},
+		{"no tenant limit", FailureLimiterConfig{AddressFailures: 3, TenantFailures: NoLimit}, []outcome{
+			{Allowed: true}, {Allowed: true}, {Allowed: true}, {Retry: 20}, {Retry: 20}, {Retry: 20},
+			{Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true},
+		}},
+		{"neither", FailureLimiterConfig{AddressFailures: -5, TenantFailures: NoLimit}, []outcome{
+			{Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true},
+			{Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true}, {Allowed: true},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, _ := newTestLimiter(tt.cfg)
+			var got []outcome
+			for range 6 {
+				got = append(got, attempt(l, ip(0), "acme"))
+			}
+			for i := range 6 {
+				got = append(got, attempt(l, ip(i+1), "acme"))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
