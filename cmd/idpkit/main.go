@@ -4,11 +4,16 @@
 //
 //	idpkit conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list]
 //	idpkit conform --ui [--addr 127.0.0.1:0] [--scim-url URL]
-//	idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--verbose]
+//	idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--tenant-rate R [--tenant-burst N]] [--auth-failures-per-address 20] [--auth-failures-per-tenant 100] [--auth-failure-window 1m] [--secret-key-file FILE] [--audit-retention 2160h] [--verbose]
 //	idpkit tenant create NAME [--db DSN] [--public-url URL]
 //	idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
 //	idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
 //	idpkit tenant rotate-token NAME [--grace 10m | --revoke] [--db DSN]
+//	idpkit tenant admin-group NAME GROUP [--db DSN] [--public-url URL]
+//	idpkit tenant rotate-key --secret-key-file NEW [--old-key-file OLD] [--db DSN]
+//	idpkit audit NAME [--since 24h|RFC3339] [--json] [--db DSN]
+//	idpkit backup [--db sqlite:PATH] [--force] FILE
+//	idpkit restore [--db sqlite:PATH] [--force] FILE
 //	idpkit seed --db DSN --tenant NAME --users N [--groups G --members M] [--batch 5000]
 //	idpkit conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr ADDR --seed FILE] [--login USER] [--check ID,…] [--strict]
 //	idpkit conform op [--issuer URL --client-id ID --client-secret SECRET --redirect-uri URI --username LOGIN --password PASSWORD] [--check ID,…]
@@ -35,11 +40,13 @@ const usage = `idpkit — connect an app to Okta: SCIM provisioning, OIDC sign-i
 Usage:
   idpkit conform [--scim-url URL --token TOKEN [--peer-scim-url URL --peer-token TOKEN]] [--junit FILE] [--json FILE] [--label L,…] [--strict] [--skip ID,…] [--list] [--verbose]
   idpkit conform --ui [--addr 127.0.0.1:0] [--scim-url URL]
-  idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--verbose]
+  idpkit serve [--addr 127.0.0.1:8080] [--db sqlite:idpkit.db | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--tenant-rate R [--tenant-burst N]] [--auth-failures-per-address 20] [--auth-failures-per-tenant 100] [--auth-failure-window 1m] [--secret-key-file FILE] [--audit-retention 2160h] [--verbose]
   idpkit tenant create NAME [--db DSN] [--public-url URL]
   idpkit tenant configure NAME --okta-domain DOMAIN --client-id ID --client-secret SECRET [--auth-server default] [--db DSN]
   idpkit tenant admin-link NAME [--db DSN] [--public-url URL]
   idpkit tenant rotate-token NAME [--grace 10m | --revoke] [--db DSN]
+  idpkit tenant admin-group NAME GROUP [--db DSN] [--public-url URL]
+  idpkit tenant rotate-key --secret-key-file NEW [--old-key-file OLD] [--db DSN]
   idpkit audit NAME [--since 24h|RFC3339] [--json] [--db DSN]
   idpkit seed --db DSN --tenant NAME --users N [--groups G --members M] [--batch 5000]
   idpkit conform rp --login-url URL [--session-url URL] [--mock-url URL --mock-token TOKEN | --mock-addr ADDR --seed FILE] [--login USER] [--client-id ID] [--json FILE] [--junit FILE] [--label L,… | --check ID,…] [--skip ID,…] [--strict] [--list]

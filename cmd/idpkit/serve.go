@@ -27,7 +27,7 @@ import (
 const defaultDB = "sqlite:idpkit.db"
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--tenant-rate R [--tenant-burst N]] [--auth-failures-per-address 20] [--auth-failures-per-tenant 100] [--auth-failure-window 1m] [--secret-key-file FILE] [--verbose]\n\nEvery flag can also be set by the environment variable named in its help; a flag on the command line wins", stderr)
+	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://…] [--public-url URL] [--grace 10s] [--metrics=false] [--store-password-hashes] [--oidc-response-mode query|form_post] [--tls-cert FILE --tls-key FILE] [--trust-proxy CIDR,…] [--max-tenant-requests 64] [--tenant-rate R [--tenant-burst N]] [--auth-failures-per-address 20] [--auth-failures-per-tenant 100] [--auth-failure-window 1m] [--secret-key-file FILE] [--audit-retention 2160h] [--verbose]\n\nEvery flag can also be set by the environment variable named in its help; a flag on the command line wins", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env IDPKIT_ADDR)")
 	dsn := fs.String("db", defaultDB, "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
 	public := fs.String("public-url", "", "public base URL used in tenant URLs and redirects (default http://ADDR; env IDPKIT_PUBLIC_URL)")
