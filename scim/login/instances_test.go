@@ -29,7 +29,20 @@ import (
 // opened on one SQLite file (as two processes would be), behind one public
 // URL. A sign-in started at the first finishes its callback at the second,
 // and the session then works on both.
+//
+// The second instance may have been given another public URL by mistake:
+// the callback still redeems the code with the redirect_uri the sign-in
+// started with (RFC 6749 §4.1.3), which the login state keeps.
 func TestSignInAcrossSQLiteStores(t *testing.T) {
+	for _, tc := range []struct{ name, second string }{
+		{"one public URL", ""},
+		{"another public URL on the second instance", "http://127.0.0.2:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testSignInAcrossSQLiteStores(t, tc.second) })
+	}
+}
+
+func testSignInAcrossSQLiteStores(t *testing.T, secondPublicURL string) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "idpkit.db")
 	var (
@@ -47,13 +60,16 @@ func TestSignInAcrossSQLiteStores(t *testing.T) {
 	}))
 	defer lb.Close()
 	var cfgs []app.Config
-	for range 2 {
+	for i := range 2 {
 		st, err := sqlstore.Open(ctx, "sqlite:"+path, sqlstore.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer st.Close()
 		cfg := app.Config{Store: st, PublicURL: lb.URL, DisableMetrics: true}
+		if i == 1 && secondPublicURL != "" {
+			cfg.PublicURL = secondPublicURL
+		}
 		cfgs = append(cfgs, cfg)
 		handlers = append(handlers, app.New(cfg))
 	}

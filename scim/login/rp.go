@@ -25,9 +25,12 @@ import (
 type loginState struct {
 	Verifier string `json:"verifier"`
 	Nonce    string `json:"nonce"`
-	Binding  string `json:"binding"` // secret.HashString of the LoginCookie value
-	Issuer   string `json:"issuer"`
-	ClientID string `json:"clientId"`
+	// RedirectURI is the redirect_uri of the authorization request, which
+	// the token request must repeat (RFC 6749 §4.1.3).
+	RedirectURI string `json:"redirectUri,omitempty"`
+	Binding     string `json:"binding"` // secret.HashString of the LoginCookie value
+	Issuer      string `json:"issuer"`
+	ClientID    string `json:"clientId"`
 	// IssRequired: discovery announced the iss parameter (RFC 9207 §3),
 	// so the response must carry it.
 	IssRequired bool `json:"issRequired,omitempty"`
@@ -76,6 +79,23 @@ func (h *Handler) oauthConfig(t store.Tenant, p *oidc.Provider) *oauth2.Config {
 		RedirectURL:  h.tenants.RedirectURI(t.Name),
 		Scopes:       []string{oidc.ScopeOpenID, "profile", "email"},
 	}
+}
+
+// What a sign-in says when this server cannot decrypt the tenant's client
+// secret (store.Tenant.ClientSecretErr).
+const (
+	secretUnreadableTitle   = "Sign-in is unavailable on this server"
+	secretUnreadableMessage = "This server cannot read the tenant's Okta client secret: it runs without the secret key the secret was encrypted with. The operator must start every idpkit serve with the same secret key (IDPKIT_SECRET_KEY_FILE); sign-in works again as soon as it does."
+)
+
+// secretUnreadable reports, and logs at ERROR with the key id, that t's
+// client secret did not decrypt on this server.
+func (h *Handler) secretUnreadable(r *http.Request, t store.Tenant) bool {
+	if t.ClientSecretErr == nil {
+		return false
+	}
+	h.log.ErrorContext(r.Context(), "sign-in refused: this server cannot decrypt the tenant's client secret; start every idpkit serve with the same secret key", "tenant", t.Name, "err", t.ClientSecretErr)
+	return true
 }
 
 func (h *Handler) notConfigured(w http.ResponseWriter) {
@@ -154,6 +174,10 @@ func (h *Handler) startLogin(w http.ResponseWriter, r *http.Request, t store.Ten
 // (loginState.Admin).
 func (h *Handler) startLoginAs(w http.ResponseWriter, r *http.Request, t store.Tenant, test string, admin bool, fail func(status int, title, msg string)) {
 	ctx := r.Context()
+	if h.secretUnreadable(r, t) {
+		fail(http.StatusServiceUnavailable, secretUnreadableTitle, secretUnreadableMessage)
+		return
+	}
 	cp, err := h.provider(ctx, t.Issuer)
 	if err != nil {
 		h.log.ErrorContext(ctx, "oidc discovery failed", "tenant", t.Name, "issuer", t.Issuer, "err", clip(err.Error(), 500))
@@ -173,7 +197,7 @@ func (h *Handler) startLoginAs(w http.ResponseWriter, r *http.Request, t store.T
 		binding = secret.New()
 	}
 	state, nonce, verifier := secret.New(), secret.New(), oauth2.GenerateVerifier()
-	val, _ := json.Marshal(loginState{Verifier: verifier, Nonce: nonce, Binding: secret.HashString(binding), Issuer: t.Issuer, ClientID: t.ClientID, IssRequired: cp.issParam, Test: test, Admin: admin && test == ""})
+	val, _ := json.Marshal(loginState{Verifier: verifier, Nonce: nonce, RedirectURI: h.tenants.RedirectURI(t.Name), Binding: secret.HashString(binding), Issuer: t.Issuer, ClientID: t.ClientID, IssRequired: cp.issParam, Test: test, Admin: admin && test == ""})
 	err = h.store.PutToken(ctx, store.Token{
 		Kind: KindLoginState, Key: secret.HashString(state), Tenant: t.Name,
 		Value: val, Expires: h.now().Add(LoginStateTTL),
@@ -422,7 +446,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		h.providerFailed(w, r, t, err)
 		return
 	}
-	tok, ok := h.exchange(w, r, log, t, cp, code, st.Verifier, test, again)
+	tok, ok := h.exchange(w, r, log, t, cp, code, st.Verifier, st.RedirectURI, test, again)
 	if !ok {
 		h.auditSignIn(r, t.Name, auditTokenRefused, "", "", "code-exchange", test)
 		return
@@ -554,10 +578,25 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 // the OAuth error code of a refusal (RFC 6749 §5.2) is shown, a 5xx or no
 // answer within the timeout is a 502.
 // test words the sentences for the admin of a test sign-in.
-func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, log *slog.Logger, t store.Tenant, cp cachedProvider, code, verifier string, test bool, again func(int, string, string)) (*oauth2.Token, bool) {
+// redirect is the redirect_uri the sign-in was started with ("" for a
+// state from before it was kept: this instance's).
+func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, log *slog.Logger, t store.Tenant, cp cachedProvider, code, verifier, redirect string, test bool, again func(int, string, string)) (*oauth2.Token, bool) {
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), h.client), h.timeout)
 	defer cancel()
-	tok, err := h.oauthConfig(t, cp.p).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if h.secretUnreadable(r, t) {
+		again(http.StatusServiceUnavailable, secretUnreadableTitle, secretUnreadableMessage)
+		return nil, false
+	}
+	cfg := h.oauthConfig(t, cp.p)
+	if redirect != "" {
+		// RFC 6749 §4.1.3: the redirect_uri of the authorization request,
+		// which the state kept, whichever instance started the sign-in.
+		if redirect != cfg.RedirectURL {
+			log.WarnContext(ctx, "oidc callback: the sign-in started on an instance with another public URL; give every idpkit serve the same --public-url", "started_with", redirect, "this_instance", cfg.RedirectURL)
+		}
+		cfg.RedirectURL = redirect
+	}
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err == nil && !strings.EqualFold(tok.TokenType, "Bearer") {
 		// OpenID Connect Core §3.1.3.3: the token type must be Bearer,
 		// and RFC 6749 §7.1 forbids using a token of a type one does not

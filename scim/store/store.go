@@ -48,6 +48,12 @@ type Tenant struct {
 	Issuer       string // the issuer read from the discovery document
 	ClientID     string
 	ClientSecret string
+	// ClientSecretErr is never stored: a store that could not decrypt
+	// the stored client secret (package sealed, with another key or none)
+	// sets it, with ClientSecret empty, so that the tenant's SCIM service,
+	// which needs no client secret, keeps working while its sign-in
+	// reports the error.
+	ClientSecretErr error
 
 	// AdminGroup is the displayName of the SCIM group whose active
 	// members may sign in to the tenant's admin pages with Okta; "" when

@@ -244,6 +244,19 @@ func (s *Store) open(t store.Tenant) (store.Tenant, error) {
 	return t, nil
 }
 
+// openLenient is open for readers: a secret that does not open is
+// reported in ClientSecretErr (ClientSecret empty), not as an error, so
+// that what needs no secret (the SCIM service, the admin settings) keeps
+// working with a key that is missing or not the secret's.
+func (s *Store) openLenient(t store.Tenant) store.Tenant {
+	o, err := s.open(t)
+	if err != nil {
+		t.ClientSecret, t.ClientSecretErr = "", err
+		return t
+	}
+	return o
+}
+
 // CreateTenant stores t with its secrets sealed.
 func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
 	t, err := s.seal(t)
@@ -253,26 +266,40 @@ func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
 	return s.Store.CreateTenant(ctx, t)
 }
 
-// GetTenant returns the tenant with its secrets decrypted.
+// GetTenant returns the tenant with its secrets decrypted; a secret that
+// does not open leaves ClientSecret empty and sets ClientSecretErr.
 func (s *Store) GetTenant(ctx context.Context, name string) (store.Tenant, error) {
 	t, err := s.Store.GetTenant(ctx, name)
 	if err != nil {
 		return t, err
 	}
-	return s.open(t)
+	return s.openLenient(t), nil
 }
 
 // UpdateTenant calls update on the tenant with its secrets decrypted and
 // writes the result sealed under the primary key: a clear value is
-// sealed, and one sealed under an older key is sealed again.
+// sealed, and one sealed under an older key is sealed again. When the
+// stored secret does not open (ClientSecretErr is set for update), an
+// update that leaves ClientSecret empty writes the stored value back as
+// it was, and one that sets a new secret replaces it. Without a key, a
+// new secret is refused (ErrNoKey) where the stored one is sealed: this
+// instance would write in clear what the others encrypt.
 func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*store.Tenant) error) (store.Tenant, error) {
 	out, err := s.Store.UpdateTenant(ctx, name, func(t *store.Tenant) error {
-		o, err := s.open(*t)
-		if err != nil {
-			return err
-		}
+		stored := t.ClientSecret
+		o := s.openLenient(*t)
+		unreadable := o.ClientSecretErr
 		if err := update(&o); err != nil {
 			return err
+		}
+		o.ClientSecretErr = nil
+		if unreadable != nil && o.ClientSecret == "" {
+			o.ClientSecret = stored
+			*t = o
+			return nil
+		}
+		if s.keys == nil && IsSealed(stored) && o.ClientSecret != "" {
+			return fmt.Errorf("sealed: tenant %q: the stored client secret is encrypted and this server has no secret key to encrypt the new one: %w", name, ErrNoKey)
 		}
 		// A changed Name is refused by the wrapped store, which the
 		// additional data (the name) relies on.
@@ -286,7 +313,7 @@ func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*stor
 	if err != nil {
 		return store.Tenant{}, err
 	}
-	return s.open(out)
+	return s.openLenient(out), nil
 }
 
 // Check reads each named tenant and returns the first error opening its
@@ -295,7 +322,14 @@ func (s *Store) UpdateTenant(ctx context.Context, name string, update func(*stor
 // it was sealed with. A tenant that no longer exists is skipped.
 func (s *Store) Check(ctx context.Context, names []string) error {
 	for _, n := range names {
-		if _, err := s.GetTenant(ctx, n); err != nil && !errors.Is(err, store.ErrNotFound) {
+		t, err := s.Store.GetTenant(ctx, n)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.open(t); err != nil {
 			return err
 		}
 	}
@@ -322,6 +356,11 @@ func (s *Store) Rotate(ctx context.Context, names []string) (int, error) {
 		}
 		if raw.ClientSecret == "" || SealedKeyID(raw.ClientSecret) == s.keys.primary {
 			continue
+		}
+		// A secret none of the keys opens is an error, not something to
+		// write back as it is.
+		if _, err := s.open(raw); err != nil {
+			return n, err
 		}
 		if _, err := s.UpdateTenant(ctx, name, func(*store.Tenant) error { return nil }); err != nil {
 			return n, err

@@ -233,8 +233,11 @@ func TestOpenErrors(t *testing.T) {
 }
 
 // TestStoreErrors: a value moved to another tenant's row, or read with the
-// wrong key or none, is a clear error through the store, never a panic or
-// a wrong value.
+// wrong key or none, never reads as a wrong value or panics: the tenant
+// comes back with an empty ClientSecret and the error in ClientSecretErr
+// (its SCIM service needs no secret), an update that leaves the secret
+// alone writes the stored value back untouched, and Check and Rotate
+// report the error.
 func TestStoreErrors(t *testing.T) {
 	ctx := context.Background()
 	b := backends(t)[0](t)
@@ -263,21 +266,52 @@ func TestStoreErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := tt.st.GetTenant(ctx, tt.tenant); !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.tenant) {
-				t.Errorf("GetTenant = %v, want %v naming %q", err, tt.want, tt.tenant)
+			raw := b.rawSecret(t, tt.tenant)
+			got, err := tt.st.GetTenant(ctx, tt.tenant)
+			if err != nil || got.ClientSecret != "" || !errors.Is(got.ClientSecretErr, tt.want) || !strings.Contains(got.ClientSecretErr.Error(), tt.tenant) {
+				t.Errorf("GetTenant = %q, %v, ClientSecretErr %v; want no error, no secret and %v naming %q", got.ClientSecret, err, got.ClientSecretErr, tt.want, tt.tenant)
 			}
-			called := false
-			if _, err := tt.st.UpdateTenant(ctx, tt.tenant, func(*store.Tenant) error { called = true; return nil }); !errors.Is(err, tt.want) {
-				t.Errorf("UpdateTenant = %v, want %v", err, tt.want)
+			var seen error
+			upd, err := tt.st.UpdateTenant(ctx, tt.tenant, func(tn *store.Tenant) error {
+				seen = tn.ClientSecretErr
+				tn.AdminGroup = "Admins"
+				return nil
+			})
+			if err != nil || !errors.Is(seen, tt.want) || !errors.Is(upd.ClientSecretErr, tt.want) || upd.AdminGroup != "Admins" {
+				t.Errorf("UpdateTenant = %+v, %v (the callback saw %v), want the group saved and %v", upd, err, seen, tt.want)
 			}
-			if called {
-				t.Error("UpdateTenant called its callback on a secret that does not open")
+			if after := b.rawSecret(t, tt.tenant); after != raw {
+				t.Errorf("an update that left the secret alone rewrote it: %q, was %q", after, raw)
 			}
 			if err := tt.st.Check(ctx, []string{"acme", "globex"}); !errors.Is(err, tt.want) {
 				t.Errorf("Check = %v, want %v", err, tt.want)
 			}
+			// (A value under the primary key is skipped by Rotate, moved or not.)
+			if n, err := tt.st.Rotate(ctx, []string{tt.tenant}); tt.name != "moved" && !errors.Is(err, tt.want) || n != 0 {
+				t.Errorf("Rotate = %d, %v, want 0, %v", n, err, tt.want)
+			}
 		})
 	}
+	t.Run("no key: a new secret over an encrypted one is refused", func(t *testing.T) {
+		raw := b.rawSecret(t, "acme")
+		_, err := sealed.New(inner, nil).UpdateTenant(ctx, "acme", func(tn *store.Tenant) error { tn.ClientSecret = "typed-in-clear"; return nil })
+		if !errors.Is(err, sealed.ErrNoKey) {
+			t.Errorf("UpdateTenant = %v, want ErrNoKey", err)
+		}
+		if after := b.rawSecret(t, "acme"); after != raw {
+			t.Errorf("the refused update wrote %q, was %q", after, raw)
+		}
+	})
+	t.Run("wrong key: a new secret replaces the unreadable one", func(t *testing.T) {
+		k2 := keys(t, key(2))
+		if _, err := sealed.New(inner, k2).UpdateTenant(ctx, "globex", func(tn *store.Tenant) error { tn.ClientSecret = "new-secret"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := sealed.New(inner, k2).GetTenant(ctx, "globex")
+		if err != nil || got.ClientSecret != "new-secret" || got.ClientSecretErr != nil {
+			t.Errorf("GetTenant = %q, %v, %v; want the new secret", got.ClientSecret, err, got.ClientSecretErr)
+		}
+	})
 	if _, err := st.GetTenant(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetTenant(nobody) = %v, want ErrNotFound", err)
 	}
@@ -358,8 +392,8 @@ func TestRotate(t *testing.T) {
 	if diff := cmp.Diff([]string{"secret-a", "secret-b", "secret-c", "secret-clear", ""}, got); diff != "" {
 		t.Errorf("secrets after rotation (-want +got):\n%s", diff)
 	}
-	if _, err := sealed.New(inner, keys(t, old)).GetTenant(ctx, "a"); !errors.Is(err, sealed.ErrUnknownKey) {
-		t.Errorf("old key after rotation = %v, want ErrUnknownKey", err)
+	if tn, err := sealed.New(inner, keys(t, old)).GetTenant(ctx, "a"); err != nil || !errors.Is(tn.ClientSecretErr, sealed.ErrUnknownKey) {
+		t.Errorf("old key after rotation = %v, %v, want ClientSecretErr ErrUnknownKey", err, tn.ClientSecretErr)
 	}
 }
 
