@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -41,6 +42,10 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	since, err := parseSince(*sinceFlag, time.Now())
 	if err != nil {
 		return fmt.Errorf("%w: --since: %w", errUsage, err)
+	}
+	db := tenantDB{dsn: *dsn, given: flagSet(fs, "db") || os.Getenv("IDPKIT_DB") != ""}
+	if err := db.mustExist(); err != nil {
+		return err
 	}
 	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

@@ -133,8 +133,8 @@ func TestAuditProvisioningRun(t *testing.T) {
 				n++
 			}
 			rows.Close()
-			if n != 6 {
-				t.Errorf("audit table has %d rows, want 6:\n%s", n, dump.String())
+			if n != 7 {
+				t.Errorf("audit table has %d rows, want 7:\n%s", n, dump.String())
 			}
 			for _, s := range append(secrets, "intruder", "corp.example") {
 				if strings.Contains(dump.String(), s) {
@@ -155,6 +155,7 @@ func TestAuditProvisioningRun(t *testing.T) {
 				got = append(got, strings.Join([]string{l.Kind, l.Action, l.Target, string(l.Detail), l.Outcome}, " "))
 			}
 			want := []string{
+				"admin tenant-created   ok",
 				"scim create User/" + ids[0] + ` ["active","emails","name","password","userName"] 201`,
 				"scim create User/" + ids[1] + ` ["active","emails","name","password","userName"] 201`,
 				"scim create User/" + ids[2] + ` ["active","emails","name","password","userName"] 201`,
@@ -166,7 +167,7 @@ func TestAuditProvisioningRun(t *testing.T) {
 				t.Errorf("audit --json (-want +got):\n%s", diff)
 			}
 			code, out, _ = runCmd(t, context.Background(), "audit", "acme", "--db", dsn)
-			if code != 0 || !strings.HasPrefix(out, "TIME") || strings.Count(out, "\n") != 7 || !strings.Contains(out, "User/"+ids[2]) {
+			if code != 0 || !strings.HasPrefix(out, "TIME") || strings.Count(out, "\n") != 8 || !strings.Contains(out, "User/"+ids[2]) {
 				t.Errorf("audit table: exit %d:\n%s", code, out)
 			}
 			code, out, _ = runCmd(t, context.Background(), "audit", "acme", "--db", dsn, "--since", time.Now().Add(time.Hour).Format(time.RFC3339))
@@ -188,8 +189,14 @@ func TestAuditCLIErrors(t *testing.T) {
 	}{
 		{"no name", []string{"audit", "--db", db}, 2, "usage"},
 		{"bad since", []string{"audit", "acme", "--db", db, "--since", "yesterday"}, 2, "neither a duration"},
+		{"no database", []string{"audit", "acme", "--db", db}, 1, "no database " + db + " (there is no file"},
 		{"unknown tenant", []string{"audit", "nope", "--db", db}, 1, `no tenant named "nope"`},
 	} {
+		if tc.name == "unknown tenant" {
+			if code, _, errs := runCmd(t, context.Background(), "tenant", "create", "acme", "--db", db); code != 0 {
+				t.Fatalf("tenant create: %s", errs)
+			}
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := runCmd(t, context.Background(), tc.args...)
 			if code != tc.code || !strings.Contains(errs, tc.err) {

@@ -78,6 +78,7 @@ func backupArgs(fs *flag.FlagSet, cmd string, args []string) (string, error) {
 
 // describe renders what a backup holds, its size and how long it took.
 func describe(info sqlstore.BackupInfo) string {
-	return fmt.Sprintf("%d tenants, %d users, %d groups, schema migration %d, %.1f MiB in %s",
-		info.Tenants, info.Users, info.Groups, info.Migration, float64(info.Bytes)/(1<<20), info.Took.Round(time.Millisecond))
+	return fmt.Sprintf("%d %s, %d %s, %d %s, schema migration %d, %.1f MiB in %s",
+		info.Tenants, plural(info.Tenants, "tenant", "tenants"), info.Users, plural(info.Users, "user", "users"), info.Groups, plural(info.Groups, "group", "groups"),
+		info.Migration, float64(info.Bytes)/(1<<20), info.Took.Round(time.Millisecond))
 }

@@ -106,7 +106,7 @@ func TestBackupRestoreCommands(t *testing.T) {
 	code, out, errs = runCmd(t, ctx, "backup", "--db", live, file)
 	stop()
 	wg.Wait()
-	if code != 0 || !strings.Contains(out, "backed up "+live+" to "+file+": 1 tenants, ") {
+	if code != 0 || !strings.Contains(out, "backed up "+live+" to "+file+": 1 tenant, ") {
 		t.Fatalf("backup exited %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
 
@@ -118,7 +118,7 @@ func TestBackupRestoreCommands(t *testing.T) {
 
 	restored := "sqlite:" + filepath.Join(dir, "restored.db")
 	code, out, errs = runCmd(t, ctx, "restore", "--db", restored, file)
-	if code != 0 || !strings.Contains(out, fmt.Sprintf("restored %s from %s: 1 tenants, %d users, 0 groups", restored, file, n)) {
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("restored %s from %s: 1 tenant, %d users, 0 groups", restored, file, n)) {
 		t.Fatalf("restore exited %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
 	st, err := sqlstore.Open(ctx, restored, sqlstore.Options{})
@@ -138,8 +138,8 @@ func TestBackupRestoreCommands(t *testing.T) {
 		msg  string
 	}{
 		{"backup over the file", []string{"backup", "--db", live, file}, "", 1, "backup.db: file exists; pass --force to replace it"},
-		{"backup --force", []string{"backup", "--db", live, "--force", file}, "", 0, "1 tenants"},
-		{"backup from IDPKIT_DB", []string{"backup", filepath.Join(dir, "env.db")}, live, 0, "1 tenants"},
+		{"backup --force", []string{"backup", "--db", live, "--force", file}, "", 0, "1 tenant,"},
+		{"backup from IDPKIT_DB", []string{"backup", filepath.Join(dir, "env.db")}, live, 0, "1 tenant,"},
 		{"backup of postgres", []string{"backup", "--db", "postgres://idpkit:pw@db.example.com/idpkit", filepath.Join(dir, "pg.db")}, "", 1, "for PostgreSQL use pg_dump --format=custom"},
 		{"restore into postgres", []string{"restore", "--db", "postgres://idpkit@db.example.com/idpkit", file}, "", 1, "pg_restore --clean"},
 		{"restore over a database with tenants", []string{"restore", "--db", restored, file}, "", 1, "holds 1 tenants: target database is not empty; pass --force to replace it"},

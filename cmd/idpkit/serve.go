@@ -116,10 +116,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	if keys != nil {
+	switch older := keys.OlderIDs(); {
+	case keys == nil:
+		log.Warn("no secret key (IDPKIT_SECRET_KEY_FILE, IDPKIT_SECRET_KEY or --secret-key-file): tenants' client secrets are stored in clear")
+	case len(older) > 0:
+		log.Info("tenant secrets are encrypted at rest", "secret_key_id", keys.ID(), "old_secret_key_ids", strings.Join(older, ","))
+	default:
 		log.Info("tenant secrets are encrypted at rest", "secret_key_id", keys.ID())
-	} else {
-		log.Warn("no secret key (IDPKIT_SECRET_KEY or --secret-key-file): tenants' client secrets are stored in clear")
 	}
 	// The audit trail (audit.go): written in batches, flushed on the way
 	// out (after the server has stopped), pruned hourly.
@@ -148,7 +151,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	h := app.New(app.Config{Store: st, PublicURL: pub, Logger: log, DisableMetrics: !*metrics, KeepPasswordHashes: *keepHashes, OIDCResponseMode: *responseMode, Audit: auditor,
 		FailureLimits: limits.failures, TenantRate: limits.rate})
-	h = proxies.Handler(httpx.HSTS(httpx.LimitTenants(*maxTenant, h)))
+	h = proxies.Handler(httpx.HSTSUnder(pub, httpx.LimitTenants(*maxTenant, h)))
+	if strings.HasPrefix(pub, "https://") && certs == nil && *trustProxy == "" {
+		log.Warn("the public URL is https but serve speaks plain http and trusts no proxy: if a TLS-terminating proxy or load balancer is in front, name it with --trust-proxy (IDPKIT_TRUST_PROXY), else every request seems to come from the proxy's address, and the failure limits that refuse one address refuse everyone, Okta included",
+			"public_url", pub)
+	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -163,7 +170,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("idpkit serving", "addr", ln.Addr().String(), "public_url", pub, "db", redactDSN(*dsn), "store_password_hashes", *keepHashes, "oidc_response_mode", *responseMode,
-		"tls", certs != nil, "trust_proxy", *trustProxy, "max_tenant_requests", *maxTenant,
+		"tls", certs != nil, "trust_proxy", *trustProxy, "metrics", *metrics, "max_tenant_requests", *maxTenant,
 		"tenant_rate", limits.rate.Rate, "tenant_burst", limits.rate.Burst,
 		"auth_failures_per_address", *addrFailures, "auth_failures_per_tenant", *tenantFailures, "auth_failure_window", *failureWindow)
 	errc := make(chan error, 1)
@@ -294,8 +301,10 @@ type fileStamp struct {
 // certReloader serves a certificate and key pair from two files and
 // loads them again when they change. It looks at most once per every,
 // on a handshake; a new pair that does not load (a key that does not
-// match, a file half written) is logged at Error and the old pair stays
-// in use until the files change again.
+// match, a file half written) is logged at Warn — a renewal that writes
+// the two files one after the other passes through that state — and at
+// Error once it has lasted certBrokenFor; the old pair stays in use until
+// the files change again.
 type certReloader struct {
 	certFile, keyFile string
 	every             time.Duration
@@ -305,7 +314,16 @@ type certReloader struct {
 	cert    *tls.Certificate
 	stamps  [2]fileStamp // of the pair last loaded or tried
 	checked time.Time
+	// brokenSince is when the files last changed into a pair that does
+	// not load (zero while the last try loaded); reported says the Error
+	// for it has been logged.
+	brokenSince time.Time
+	reported    bool
 }
+
+// certBrokenFor is how long the certificate files may stay a pair that
+// does not load before it is logged at Error.
+const certBrokenFor = time.Minute
 
 // newCertReloader loads the pair once; an error here stops serve.
 func newCertReloader(certFile, keyFile string, every time.Duration, log *slog.Logger) (*certReloader, error) {
@@ -341,6 +359,10 @@ func (c *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 	if now := time.Now(); now.Sub(c.checked) >= c.every {
 		c.checked = now
 		c.reload()
+		if !c.brokenSince.IsZero() && !c.reported && now.Sub(c.brokenSince) >= certBrokenFor {
+			c.reported = true
+			c.log.Error("TLS certificate files still do not load; the old certificate is still in use", "cert", c.certFile, "key", c.keyFile, "since", c.brokenSince)
+		}
 	}
 	return c.cert, nil
 }
@@ -359,9 +381,13 @@ func (c *certReloader) reload() {
 	c.stamps = stamps
 	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
 	if err != nil {
-		c.log.Error("TLS certificate files changed but do not load; keeping the certificate in use", "cert", c.certFile, "key", c.keyFile, "err", err)
+		if c.brokenSince.IsZero() {
+			c.brokenSince, c.reported = time.Now(), false
+		}
+		c.log.Warn("TLS certificate files changed but do not load (half of a renewal written?); keeping the certificate in use", "cert", c.certFile, "key", c.keyFile, "err", err)
 		return
 	}
+	c.brokenSince = time.Time{}
 	c.cert = &cert
 	attrs := []any{"cert", c.certFile}
 	if cert.Leaf != nil {

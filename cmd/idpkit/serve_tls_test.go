@@ -309,8 +309,17 @@ func TestCertReload(t *testing.T) {
 		stamp = stamp.Add(time.Minute)
 		writeStamped(t, certFile, []byte("-----BEGIN CERTIFICATE-----\nnot a certificate\n"), stamp)
 		check(t, "second")
-		if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "do not load") {
-			t.Errorf("no error logged:\n%s", logs.String())
+		if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "do not load") || strings.Contains(logs.String(), "level=ERROR") {
+			t.Errorf("want a warning, not yet an error:\n%s", logs.String())
+		}
+		// Still broken a minute later: now an error, once.
+		certs.mu.Lock()
+		certs.brokenSince = certs.brokenSince.Add(-certBrokenFor)
+		certs.mu.Unlock()
+		check(t, "second")
+		check(t, "second")
+		if n := strings.Count(logs.String(), "still do not load"); n != 1 || !strings.Contains(logs.String(), "level=ERROR") {
+			t.Errorf("want one error after %v:\n%s", certBrokenFor, logs.String())
 		}
 	})
 	t.Run("mismatched pair keeps the old", func(t *testing.T) {
@@ -407,6 +416,31 @@ func TestServeTrustProxy(t *testing.T) {
 			got.LoggedClient = strings.Contains(stderr.String(), "remote=203.0.113.7:0")
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s\n%s", diff, stderr.String())
+			}
+		})
+	}
+}
+
+// TestServeProxyWarning: serve warns at start when its public URL is
+// https, it speaks plain http and trusts no proxy — a TLS-terminating
+// proxy left out of --trust-proxy, whose address every client would then
+// share (the failure limits would refuse everyone) — and only then.
+func TestServeProxyWarning(t *testing.T) {
+	const warning = "the public URL is https but serve speaks plain http and trusts no proxy"
+	db := "sqlite:" + filepath.Join(t.TempDir(), "idpkit.db")
+	for _, tc := range []struct {
+		name string
+		args []string
+		warn bool
+	}{
+		{"https public URL, no proxy", []string{"--public-url", "https://app.example.com"}, true},
+		{"https public URL, a trusted proxy", []string{"--public-url", "https://app.example.com", "--trust-proxy", "10.0.0.0/8"}, false},
+		{"http public URL", []string{"--public-url", "http://127.0.0.1:8080"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := serveOnce(t, db, nil, tc.args...)
+			if code != 0 || strings.Contains(out, warning) != tc.warn {
+				t.Errorf("exit %d; want the warning %v:\n%s", code, tc.warn, out)
 			}
 		})
 	}

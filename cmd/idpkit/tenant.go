@@ -74,6 +74,10 @@ func withTenantService(ctx context.Context, sub string, args []string, stderr io
 		if err := db.mustExist(); err != nil {
 			return err
 		}
+	} else if !db.given {
+		// A shell that lost IDPKIT_DB (an env file not loaded) would
+		// otherwise create the tenant, quietly, in a new file here.
+		fmt.Fprintf(stderr, "idpkit: note: no --db or IDPKIT_DB, so the tenant goes into %s in this folder (created if missing); for a running idpkit serve, pass its database\n", *dsn)
 	}
 	st, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{})
 	if err != nil {

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -18,7 +21,7 @@ import (
 
 // errNoSecretKey is what serve says when the database holds encrypted
 // secrets and no key was given.
-var errNoSecretKey = errors.New("the database holds encrypted secrets: set IDPKIT_SECRET_KEY or --secret-key-file")
+var errNoSecretKey = errors.New("the database holds encrypted secrets: set IDPKIT_SECRET_KEY_FILE (or IDPKIT_SECRET_KEY, or --secret-key-file) to the key every other idpkit serve uses")
 
 // keySource names where a secret key comes from: a file flag, an
 // environment variable holding the file's name and one holding the key.
@@ -29,6 +32,10 @@ type keySource struct {
 // secretKeySource is the key serve and tenant configure seal with.
 var secretKeySource = keySource{flag: "secret-key-file", fileEnv: "IDPKIT_SECRET_KEY_FILE", keyEnv: "IDPKIT_SECRET_KEY"}
 
+// newKeySource is the key tenant rotate-key re-encrypts to: only ever
+// from its flag.
+var newKeySource = keySource{flag: "secret-key-file"}
+
 // oldKeySource is the key tenant rotate-key re-encrypts from.
 var oldKeySource = keySource{flag: "old-key-file", fileEnv: "IDPKIT_OLD_SECRET_KEY_FILE", keyEnv: "IDPKIT_OLD_SECRET_KEY"}
 
@@ -38,11 +45,11 @@ var oldKeySource = keySource{flag: "old-key-file", fileEnv: "IDPKIT_OLD_SECRET_K
 func (k keySource) load(fs *flag.FlagSet, file string) ([]byte, error) {
 	var text []byte
 	switch envFile, envKey := os.Getenv(k.fileEnv), os.Getenv(k.keyEnv); {
-	case flagSet(fs, k.flag) || file != "":
+	case (fs != nil && flagSet(fs, k.flag)) || file != "":
 		if file == "" {
 			return nil, fmt.Errorf("%w: --%s needs a file name", errUsage, k.flag)
 		}
-		b, err := os.ReadFile(file)
+		b, err := readKeyFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("--%s: %w", k.flag, err)
 		}
@@ -50,7 +57,7 @@ func (k keySource) load(fs *flag.FlagSet, file string) ([]byte, error) {
 	case envFile != "" && envKey != "":
 		return nil, fmt.Errorf("%w: set %s or %s, not both", errUsage, k.fileEnv, k.keyEnv)
 	case envFile != "":
-		b, err := os.ReadFile(envFile)
+		b, err := readKeyFile(envFile)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k.fileEnv, err)
 		}
@@ -65,6 +72,28 @@ func (k keySource) load(fs *flag.FlagSet, file string) ([]byte, error) {
 		return nil, fmt.Errorf("--%s (or %s / %s): %w", k.flag, k.fileEnv, k.keyEnv, err)
 	}
 	return key, nil
+}
+
+// readKeyFile reads a key file, refusing one that other users may read
+// or write (as ssh refuses such a private key); the owner and the group
+// (say, the group idpkit serve runs as) may. A file it cannot open is
+// explained with its folder, which is the usual culprit.
+func readKeyFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("%w (this user cannot reach the file: check the folder's permissions too, e.g. chgrp idpkit and chmod 750 on %s)", err, filepath.Dir(path))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); perm&0o007 != 0 {
+		return nil, fmt.Errorf("the key file %s may be read or written by other users (mode %04o): chmod 600 (or 640 with serve's group) %s", path, perm, path)
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("%w (make it readable by the user idpkit runs as: chown or chgrp it, mode 600 or 640)", err)
+	}
+	return b, err
 }
 
 // secretKeys returns the keys to seal with, nil when no key is given. The
@@ -83,7 +112,7 @@ func secretKeys(fs *flag.FlagSet, file string) (*sealed.Keys, error) {
 	}
 	if key == nil {
 		if old != nil {
-			return nil, fmt.Errorf("%w: %s or %s is set but no secret key: set IDPKIT_SECRET_KEY or --secret-key-file too", errUsage, oldKeySource.fileEnv, oldKeySource.keyEnv)
+			return nil, fmt.Errorf("%w: %s or %s is set but no secret key: set IDPKIT_SECRET_KEY_FILE (or IDPKIT_SECRET_KEY, or --secret-key-file) too", errUsage, oldKeySource.fileEnv, oldKeySource.keyEnv)
 		}
 		return nil, nil
 	}
@@ -106,7 +135,7 @@ func openSealed(ctx context.Context, dsn string, st store.Store, keys *sealed.Ke
 	s := sealed.New(st, keys)
 	if err := s.Check(ctx, names); err != nil {
 		if errors.Is(err, sealed.ErrNoKey) {
-			return nil, fmt.Errorf("%w (%d tenants, such as %q)", errNoSecretKey, len(names), names[0])
+			return nil, fmt.Errorf("%w (%d %s, such as %q)", errNoSecretKey, len(names), plural(len(names), "tenant", "tenants"), names[0])
 		}
 		return nil, fmt.Errorf("the secret key does not open the encrypted secrets in the database (pass the key they were encrypted with, or both keys to tenant rotate-key): %w", err)
 	}
@@ -165,10 +194,13 @@ func tenantNames(ctx context.Context, dsn string, onlySealed bool) ([]string, er
 // interrupted run is finished by running it again; a tenant already under
 // the new key is left alone.
 func cmdTenantRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("tenant rotate-key", "tenant rotate-key --secret-key-file NEW [--old-key-file OLD] [--db DSN]\n\nEncrypts every tenant's client secret under the NEW key. Secrets stored in clear are encrypted too; secrets under OLD are decrypted with it. Restart idpkit serve with the NEW key afterwards", stderr)
+	fs := newFlagSet("tenant rotate-key", "tenant rotate-key --secret-key-file NEW [--old-key-file OLD] [--db DSN]\n\n"+
+		"Encrypts every tenant's client secret under the NEW key. Secrets stored in clear are encrypted too; secrets under OLD are decrypted with it. "+
+		"OLD defaults to IDPKIT_OLD_SECRET_KEY_FILE / IDPKIT_OLD_SECRET_KEY, else to serve's key (IDPKIT_SECRET_KEY_FILE / IDPKIT_SECRET_KEY). "+
+		"Every idpkit serve must hold the NEW key (as its key, or as IDPKIT_OLD_SECRET_KEY_FILE beside the old one) before this runs", stderr)
 	dsn := fs.String("db", envOr("IDPKIT_DB", defaultDB), "database: sqlite:PATH or postgres://… (env IDPKIT_DB)")
-	newFile := fs.String("secret-key-file", "", "file holding the new key: the base64 of 32 random bytes (env IDPKIT_SECRET_KEY_FILE, or the key itself in IDPKIT_SECRET_KEY)")
-	oldFile := fs.String("old-key-file", "", "file holding the key the secrets are encrypted with now (env IDPKIT_OLD_SECRET_KEY_FILE, or the key itself in IDPKIT_OLD_SECRET_KEY)")
+	newFile := fs.String("secret-key-file", "", "file holding the NEW key: the base64 of 32 random bytes (openssl rand -base64 32); only this flag names it")
+	oldFile := fs.String("old-key-file", "", "file holding the key the secrets are encrypted with now (env IDPKIT_OLD_SECRET_KEY_FILE or IDPKIT_OLD_SECRET_KEY; else serve's IDPKIT_SECRET_KEY_FILE or IDPKIT_SECRET_KEY)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -176,16 +208,26 @@ func cmdTenantRotateKey(ctx context.Context, args []string, stdout, stderr io.Wr
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: tenant rotate-key takes no arguments, got %q", errUsage, pos)
 	}
-	newKey, err := secretKeySource.load(fs, *newFile)
+	// The new key only from the flag: with serve's environment loaded,
+	// IDPKIT_SECRET_KEY_FILE is the key in use, the one to rotate from.
+	newKey, err := newKeySource.load(fs, *newFile)
 	if err != nil {
 		return err
 	}
 	if newKey == nil {
-		return fmt.Errorf("%w: tenant rotate-key needs the new key: --secret-key-file, IDPKIT_SECRET_KEY_FILE or IDPKIT_SECRET_KEY", errUsage)
+		return fmt.Errorf("%w: tenant rotate-key needs the new key as --secret-key-file FILE (make one with openssl rand -base64 32); IDPKIT_SECRET_KEY_FILE and IDPKIT_SECRET_KEY are taken as the key in use", errUsage)
 	}
 	oldKey, err := oldKeySource.load(fs, *oldFile)
 	if err != nil {
 		return err
+	}
+	if oldKey == nil {
+		if oldKey, err = secretKeySource.load(nil, ""); err != nil {
+			return err
+		}
+	}
+	if oldKey != nil && bytes.Equal(oldKey, newKey) {
+		return fmt.Errorf("%w: the new key (--secret-key-file) is the key in use (key id %s); make a new one with openssl rand -base64 32", errUsage, sealed.KeyID(newKey))
 	}
 	var older [][]byte
 	if oldKey != nil {
@@ -220,6 +262,10 @@ func cmdTenantRotateKey(ctx context.Context, args []string, stdout, stderr io.Wr
 		// way its secrets are under this key from here on.
 		auditCLI(ctx, st, stderr, name, "key-rotated", "ok", cliDetail{Key: keys.ID()})
 	}
-	_, err = fmt.Fprintf(stdout, "re-encrypted %d of %d tenants under key %s\n", n, len(names), keys.ID())
+	note := ""
+	if n == 0 && len(names) > 0 {
+		note = " (every tenant was under it already)"
+	}
+	_, err = fmt.Fprintf(stdout, "re-encrypted %d of %d %s under key %s%s\n", n, len(names), plural(len(names), "tenant", "tenants"), keys.ID(), note)
 	return err
 }

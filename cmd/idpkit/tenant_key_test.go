@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -174,7 +175,7 @@ func TestSecretsAtRest(t *testing.T) {
 
 	t.Run("configure without a key refused", func(t *testing.T) {
 		code, _, errs := runCmd(t, context.Background(), "tenant", "configure", "initech", "--db", db, "--okta-domain", okta.URL, "--client-id", "x", "--client-secret", "y")
-		if code != 1 || !strings.Contains(errs, "the database holds encrypted secrets: set IDPKIT_SECRET_KEY or --secret-key-file") {
+		if code != 1 || !strings.Contains(errs, "the database holds encrypted secrets: set IDPKIT_SECRET_KEY_FILE (or IDPKIT_SECRET_KEY, or --secret-key-file)") {
 			t.Errorf("exit %d, want 1 saying a key is needed:\n%s", code, errs)
 		}
 	})
@@ -186,14 +187,14 @@ func TestSecretsAtRest(t *testing.T) {
 		code     int
 		contains string
 	}{
-		{"no key", nil, nil, 1, "idpkit: serve: the database holds encrypted secrets: set IDPKIT_SECRET_KEY or --secret-key-file"},
+		{"no key", nil, nil, 1, "idpkit: serve: the database holds encrypted secrets: set IDPKIT_SECRET_KEY_FILE (or IDPKIT_SECRET_KEY, or --secret-key-file)"},
 		{"wrong key", nil, []string{"--secret-key-file", newFile}, 1, "the secret key does not open the encrypted secrets"},
 		{"key by flag", nil, []string{"--secret-key-file", oldFile}, 0, "secret_key_id=" + oldID},
 		{"key by env", map[string]string{"IDPKIT_SECRET_KEY": oldText}, nil, 0, "secret_key_id=" + oldID},
 		{"key file by env", map[string]string{"IDPKIT_SECRET_KEY_FILE": oldFile}, nil, 0, "secret_key_id=" + oldID},
 		{"both env", map[string]string{"IDPKIT_SECRET_KEY_FILE": oldFile, "IDPKIT_SECRET_KEY": oldText}, nil, 2, "not both"},
 		{"bad key", map[string]string{"IDPKIT_SECRET_KEY": "c2hvcnQ="}, nil, 1, "the secret key is 5 bytes, want 32"},
-		{"new key with the old one", map[string]string{"IDPKIT_OLD_SECRET_KEY_FILE": oldFile}, []string{"--secret-key-file", newFile}, 0, "secret_key_id=" + newID},
+		{"new key with the old one", map[string]string{"IDPKIT_OLD_SECRET_KEY_FILE": oldFile}, []string{"--secret-key-file", newFile}, 0, "secret_key_id=" + newID + " old_secret_key_ids=" + oldID},
 		{"old key alone", map[string]string{"IDPKIT_OLD_SECRET_KEY": oldText}, nil, 2, "no secret key"},
 	}
 	for _, tt := range tests {
@@ -220,15 +221,34 @@ func TestSecretsAtRest(t *testing.T) {
 		if diff := cmp.Diff(map[string]string{"acme": newID, "globex": newID, "initech": newID}, idOf()); diff != "" {
 			t.Errorf("key ids after rotate-key (-want +got):\n%s", diff)
 		}
-		// Again, with both keys from the environment: nothing left to do.
-		t.Setenv("IDPKIT_SECRET_KEY_FILE", newFile)
+		// Again, the old key from the environment: nothing left to do.
 		t.Setenv("IDPKIT_OLD_SECRET_KEY", oldText)
-		code, out, errs = runCmd(t, context.Background(), "tenant", "rotate-key", "--db", db)
-		if code != 0 || !strings.Contains(out, "re-encrypted 0 of 3 tenants") {
+		code, out, errs = runCmd(t, context.Background(), "tenant", "rotate-key", "--db", db, "--secret-key-file", newFile)
+		if code != 0 || !strings.Contains(out, "re-encrypted 0 of 3 tenants under key "+newID+" (every tenant was under it already)") {
 			t.Errorf("rotate-key again exited %d:\n%s%s", code, out, errs)
 		}
-		t.Setenv("IDPKIT_SECRET_KEY_FILE", "")
 		t.Setenv("IDPKIT_OLD_SECRET_KEY", "")
+		// With serve's environment loaded (IDPKIT_SECRET_KEY_FILE, the key
+		// in use), a bare rotate-key is a usage error, not a silent no-op,
+		// and the key in use given as the new one is refused.
+		t.Setenv("IDPKIT_SECRET_KEY_FILE", newFile)
+		if code, _, errs := runCmd(t, context.Background(), "tenant", "rotate-key", "--db", db); code != 2 || !strings.Contains(errs, "needs the new key as --secret-key-file") {
+			t.Errorf("bare rotate-key with serve's environment exited %d, want 2:\n%s", code, errs)
+		}
+		if code, _, errs := runCmd(t, context.Background(), "tenant", "rotate-key", "--db", db, "--secret-key-file", newFile); code != 2 || !strings.Contains(errs, "is the key in use") {
+			t.Errorf("rotate-key to the key in use exited %d, want 2:\n%s", code, errs)
+		}
+		// Back to the old key, which serve's environment names as the
+		// key in use: no --old-key-file needed.
+		code, out, errs = runCmd(t, context.Background(), "tenant", "rotate-key", "--db", db, "--secret-key-file", oldFile)
+		if code != 0 || !strings.Contains(out, "re-encrypted 3 of 3 tenants under key "+sealed.KeyID(mustParseKeyFile(t, oldFile))) {
+			t.Errorf("rotate-key from serve's key exited %d:\n%s%s", code, out, errs)
+		}
+		code, out, errs = runCmd(t, context.Background(), "tenant", "rotate-key", "--db", db, "--secret-key-file", newFile, "--old-key-file", oldFile)
+		if code != 0 || !strings.Contains(out, "re-encrypted 3 of 3") {
+			t.Fatalf("rotate-key back to the new key exited %d:\n%s%s", code, out, errs)
+		}
+		t.Setenv("IDPKIT_SECRET_KEY_FILE", "")
 		if code, out := serveOnce(t, db, nil, "--secret-key-file", newFile); code != 0 {
 			t.Errorf("serve with the new key only exited %d:\n%s", code, out)
 		}
@@ -277,6 +297,54 @@ func TestTenantNames(t *testing.T) {
 			}
 			if diff := cmp.Diff([][]string{{"a", "b", "c"}, {"c"}}, [][]string{all, enc}); diff != "" {
 				t.Errorf("tenantNames (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// mustParseKeyFile reads a key file as serve does.
+func mustParseKeyFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := sealed.ParseKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestKeyFilePermissions: a key file other users may read is refused,
+// naming the fix; one the group may read is accepted.
+func TestKeyFilePermissions(t *testing.T) {
+	dir := t.TempDir()
+	text := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
+	for _, tc := range []struct {
+		mode os.FileMode
+		want string // "" when accepted
+	}{
+		{0o600, ""},
+		{0o640, ""},
+		{0o644, "may be read or written by other users (mode 0644): chmod 600"},
+		{0o666, "mode 0666"},
+		{0o602, "mode 0602"},
+	} {
+		t.Run(fmt.Sprintf("%04o", tc.mode), func(t *testing.T) {
+			path := filepath.Join(dir, fmt.Sprintf("key%o", tc.mode))
+			if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			_, err := readKeyFile(path)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
 	}

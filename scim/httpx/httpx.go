@@ -246,8 +246,18 @@ const HSTSValue = "max-age=31536000"
 // answer to a request that came over HTTPS (IsHTTPS), and never on plain
 // http, where RFC 6797 §7.2 forbids it.
 func HSTS(next http.Handler) http.Handler {
+	return HSTSUnder("", next)
+}
+
+// HSTSUnder is HSTS for a server whose public URL is publicURL: when that
+// is an https URL, browsers reach the server over HTTPS whatever the last
+// hop is (a TLS-terminating proxy that is not in TrustedProxies, say), so
+// every answer carries the header; a user agent ignores it on an answer
+// it got over plain http (RFC 6797 §8.1), and the proxy passes it on.
+func HSTSUnder(publicURL string, next http.Handler) http.Handler {
+	always := strings.HasPrefix(strings.ToLower(publicURL), "https://")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if IsHTTPS(r) {
+		if always || IsHTTPS(r) {
 			w.Header().Set("Strict-Transport-Security", HSTSValue)
 		}
 		next.ServeHTTP(w, r)

@@ -119,20 +119,27 @@ func TestHSTS(t *testing.T) {
 	trusted, _ := ParseTrustedProxies("10.0.0.0/8")
 	tests := []struct {
 		name   string
+		public string // HSTSUnder's public URL; "" is HSTS
 		remote string
 		tls    bool
 		proto  string
 		want   string
 	}{
-		{"plain http", "203.0.113.9:1", false, "", ""},
-		{"direct TLS", "203.0.113.9:1", true, "", HSTSValue},
-		{"trusted proxy https", "10.0.0.1:1", false, "https", HSTSValue},
-		{"untrusted proxy https", "203.0.113.9:1", false, "https", ""},
-		{"trusted proxy http", "10.0.0.1:1", false, "http", ""},
+		{"plain http", "", "203.0.113.9:1", false, "", ""},
+		{"direct TLS", "", "203.0.113.9:1", true, "", HSTSValue},
+		{"trusted proxy https", "", "10.0.0.1:1", false, "https", HSTSValue},
+		{"untrusted proxy https", "", "203.0.113.9:1", false, "https", ""},
+		{"trusted proxy http", "", "10.0.0.1:1", false, "http", ""},
+		// Behind a proxy left out of --trust-proxy: the public URL says
+		// browsers use https, so the header goes out (and is ignored by
+		// anyone who really used http).
+		{"https public URL, untrusted proxy", "https://app.example.com", "203.0.113.9:1", false, "", HSTSValue},
+		{"HTTPS public URL in capitals", "HTTPS://app.example.com", "203.0.113.9:1", false, "", HSTSValue},
+		{"http public URL", "http://127.0.0.1:8080", "203.0.113.9:1", false, "https", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := trusted.Handler(HSTS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+			h := trusted.Handler(HSTSUnder(tt.public, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
 			r := httptest.NewRequest("GET", "/healthz", nil)
 			r.RemoteAddr = tt.remote
 			if tt.tls {

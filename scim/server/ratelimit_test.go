@@ -64,7 +64,7 @@ func tooMany(secs int) limitReply {
 	return limitReply{Status: 429, RetryAfter: fmt.Sprint(secs), Error: map[string]any{
 		"schemas": []any{"urn:ietf:params:scim:api:messages:2.0:Error"},
 		"status":  "429",
-		"detail":  fmt.Sprintf("too many failed authentication attempts; wait %d seconds before trying again", secs),
+		"detail":  fmt.Sprintf("too many failed authentication attempts; wait %d %s before trying again", secs, map[bool]string{true: "second", false: "seconds"}[secs == 1]),
 	}}
 }
 

@@ -312,7 +312,7 @@ func (s *Server) tooManyFailures(w http.ResponseWriter, r *http.Request, retry t
 	s.log.Warn("scim/server: too many failed authentications", "path", r.URL.Path, "remote", r.RemoteAddr, "retryAfter", secs)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	return s.writeError(w, r, scim.Errorf(http.StatusTooManyRequests, "",
-		"too many failed authentication attempts; wait %d seconds before trying again", secs))
+		"too many failed authentication attempts; wait %d %s before trying again", secs, plural(secs, "second", "seconds")))
 }
 
 // origin is the scheme and host that resource locations start with:
@@ -421,4 +421,12 @@ func (g *idSource) next(now time.Time) string {
 	b[6], b[7] = 0x70|byte(seq>>8), byte(seq)
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

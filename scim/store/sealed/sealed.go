@@ -26,6 +26,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/idpkit/idpkit/scim/store"
@@ -120,6 +121,22 @@ func (k *Keys) ID() string {
 		return ""
 	}
 	return k.primary
+}
+
+// OlderIDs returns the ids of the keys other than the primary one (read
+// from, never written with), sorted; nil for nil Keys.
+func (k *Keys) OlderIDs() []string {
+	if k == nil {
+		return nil
+	}
+	var ids []string
+	for id := range k.aeads {
+		if id != k.primary {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // IsSealed tells whether a stored value is in the sealed form (starts

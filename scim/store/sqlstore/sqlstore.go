@@ -48,6 +48,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +56,9 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/idpkit/idpkit/scim/store"
 )
@@ -182,6 +186,12 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 	if strings.ContainsAny(path, "?#") || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return fmt.Errorf("sqlstore: sqlite path %q must be a plain file name", path)
 	}
+	// A new database is created readable by its owner only (it holds
+	// token hashes and client secrets); SQLite gives its -wal and -shm
+	// files the same mode. An existing file keeps the mode it has.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	}
 	w, err := sql.Open(sqliteDriver, sqliteDSN(path, writerPragmas, true))
 	if err != nil {
 		return fmt.Errorf("sqlstore: open sqlite: %w", err)
@@ -217,6 +227,9 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 // and wait forever for one more. Reads never wait for a write connection,
 // and never for a row lock (MVCC), so two pools cannot deadlock.
 func (s *Store) openPostgres(ctx context.Context, dsn string) error {
+	if _, err := pgx.ParseConfig(dsn); err != nil {
+		return dsnError(err)
+	}
 	var pools [2]*sql.DB
 	for i := range pools {
 		db, err := sql.Open("pgx", dsn)
@@ -366,4 +379,19 @@ func unblob(b []byte) []byte {
 		return nil
 	}
 	return b
+}
+
+// dsnError is the error of a PostgreSQL DSN that does not parse, without
+// the DSN: pgx masks the password in its message only as far as it can
+// tell where the password ends, which in a DSN that does not parse it
+// often cannot.
+func dsnError(err error) error {
+	reason := "it is not a valid postgres:// URL or key=value string"
+	if inner := errors.Unwrap(err); inner != nil {
+		var pe *pgconn.ParseConfigError
+		if !errors.As(inner, &pe) {
+			reason = inner.Error()
+		}
+	}
+	return fmt.Errorf("sqlstore: the PostgreSQL DSN does not parse (%s); percent-encode special characters in the user name and password, such as / as %%2F, @ as %%40, : as %%3A, # as %%23", reason)
 }
