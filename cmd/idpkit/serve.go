@@ -151,7 +151,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	h := app.New(app.Config{Store: st, PublicURL: pub, Logger: log, DisableMetrics: !*metrics, KeepPasswordHashes: *keepHashes, OIDCResponseMode: *responseMode, Audit: auditor,
 		FailureLimits: limits.failures, TenantRate: limits.rate})
-	h = proxies.Handler(httpx.HSTSUnder(pub, httpx.LimitTenants(*maxTenant, h)))
+	h = proxies.HandlerLogged(httpx.HSTSUnder(pub, httpx.LimitTenants(*maxTenant, h)), log, time.Now)
 	if strings.HasPrefix(pub, "https://") && certs == nil && *trustProxy == "" {
 		log.Warn("the public URL is https but serve speaks plain http and trusts no proxy: if a TLS-terminating proxy or load balancer is in front, name it with --trust-proxy (IDPKIT_TRUST_PROXY), else every request seems to come from the proxy's address, and the failure limits that refuse one address refuse everyone, Okta included",
 			"public_url", pub)

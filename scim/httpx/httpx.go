@@ -29,10 +29,13 @@ package httpx
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
+	"time"
 )
 
 type ctxKey struct{}
@@ -132,9 +135,61 @@ var strip = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
 // X-Forwarded-Host (the last value); any other request has those
 // headers removed and keeps its own scheme, address and host.
 func (t TrustedProxies) Handler(next http.Handler) http.Handler {
+	return t.handler(next, nil)
+}
+
+// HandlerLogged is Handler, and logs at Warn, at most once an hour per
+// peer and ForwardingWarnings times an hour in all, a request from an
+// untrusted peer that carries X-Forwarded-For: a proxy left out of the
+// trusted list (every client then seems to come from the proxy), or a
+// client trying its luck.
+func (t TrustedProxies) HandlerLogged(next http.Handler, log *slog.Logger, now func() time.Time) http.Handler {
+	if now == nil {
+		now = time.Now
+	}
+	w := &forwardWarner{log: log, now: now, seen: map[netip.Addr]time.Time{}}
+	return t.handler(next, w.warn)
+}
+
+// ForwardingWarnings caps the warnings HandlerLogged logs per hour.
+const ForwardingWarnings = 10
+
+// forwardWarner rate-limits HandlerLogged's warnings.
+type forwardWarner struct {
+	log *slog.Logger
+	now func() time.Time
+
+	mu     sync.Mutex
+	seen   map[netip.Addr]time.Time // peer → when last warned, this hour
+	hour   time.Time                // when the current hour of warnings began
+	logged int                      // warnings in it
+}
+
+func (f *forwardWarner) warn(peer netip.Addr) {
+	now := f.now()
+	f.mu.Lock()
+	if now.Sub(f.hour) >= time.Hour {
+		f.hour, f.logged = now, 0
+		clear(f.seen)
+	}
+	if _, ok := f.seen[peer]; ok || f.logged >= ForwardingWarnings {
+		f.mu.Unlock()
+		return
+	}
+	f.seen[peer] = now
+	f.logged++
+	f.mu.Unlock()
+	f.log.Warn("httpx: a request from a peer that is not a trusted proxy carries X-Forwarded-For; it was removed. If this peer is your proxy or load balancer, add it to --trust-proxy: until then every client seems to come from it",
+		"peer", peer.String())
+}
+
+func (t TrustedProxies) handler(next http.Handler, untrustedForward func(netip.Addr)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		peer, ok := addrOf(r.RemoteAddr)
 		if !ok || !t.Contains(peer) {
+			if ok && untrustedForward != nil && r.Header.Get("X-Forwarded-For") != "" {
+				untrustedForward(peer)
+			}
 			if hasAny(r.Header) {
 				r = r.Clone(r.Context())
 				for _, h := range strip {

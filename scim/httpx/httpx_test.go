@@ -1,12 +1,17 @@
 package httpx
 
 import (
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -222,5 +227,43 @@ func TestTenantOf(t *testing.T) {
 		if got := TenantOf(in); got != want {
 			t.Errorf("TenantOf(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestHandlerLoggedWarnsForwarding: a request from an untrusted peer that
+// carries X-Forwarded-For is warned about once an hour per peer, at most
+// ForwardingWarnings times an hour in all; trusted peers and requests
+// without the header are not.
+func TestHandlerLoggedWarnsForwarding(t *testing.T) {
+	trusted, _ := ParseTrustedProxies("10.0.0.0/8")
+	var logs bytes.Buffer
+	now := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	h := trusted.HandlerLogged(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), slog.New(slog.NewTextHandler(&logs, nil)), func() time.Time { return now })
+	send := func(remote string, xff bool) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		if xff {
+			r.Header.Set("X-Forwarded-For", "198.51.100.7")
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	count := func() int { return strings.Count(logs.String(), "carries X-Forwarded-For") }
+	send("192.0.2.1:1", true)
+	send("192.0.2.1:2", true) // same peer: no second warning
+	send("192.0.2.2:1", false)
+	send("10.0.0.1:1", true) // trusted
+	if got := count(); got != 1 || !strings.Contains(logs.String(), "peer=192.0.2.1") {
+		t.Fatalf("%d warnings, want 1 naming the peer:\n%s", got, logs.String())
+	}
+	for i := range 3 * ForwardingWarnings {
+		send(fmt.Sprintf("192.0.2.%d:1", 10+i), true)
+	}
+	if got := count(); got != ForwardingWarnings {
+		t.Errorf("%d warnings in an hour, want %d", got, ForwardingWarnings)
+	}
+	now = now.Add(time.Hour)
+	send("192.0.2.1:1", true)
+	if got := count(); got != ForwardingWarnings+1 {
+		t.Errorf("%d warnings after an hour, want %d", got, ForwardingWarnings+1)
 	}
 }
