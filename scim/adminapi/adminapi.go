@@ -166,3 +166,83 @@ const MaxGraceSeconds = 86400
 type AdminGroup struct {
 	Group string `json:"group"`
 }
+
+// AdminGroupSaved is the answer of POST /t/{tenant}/admin/api/admin-group:
+// the new Settings (its fields at the top level of the JSON) and whether
+// the named group is among the tenant's provisioned groups, so that the
+// dialog can warn before anyone tries to sign in.
+type AdminGroupSaved struct {
+	Settings
+	// GroupFound: a provisioned group has exactly this displayName. False
+	// for an empty Group (admin sign-in with Okta is off).
+	GroupFound bool `json:"groupFound"`
+	// GroupMembers is the number of users in the group(s) of that
+	// displayName, active or not; 0 when GroupFound is false.
+	GroupMembers int `json:"groupMembers"`
+}
+
+// Audit kinds (AuditEntry.Kind), as the store keeps them.
+const (
+	AuditSCIM   = "scim"   // a SCIM write, or a refused one
+	AuditSignIn = "signin" // a sign-in outcome
+	AuditAdmin  = "admin"  // an admin change
+)
+
+// MaxAudit bounds Audit.Records.
+const MaxAudit = 50
+
+// Audit is the JSON of GET /t/{tenant}/admin/api/audit[?since=RFC3339]:
+// the tenant's audit trail as the dialog's Recent activity lists it. It
+// is read from the database, so every instance of the server answers the
+// same.
+type Audit struct {
+	// Records are the most recent records (at or after since, when
+	// given), newest first, at most MaxAudit.
+	Records []AuditEntry `json:"records"`
+}
+
+// AuditEntry is one record of the audit trail. It carries identifiers
+// only (resource ids, token ids, Okta subs), never a userName, an email,
+// a password or a token.
+type AuditEntry struct {
+	At   time.Time `json:"at"`
+	Kind string    `json:"kind"` // one of the Audit* kinds
+	// Actor is who: "current:0123abcd" or "previous:0123abcd" (the SCIM
+	// token's id), an Okta sub, "admin" (the admin API) or "cli" (an
+	// idpkit tenant command, whose Source is the host name); may be empty.
+	Actor  string `json:"actor,omitempty"`
+	Source string `json:"source,omitempty"` // the client address
+	// Action is what: create, replace, patch, delete, bulk (SCIM);
+	// signed-in, not-provisioned, deactivated, token-refused,
+	// state-refused, provider-refused (sign-in); admin-link,
+	// secret-rotated, sign-in-saved, admin-signin, admin-signout,
+	// admin-group-saved, and from the command line tenant-created,
+	// admin-link-issued, key-rotated (admin); auth-refused, rate-limited,
+	// admin-refused, signout-refused (refusals of requests that proved
+	// nothing, with Count); other codes may be added.
+	Action string `json:"action"`
+	Target string `json:"target,omitempty"` // "User/<id>", "Group/<id>", "User"; may be empty
+	// Attributes are the attribute names a SCIM write changed (for a
+	// PATCH, its paths without filter values).
+	Attributes []string `json:"attributes,omitempty"`
+	// Reason is a short code: why a sign-in or an admin change was
+	// refused, e.g. "not-provisioned", "invalid-link", "check-failed".
+	Reason string `json:"reason,omitempty"`
+	// Test marks the outcome of a test sign-in of the dialog.
+	Test bool `json:"test,omitempty"`
+	// Grace is how long the previous SCIM secret kept working after a
+	// rotation, as a Go duration ("10m0s", "0s").
+	Grace string `json:"grace,omitempty"`
+	// Key is the id of the secret key a record names (key-rotated).
+	Key string `json:"key,omitempty"`
+	// Count is how many refusals of one kind a summary record stands for
+	// (a refusal repeated at will is written once a minute with its
+	// count); 0 for other records.
+	Count int `json:"count,omitempty"`
+	// Detail is the record's detail JSON as stored (Attributes, Reason,
+	// Test, Grace, Key and Count are read from it); "" when there is none.
+	Detail string `json:"detail,omitempty"`
+	// Outcome is the HTTP status of a SCIM write ("201", "409"), else
+	// "ok" or "refused".
+	Outcome string `json:"outcome"`
+}

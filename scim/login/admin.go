@@ -25,6 +25,9 @@ type Settings = adminapi.Settings
 // adminSession is what the store keeps under the hash of an admin cookie.
 type adminSession struct {
 	CSRF string `json:"csrf"`
+	// User is the SCIM user id of an admin who signed in with Okta (see
+	// stillAdmin); empty for a session opened by a one-time admin link.
+	User string `json:"user,omitempty"`
 }
 
 const maxBody = 64 << 10
@@ -102,11 +105,20 @@ func (h *Handler) adminSession(r *http.Request, name string) (adminSession, bool
 	if tok.Tenant != name || !h.now().Before(tok.Expires) || json.Unmarshal(tok.Value, &s) != nil || s.CSRF == "" {
 		return adminSession{}, false, nil
 	}
+	if s.User != "" {
+		// Signed in with Okta: an admin only while Okta keeps them an
+		// active member of the admin group.
+		ok, err := h.stillAdmin(r, name, s.User, tok.Key)
+		if err != nil || !ok {
+			return adminSession{}, false, err
+		}
+	}
 	return s, true, nil
 }
 
 // requireAdminAPI checks the admin session and, for POSTs, the CSRF header;
-// on failure it has written a JSON error.
+// on failure it has written a JSON error and recorded an admin-refused
+// audit record (no-session, cross-site, csrf; summarised, auditRefused).
 func (h *Handler) requireAdminAPI(w http.ResponseWriter, r *http.Request) (store.Tenant, adminSession, bool) {
 	t, ok := h.getTenant(w, r, true)
 	if !ok {
@@ -119,6 +131,7 @@ func (h *Handler) requireAdminAPI(w http.ResponseWriter, r *http.Request) (store
 		return store.Tenant{}, adminSession{}, false
 	}
 	if !ok {
+		h.auditRefused(r, t.Name, store.AuditAdmin, "admin-refused", refusedNoSession, http.StatusUnauthorized)
 		writeJSONError(w, http.StatusUnauthorized, "login_required", "the admin session is missing or has expired; open a new admin link")
 		return store.Tenant{}, adminSession{}, false
 	}
@@ -128,12 +141,14 @@ func (h *Handler) requireAdminAPI(w http.ResponseWriter, r *http.Request) (store
 		// leak, and the admin cookie is SameSite=Strict anyway).
 		if h.crossSite(r) {
 			h.log.WarnContext(r.Context(), "admin request from another site refused", "tenant", t.Name, "path", r.URL.Path)
+			h.auditRefused(r, t.Name, store.AuditAdmin, "admin-refused", refusedCrossSite, http.StatusForbidden)
 			writeJSONError(w, http.StatusForbidden, "access_denied", "this request came from another site's page; use the Connect Okta dialog on this app")
 			return store.Tenant{}, adminSession{}, false
 		}
 		got := r.Header.Get(CSRFHeader)
 		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
 			h.log.WarnContext(r.Context(), "admin request without valid csrf token", "tenant", t.Name, "path", r.URL.Path)
+			h.auditRefused(r, t.Name, store.AuditAdmin, "admin-refused", refusedCSRF, http.StatusForbidden)
 			writeJSONError(w, http.StatusForbidden, "access_denied", "the "+CSRFHeader+" header is missing or wrong; reload the page")
 			return store.Tenant{}, adminSession{}, false
 		}

@@ -69,7 +69,7 @@ func (h *Handler) finishAdminSignIn(w http.ResponseWriter, r *http.Request, t st
 			Message: "You are signed in as " + u.userName + ", but only members of the group " + t.AdminGroup + " may manage this tenant."})
 		return
 	}
-	sid, err := h.newAdminSession(ctx, t.Name)
+	sid, err := h.newAdminSession(ctx, t.Name, u.id)
 	if err != nil {
 		log.ErrorContext(ctx, "store admin session", "err", err)
 		h.page(w, http.StatusInternalServerError, page{Title: "Something went wrong", Message: "The server could not start the admin session; try again in a moment."})
@@ -105,11 +105,11 @@ func (h *Handler) inGroup(ctx context.Context, tenantName, userID, group string)
 	return false, nil
 }
 
-// newAdminSession stores a new admin session of the tenant and returns
-// its cookie value.
-func (h *Handler) newAdminSession(ctx context.Context, tenantName string) (string, error) {
+// newAdminSession stores a new admin session of the tenant for the SCIM
+// user userID, who signed in with Okta, and returns its cookie value.
+func (h *Handler) newAdminSession(ctx context.Context, tenantName, userID string) (string, error) {
 	sid := secret.New()
-	val, _ := json.Marshal(adminSession{CSRF: secret.New()})
+	val, _ := json.Marshal(adminSession{CSRF: secret.New(), User: userID})
 	err := h.store.PutToken(ctx, store.Token{Kind: KindAdminSession, Key: secret.HashString(sid), Tenant: tenantName, Value: val, Expires: h.now().Add(AdminSessionTTL)})
 	return sid, err
 }
@@ -177,7 +177,8 @@ func (h *Handler) handleAdminLogout(w http.ResponseWriter, r *http.Request) {
 
 // handleAdminGroup answers POST …/admin/api/admin-group with an
 // adminapi.AdminGroup body: it sets the tenant's admin group ("" clears
-// it) and returns the new settings.
+// it) and returns the new settings with whether that group is provisioned
+// (adminapi.AdminGroupSaved).
 func (h *Handler) handleAdminGroup(w http.ResponseWriter, r *http.Request) {
 	t, s, ok := h.requireAdminAPI(w, r)
 	if !ok {
@@ -203,5 +204,82 @@ func (h *Handler) handleAdminGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.auditAdmin(r, t.Name, "admin-group-saved", "ok", auditDetail{})
-	h.writeSettings(w, r, nt, s)
+	out := adminapi.AdminGroupSaved{}
+	if out.Settings, err = h.settings(r, nt, s); err == nil {
+		out.GroupFound, out.GroupMembers, err = h.groupMembers(r.Context(), t.Name, group)
+	}
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "read admin group", "tenant", t.Name, "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "the admin group was saved, but the server could not read the tenant; reload the page")
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// groupMembers reports whether the tenant has a provisioned group whose
+// displayName is exactly group (as inGroup compares it) and how many
+// users those groups hold.
+func (h *Handler) groupMembers(ctx context.Context, tenantName, group string) (bool, int, error) {
+	if group == "" {
+		return false, 0, nil
+	}
+	recs, err := h.store.ListResources(ctx, tenantName, store.TypeGroup, store.Query{Where: store.Eq(store.FieldDisplayName, group), Limit: 10})
+	if err != nil {
+		return false, 0, err
+	}
+	found, members := false, 0
+	for _, g := range recs {
+		if g.DisplayName != group {
+			continue // the store folds case; sign-in does not
+		}
+		found = true
+		n, err := h.store.CountResources(ctx, tenantName, store.TypeUser, store.Eq(store.FieldGroup, g.ID))
+		if err != nil {
+			return false, 0, err
+		}
+		members += n
+	}
+	return found, members, nil
+}
+
+// stillAdmin reports whether the SCIM user userID, who opened an admin
+// session by signing in with Okta, is still an admin of the tenant: the
+// tenant still names an admin group, and the user is still provisioned,
+// active and a member of it. Okta deactivating the user, removing them
+// from the group, or the operator changing the group ends the session at
+// its next request: the session (stored under key) is deleted and the
+// end recorded in the audit trail.
+func (h *Handler) stillAdmin(r *http.Request, tenantName, userID, key string) (bool, error) {
+	ctx := r.Context()
+	t, err := h.store.GetTenant(ctx, tenantName)
+	if err != nil {
+		return false, err
+	}
+	reason := ""
+	rec, err := h.store.GetResource(ctx, tenantName, store.TypeUser, userID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		reason = "not-provisioned"
+	case err != nil:
+		return false, err
+	case !parseUser(rec).active:
+		reason = "deactivated"
+	default:
+		member, err := h.inGroup(ctx, tenantName, userID, t.AdminGroup)
+		if err != nil {
+			return false, err
+		}
+		if !member {
+			reason = "not-admin"
+		}
+	}
+	if reason == "" {
+		return true, nil
+	}
+	if err := h.store.DeleteToken(ctx, KindAdminSession, key); err != nil {
+		return false, err
+	}
+	h.log.WarnContext(ctx, "admin session ended: no longer an admin", "tenant", tenantName, "user", userID, "reason", reason)
+	h.auditAdmin(r, tenantName, "admin-session-ended", "refused", auditDetail{Reason: reason})
+	return false, nil
 }

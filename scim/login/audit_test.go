@@ -2,6 +2,7 @@ package login
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -124,4 +125,99 @@ func TestAuditRecordShape(t *testing.T) {
 		t.Errorf("audit (-want +got):\n%s", diff)
 	}
 	New(Config{}).auditSignIn(r, "acme", auditSignedIn, "", "", "", false) // no Audit: no panic
+}
+
+// sumAuditor is a recAuditor that is also a Summarizer, marking what it
+// is given to summarise.
+type sumAuditor struct{ recAuditor }
+
+func (a *sumAuditor) Summarize(tenant string, rec store.AuditRecord) {
+	rec.Outcome += " (summarised)"
+	a.Add(tenant, rec)
+}
+
+// TestAuditAdminRefused: every refusal of the admin API is recorded with
+// its reason, no actor, the route as target; through the Summarizer when
+// the auditor is one, else through Add.
+func TestAuditAdminRefused(t *testing.T) {
+	for _, summarizer := range []bool{true, false} {
+		t.Run(fmt.Sprintf("summarizer=%v", summarizer), func(t *testing.T) {
+			sum := &sumAuditor{}
+			var aud interface {
+				Auditor
+				rows() []string
+			} = &sum.recAuditor
+			if summarizer {
+				aud = sum
+			}
+			e := newEnv(t, func(c *Config) { c.Audit = aud })
+			b, s := adminBrowser(t, e)
+			aud.rows() // the admin link
+			suffix := ""
+			if summarizer {
+				suffix = " (summarised)"
+			}
+			plain := map[string]string{"Content-Type": "application/json"}
+			with := func(kv ...string) map[string]string {
+				h := map[string]string{"Content-Type": "application/json"}
+				for i := 0; i < len(kv); i += 2 {
+					h[kv[i]] = kv[i+1]
+				}
+				return h
+			}
+			tests := []struct {
+				name     string
+				b        *browser
+				method   string
+				path     string
+				hdr      map[string]string
+				status   int
+				wantRows []string
+			}{
+				{"no csrf", b, "POST", "/t/acme/admin/api/secret", plain, http.StatusForbidden,
+					[]string{`acme admin  127.0.0.1 admin-refused admin/api/secret {"method":"POST","reason":"csrf"} 403` + suffix}},
+				{"wrong csrf", b, "POST", "/t/acme/admin/api/oidc", with(adminapi.CSRFHeader, s.CSRF+"x"), http.StatusForbidden,
+					[]string{`acme admin  127.0.0.1 admin-refused admin/api/oidc {"method":"POST","reason":"csrf"} 403` + suffix}},
+				{"cross-site", b, "POST", "/t/acme/admin/api/secret", with(adminapi.CSRFHeader, s.CSRF, "Origin", "https://evil.example"), http.StatusForbidden,
+					[]string{`acme admin  127.0.0.1 admin-refused admin/api/secret {"method":"POST","reason":"cross-site"} 403` + suffix}},
+				{"no session, GET", newBrowser(t), "GET", "/t/acme/admin/api/settings", nil, http.StatusUnauthorized,
+					[]string{`acme admin  127.0.0.1 admin-refused admin/api/settings {"method":"GET","reason":"no-session"} 401` + suffix}},
+				{"no session, POST", newBrowser(t), "POST", "/t/acme/admin/api/secret", with(adminapi.CSRFHeader, s.CSRF), http.StatusUnauthorized,
+					[]string{`acme admin  127.0.0.1 admin-refused admin/api/secret {"method":"POST","reason":"no-session"} 401` + suffix}},
+				{"unknown tenant", newBrowser(t), "GET", "/t/nope/admin/api/settings", nil, http.StatusNotFound, nil},
+				{"the right csrf", b, "GET", "/t/acme/admin/api/settings", nil, http.StatusOK, nil},
+			}
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					r := tc.b.do(tc.method, e.app.URL+tc.path, tc.hdr, "{}")
+					if r.status != tc.status {
+						t.Fatalf("%s %s = %d, want %d: %s", tc.method, tc.path, r.status, tc.status, r.body)
+					}
+					if diff := cmp.Diff(tc.wantRows, aud.rows()); diff != "" {
+						t.Errorf("audit (-want +got):\n%s", diff)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestAuditRateLimited: a 429 of the limiter is a summarised
+// rate-limited record, of kind admin under /admin/, else signin.
+func TestAuditRateLimited(t *testing.T) {
+	aud := &sumAuditor{}
+	h := New(Config{Audit: aud})
+	for _, p := range []string{"/t/acme/admin/login", "/t/acme/oidc/callback"} {
+		r := httptest.NewRequest("GET", p+"?token=secret", nil)
+		r.SetPathValue("tenant", "acme")
+		r.RemoteAddr = "198.51.100.7:1234"
+		h.auditRateLimited(r)
+	}
+	want := []string{
+		`acme admin  198.51.100.7 rate-limited admin/login {"method":"GET"} 429 (summarised)`,
+		`acme signin  198.51.100.7 rate-limited oidc/callback {"method":"GET"} 429 (summarised)`,
+	}
+	if diff := cmp.Diff(want, aud.rows()); diff != "" {
+		t.Errorf("audit (-want +got):\n%s", diff)
+	}
 }

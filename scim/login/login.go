@@ -21,6 +21,7 @@
 //	POST /t/{tenant}/admin/api/secret      rotate the SCIM secret
 //	POST /t/{tenant}/admin/api/oidc        save sign-in settings
 //	POST /t/{tenant}/admin/api/admin-group set the admin group
+//	GET  /t/{tenant}/admin/api/audit       the audit trail, newest first (adminaudit.go)
 //
 // # Sign-in
 //
@@ -292,6 +293,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		{"POST", "/admin/api/secret", h.handleRotate},
 		{"POST", "/admin/api/oidc", h.handleOIDC},
 		{"GET", "/admin/api/activity", h.handleActivity},
+		{"GET", "/admin/api/audit", h.handleAudit},
 		{"GET", "/admin/test-sign-in", h.handleTestSignIn},
 		{"GET", "/admin/api/test-sign-in", h.handleTestSignInResult},
 	}

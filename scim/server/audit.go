@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -36,24 +38,41 @@ const (
 
 // auditItem is one queued entry: a record, or a SCIM write whose records
 // expand makes in the writer's goroutine (parsing the body off the
-// request path).
+// request path). summary is the key of a summarised refusal's kind
+// (Summarize), whose tenant is checked before it is written.
 type auditItem struct {
-	tenant string
-	rec    store.AuditRecord
-	expand func(store.AuditRecord) []store.AuditRecord
+	tenant  string
+	rec     store.AuditRecord
+	expand  func(store.AuditRecord) []store.AuditRecord
+	summary string
+}
+
+// AuditConfig configures an AuditWriter.
+type AuditConfig struct {
+	// Store receives the records; required.
+	Store store.Store
+	// Logger receives the drops and failed writes; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock of summarised refusals (Summarize); nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // AuditWriter appends audit records to the store asynchronously through a
-// small bounded buffer (see auditBatch). Create it with NewAuditWriter
-// and stop it with Close, which flushes. It is safe for concurrent use.
+// small bounded buffer (see auditBatch), and summarises refusals that
+// come in floods (Summarize). Create it with NewAuditWriter and stop it
+// with Close, which flushes. It is safe for concurrent use.
 type AuditWriter struct {
 	st  store.Store
 	log *slog.Logger
+	now func() time.Time
+	sum *summaries
 
-	q      chan auditItem
-	done   chan struct{}
-	closed chan struct{}
-	once   sync.Once
+	q       chan auditItem
+	flushes chan chan struct{}
+	done    chan struct{}
+	closed  chan struct{}
+	once    sync.Once
 
 	mu      sync.Mutex
 	dropped int // since the last log line about drops
@@ -61,10 +80,19 @@ type AuditWriter struct {
 
 // NewAuditWriter starts a writer appending to st; a nil logger discards.
 func NewAuditWriter(st store.Store, log *slog.Logger) *AuditWriter {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	return NewAuditWriterWith(AuditConfig{Store: st, Logger: log})
+}
+
+// NewAuditWriterWith starts a writer configured by cfg.
+func NewAuditWriterWith(cfg AuditConfig) *AuditWriter {
+	a := &AuditWriter{st: cfg.Store, log: cfg.Logger, now: cfg.Now, sum: newSummaries(),
+		q: make(chan auditItem, auditQueue), flushes: make(chan chan struct{}), done: make(chan struct{}), closed: make(chan struct{})}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
 	}
-	a := &AuditWriter{st: st, log: log, q: make(chan auditItem, auditQueue), done: make(chan struct{}), closed: make(chan struct{})}
+	if a.now == nil {
+		a.now = time.Now
+	}
 	go a.run()
 	return a
 }
@@ -100,7 +128,23 @@ func (a *AuditWriter) drop(n int) {
 	a.mu.Unlock()
 }
 
-// Close stops the writer after writing what is queued; it is idempotent.
+// Flush writes what is queued and the counts of summarised refusals now
+// (not waiting for their minute), and returns when they are stored. It
+// is for tests and shutdown; after Close it returns at once.
+func (a *AuditWriter) Flush() {
+	if a == nil {
+		return
+	}
+	ack := make(chan struct{})
+	select {
+	case a.flushes <- ack:
+		<-ack
+	case <-a.closed:
+	}
+}
+
+// Close stops the writer after writing what is queued and the counts of
+// summarised refusals; it is idempotent.
 func (a *AuditWriter) Close() {
 	if a == nil {
 		return
@@ -114,6 +158,16 @@ func (a *AuditWriter) run() {
 	tick := time.NewTicker(auditFlushEvery)
 	defer tick.Stop()
 	var batch []auditItem
+	drain := func() {
+		for {
+			select {
+			case it := <-a.q:
+				batch = append(batch, it)
+			default:
+				return
+			}
+		}
+	}
 	for {
 		select {
 		case it := <-a.q:
@@ -123,18 +177,18 @@ func (a *AuditWriter) run() {
 				batch = batch[:0]
 			}
 		case <-tick.C:
+			batch = append(batch, a.sum.due(a.now(), false)...)
 			a.flush(batch)
 			batch = batch[:0]
+		case ack := <-a.flushes:
+			drain()
+			batch = append(batch, a.sum.due(a.now(), true)...)
+			a.flush(batch)
+			batch = batch[:0]
+			close(ack)
 		case <-a.done:
-			for {
-				select {
-				case it := <-a.q:
-					batch = append(batch, it)
-					continue
-				default:
-				}
-				break
-			}
+			drain()
+			batch = append(batch, a.sum.due(a.now(), true)...)
 			a.flush(batch)
 			return
 		}
@@ -142,7 +196,8 @@ func (a *AuditWriter) run() {
 }
 
 // flush appends batch, grouped by tenant in the order queued, and logs
-// the records dropped since the last flush.
+// the records dropped since the last flush. A summarised refusal whose
+// tenant does not exist is not written (see summaries.setChecked).
 func (a *AuditWriter) flush(batch []auditItem) {
 	a.mu.Lock()
 	dropped := a.dropped
@@ -151,12 +206,21 @@ func (a *AuditWriter) flush(batch []auditItem) {
 	if dropped > 0 {
 		a.log.Warn("scim/server: audit records dropped (queue full)", "dropped", dropped)
 	}
+	if n := a.sum.takeDropped(); n > 0 {
+		a.log.Warn("scim/server: refusals not summarised in the audit (too many kinds)", "dropped", n)
+	}
 	if len(batch) == 0 {
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
+	defer cancel()
 	var tenants []string
 	by := map[string][]store.AuditRecord{}
+	exists := map[string]bool{}
 	for _, it := range batch {
+		if it.summary != "" && !a.tenantExists(ctx, it, exists) {
+			continue
+		}
 		recs := []store.AuditRecord{it.rec}
 		if it.expand != nil {
 			recs = it.expand(it.rec)
@@ -166,13 +230,31 @@ func (a *AuditWriter) flush(batch []auditItem) {
 		}
 		by[it.tenant] = append(by[it.tenant], recs...)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
-	defer cancel()
 	for _, t := range tenants {
 		if err := a.st.AppendAudit(ctx, t, by[t]); err != nil {
 			a.log.Warn("scim/server: writing audit records failed", "tenant", t, "records", len(by[t]), "err", err)
 		}
 	}
+}
+
+// tenantExists tells whether the tenant of a summarised refusal exists,
+// reading the store once per kind (and at most once per tenant a flush,
+// through seen). When the store cannot tell, the record is kept.
+func (a *AuditWriter) tenantExists(ctx context.Context, it auditItem, seen map[string]bool) bool {
+	if checked, unknown := a.sum.state(it.summary); checked {
+		return !unknown
+	}
+	ok, known := seen[it.tenant]
+	if !known {
+		_, err := a.st.GetTenant(ctx, it.tenant)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return true
+		}
+		ok = err == nil
+		seen[it.tenant] = ok
+	}
+	a.sum.setChecked(it.summary, ok)
+	return ok
 }
 
 // auditTap holds what the audit of a SCIM write reads after the handler:
@@ -245,9 +327,22 @@ var auditActions = map[string]string{
 }
 
 // auditWrite queues the audit of a SCIM write (refused ones included),
-// from record. The records are made in the writer's goroutine.
+// from record, and of any request to the tenant answered 401 (an
+// auth-refused record, auditAuthRefused). A 429 is left to the
+// rate-limited summary (auditTooMany). Authenticated reads are not
+// recorded. The records of a write are made in the writer's goroutine.
 func (s *Server) auditWrite(r *request, w *statusWriter, rest string, status int, at time.Time) {
-	if s.audit == nil || r.audit == nil {
+	if s.audit == nil {
+		return
+	}
+	switch status {
+	case http.StatusUnauthorized: // any method (auditsummary.go)
+		s.auditAuthRefused(r, rest, at)
+		return
+	case http.StatusTooManyRequests: // summarised by auditTooMany
+		return
+	}
+	if r.audit == nil {
 		return
 	}
 	rec := store.AuditRecord{
@@ -267,6 +362,12 @@ func (s *Server) auditWrite(r *request, w *statusWriter, rest string, status int
 		return
 	}
 	rec.Target = auditTarget(rest)
+	if id := r.PathValue("id"); id != "" && rec.Target != "" {
+		// The id as routed: it may hold an escaped "/" (%2F), which
+		// the path split of auditTarget would cut at.
+		typ, _, _ := strings.Cut(rec.Target, "/")
+		rec.Target = typ + "/" + clipTo(escapeControls(id), 128)
+	}
 	if r.Method == http.MethodPost && status < 300 {
 		rec.Target = auditTarget(locationPath(rest, w.Header().Get("Location")))
 	}
@@ -315,8 +416,28 @@ func auditTarget(rest string) string {
 	if len(parts) < 2 || parts[1] == "" {
 		return typ
 	}
-	return typ + "/" + clipTo(parts[1], 128)
+	return typ + "/" + clipTo(escapeControls(parts[1]), 128)
 }
+
+// escapeControls writes the control characters of s (C0, DEL) as %XX:
+// an id is the sender's text, and a NUL would make the whole batch
+// unstorable, a CR or LF break the lines of `idpkit audit`.
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			fmt.Fprintf(&b, "%%%02X", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // locationPath is the path under the service of a Location header
 // ("https://…/scim/v2/Users/<id>" → "/Users/<id>"), or rest without one.

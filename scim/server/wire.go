@@ -94,14 +94,22 @@ func bearer(h string) (string, bool) {
 
 // writeError renders err as SCIM error JSON and returns the error sent.
 // Errors that are not *scim.Error are logged and answered with a bare 500.
+// A 429 is counted in the audit trail's rate-limited summary
+// (auditTooMany).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) *scim.Error {
 	var se *scim.Error
 	if !errors.As(err, &se) {
 		s.log.Error("scim/server: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		se = scim.Errorf(http.StatusInternalServerError, "", "internal error")
 	}
-	if se.Status == http.StatusUnauthorized {
+	switch se.Status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", challenge)
+	case http.StatusTooManyRequests:
+		// Only the failure rate limiter answers 429 (tooManyFailures):
+		// counted into the audit's rate-limited summary, which, unlike
+		// the record of a 401, also covers a tenant not yet read.
+		s.auditTooMany(r)
 	}
 	writeJSON(w, se.Status, capDetail(se))
 	return se

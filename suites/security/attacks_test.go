@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/idpkit/idpkit/scim/adminapi"
 	"github.com/idpkit/idpkit/scim/app"
 	"github.com/idpkit/idpkit/scim/login"
+	"github.com/idpkit/idpkit/scim/store"
 )
 
 const userSchema = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -74,6 +76,13 @@ func attacks(get func() *env, once bool) {
 		body := map[string]any{"schemas": []string{userSchema, "urn:ietf:params:scim:api:messages:2.0:PatchOp", "urn:ietf:params:scim:api:messages:2.0:BulkRequest"},
 			"userName": "mallory", "Operations": []map[string]any{{"op": "replace", "path": "active", "value": false,
 				"method": "DELETE", "path2": "/Users/" + user}}}
+		// The audit target of each path: its endpoint, never the id.
+		targets := map[string]string{"/Users": "User", "/Users/" + user: "User", "/Groups": "Group", "/Groups/" + group: "Group",
+			"/Users/.search": "User", "/Groups/.search": "Group", "/.search": ".search", "/Bulk": "Bulk",
+			"/ServiceProviderConfig": "ServiceProviderConfig", "/ResourceTypes": "ResourceTypes", "/ResourceTypes/User": "ResourceTypes",
+			"/Schemas": "Schemas", "/Schemas/" + userSchema: "Schemas", "/Me": "Me", "/": "", "/nope": ""}
+		want := map[auditEntry]int{}
+		since := time.Now()
 		unchanged(e, func() {
 			for _, m := range methods {
 				for _, p := range paths {
@@ -89,10 +98,25 @@ func attacks(get func() *env, once bool) {
 						Expect(resp.Header.Get("WWW-Authenticate")).NotTo(BeEmpty())
 						Expect(string(data)).NotTo(ContainSubstring(user))
 						Expect(string(data)).NotTo(ContainSubstring("beta.user"))
+						reason := "wrong-token"
+						if tok == "" {
+							reason = "no-token"
+						}
+						want[auditEntry{"scim", "auth-refused", targets[p], "401", reason}]++
 					}
 				}
 			}
 		})
+		// Every attempt, reads included, is one auth-refused record of
+		// beta, with no actor; acme, whose token it was, records nothing.
+		recs := e.auditOf("beta", since)
+		Expect(tally(recs)).To(Equal(want))
+		Expect(recs).To(HaveLen(5*len(paths) + 5))
+		for _, r := range recs {
+			Expect(r.Actor).To(BeEmpty())
+			Expect(r.Source).To(Equal("127.0.0.1"))
+		}
+		Expect(e.auditOf("acme", since)).To(BeEmpty())
 	})
 
 	It("refuses SQL injection through filters, sorting, attributes, paging, PATCH paths and ids", func() {
@@ -117,6 +141,8 @@ func attacks(get func() *env, once bool) {
 			)
 		}
 		mustMatchNone := regexp.MustCompile(`^(userName|emails\.value|displayName) (eq|co|sw|ew) |^id eq |and userName eq|^emails\[|^members\[`)
+		since := time.Now()
+		writes := map[auditEntry]int{} // the audit each refused write leaves
 		unchanged(e, func() {
 			for _, typ := range []string{"Users", "Groups"} {
 				for _, f := range filters {
@@ -158,15 +184,27 @@ func attacks(get func() *env, once bool) {
 							"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
 							"Operations": []map[string]any{{"op": opn, "path": path, "value": "x"}}}, nil)
 						Expect(resp.StatusCode).To(Equal(400), "%s %s: %s", opn, path, data)
+						writes[auditEntry{"scim", "patch", "User/" + uid, "400", ""}]++
 					}
 				}
 				id := url.PathEscape(p)
 				for _, m := range []string{"GET", "PUT", "PATCH", "DELETE"} {
 					resp, data := e.scim("acme", e.token("acme"), m, "/Users/"+id, map[string]any{"schemas": []string{userSchema}, "userName": "x"}, nil)
 					Expect(resp.StatusCode).To(BeElementOf(400, 404), "%s id %q: %s", m, p, data)
+					if m != "GET" {
+						writes[auditEntry{"scim", map[string]string{"PUT": "replace", "PATCH": "patch", "DELETE": "delete"}[m], "User/" + p, strconv.Itoa(resp.StatusCode), ""}]++
+					}
 				}
 			}
 		})
+		// The refused writes are in the audit, made with acme's current
+		// token; the reads and searches (authenticated, answered 200 or
+		// 400, changing nothing) are not.
+		recs := e.auditOf("acme", since)
+		Expect(tally(recs)).To(Equal(writes))
+		for _, r := range recs {
+			Expect(r.Actor).To(HavePrefix("current:"))
+		}
 		// The tables are still there and answer.
 		resp, data := e.scim("acme", e.token("acme"), "GET", "/Users", nil, nil)
 		Expect(resp.StatusCode).To(Equal(200))
@@ -178,6 +216,8 @@ func attacks(get func() *env, once bool) {
 		long := strings.Repeat("a", 10000)
 		ids := []string{"..", "../Groups", "..%2fGroups", "%2e%2e", "%2e%2e%2f%2e%2e%2fbeta%2fscim%2fv2%2fUsers", "..%2f..%2f..%2fbeta%2fscim%2fv2%2fUsers%2f" + e.users["beta"],
 			"%00", "a%00b", e.users["acme"] + "%00", "%c3%bc", "%e2%80%ae" + e.users["acme"], "%ef%bc%8e%ef%bc%8e", "%ff%fe", long, "%2f", "%5c..%5c", "*", "%25", e.users["beta"]}
+		since := time.Now()
+		writes := 0 // refused writes the handlers answered (not the mux's redirects)
 		unchanged(e, func() {
 			for _, id := range ids {
 				for _, m := range []string{"GET", "PUT", "PATCH", "DELETE"} {
@@ -185,6 +225,9 @@ func attacks(get func() *env, once bool) {
 						resp, data := e.scim("acme", e.token("acme"), m, "/"+typ+"/"+id, map[string]any{"schemas": []string{userSchema}, "userName": "x"}, nil)
 						what := fmt.Sprintf("%s %s/%s: %s", m, typ, id[:min(len(id), 60)], data)
 						Expect(resp.StatusCode).To(BeElementOf(307, 400, 404, 405), what)
+						if m != "GET" && resp.StatusCode != 307 {
+							writes++
+						}
 						if resp.StatusCode == 307 {
 							// The mux cleaned ".." into a redirect that stays
 							// inside this tenant's SCIM service.
@@ -202,11 +245,23 @@ func attacks(get func() *env, once bool) {
 				Expect(loc).To(HavePrefix("/t/beta/scim/v2/Users/"))
 				resp, _ = e.do("DELETE", loc, e.token("acme"), nil, nil)
 				Expect(resp.StatusCode).To(Equal(401))
+				Expect(tally(e.auditOf("beta", since))).To(Equal(map[auditEntry]int{{"scim", "auth-refused", "User", "401", "wrong-token"}: 1}))
 			}
 		})
+		// One record per refused write, its target the endpoint's type and
+		// the id as sent, control characters escaped (%00, %0D), at most
+		// 128 bytes; no record for a read.
+		recs := e.auditOf("acme", since)
+		Expect(recs).To(HaveLen(writes))
+		for _, r := range recs {
+			Expect(r.Action).To(BeElementOf("replace", "patch", "delete"))
+			Expect(r.Outcome).To(BeElementOf("400", "404", "405"))
+			Expect(r.Target).To(MatchRegexp(`^(User|Group)(/[^\x00-\x1f\x7f]{1,128})?$`))
+		}
 	})
 
 	It("never carries injected lines in a response header", func() {
+		since := time.Now()
 		inj := "%0d%0aSet-Cookie:%20evil=1%0d%0aX-Injected:%201"
 		targets := []string{
 			"/t/acme/scim/v2/Users/x" + inj, "/t/acme/scim/v2/Users?filter=" + inj, "/t/acme/login?return_to=" + inj,
@@ -243,6 +298,18 @@ func attacks(get func() *env, once bool) {
 			Expect(resp.Header.Get("Location")).To(Equal(e.url + "/t/acme/scim/v2/Users/" + u.ID))
 			r, _ := e.scim("acme", e.token("acme"), "DELETE", "/Users/"+u.ID, nil, nil)
 			Expect(r.StatusCode).To(Equal(204))
+			got := tally(e.auditOf("acme", since))
+			Expect(got).To(HaveKeyWithValue(auditEntry{"scim", "create", "User/" + u.ID, "201", ""}, 1))
+			Expect(got).To(HaveKeyWithValue(auditEntry{"scim", "delete", "User/" + u.ID, "204", ""}, 1))
+		}
+		// No audit field holds a CR or LF either (the injected path's id
+		// is recorded escaped).
+		for _, name := range tenantNames {
+			for _, r := range e.auditOf(name, since) {
+				for _, f := range []string{r.Kind, r.Actor, r.Source, r.Action, r.Target, string(r.Detail), r.Outcome} {
+					Expect(f).NotTo(MatchRegexp(`[\r\n\x00]`), "%+v", r)
+				}
+			}
 		}
 	})
 
@@ -266,8 +333,18 @@ func attacks(get func() *env, once bool) {
 				}
 			}
 		}
+		since := time.Now()
+		want := map[auditEntry]int{}
 		for _, n := range names {
 			for _, v := range evil {
+				// The wrong admin link and the callback without a state of
+				// its own are refused and recorded, each.
+				want[auditEntry{"admin", "admin-link", "", "refused", "invalid-link"}]++
+				callback := "no-state"
+				if n == "state" {
+					callback = "unknown-state"
+				}
+				want[auditEntry{"signin", "state-refused", "", "refused", callback}]++
 				q := n + "=" + url.QueryEscape(v)
 				for _, rq := range []struct{ method, path string }{
 					{"GET", "/t/acme/login?" + q}, {"POST", "/t/acme/logout?" + q}, {"GET", "/t/acme/me?" + q},
@@ -289,6 +366,8 @@ func attacks(get func() *env, once bool) {
 			allowed(loc)
 		}
 		Expect(string(data)).NotTo(ContainSubstring("evil.example"))
+		want[auditEntry{"admin", "admin-link", "", "ok", ""}]++
+		Expect(tally(e.auditOf("acme", since))).To(Equal(want))
 		// The mux's own path-cleaning redirects.
 		for _, p := range []string{"//evil.example/%2e%2e", "/t/acme/..//evil.example", "/t/acme/scim/v2/..//\\evil.example", "/./evil.example", "/t//evil.example/login"} {
 			resp, _ := e.do("GET", p, "", nil, nil)
@@ -299,6 +378,7 @@ func attacks(get func() *env, once bool) {
 	})
 
 	It("refuses each admin POST without the CSRF header, with a wrong one or from another site", func() {
+		since := time.Now()
 		c, csrf := adminSession(e)
 		settings := struct{ CSRF string }{csrf}
 		post := func(path, body string, hdr map[string]string) int {
@@ -324,13 +404,44 @@ func attacks(get func() *env, once bool) {
 			{"Origin": "https://evil.example"},
 			{"Sec-Fetch-Site": "cross-site"},
 		}
+		want := map[auditEntry]int{{"admin", "admin-link", "", "ok", ""}: 1}
 		unchanged(e, func() {
 			for path, body := range bodies {
 				for _, h := range bad {
 					Expect(post(path, body, h)).To(Equal(http.StatusForbidden), "%s %v", path, h)
+					reason := "csrf"
+					if h["Origin"] != "" || h["Sec-Fetch-Site"] != "" {
+						reason = "cross-site"
+					}
+					want[auditEntry{"admin", "admin-refused", strings.TrimPrefix(path, "/t/acme/"), "403", reason}]++
 				}
 			}
+			// Without a session at all (a page of another site, or no
+			// cookie): 401, recorded as no-session.
+			for path, body := range bodies {
+				req, _ := http.NewRequest("POST", e.url+path, strings.NewReader(body))
+				req.Header.Set(adminapi.CSRFHeader, csrf)
+				resp, err := http.DefaultClient.Do(req)
+				Expect(err).NotTo(HaveOccurred())
+				resp.Body.Close()
+				Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
+				want[auditEntry{"admin", "admin-refused", strings.TrimPrefix(path, "/t/acme/"), "401", "no-session"}]++
+			}
 		})
+		// Each refusal is counted; repeats of one kind from one source are
+		// summarised (the first at once, then one record with the count),
+		// so there are at most two rows per kind.
+		recs := e.auditOf("acme", since)
+		Expect(tally(recs)).To(Equal(want))
+		rows := 0
+		for _, r := range recs {
+			if r.Action == "admin-refused" {
+				rows++
+				Expect(r.Actor).To(BeEmpty())
+			}
+		}
+		Expect(rows).To(BeNumerically("<=", 2*6))
+		since = time.Now()
 		// The same request with the header from the app's origin works:
 		// the refusals above were the CSRF checks'.
 		req, _ := http.NewRequest("POST", e.url+"/t/acme/admin/api/secret", strings.NewReader(`{}`))
@@ -345,9 +456,12 @@ func attacks(get func() *env, once bool) {
 		cr := e.created["acme"]
 		cr.Token = sec.Token
 		e.created["acme"] = cr
+		e.secrets = append(e.secrets, sec.Token)
+		Expect(tally(e.auditOf("acme", since))).To(Equal(map[auditEntry]int{{"admin", "secret-rotated", "", "ok", ""}: 1}))
 	})
 
 	It("refuses an admin POST from another site even with the right CSRF header", func() {
+		since := time.Now()
 		c, csrf := adminSession(e)
 		bodies := map[string]string{
 			"/t/acme/admin/api/secret": `{"graceSeconds":0}`,
@@ -379,6 +493,7 @@ func attacks(get func() *env, once bool) {
 					cr := e.created["acme"]
 					cr.Token = sec.Token
 					e.created["acme"] = cr
+					e.secrets = append(e.secrets, sec.Token)
 				}
 				if resp.StatusCode != http.StatusForbidden {
 					refused = append(refused, fmt.Sprintf("%s %v: %d", path, h, resp.StatusCode))
@@ -387,9 +502,15 @@ func attacks(get func() *env, once bool) {
 		}
 		Expect(refused).To(BeEmpty(), "admin POSTs from another site with the right CSRF header were not refused")
 		Expect(e.snap()).To(Equal(unchangedOr))
+		Expect(tally(e.auditOf("acme", since))).To(Equal(map[auditEntry]int{
+			{"admin", "admin-link", "", "ok", ""}:                               1,
+			{"admin", "admin-refused", "admin/api/oidc", "403", "cross-site"}:   3,
+			{"admin", "admin-refused", "admin/api/secret", "403", "cross-site"}: 3,
+		}))
 	})
 
 	It("renews the session at sign-in (no fixation) and refuses a cross-site sign-out", func() {
+		since := time.Now()
 		c := newJar()
 		base, _ := url.Parse(e.url + "/t/acme/")
 		c.Jar.SetCookies(base, []*http.Cookie{{Name: login.SessionCookie, Value: "planted-session", Path: "/t/acme"}, {Name: login.LoginCookie, Value: "planted-login", Path: "/t/acme"}})
@@ -451,6 +572,14 @@ func attacks(get func() *env, once bool) {
 		resp.Body.Close()
 		Expect(resp.StatusCode).To(Equal(200))
 		Expect(me(sid)).NotTo(Equal(200))
+		// The sign-in (actor: the Okta sub, target: the SCIM user) and the
+		// admin link are recorded; the refused sign-out is not (yet:
+		// scim/login/session.go records no sign-out).
+		recs := e.auditOf("acme", since)
+		Expect(tally(recs)).To(Equal(map[auditEntry]int{
+			{"signin", "signed-in", "User/" + e.users["acme"], "ok", ""}: 1,
+			{"admin", "admin-link", "", "ok", ""}:                        1,
+		}))
 	})
 
 	It("sets every cookie Secure on an https PublicURL, and the session, admin and login cookies HttpOnly", func() {
@@ -494,19 +623,30 @@ func attacks(get func() *env, once bool) {
 	})
 
 	It("refuses oversized bodies, deeply nested JSON and huge filters", func() {
+		since := time.Now()
+		want := map[auditEntry]int{}
 		unchanged(e, func() {
 			big := `{"schemas":["` + userSchema + `"],"userName":"big","x":"` + strings.Repeat("a", 20<<20) + `"}`
 			resp, data := e.scim("acme", e.token("acme"), "POST", "/Users", big, nil)
 			Expect(resp.StatusCode).To(BeElementOf(400, 413), string(data))
+			want[auditEntry{"scim", "create", "User", strconv.Itoa(resp.StatusCode), ""}]++
 			resp, data = e.scim("acme", e.token("acme"), "POST", "/Bulk", big, nil)
 			Expect(resp.StatusCode).To(BeElementOf(400, 413), string(data))
+			want[auditEntry{"scim", "bulk", "", strconv.Itoa(resp.StatusCode), ""}]++
 			deep := `{"schemas":["` + userSchema + `"],"userName":"deep","x":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`
 			for _, p := range []string{"/Users", "/Bulk", "/Users/.search"} {
 				resp, data = e.scim("acme", e.token("acme"), "POST", p, deep, nil)
 				Expect(resp.StatusCode).To(BeElementOf(400, 413), "%s: %s", p, data)
+				switch p {
+				case "/Users":
+					want[auditEntry{"scim", "create", "User", strconv.Itoa(resp.StatusCode), ""}]++
+				case "/Bulk":
+					want[auditEntry{"scim", "bulk", "", strconv.Itoa(resp.StatusCode), ""}]++
+				}
 			}
 			resp, data = e.scim("acme", e.token("acme"), "PATCH", "/Users/"+e.users["acme"], `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","value":`+strings.Repeat(`{"a":`, 50000)+`1`+strings.Repeat("}", 50000)+`}]}`, nil)
 			Expect(resp.StatusCode).To(BeElementOf(400, 413), string(data))
+			want[auditEntry{"scim", "patch", "User/" + e.users["acme"], strconv.Itoa(resp.StatusCode), ""}]++
 			huge := strings.Repeat(`userName eq "x" or `, 50000) + `userName eq "y"`
 			resp, data = e.scim("acme", e.token("acme"), "GET", "/Users?filter="+url.QueryEscape(huge), nil, nil)
 			Expect(resp.StatusCode).To(BeElementOf(400, 414, 431), string(data[:min(len(data), 200)]))
@@ -516,6 +656,9 @@ func attacks(get func() *env, once bool) {
 			resp, _ = e.scim("acme", e.token("acme"), "GET", "/Users?filter="+url.QueryEscape(nested), nil, nil)
 			Expect(resp.StatusCode).To(Equal(400))
 		})
+		// The refused writes are recorded, without a detail (a body that
+		// is not JSON names no attribute); the searches and reads are not.
+		Expect(tally(e.auditOf("acme", since))).To(Equal(want))
 	})
 
 	if once {
@@ -564,12 +707,17 @@ func attacks(get func() *env, once bool) {
 			}
 			return auth
 		}
+		since := time.Now()
 		calls("beta", e.token("beta")) // warm up: the first request with a secret marks it connected
 		right := calls("beta", e.token("beta"))
 		Expect(right).To(Equal([]string{"GetTenant"}))
 		Expect(calls("beta", e.token("acme"))).To(Equal(right))
 		Expect(calls("beta", "x")).To(Equal(right))
 		Expect(calls("no-such-tenant", e.token("beta"))).To(Equal(right))
+		// The two wrong tokens are recorded; the right token's reads and
+		// the unknown tenant are not.
+		Expect(tally(e.auditOf("beta", since))).To(Equal(map[auditEntry]int{{"scim", "auth-refused", "User", "401", "wrong-token"}: 2}))
+		Expect(e.auditOf("no-such-tenant", since)).To(BeEmpty())
 	})
 
 	It("answers many wrong tokens with 429, per address and per tenant, and keeps the right token working", func() {
@@ -578,10 +726,13 @@ func attacks(get func() *env, once bool) {
 			Expect(string(data)).To(ContainSubstring("urn:ietf:params:scim:api:messages:2.0:Error"))
 		}
 		from := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
+		since := time.Now()
+		statuses := map[string]map[int]int{"gamma": {}, "delta": {}} // tenant → status → answers
 		unchanged(e, func() {
 			limited := false
 			for i := 0; i < 30 && !limited; i++ {
 				resp, data := e.scim("gamma", "wrong", "GET", "/Users", nil, from("198.51.100.7"))
+				statuses["gamma"][resp.StatusCode]++
 				if resp.StatusCode == 429 {
 					limited = true
 					Expect(resp.Header.Get("Retry-After")).NotTo(BeEmpty())
@@ -591,12 +742,18 @@ func attacks(get func() *env, once bool) {
 				}
 			}
 			Expect(limited).To(BeTrue(), "no 429 after 30 wrong tokens from one address")
+			// The address keeps flooding: refused before its token is read.
+			for range 200 {
+				resp, _ := e.scim("gamma", "wrong", "GET", "/Users", nil, from("198.51.100.7"))
+				statuses["gamma"][resp.StatusCode]++
+			}
 			resp, _ := e.scim("gamma", e.token("gamma"), "GET", "/Users", nil, from("198.51.100.8"))
 			Expect(resp.StatusCode).To(Equal(200))
 			// The tenant's budget: wrong tokens from many addresses.
 			limited = false
 			for i := 0; i < 150 && !limited; i++ {
 				resp, data := e.scim("delta", "wrong", "GET", "/Users", nil, from(fmt.Sprintf("203.0.113.%d", i%200+1)))
+				statuses["delta"][resp.StatusCode]++
 				if resp.StatusCode == 429 {
 					limited = true
 					Expect(resp.Header.Get("Retry-After")).NotTo(BeEmpty())
@@ -607,6 +764,43 @@ func attacks(get func() *env, once bool) {
 			resp, _ = e.scim("delta", e.token("delta"), "GET", "/Users", nil, from("192.0.2.9"))
 			Expect(resp.StatusCode).To(Equal(200))
 		})
+		// Each 401 is a record; the 429s are counted into rate-limited
+		// summaries: the first at once, then one record with the count,
+		// so a flood of 200 writes two rows, not 200.
+		for _, name := range []string{"gamma", "delta"} {
+			recs := e.auditOf(name, since)
+			want := map[auditEntry]int{{"scim", "auth-refused", "User", "401", "wrong-token"}: statuses[name][401],
+				{"scim", "rate-limited", "User", "429", ""}: statuses[name][429]}
+			Expect(tally(recs)).To(Equal(want), name)
+			rows := 0
+			for _, r := range recs {
+				if r.Action == "rate-limited" {
+					rows++
+				}
+			}
+			Expect(rows).To(BeNumerically("<=", 2), name)
+		}
+		Expect(statuses["gamma"][429]).To(BeNumerically(">", 150))
+	})
+
+	It("keeps identifiers only in the audit trail: no token, password, CSRF value, userName or email", func() {
+		var all []store.AuditRecord
+		for _, name := range tenantNames {
+			all = append(all, e.auditOf(name, time.Time{})...)
+		}
+		Expect(len(all)).To(BeNumerically(">", 500))
+		raw, err := json.Marshal(all)
+		Expect(err).NotTo(HaveOccurred())
+		forbidden := append([]string{oktaPassword, oktaLogin, "example.com", "mallory", "crlf", "Sam"}, e.secrets...)
+		for _, name := range tenantNames {
+			forbidden = append(forbidden, name+".user", "ext-"+name)
+		}
+		for _, s := range forbidden {
+			if u, err := url.Parse(s); err == nil && u.Query().Get("token") != "" {
+				s = u.Query().Get("token") // an admin link: its one-time token
+			}
+			Expect(string(raw)).NotTo(ContainSubstring(s))
+		}
 	})
 }
 
@@ -627,5 +821,6 @@ func adminSession(e *env) (*http.Client, string) {
 	Expect(json.NewDecoder(resp.Body).Decode(&settings)).To(Succeed())
 	resp.Body.Close()
 	Expect(settings.CSRF).NotTo(BeEmpty())
+	e.secrets = append(e.secrets, link, settings.CSRF)
 	return c, settings.CSRF
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/idpkit/idpkit/mockidp"
 	"github.com/idpkit/idpkit/scim/app"
 	"github.com/idpkit/idpkit/scim/httpx"
+	"github.com/idpkit/idpkit/scim/server"
 	"github.com/idpkit/idpkit/scim/store"
 	"github.com/idpkit/idpkit/scim/store/sqlstore"
 	"github.com/idpkit/idpkit/scim/tenant"
@@ -26,8 +27,11 @@ import (
 // tenantNames are the tenants every env creates and every snapshot reads.
 var tenantNames = []string{"acme", "beta", "gamma", "delta"}
 
-// oktaLogin is the mock Okta user who signs in to acme.
-const oktaLogin = "sam.secure@example.com"
+// oktaLogin is the mock Okta user who signs in to acme, with oktaPassword.
+const (
+	oktaLogin    = "sam.secure@example.com"
+	oktaPassword = "Tulip-Garden-42!"
+)
 
 // env is one app server on a real listener (the serve command's timeouts
 // and middleware) over one backend, with a mock Okta for acme's sign-in.
@@ -43,6 +47,12 @@ type env struct {
 	users   map[string]string // tenant → its user's id
 	groups  map[string]string // tenant → its group's id
 	client  *http.Client      // follows no redirects
+	// audit is the app's audit trail writer, on the raw store (its
+	// reads, to check a summarised refusal's tenant, are not counted).
+	audit *server.AuditWriter
+	// secrets are every secret the suite has seen (SCIM tokens, CSRF
+	// values, admin links, passwords): no audit record may hold one.
+	secrets []string
 }
 
 // countingStore records the store calls made through it.
@@ -125,7 +135,8 @@ func startEnv(ctx context.Context, dsn string) (*env, error) {
 	}
 	e.url = "http://" + ln.Addr().String()
 	client := &http.Client{Timeout: 10 * time.Second}
-	e.cfg = app.Config{Store: e.counts, PublicURL: e.url, HTTPClient: client, DisableMetrics: true}
+	e.audit = server.NewAuditWriter(st, nil)
+	e.cfg = app.Config{Store: e.counts, PublicURL: e.url, HTTPClient: client, DisableMetrics: true, Audit: e.audit}
 	e.srv = newServer(e.cfg)
 	go e.srv.Serve(ln)
 	e.client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -133,7 +144,7 @@ func startEnv(ctx context.Context, dsn string) (*env, error) {
 		return e, err
 	}
 	e.tenants = app.Tenants(e.cfg)
-	oktaUser, err := e.okta.AddUser(mockidp.SeedUser{Login: oktaLogin, FirstName: "Sam", LastName: "Secure", Password: "Tulip-Garden-42!"})
+	oktaUser, err := e.okta.AddUser(mockidp.SeedUser{Login: oktaLogin, FirstName: "Sam", LastName: "Secure", Password: oktaPassword})
 	if err != nil {
 		return e, err
 	}
@@ -143,6 +154,7 @@ func startEnv(ctx context.Context, dsn string) (*env, error) {
 			return e, err
 		}
 		e.created[name] = c
+		e.secrets = append(e.secrets, c.Token, c.AdminURL)
 		userName, externalID := name+".user@example.com", "ext-"+name
 		if name == "acme" {
 			userName, externalID = oktaLogin, oktaUser.ID
@@ -194,6 +206,7 @@ func (e *env) close() {
 	if e.srv != nil {
 		e.srv.Close()
 	}
+	e.audit.Close()
 	if e.raw != nil {
 		e.raw.Close()
 	}
@@ -303,4 +316,36 @@ func must(err error) {
 func newJar() *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
+}
+
+// auditOf returns tenant's audit records at or after since, once the
+// audit writer has written what it holds (Flush: queued records and the
+// counts of summarised refusals).
+func (e *env) auditOf(tenant string, since time.Time) []store.AuditRecord {
+	e.audit.Flush()
+	recs, err := e.raw.ListAudit(context.Background(), tenant, since, 0)
+	must(err)
+	return recs
+}
+
+// auditEntry is an audit record as the suite compares it: what it did,
+// to what, with what outcome and reason (no time, actor or source).
+type auditEntry struct{ Kind, Action, Target, Outcome, Reason string }
+
+// tally counts recs by auditEntry; a summarised record (one with a
+// "count" in its detail) counts for the refusals it stands for.
+func tally(recs []store.AuditRecord) map[auditEntry]int {
+	out := map[auditEntry]int{}
+	for _, r := range recs {
+		var d struct {
+			Reason string
+			Count  int
+		}
+		if len(r.Detail) > 0 && r.Detail[0] == '{' {
+			must(json.Unmarshal(r.Detail, &d))
+		}
+		n := max(d.Count, 1)
+		out[auditEntry{r.Kind, r.Action, r.Target, r.Outcome, d.Reason}] += n
+	}
+	return out
 }

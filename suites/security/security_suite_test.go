@@ -39,11 +39,8 @@
 //	CSRF on POST admin/api/secret and admin/api/oidc:  403; secret unchanged                                         refused
 //	  no / wrong / case-changed X-Idpkit-Csrf, cross-
 //	  site Origin or Sec-Fetch-Site without the header
-//	CSRF: cross-site Origin (evil, "null") or          403                                                           NOT REFUSED:
-//	  Sec-Fetch-Site: cross-site WITH the right header                                                                 200 (rotates)
-//	                                                                                                                   / runs check;
-//	                                                                                                                   fix belongs in
-//	                                                                                                                   scim/login/admin.go
+//	CSRF: cross-site Origin (evil, "null") or          403                                                           refused
+//	  Sec-Fetch-Site: cross-site WITH the right header
 //	cross-site sign-out (Origin, Sec-Fetch-Site)       403 and the session still works                               refused
 //	session fixation: planted idpkit_session,          new cookie values after sign-in / admin link; the planted     refused
 //	  idpkit_login, idpkit_admin                         session is not signed in; sign-out ends it on the server
@@ -63,6 +60,46 @@
 // Every row (but the timing source check) is run inside a snapshot of
 // every tenant's row, users, groups and members, which must be equal
 // after the attempt.
+//
+// The audit trail each attack leaves, asserted on both backends (records
+// read after the writer's Flush; "×N" is a count, not rows: refusals
+// that can be repeated at will are summarised, the first at once, then
+// one record a minute per kind and source carrying the count):
+//
+//	attack                                             audit records asserted
+//	-------------------------------------------------  ------------------------------------------------------------------
+//	tenant A's token (and no token) on tenant B's      B: one scim auth-refused per request, reads included (85), no actor,
+//	  every SCIM route                                   target the endpoint (User, Group, Bulk, .search, Schemas, …,
+//	                                                     never the id), detail {method, reason: wrong-token | no-token},
+//	                                                     outcome 401; A: none
+//	SQL injection in filters, sortBy, sortOrder,       none: authenticated reads and searches change nothing, whether
+//	  attributes, paging (GET and POST .search)          answered 200 or 400 (an access log is not the audit's job)
+//	SQL injection in PATCH paths and in ids            one scim patch/replace/delete per write, actor current:<token id>,
+//	  (PUT/PATCH/DELETE)                                 target User/<id as sent>, outcome 400/404 (GETs: none)
+//	ids with traversal and odd characters              one record per write the handlers answered (none for the mux's
+//	                                                     307), target escaped (%00, %0D) and ≤128 bytes; the ../ to
+//	                                                     tenant B: B's auth-refused
+//	CRLF in path, query, tenant, admin link, user      no CR, LF or NUL in any field; the created user's create 201 and
+//	                                                     delete 204 name it by id only
+//	open redirects on login, logout, me, admin link,   admin admin-link refused (invalid-link) and signin state-refused
+//	  test sign-in, callback                             (no-state, unknown-state for state=…) per attempt (91 each), the
+//	                                                     used link's admin-link ok; login, logout, me: none
+//	CSRF on admin POSTs (no, wrong, case-changed       admin admin-refused, target admin/api/secret or admin/api/oidc,
+//	  header; cross-site; no session)                    reason csrf (×4 per route), cross-site (×2), no-session (401);
+//	                                                     at most two rows per kind; then secret-rotated ok
+//	cross-site admin POST with the right header        admin-refused cross-site ×3 per route
+//	session fixation, cross-site sign-out              signin signed-in (actor the Okta sub, target User/<id>), admin-link
+//	                                                     ok; the refused cross-site sign-out: none yet (scim/login/session.go
+//	                                                     records no sign-out)
+//	cookie flags                                       not asserted (no attack: an admin link's ok record)
+//	oversized, deep, huge                              the refused writes: create, bulk, patch with outcome 400/413 and no
+//	                                                     detail; reads and searches: none
+//	slow headers                                       none: no request reaches the app
+//	token comparison                                   B: auth-refused wrong-token ×2 (A's token, "x"); unknown tenant: none
+//	many wrong tokens                                  auth-refused per 401; the 429s (a flood of 200 from one address, the
+//	                                                     tenant's budget) scim rate-limited, outcome 429, ≤2 rows each
+//	every record of the run                            identifiers only: no SCIM token (current or rotated), admin-link
+//	                                                     token, CSRF value, password, userName, email or externalId
 package security_test
 
 import (

@@ -201,13 +201,16 @@ func lostContact(err error) []Set {
 // the MaxPollFailures-th in a row on; the next success replaces them.
 // Polls do not overlap: one that starts while another runs does nothing.
 func (d *Dialog) Poll(ctx context.Context) {
-	if _, ok := d.current(); !ok || !d.start("poll") {
+	if _, ok := d.current(); !ok || d.leaving() || !d.start("poll") {
 		return
 	}
 	defer d.done("poll")
 	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
 	defer cancel()
 	a, err := d.API.Activity(ctx)
+	if d.leaving() {
+		return
+	}
 	d.mu.Lock()
 	if err != nil {
 		d.failures++
@@ -240,13 +243,17 @@ func (d *Dialog) Poll(ctx context.Context) {
 
 // Watch polls the activity every PollEvery while visible reports true
 // (nil means always), and at once on every receive from wake (the page
-// got the focus or became visible), until ctx ends. It polls first at
+// got the focus or became visible), until ctx ends or the admin signs
+// out. It polls first at
 // once.
 func (d *Dialog) Watch(ctx context.Context, visible func() bool, wake <-chan struct{}) {
 	t := time.NewTicker(d.pollEvery())
 	defer t.Stop()
 	poll := true
 	for {
+		if d.isSignedOut() {
+			return
+		}
 		if poll {
 			d.Poll(ctx)
 		}

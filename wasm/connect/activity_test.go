@@ -195,7 +195,7 @@ func TestSaveSets(t *testing.T) {
 		{"refused without checks", SaveFailed(&APIError{Status: 400, Description: "Okta could not be reached."}),
 			concat(status("✗ Okta could not be reached.", ClassError), checkSets(nil))},
 		{"saved, test sign-in enabled", Saved(Settings{Issuer: "https://d", ClientID: "0oa1", OktaDomain: "https://d", Checks: checks[:1]}),
-			concat(status("✓ Saved. Okta's discovery document was read: issuer https://d.", ClassOK), []Set{{IDTestSignIn, PropDisabled, false}},
+			concat(status("✓ Saved. Okta's discovery document was read: issuer https://d.", ClassOK), []Set{{IDTestSignIn, PropDisabled, false}, {IDAdminSignInState, PropText, AdminSignInNeedsGroup}},
 				checkSets(checks[:1]), fields(Settings{OktaDomain: "https://d", ClientID: "0oa1"}))},
 		{"loaded without sign-in", Loaded(Settings{})[5:6], []Set{{IDTestSignIn, PropDisabled, true}}},
 		{"loaded with sign-in", Loaded(Settings{Issuer: "i", ClientID: "c"})[5:6], []Set{{IDTestSignIn, PropDisabled, false}}},

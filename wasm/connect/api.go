@@ -2,8 +2,12 @@
 // the tenant's admin API (GET …/admin/api/settings, POST …/admin/api/secret,
 // POST …/admin/api/oidc), the sentences the dialog shows for each outcome, and
 // the dialog's state as a list of page updates. It also reads the tenant's
-// activity (GET …/admin/api/activity, polled while the page is visible) and
-// the outcome of a test sign-in (GET …/admin/api/test-sign-in?id=…).
+// activity (GET …/admin/api/activity, polled while the page is visible),
+// the audit trail for its Recent activity (GET …/admin/api/audit, polled
+// less often and right after the admin's own changes), and the outcome of
+// a test sign-in (GET …/admin/api/test-sign-in?id=…); it sets the admin
+// group (POST …/admin/api/admin-group) and signs the admin out (POST
+// …/admin/logout), after which it reads nothing more.
 //
 // It builds natively and for GOOS=js GOARCH=wasm; the syscall/js glue in
 // wasm/dialog only applies the updates to the DOM. Saving sign-in settings
@@ -49,6 +53,17 @@ type (
 	ResourceList = adminapi.ResourceList
 	Provisioned  = adminapi.Provisioned
 )
+
+// Audit and AuditEntry are the JSON of GET …/api/audit (see package
+// adminapi).
+type (
+	Audit      = adminapi.Audit
+	AuditEntry = adminapi.AuditEntry
+)
+
+// AdminGroupSaved is the answer of POST …/api/admin-group (see package
+// adminapi).
+type AdminGroupSaved = adminapi.AdminGroupSaved
 
 // TestSignInResult is the JSON of GET …/api/test-sign-in (see package adminapi).
 type TestSignInResult = adminapi.TestSignIn
@@ -154,6 +169,49 @@ func (a *API) Activity(ctx context.Context) (Activity, error) {
 	var out Activity
 	err := a.do(ctx, http.MethodGet, "/activity", "", nil, &out)
 	return out, err
+}
+
+// Audit reads the tenant's audit trail: the most recent records, newest
+// first.
+func (a *API) Audit(ctx context.Context) (Audit, error) {
+	var out Audit
+	err := a.do(ctx, http.MethodGet, "/audit", "", nil, &out)
+	return out, err
+}
+
+// SaveAdminGroup names the SCIM group whose members may sign in as admins
+// with Okta ("" turns it off); the answer says whether that group is
+// provisioned.
+func (a *API) SaveAdminGroup(ctx context.Context, csrf, group string) (AdminGroupSaved, error) {
+	var out AdminGroupSaved
+	err := a.do(ctx, http.MethodPost, "/admin-group", csrf, adminapi.AdminGroup{Group: group}, &out)
+	return out, err
+}
+
+// SignOut ends the admin session on the server (POST …/admin/logout, next
+// to the API) and clears its cookie. The server answers a page, which is
+// not read; a refusal is an *APIError with its status.
+func (a *API) SignOut(ctx context.Context, csrf string) error {
+	u := strings.TrimSuffix(a.Base, "/api") + "/logout"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	if err != nil {
+		return fmt.Errorf("connect: POST /logout: %w", err)
+	}
+	req.Header.Set(CSRFHeader, csrf)
+	c := a.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("connect: POST /logout: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &APIError{Status: resp.StatusCode}
+	}
+	return nil
 }
 
 // TestSignIn reads the outcome of the test sign-in id; Done is false while

@@ -3,6 +3,7 @@ package connect
 import (
 	"context"
 	"errors"
+	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -74,6 +75,9 @@ type Dialog struct {
 	// CopiedFor is how long a copy button says "Copied"; zero means
 	// DefaultCopiedFor.
 	CopiedFor time.Duration
+	// AuditEvery is how often WatchAudit reads the audit trail; zero
+	// means DefaultAuditEvery.
+	AuditEvery time.Duration
 
 	mu       sync.Mutex
 	settings Settings
@@ -83,12 +87,15 @@ type Dialog struct {
 	newest   time.Time // the newest request the last activity listed
 	// refusedAfter: a refused request counts only when it came later (it
 	// is set when the secret is rotated, so older refusals are forgotten).
-	refusedAfter time.Time
-	testGen      int                // the running test sign-in
-	testCancel   context.CancelFunc // stops it
-	connected    bool               // the last activity said Okta has connected
-	waitingSince time.Time          // when the connection line began to wait; zero: not waiting
-	copyGen      map[string]int     // copy button → its last "Copied"
+	refusedAfter  time.Time
+	testGen       int                // the running test sign-in
+	testCancel    context.CancelFunc // stops it
+	connected     bool               // the last activity said Okta has connected
+	waitingSince  time.Time          // when the connection line began to wait; zero: not waiting
+	copyGen       map[string]int     // copy button → its last "Copied"
+	auditFailures int                // audit reads failed in a row
+	signingOut    bool               // a sign-out runs: nothing more is read
+	signedOut     bool               // the session ended: the dialog is done
 
 	pageMu sync.Mutex     // serialises page updates and guards shown
 	shown  map[string]any // "id\x00prop" → what applyChanged last set
@@ -234,7 +241,7 @@ func (d *Dialog) Load(ctx context.Context) {
 // Refresh re-reads the settings and updates only the counts, so that what
 // a person is typing is kept. Errors are ignored: the counts stay.
 func (d *Dialog) Refresh(ctx context.Context) {
-	if _, ok := d.current(); !ok {
+	if _, ok := d.current(); !ok || d.leaving() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
@@ -306,6 +313,7 @@ func (d *Dialog) rotateWith(ctx context.Context, grace time.Duration) {
 		sets = append(sets, Set{IDSecretWarning, PropText, GraceWarning(d.now().Add(grace), d.loc())})
 	}
 	d.apply(append(sets, connectionSets(ConnectionWaiting)...))
+	d.auditSoon()
 }
 
 // Save validates the sign-in form, sends it, and shows ✓ with the issuer
@@ -336,6 +344,10 @@ func (d *Dialog) Save(ctx context.Context) {
 	ns, err := d.API.SaveSignIn(ctx, s.CSRF, in)
 	if err != nil {
 		d.apply(SaveFailed(err))
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
+			d.auditSoon() // the refusal is in the trail too
+		}
 		return
 	}
 	if ns.CSRF == "" {
@@ -345,6 +357,7 @@ func (d *Dialog) Save(ctx context.Context) {
 	d.settings = ns
 	d.mu.Unlock()
 	d.apply(Saved(ns))
+	d.auditSoon()
 }
 
 // Copied reports the outcome of a copy button; err is the clipboard's
@@ -386,6 +399,7 @@ func Loaded(s Settings) []Set {
 		{IDTestSignIn, PropDisabled, !canTest(s)},
 	}
 	sets = append(sets, counts(s)...)
+	sets = append(sets, adminSets(s, true)...)
 	return append(sets, fields(s)...)
 }
 
@@ -422,6 +436,8 @@ func pageError(err error) []Set {
 		{IDGenerateSecret, PropDisabled, true},
 		{IDSave, PropDisabled, true},
 		{IDTestSignIn, PropDisabled, true},
+		{IDSaveAdminGroup, PropDisabled, true},
+		{IDSignOut, PropDisabled, true},
 		{IDConnection, PropHidden, true},
 	}
 }
@@ -518,6 +534,7 @@ func Saved(s Settings) []Set {
 		{IDSaveStatus, PropBusy, "false"},
 		{IDSaveStatus, PropHidden, false},
 		{IDTestSignIn, PropDisabled, !canTest(s)},
+		{IDAdminSignInState, PropText, adminSignInState(s)},
 	}
 	sets = append(sets, checkSets(s.Checks)...)
 	return append(sets, fields(s)...)

@@ -55,10 +55,41 @@ const (
 	IDTestStatus = "test-status"
 	IDClaimsBox  = "claims-box"
 	IDClaims     = "claims" // a <dl> of the ID token's claims
+
+	// The header's Sign out and the signed-out state.
+	IDSignOut       = "sign-out" // the "Sign out" button
+	IDSignOutStatus = "sign-out-status"
+	IDSignedOut     = "signed-out"      // the box shown instead of the panels after sign-out
+	IDSignedOutText = "signed-out-text" // how to come back
+
+	// The panels, hidden after sign-out.
+	IDSCIMPanel   = "scim-panel"
+	IDSignInPanel = "signin-panel"
+	IDAdminsPanel = "admins-panel"
+	IDAuditPanel  = "audit-panel"
+
+	// The Admins panel.
+	IDAdminGroupForm    = "admin-group-form"
+	IDAdminGroup        = "admin-group"      // the group's displayName
+	IDSaveAdminGroup    = "save-admin-group" // its "Set admin group" button
+	IDAdminGroupStatus  = "admin-group-status"
+	IDAdminGroupWarning = "admin-group-warning"
+	IDAdminSignInURL    = "admin-signin-url"
+	IDCopyAdminSignIn   = "copy-admin-signin-url"
+	IDAdminSignInState  = "admin-signin-state" // whether the URL works yet
+
+	// The Recent activity panel, filled from GET …/api/audit.
+	IDAuditWrap   = "audit-table-wrap"
+	IDAuditTable  = "audit-table"
+	IDAuditRows   = "audit-rows"
+	IDAuditEmpty  = "audit-empty"
+	IDAuditStatus = "audit-status"
 )
 
 // CopyButtons lists the ids of the copy buttons, in page order.
-func CopyButtons() []string { return []string{IDCopySCIMURL, IDCopySecret, IDCopyRedirect} }
+func CopyButtons() []string {
+	return []string{IDCopySCIMURL, IDCopySecret, IDCopyRedirect, IDCopyAdminSignIn}
+}
 
 // CopyTarget returns the id of the read-only field a copy button copies and
 // the name of its value; ok is false for an unknown button.
@@ -70,6 +101,8 @@ func CopyTarget(button string) (field, name string, ok bool) {
 		return IDSecret, "New secret", true
 	case IDCopyRedirect:
 		return IDRedirectURI, "Sign-in redirect URI", true
+	case IDCopyAdminSignIn:
+		return IDAdminSignInURL, "Admin sign-in URL", true
 	}
 	return "", "", false
 }
@@ -83,11 +116,19 @@ func Markup(tenant string) string {
 }
 
 const markup = `<header>
+<div class="titlebar">
 <h1>Connect Okta</h1>
+<button type="button" id="sign-out" disabled>Sign out</button>
+</div>
+<p id="sign-out-status" class="status" role="status" aria-live="polite" hidden></p>
 <p class="lead">Tenant <strong id="tenant-name">{{tenant}}</strong>. Okta needs two app integrations: a SCIM app that provisions users and an OIDC app that signs them in. Create the SCIM app first.</p>
 <p id="page-status" class="status" role="alert" hidden></p>
 </header>
-<section class="panel" aria-labelledby="scim-title">
+<section id="signed-out" class="panel" aria-labelledby="signed-out-title" tabindex="-1" hidden>
+<h2 id="signed-out-title">Signed out</h2>
+<p id="signed-out-text"></p>
+</section>
+<section class="panel" id="scim-panel" aria-labelledby="scim-title">
 <h2 id="scim-title">SCIM provisioning</h2>
 <p class="explain">In Okta, add "SCIM 2.0 (OAuth Bearer Token)" from the App Catalog, enable API integration and paste these two values, then Test API Credentials.</p>
 <div class="field">
@@ -146,7 +187,7 @@ const markup = `<header>
 </table>
 </div>
 </section>
-<section class="panel" aria-labelledby="signin-title">
+<section class="panel" id="signin-panel" aria-labelledby="signin-title">
 <h2 id="signin-title">Sign-in</h2>
 <p class="explain">In Okta, create an app integration "OIDC - OpenID Connect", type Web Application, grant type Authorization Code, with this redirect URI; then enter its values below.</p>
 <div class="field">
@@ -194,6 +235,40 @@ const markup = `<header>
 <p class="help">What Okta's ID token said about the person, after idpkit verified it.</p>
 <dl id="claims" class="claims"></dl>
 </div>
+</section>
+<section class="panel" id="admins-panel" aria-labelledby="admins-title">
+<h2 id="admins-title">Admins</h2>
+<p class="explain">Besides one-time admin links, the members of one group that Okta pushes to this tenant can open this dialog by signing in with Okta.</p>
+<form id="admin-group-form" novalidate>
+<div class="field">
+<label for="admin-group">Admin group</label>
+<input id="admin-group" name="group" type="text" placeholder="Idpkit Admins" autocomplete="off" spellcheck="false" aria-describedby="admin-group-help">
+<p class="help" id="admin-group-help">The name of a group pushed from the SCIM app's Push Groups tab, exactly as Okta shows it; its active members may sign in as admins. Leave empty to turn admin sign-in with Okta off.</p>
+</div>
+<div class="actions">
+<button type="submit" id="save-admin-group" disabled>Set admin group</button>
+<p id="admin-group-status" class="status" role="status" aria-live="polite" hidden></p>
+</div>
+<p id="admin-group-warning" class="warning" role="status" hidden></p>
+</form>
+<div class="field">
+<label for="admin-signin-url">Admin sign-in URL</label>
+<div class="copyrow"><input id="admin-signin-url" type="text" readonly spellcheck="false" aria-describedby="admin-signin-url-help admin-signin-state"><button type="button" id="copy-admin-signin-url" aria-label="Copy Admin sign-in URL">Copy</button></div>
+<p class="help" id="admin-signin-url-help">Where admins sign in with Okta to reach this dialog. It works only once sign-in is saved (above) and an admin group is set.</p>
+<p class="help" id="admin-signin-state"></p>
+</div>
+</section>
+<section class="panel" id="audit-panel" aria-labelledby="audit-title">
+<h2 id="audit-title">Recent activity</h2>
+<p class="help">This tenant's audit trail, the newest first: what Okta provisioned, who signed in, and what admins changed. It keeps ids only, never names or e-mail addresses.</p>
+<p id="audit-empty" class="empty" hidden>No activity yet: Okta's changes, sign-ins and admin changes appear here.</p>
+<div id="audit-table-wrap" class="log-wrap" role="region" aria-labelledby="audit-title" tabindex="0" hidden>
+<table id="audit-table" class="audit" aria-labelledby="audit-title">
+<thead><tr><th scope="col">Time</th><th scope="col">What happened</th><th scope="col">Details</th><th scope="col">Who</th></tr></thead>
+<tbody id="audit-rows"></tbody>
+</table>
+</div>
+<p id="audit-status" class="status" role="status" aria-live="polite" hidden></p>
 </section>
 <p id="copy-status" class="copy-status" role="status" aria-live="polite"></p>
 `

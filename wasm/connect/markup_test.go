@@ -80,11 +80,13 @@ func TestMarkupLabels(t *testing.T) {
 		"Client ID":                       "client-id text",
 		"Client secret":                   "client-secret password",
 		"Authorization server (optional)": "auth-server text",
+		"Admin group":                     "admin-group text",
+		"Admin sign-in URL":               "admin-signin-url text",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("labels (-want +got):\n%s", diff)
 	}
-	for _, id := range []string{IDSCIMURL, IDSecret, IDRedirectURI} {
+	for _, id := range []string{IDSCIMURL, IDSecret, IDRedirectURI, IDAdminSignInURL} {
 		if _, ok := byID[id].Attrs["readonly"]; !ok {
 			t.Errorf("#%s is not read-only", id)
 		}
@@ -102,6 +104,9 @@ func TestMarkupButtons(t *testing.T) {
 		{IDCopyRedirect, "button", "Copy"},
 		{IDSave, "submit", "Save"},
 		{IDTestSignIn, "button", "Test sign-in"},
+		{IDSaveAdminGroup, "submit", "Set admin group"},
+		{IDCopyAdminSignIn, "button", "Copy"},
+		{IDSignOut, "button", "Sign out"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
@@ -151,9 +156,18 @@ func TestUpdatesTargetMarkup(t *testing.T) {
 		"ReplaceCancel":  ReplaceCancelled(),
 		"ClearTest":      ClearTest(),
 		"CopyReset":      CopyReset(IDCopySCIMURL),
+		"ShowAudit":      ShowAudit(Audit{Records: []AuditEntry{{Kind: "scim", Action: "create", Target: "User/u1", Outcome: "201", Attributes: []string{"userName"}}, {Kind: "admin", Action: "x", Outcome: "ok"}}}, time.UTC, time.Time{}),
+		"empty audit":    ShowAudit(Audit{}, time.UTC, time.Time{}),
+		"auditFailed":    auditFailed(errors.New("x")),
+		"SavingAdmin":    SavingAdminGroup(),
+		"AdminSaved":     AdminGroupSavedSets(AdminGroupSaved{Settings: s}),
+		"AdminFailed":    AdminGroupFailed(errors.New("x")),
+		"SigningOut":     SigningOut(),
+		"SignOutFailed":  SignOutFailed(errors.New("x")),
+		"SignedOut":      SignedOut(s),
 	}
 	// Lists are rebuilt only inside these containers.
-	containers := map[string]string{IDUserRows: "tbody", IDGroupRows: "tbody", IDRequestRows: "tbody", IDChecks: "ul", IDClaims: "dl"}
+	containers := map[string]string{IDUserRows: "tbody", IDGroupRows: "tbody", IDRequestRows: "tbody", IDAuditRows: "tbody", IDChecks: "ul", IDClaims: "dl"}
 	var checkNodes func(t *testing.T, where string, nodes []Node)
 	checkNodes = func(t *testing.T, where string, nodes []Node) {
 		for _, n := range nodes {

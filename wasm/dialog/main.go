@@ -43,14 +43,22 @@ func main() {
 		on(page.el(b), "click", func(js.Value) { copyField(page, d, b) })
 	}
 	on(page.el(connect.IDTestSignIn), "click", func(js.Value) { testSignIn(ctx, d) })
+	on(page.el(connect.IDAdminGroupForm), "submit", func(e js.Value) {
+		e.Call("preventDefault")
+		go d.SaveAdminGroup(ctx)
+	})
+	on(page.el(connect.IDSignOut), "click", func(js.Value) { go d.SignOut(ctx) })
 
-	// Activity is polled while the page is visible, and at once when it
-	// gets the focus or becomes visible again.
-	wake := make(chan struct{}, 1)
+	// Activity (each second) and the audit trail (each 5 s) are polled
+	// while the page is visible, and at once when it gets the focus or
+	// becomes visible again.
+	wake, auditWake := make(chan struct{}, 1), make(chan struct{}, 1)
 	poke := func() {
-		select {
-		case wake <- struct{}{}:
-		default:
+		for _, c := range []chan struct{}{wake, auditWake} {
+			select {
+			case c <- struct{}{}:
+			default:
+			}
 		}
 	}
 	visible := func() bool { return doc.Get("visibilityState").String() == "visible" }
@@ -66,6 +74,7 @@ func main() {
 
 	go func() {
 		d.Load(ctx)
+		go d.WatchAudit(ctx, visible, auditWake)
 		d.Watch(ctx, visible, wake)
 	}()
 	select {} // keep the callbacks alive

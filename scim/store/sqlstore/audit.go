@@ -4,12 +4,25 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/idpkit/idpkit/scim/store"
 )
 
-// AppendAudit stores audit records of a tenant in one transaction.
+// auditRowsPerInsert is the most records one INSERT of AppendAudit
+// carries (9 parameters each: 1,152, under SQLite's 32,766 and
+// PostgreSQL's 65,535 parameters a statement).
+const auditRowsPerInsert = 128
+
+// AppendAudit stores audit records of a tenant in one transaction, with
+// multi-row INSERTs: a batch of the audit writer (100 records) is three
+// statements (64 + 32 + 4 rows) rather than one per record, so it holds
+// SQLite's single writer, which SCIM writes wait for, and a PostgreSQL
+// connection for as few round trips as it can. Each INSERT carries a
+// power of two of rows, so that at most eight query texts exist, each
+// translated (Store.q) and prepared (Store.stmts) once.
 func (s *Store) AppendAudit(ctx context.Context, tenant string, recs []store.AuditRecord) error {
 	if len(recs) == 0 {
 		return nil
@@ -19,19 +32,58 @@ func (s *Store) AppendAudit(ctx context.Context, tenant string, recs []store.Aud
 			return fmt.Errorf("sqlstore: append audit: a field holds a NUL byte or invalid UTF-8")
 		}
 	}
-	return s.tx(ctx, "append audit", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, s.q(`INSERT INTO audit (tenant, at, kind, actor, source, action, target, detail, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`))
-		if err != nil {
-			return fmt.Errorf("sqlstore: append audit: %w", err)
+	// The INSERTs, by rows: prepared before the transaction (on SQLite a
+	// transaction holds the one writer connection, so nothing can be
+	// prepared inside it), so that SQLite does not parse a statement of
+	// up to a thousand parameters while SCIM writes wait.
+	var sizes []int
+	for left := len(recs); left > 0; {
+		n := auditRowsPerInsert
+		for n > left {
+			n /= 2
 		}
-		defer stmt.Close()
-		for _, r := range recs {
-			if _, err := stmt.ExecContext(ctx, tenant, toDB(r.At), r.Kind, r.Actor, r.Source, r.Action, r.Target, string(r.Detail), r.Outcome); err != nil {
+		sizes = append(sizes, n)
+		left -= n
+	}
+	queries := make([]string, len(sizes))
+	for i, n := range sizes {
+		queries[i] = s.q(auditInsert(n))
+		s.stmts.get(ctx, s.w, queries[i])
+	}
+	return s.tx(ctx, "append audit", func(tx *sql.Tx) error {
+		rest := recs
+		for i, n := range sizes {
+			args := make([]any, 0, 9*n)
+			for _, r := range rest[:n] {
+				args = append(args, tenant, toDB(r.At), r.Kind, r.Actor, r.Source, r.Action, r.Target, string(r.Detail), r.Outcome)
+			}
+			if _, err := s.txExec(ctx, tx, queries[i], args...); err != nil {
 				return fmt.Errorf("sqlstore: append audit: %w", err)
 			}
+			rest = rest[n:]
 		}
 		return nil
 	})
+}
+
+// auditInsert is the INSERT of n audit rows, in PostgreSQL's dialect.
+func auditInsert(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit (tenant, at, kind, actor, source, action, target, detail, outcome) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := range 9 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("$" + strconv.Itoa(9*i+j+1))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // ListAudit returns a tenant's audit records at or after since, oldest

@@ -2,14 +2,17 @@
 // server, for tests of the Connect Okta dialog: it serves wasm.Assets at
 // /t/{tenant}/admin/connect-okta and /t/{tenant}/admin/assets/{file}, the
 // one-time link /t/{tenant}/admin/login?token=…, and the admin API of
-// DEVELOPERS.md (settings, secret, oidc, activity, test-sign-in) with its
-// session cookie and CSRF header. Saving sign-in settings reads the OpenID
+// DEVELOPERS.md (settings, secret, oidc, activity, test-sign-in, audit,
+// admin-group) and POST /t/{tenant}/admin/logout, with its session cookie
+// and CSRF header. Saving sign-in settings reads the OpenID
 // Provider Configuration (OpenID Connect Discovery 1.0 §4) like the real
 // server and answers the steps of the sign-in check; errors are in the
 // OAuth shape of RFC 6749 §5.2 (adminapi.Error).
 //
 // Tests set what the activity shows (SetActivity, AddRequest,
-// SetConnected), which step of the sign-in check fails (FailCheck), and
+// SetConnected), what the audit trail lists (AddAudit; saving the admin
+// group adds its record, as the server does), which groups are
+// provisioned (SetGroup), which step of the sign-in check fails (FailCheck), and
 // what the test sign-in page at /t/{tenant}/admin/test-sign-in?id=… stores
 // at once (SetTestSignIn; nil: a sign-in that never comes back).
 package admintest
@@ -28,6 +31,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/idpkit/idpkit/scim/adminapi"
 	"github.com/idpkit/idpkit/wasm"
@@ -68,6 +72,13 @@ type Admin struct {
 	testOutcome    *adminapi.TestSignIn
 	testIDs        []string
 	tests          map[string]adminapi.TestSignIn // by session and id
+
+	audit       []adminapi.AuditEntry // newest first
+	auditStatus int                   // non-zero: GET api/audit fails with it
+	auditReads  int
+	groups      map[string]int // provisioned groups: displayName → members
+	adminGroups []string       // every admin group saved, in order
+	signOuts    int
 }
 
 // DefaultTestSignIn is what the test sign-in page stores unless
@@ -101,7 +112,62 @@ func New(tenant, publicURL string, users, groups int) *Admin {
 		},
 		testOutcome: &DefaultTestSignIn,
 		tests:       map[string]adminapi.TestSignIn{},
+		audit:       []adminapi.AuditEntry{},
+		groups:      map[string]int{},
 	}
+}
+
+// AddAudit puts e first in what GET api/audit answers, keeping at most
+// adminapi.MaxAudit records.
+func (a *Admin) AddAudit(e adminapi.AuditEntry) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.addAudit(e)
+}
+
+func (a *Admin) addAudit(e adminapi.AuditEntry) {
+	a.audit = append([]adminapi.AuditEntry{e}, a.audit...)
+	if len(a.audit) > adminapi.MaxAudit {
+		a.audit = a.audit[:adminapi.MaxAudit]
+	}
+}
+
+// SetAuditStatus makes GET api/audit fail with status; 0 makes it answer
+// again.
+func (a *Admin) SetAuditStatus(status int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.auditStatus = status
+}
+
+// AuditReads returns how many times GET api/audit was answered.
+func (a *Admin) AuditReads() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.auditReads
+}
+
+// SetGroup makes a group of that displayName provisioned, with members
+// members; POST api/admin-group reports on it.
+func (a *Admin) SetGroup(name string, members int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.groups[name] = members
+}
+
+// AdminGroups returns every admin group saved with POST api/admin-group,
+// in order.
+func (a *Admin) AdminGroups() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.adminGroups...)
+}
+
+// SignOuts returns how many times POST …/admin/logout ended the session.
+func (a *Admin) SignOuts() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.signOuts
 }
 
 // SetActivity replaces what GET api/activity answers.
@@ -243,6 +309,8 @@ func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serveFile(w, r, wasm.Page)
 	case rest == "test-sign-in" && r.Method == http.MethodGet:
 		a.testSignInPage(w, r)
+	case rest == "logout" && r.Method == http.MethodPost:
+		a.logout(w, r)
 	case strings.HasPrefix(rest, "assets/") && r.Method == http.MethodGet:
 		serveFile(w, r, strings.TrimPrefix(rest, "assets/"))
 	case strings.HasPrefix(rest, "api/"):
@@ -276,6 +344,12 @@ func serveFile(w http.ResponseWriter, r *http.Request, name string) {
 }
 
 func (a *Admin) authed(r *http.Request) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.authedLocked(r)
+}
+
+func (a *Admin) authedLocked(r *http.Request) bool {
 	c, err := r.Cookie(CookieName)
 	return err == nil && c.Value == a.session
 }
@@ -288,6 +362,25 @@ func writeError(w http.ResponseWriter, status int, e adminapi.Error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(e)
+}
+
+// logout ends the session, as the server's POST …/admin/logout: it needs
+// the CSRF header, and answers a page.
+func (a *Admin) logout(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if a.authedLocked(r) && r.Header.Get(connect.CSRFHeader) != a.settings.CSRF {
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, "<!doctype html><title>Not signed out</title><p>This sign-out request does not carry the admin session's check value.")
+		return
+	}
+	if a.authedLocked(r) {
+		a.session = random() // the old cookie no longer works
+		a.signOuts++
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/t/" + a.tenant + "/admin", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	io.WriteString(w, "<!doctype html><title>Signed out</title><p>You are signed out of this tenant's admin pages.")
 }
 
 // validID is the server's rule for test sign-in ids.
@@ -439,6 +532,33 @@ func (a *Admin) api(w http.ResponseWriter, r *http.Request, op string) {
 			return
 		}
 		writeJSON(w, act)
+	case op == "audit" && r.Method == http.MethodGet:
+		a.mu.Lock()
+		status, recs := a.auditStatus, append([]adminapi.AuditEntry{}, a.audit...)
+		if status == 0 {
+			a.auditReads++
+		}
+		a.mu.Unlock()
+		if status != 0 {
+			oauthError(w, status, "server_error", "The audit trail could not be read.")
+			return
+		}
+		writeJSON(w, adminapi.Audit{Records: recs})
+	case op == "admin-group" && r.Method == http.MethodPost:
+		var in adminapi.AdminGroup
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&in); err != nil {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "the request body must be a JSON object such as {\"group\": \"Idpkit Admins\"}")
+			return
+		}
+		group := strings.TrimSpace(in.Group)
+		a.mu.Lock()
+		a.settings.AdminGroup = group
+		a.adminGroups = append(a.adminGroups, group)
+		members, found := a.groups[group]
+		out := adminapi.AdminGroupSaved{Settings: a.settings, GroupFound: found && group != "", GroupMembers: members}
+		a.addAudit(adminapi.AuditEntry{At: time.Now(), Kind: adminapi.AuditAdmin, Actor: "admin", Source: "127.0.0.1", Action: "admin-group-saved", Outcome: "ok"})
+		a.mu.Unlock()
+		writeJSON(w, out)
 	case op == "test-sign-in" && r.Method == http.MethodGet:
 		id := r.URL.Query().Get("id")
 		if !validID.MatchString(id) {
