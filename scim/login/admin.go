@@ -26,8 +26,23 @@ type Settings = adminapi.Settings
 type adminSession struct {
 	CSRF string `json:"csrf"`
 	// User is the SCIM user id of an admin who signed in with Okta (see
-	// stillAdmin); empty for a session opened by a one-time admin link.
+	// stillAdmin), and Sub their Okta user id; both empty for a session
+	// opened by a one-time admin link.
 	User string `json:"user,omitempty"`
+	Sub  string `json:"sub,omitempty"`
+}
+
+// actorLink is the audit actor of a session opened by a one-time admin
+// link, which names nobody.
+const actorLink = "admin-link"
+
+// actor is who the session's changes are recorded as in the audit trail:
+// the Okta sub of an admin who signed in with Okta, else actorLink.
+func (s adminSession) actor() string {
+	if s.Sub != "" {
+		return s.Sub
+	}
+	return actorLink
 }
 
 const maxBody = 64 << 10
@@ -43,9 +58,8 @@ func adminPath(name string) string { return "/t/" + name + "/admin" }
 // handleAdminLogin redeems a one-time admin link for an admin session.
 func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if !h.allowAttempt(w, r) {
-		return
-	}
+	// The link is always checked, even from an address over its failure
+	// budget; a failure from such an address is 429 (failedAttempt).
 	t, ok := h.getTenant(w, r, false)
 	if !ok {
 		return
@@ -53,7 +67,7 @@ func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 	err := h.tenants.ConsumeAdminLink(ctx, t.Name, r.URL.Query().Get("token"))
 	if errors.Is(err, tenant.ErrInvalidLink) {
 		h.log.WarnContext(ctx, "admin link refused", "tenant", t.Name)
-		h.auditAdmin(r, t.Name, "admin-link", "refused", auditDetail{Reason: "invalid-link"})
+		h.auditAdmin(r, t.Name, actorLink, "admin-link", "refused", auditDetail{Reason: "invalid-link"})
 		if h.failedAttempt(w, r) {
 			return
 		}
@@ -78,7 +92,7 @@ func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 		MaxAge: int(AdminSessionTTL.Seconds()), HttpOnly: true, Secure: h.isHTTPS(r), SameSite: http.SameSiteStrictMode,
 	})
 	h.log.InfoContext(ctx, "admin signed in", "tenant", t.Name)
-	h.auditAdmin(r, t.Name, "admin-link", "ok", auditDetail{})
+	h.auditAdmin(r, t.Name, actorLink, "admin-link", "ok", auditDetail{})
 	// A page that moves on by itself rather than a redirect: when the link
 	// is opened from another site (an e-mail, a chat), a redirect would
 	// still count as cross-site and the browser would withhold the
@@ -108,7 +122,7 @@ func (h *Handler) adminSession(r *http.Request, name string) (adminSession, bool
 	if s.User != "" {
 		// Signed in with Okta: an admin only while Okta keeps them an
 		// active member of the admin group.
-		ok, err := h.stillAdmin(r, name, s.User, tok.Key)
+		ok, err := h.stillAdmin(r, name, s, tok.Key)
 		if err != nil || !ok {
 			return adminSession{}, false, err
 		}
@@ -293,7 +307,7 @@ func readAdminJSON(w http.ResponseWriter, r *http.Request, v any, optional bool,
 // optional adminapi.SecretRequest body keeps the old token working for
 // GraceSeconds; without one the old token stops at once.
 func (h *Handler) handleRotate(w http.ResponseWriter, r *http.Request) {
-	t, _, ok := h.requireAdminAPI(w, r)
+	t, s, ok := h.requireAdminAPI(w, r)
 	if !ok {
 		return
 	}
@@ -312,7 +326,7 @@ func (h *Handler) handleRotate(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not make a new secret; try again")
 		return
 	}
-	h.auditAdmin(r, t.Name, "secret-rotated", "ok", auditDetail{Grace: (time.Duration(in.GraceSeconds) * time.Second).String()})
+	h.auditAdmin(r, t.Name, s.actor(), "secret-rotated", "ok", auditDetail{Grace: (time.Duration(in.GraceSeconds) * time.Second).String()})
 	writeJSON(w, http.StatusOK, adminapi.Secret{Token: tok})
 }
 
@@ -336,7 +350,7 @@ func (h *Handler) handleOIDC(w http.ResponseWriter, r *http.Request) {
 	var failed *tenant.CheckError
 	switch {
 	case errors.As(err, &failed):
-		h.auditAdmin(r, t.Name, "sign-in-saved", "refused", auditDetail{Reason: "check-failed"})
+		h.auditAdmin(r, t.Name, s.actor(), "sign-in-saved", "refused", auditDetail{Reason: "check-failed"})
 		writeJSON(w, http.StatusBadRequest, adminapi.Error{Error: "invalid_request", Description: tenant.Message(err), Checks: failed.Checks})
 		return
 	case errors.Is(err, tenant.ErrInvalidDomain), errors.Is(err, tenant.ErrInvalidSignIn), errors.Is(err, tenant.ErrDiscovery):
@@ -347,7 +361,7 @@ func (h *Handler) handleOIDC(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not save the settings; try again")
 		return
 	}
-	h.auditAdmin(r, t.Name, "sign-in-saved", "ok", auditDetail{})
+	h.auditAdmin(r, t.Name, s.actor(), "sign-in-saved", "ok", auditDetail{})
 	st, err := h.settings(r, nt, s)
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "count resources", "tenant", t.Name, "err", err)

@@ -86,6 +86,32 @@ func TestAdminSessionFollowsOkta(t *testing.T) {
 			}
 		})
 	}
+
+	// The trail names who did what: the link's admin as admin-link, alice
+	// by her Okta id, and why each of her sessions ended.
+	sub := e.ids["alice@example.com"]
+	type row struct{ Actor, Action, Target, Reason string }
+	var got []row
+	for _, rec := range e.srv.Audit(t, "acme") {
+		if rec.Kind != "admin" || rec.Action == "admin-link" || rec.Action == "admin-refused" {
+			continue
+		}
+		var d struct{ Reason string }
+		json.Unmarshal(rec.Detail, &d)
+		got = append(got, row{rec.Actor, rec.Action, rec.Target, d.Reason})
+	}
+	linkSet := row{"admin-link", "admin-group-saved", "", ""}
+	signedIn := row{sub, "admin-signin", "User/" + alice, ""}
+	ended := func(reason string) row { return row{sub, "admin-session-ended", "User/" + alice, reason} }
+	want := []row{linkSet,
+		signedIn, ended("not-admin"), signedIn,
+		signedIn, ended("deactivated"), signedIn,
+		signedIn, linkSet, ended("not-admin"), linkSet, signedIn,
+		signedIn, linkSet, ended("not-admin"), linkSet, signedIn,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("admin records (-want +got):\n%s", diff)
+	}
 }
 
 // groupID returns the id of the tenant's group named displayName.

@@ -64,12 +64,12 @@ func (h *Handler) finishAdminSignIn(w http.ResponseWriter, r *http.Request, t st
 	}
 	if t.AdminGroup == "" || !member {
 		log.WarnContext(ctx, "admin sign-in: not in the admin group", "user", u.id, "sub", sub)
-		h.auditAdmin(r, t.Name, "admin-signin", "refused", auditDetail{Reason: "not-admin"})
+		h.auditRecord(r, t.Name, store.AuditAdmin, "admin-signin", sub, "User/"+u.id, auditDetail{Reason: "not-admin"}, "refused")
 		h.page(w, http.StatusForbidden, page{Title: "No admin access",
 			Message: "You are signed in as " + u.userName + ", but only members of the group " + t.AdminGroup + " may manage this tenant."})
 		return
 	}
-	sid, err := h.newAdminSession(ctx, t.Name, u.id)
+	sid, err := h.newAdminSession(ctx, t.Name, adminSession{User: u.id, Sub: sub})
 	if err != nil {
 		log.ErrorContext(ctx, "store admin session", "err", err)
 		h.page(w, http.StatusInternalServerError, page{Title: "Something went wrong", Message: "The server could not start the admin session; try again in a moment."})
@@ -79,7 +79,7 @@ func (h *Handler) finishAdminSignIn(w http.ResponseWriter, r *http.Request, t st
 	// ended when the sign-in started, where the admin cookie is sent.
 	h.setAdminCookie(w, r, t.Name, sid, int(AdminSessionTTL.Seconds()))
 	log.InfoContext(ctx, "admin signed in with okta", "user", u.id)
-	h.auditAdmin(r, t.Name, "admin-signin", "ok", auditDetail{})
+	h.auditRecord(r, t.Name, store.AuditAdmin, "admin-signin", sub, "User/"+u.id, auditDetail{}, "ok")
 	// A page rather than a redirect, as for the admin link: the callback
 	// may be a cross-site navigation (or a form_post from Okta), which
 	// would withhold the SameSite=Strict cookie just set.
@@ -105,11 +105,13 @@ func (h *Handler) inGroup(ctx context.Context, tenantName, userID, group string)
 	return false, nil
 }
 
-// newAdminSession stores a new admin session of the tenant for the SCIM
-// user userID, who signed in with Okta, and returns its cookie value.
-func (h *Handler) newAdminSession(ctx context.Context, tenantName, userID string) (string, error) {
+// newAdminSession stores s, with a new CSRF value, as a new admin session
+// of the tenant for the SCIM user who signed in with Okta (s.User, s.Sub)
+// and returns its cookie value.
+func (h *Handler) newAdminSession(ctx context.Context, tenantName string, s adminSession) (string, error) {
 	sid := secret.New()
-	val, _ := json.Marshal(adminSession{CSRF: secret.New(), User: userID})
+	s.CSRF = secret.New()
+	val, _ := json.Marshal(s)
 	err := h.store.PutToken(ctx, store.Token{Kind: KindAdminSession, Key: secret.HashString(sid), Tenant: tenantName, Value: val, Expires: h.now().Add(AdminSessionTTL)})
 	return sid, err
 }
@@ -133,12 +135,13 @@ func (h *Handler) handleAdminLogout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	refuse := func(msg string) {
+	refuse := func(reason, msg string) {
+		h.auditRefused(r, t.Name, store.AuditAdmin, "admin-signout", reason, http.StatusForbidden)
 		h.page(w, http.StatusForbidden, page{Title: "Not signed out", Message: msg, LinkHref: adminPath(t.Name) + "/connect-okta", LinkText: "Back to the Connect Okta dialog"})
 	}
 	if h.crossSite(r) {
 		h.log.WarnContext(ctx, "admin sign-out from another site refused", "tenant", t.Name)
-		refuse("Another site asked to sign you out; use the Sign out button of the Connect Okta dialog instead.")
+		refuse(refusedCrossSite, "Another site asked to sign you out; use the Sign out button of the Connect Okta dialog instead.")
 		return
 	}
 	s, ok, err := h.adminSession(r, t.Name)
@@ -157,7 +160,7 @@ func (h *Handler) handleAdminLogout(w http.ResponseWriter, r *http.Request) {
 		}
 		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
 			h.log.WarnContext(ctx, "admin sign-out without valid csrf token", "tenant", t.Name)
-			refuse("This sign-out request does not carry the admin session's check value; use the Sign out button of the Connect Okta dialog.")
+			refuse(refusedCSRF, "This sign-out request does not carry the admin session's check value; use the Sign out button of the Connect Okta dialog.")
 			return
 		}
 		c, _ := r.Cookie(AdminCookie)
@@ -166,7 +169,7 @@ func (h *Handler) handleAdminLogout(w http.ResponseWriter, r *http.Request) {
 			h.page(w, http.StatusInternalServerError, page{Title: "Something went wrong", Message: "The server could not end the admin session; try again in a moment."})
 			return
 		}
-		h.auditAdmin(r, t.Name, "admin-signout", "ok", auditDetail{})
+		h.auditAdmin(r, t.Name, s.actor(), "admin-signout", "ok", auditDetail{})
 		h.log.InfoContext(ctx, "admin signed out", "tenant", t.Name)
 	}
 	io.Copy(io.Discard, io.LimitReader(r.Body, maxBody))
@@ -203,7 +206,7 @@ func (h *Handler) handleAdminGroup(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not save the admin group; try again")
 		return
 	}
-	h.auditAdmin(r, t.Name, "admin-group-saved", "ok", auditDetail{})
+	h.auditAdmin(r, t.Name, s.actor(), "admin-group-saved", "ok", auditDetail{})
 	out := adminapi.AdminGroupSaved{}
 	if out.Settings, err = h.settings(r, nt, s); err == nil {
 		out.GroupFound, out.GroupMembers, err = h.groupMembers(r.Context(), t.Name, group)
@@ -242,14 +245,15 @@ func (h *Handler) groupMembers(ctx context.Context, tenantName, group string) (b
 	return found, members, nil
 }
 
-// stillAdmin reports whether the SCIM user userID, who opened an admin
+// stillAdmin reports whether the SCIM user s.User, who opened an admin
 // session by signing in with Okta, is still an admin of the tenant: the
 // tenant still names an admin group, and the user is still provisioned,
 // active and a member of it. Okta deactivating the user, removing them
 // from the group, or the operator changing the group ends the session at
 // its next request: the session (stored under key) is deleted and the
 // end recorded in the audit trail.
-func (h *Handler) stillAdmin(r *http.Request, tenantName, userID, key string) (bool, error) {
+func (h *Handler) stillAdmin(r *http.Request, tenantName string, s adminSession, key string) (bool, error) {
+	userID := s.User
 	ctx := r.Context()
 	t, err := h.store.GetTenant(ctx, tenantName)
 	if err != nil {
@@ -280,6 +284,6 @@ func (h *Handler) stillAdmin(r *http.Request, tenantName, userID, key string) (b
 		return false, err
 	}
 	h.log.WarnContext(ctx, "admin session ended: no longer an admin", "tenant", tenantName, "user", userID, "reason", reason)
-	h.auditAdmin(r, tenantName, "admin-session-ended", "refused", auditDetail{Reason: reason})
+	h.auditRecord(r, tenantName, store.AuditAdmin, "admin-session-ended", s.Sub, "User/"+userID, auditDetail{Reason: reason}, "refused")
 	return false, nil
 }

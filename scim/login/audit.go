@@ -50,9 +50,11 @@ func (h *Handler) auditSignIn(r *http.Request, tenant, action, sub, target, reas
 	h.auditRecord(r, tenant, store.AuditSignIn, action, sub, target, auditDetail{Reason: reason, Test: test}, "")
 }
 
-// auditAdmin records an admin change (kind store.AuditAdmin).
-func (h *Handler) auditAdmin(r *http.Request, tenant, action, outcome string, d auditDetail) {
-	h.auditRecord(r, tenant, store.AuditAdmin, action, "admin", "", d, outcome)
+// auditAdmin records an admin change (kind store.AuditAdmin) by actor:
+// an admin session's actor (see adminSession.actor), or the Okta sub of
+// an admin signing in.
+func (h *Handler) auditAdmin(r *http.Request, tenant, actor, action, outcome string, d auditDetail) {
+	h.auditRecord(r, tenant, store.AuditAdmin, action, actor, "", d, outcome)
 }
 
 func (h *Handler) auditRecord(r *http.Request, tenant, kind, action, actor, target string, d auditDetail, outcome string) {

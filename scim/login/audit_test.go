@@ -93,9 +93,9 @@ func TestAuditAdmin(t *testing.T) {
 		t.Fatalf("rotate = %d %s", r.status, r.body)
 	}
 	want := []string{
-		"acme admin admin 127.0.0.1 admin-link   ok",
-		"acme admin admin 127.0.0.1 admin-link  {\"reason\":\"invalid-link\"} refused",
-		"acme admin admin 127.0.0.1 secret-rotated  {\"grace\":\"10m0s\"} ok",
+		"acme admin admin-link 127.0.0.1 admin-link   ok",
+		"acme admin admin-link 127.0.0.1 admin-link  {\"reason\":\"invalid-link\"} refused",
+		"acme admin admin-link 127.0.0.1 secret-rotated  {\"grace\":\"10m0s\"} ok",
 	}
 	got := aud.rows()
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -108,6 +108,7 @@ func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.crossSite(r) {
 		h.log.WarnContext(r.Context(), "sign-out from another site refused", "tenant", t.Name)
+		h.auditRefused(r, t.Name, store.AuditSignIn, "signout-refused", refusedCrossSite, http.StatusForbidden)
 		h.page(w, http.StatusForbidden, page{Title: "Not signed out", Message: "Another site asked to sign you out; use the Sign out button on this app's page instead.", LinkHref: "/t/" + t.Name + "/me", LinkText: "Your page"})
 		return
 	}

@@ -39,7 +39,7 @@ type testSignInEnv struct {
 func newTestSignInEnv(t *testing.T, mode string) *testSignInEnv {
 	t.Helper()
 	ctx := context.Background()
-	e := &testSignInEnv{srv: apptest.Start(t, nil, apptest.WithOIDCResponseMode(mode)), ids: map[string]string{}}
+	e := &testSignInEnv{srv: apptest.Start(t, nil, apptest.WithOIDCResponseMode(mode), apptest.WithAudit(t)), ids: map[string]string{}}
 	e.created = e.srv.Tenant(t, "acme")
 	e.okta = mockidp.NewServer()
 	t.Cleanup(e.okta.Close)

@@ -572,13 +572,15 @@ func attacks(get func() *env, once bool) {
 		resp.Body.Close()
 		Expect(resp.StatusCode).To(Equal(200))
 		Expect(me(sid)).NotTo(Equal(200))
-		// The sign-in (actor: the Okta sub, target: the SCIM user) and the
-		// admin link are recorded; the refused sign-out is not (yet:
-		// scim/login/session.go records no sign-out).
+		// The sign-in (actor: the Okta sub, target: the SCIM user), the
+		// admin link and the two cross-site sign-outs refused (the first
+		// at once, the second in the summary that closes its minute) are
+		// recorded.
 		recs := e.auditOf("acme", since)
 		Expect(tally(recs)).To(Equal(map[auditEntry]int{
 			{"signin", "signed-in", "User/" + e.users["acme"], "ok", ""}: 1,
 			{"admin", "admin-link", "", "ok", ""}:                        1,
+			{"signin", "signout-refused", "logout", "403", "cross-site"}: 2,
 		}))
 	})
 

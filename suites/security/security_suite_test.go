@@ -89,8 +89,7 @@
 //	                                                     at most two rows per kind; then secret-rotated ok
 //	cross-site admin POST with the right header        admin-refused cross-site ×3 per route
 //	session fixation, cross-site sign-out              signin signed-in (actor the Okta sub, target User/<id>), admin-link
-//	                                                     ok; the refused cross-site sign-out: none yet (scim/login/session.go
-//	                                                     records no sign-out)
+//	                                                     ok; signin signout-refused cross-site, outcome 403 (×2)
 //	cookie flags                                       not asserted (no attack: an admin link's ok record)
 //	oversized, deep, huge                              the refused writes: create, bulk, patch with outcome 400/413 and no
 //	                                                     detail; reads and searches: none

@@ -10,8 +10,11 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/idpkit/idpkit/scim/app"
+	"github.com/idpkit/idpkit/scim/server"
+	"github.com/idpkit/idpkit/scim/store"
 	"github.com/idpkit/idpkit/scim/store/sqlstore"
 	"github.com/idpkit/idpkit/scim/tenant"
 )
@@ -33,6 +36,31 @@ type Option func(*app.Config)
 // default) or "form_post".
 func WithOIDCResponseMode(mode string) Option {
 	return func(c *app.Config) { c.OIDCResponseMode = mode }
+}
+
+// WithAudit gives the app an audit trail (app.Config.Audit), closed when
+// t ends; (*Server).Audit reads it.
+func WithAudit(t testing.TB) Option {
+	return func(c *app.Config) {
+		aw := server.NewAuditWriter(c.Store, nil)
+		t.Cleanup(aw.Close)
+		c.Audit = aw
+	}
+}
+
+// Audit writes out what the audit trail has queued and returns a tenant's
+// records, oldest first; the server must have been started WithAudit.
+func (s *Server) Audit(t testing.TB, tenant string) []store.AuditRecord {
+	t.Helper()
+	if s.Config.Audit == nil {
+		t.Fatal("apptest: Audit needs a server started WithAudit")
+	}
+	s.Config.Audit.Flush()
+	recs, err := s.Config.Store.ListAudit(context.Background(), tenant, time.Time{}, 0)
+	if err != nil {
+		t.Fatalf("apptest: read the audit trail: %v", err)
+	}
+	return recs
 }
 
 // Start runs app.New on a new SQLite store in t's temporary directory,
