@@ -112,9 +112,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer raw.Close()
 	// Secrets at rest: refuse to start when the database holds encrypted
 	// secrets that keys do not open (or no key is given).
-	st, err := openSealed(ctx, *dsn, raw, keys)
+	st, notes, err := openSealed(ctx, *dsn, raw, keys)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	for _, n := range notes {
+		log.Warn("secrets at rest: " + n)
 	}
 	switch older := keys.OlderIDs(); {
 	case keys == nil:

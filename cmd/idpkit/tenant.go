@@ -183,9 +183,12 @@ func cmdTenantConfigure(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer raw.Close()
-	st, err := openSealed(ctx, *dsn, raw, keys)
+	st, notes, err := openSealed(ctx, *dsn, raw, keys)
 	if err != nil {
 		return fmt.Errorf("tenant configure: %w", err)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "idpkit: note: %s\n", n)
 	}
 	svc := &tenant.Service{Store: st, HTTPClient: &http.Client{Timeout: 15 * time.Second}}
 	t, checks, err := svc.ConfigureChecked(ctx, pos[0], tenant.SignIn{OktaDomain: *domain, ClientID: *clientID, ClientSecret: *clientSecret, AuthServer: *authServer})

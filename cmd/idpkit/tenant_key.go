@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/idpkit/idpkit/scim/store"
@@ -124,28 +126,75 @@ func secretKeys(fs *flag.FlagSet, file string) (*sealed.Keys, error) {
 }
 
 // openSealed wraps st so that tenant secrets are sealed with keys, after
-// checking that every encrypted secret in the database opens with them:
-// without a key, a database that holds an encrypted secret is refused
-// (errNoSecretKey).
-func openSealed(ctx context.Context, dsn string, st store.Store, keys *sealed.Keys) (*sealed.Store, error) {
-	names, err := tenantNames(ctx, dsn, true)
+// checking the encrypted secrets in the database against them: without a
+// key, a database that holds an encrypted secret is refused
+// (errNoSecretKey), and so is a key that opens none of them (not the
+// key they were encrypted with). When the key opens some and not others,
+// those others are damaged (or were copied from another tenant): the
+// server starts, and notes name them, as they name secrets still stored
+// in clear beside a key.
+func openSealed(ctx context.Context, dsn string, st store.Store, keys *sealed.Keys) (*sealed.Store, []string, error) {
+	names, err := tenantNames(ctx, dsn, secretsSealed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s := sealed.New(st, keys)
-	if err := s.Check(ctx, names); err != nil {
-		if errors.Is(err, sealed.ErrNoKey) {
-			return nil, fmt.Errorf("%w (%d %s, such as %q)", errNoSecretKey, len(names), plural(len(names), "tenant", "tenants"), names[0])
+	var bad []string
+	var first error
+	for _, n := range names {
+		if err := s.Check(ctx, []string{n}); err != nil {
+			if errors.Is(err, sealed.ErrNoKey) {
+				return nil, nil, fmt.Errorf("%w (%d %s, such as %q)", errNoSecretKey, len(names), plural(len(names), "tenant", "tenants"), names[0])
+			}
+			bad = append(bad, n)
+			first = cmp.Or(first, err)
 		}
-		return nil, fmt.Errorf("the secret key does not open the encrypted secrets in the database (pass the key they were encrypted with, or both keys to tenant rotate-key): %w", err)
 	}
-	return s, nil
+	if len(bad) > 0 && len(bad) == len(names) {
+		return nil, nil, fmt.Errorf("the secret key does not open the encrypted secrets in the database (pass the key they were encrypted with, or both keys to tenant rotate-key): %w", first)
+	}
+	var notes []string
+	if len(bad) > 0 {
+		notes = append(notes, fmt.Sprintf("the client secret of %s %s does not open with the key that opens the others' (damaged, or copied from another tenant): %s sign-ins are refused until an admin enters the secret again in the Connect Okta dialog (%v)",
+			plural(len(bad), "tenant", "tenants"), quoteList(bad), plural(len(bad), "its", "their"), first))
+	}
+	if keys != nil {
+		clear, err := tenantNames(ctx, dsn, secretsClear)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(clear) > 0 {
+			notes = append(notes, fmt.Sprintf("the client secret of %s %s is stored in clear; it is encrypted at its next change, or now with idpkit tenant rotate-key",
+				plural(len(clear), "tenant", "tenants"), quoteList(clear)))
+		}
+	}
+	return s, notes, nil
 }
 
+// quoteList quotes at most the first five names, and says how many more.
+func quoteList(names []string) string {
+	var q []string
+	for i, n := range names {
+		if i == 5 {
+			q = append(q, fmt.Sprintf("and %d more", len(names)-5))
+			break
+		}
+		q = append(q, strconv.Quote(n))
+	}
+	return strings.Join(q, ", ")
+}
+
+// Which tenants tenantNames lists.
+const (
+	secretsAny    = iota // every tenant
+	secretsSealed        // those whose client secret is encrypted
+	secretsClear         // those whose client secret is set and in clear
+)
+
 // tenantNames lists the tenants of the database by a read of its own
-// (store.Store has no listing), in name order; with onlySealed, only those
-// whose client secret is encrypted.
-func tenantNames(ctx context.Context, dsn string, onlySealed bool) ([]string, error) {
+// (store.Store has no listing), in name order: all of them, or (which)
+// only those whose client secret is encrypted, or set and in clear.
+func tenantNames(ctx context.Context, dsn string, which int) ([]string, error) {
 	driver, source := "pgx", dsn
 	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
 		path = strings.TrimPrefix(path, "//")
@@ -166,8 +215,11 @@ func tenantNames(ctx context.Context, dsn string, onlySealed bool) ([]string, er
 	}
 	defer db.Close()
 	q := `SELECT name FROM tenants ORDER BY name`
-	if onlySealed {
+	switch which {
+	case secretsSealed:
 		q = `SELECT name FROM tenants WHERE client_secret LIKE '` + sealed.Prefix + `%' ORDER BY name`
+	case secretsClear:
+		q = `SELECT name FROM tenants WHERE client_secret <> '' AND client_secret NOT LIKE '` + sealed.Prefix + `%' ORDER BY name`
 	}
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
@@ -246,21 +298,20 @@ func cmdTenantRotateKey(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer st.Close()
-	names, err := tenantNames(ctx, *dsn, false)
+	names, err := tenantNames(ctx, *dsn, secretsAny)
 	if err != nil {
 		return err
 	}
-	n, err := sealed.New(st, keys).Rotate(ctx, names)
+	done, err := sealed.New(st, keys).Rotate(ctx, names)
+	n := len(done)
+	for _, name := range done {
+		auditCLI(ctx, st, stderr, name, "key-rotated", "ok", cliDetail{Key: keys.ID()})
+	}
 	if err != nil {
 		if errors.Is(err, sealed.ErrUnknownKey) || errors.Is(err, sealed.ErrDecrypt) {
 			err = fmt.Errorf("%w; pass the key the secrets are encrypted with now as --old-key-file (%d of %d tenants were re-encrypted before this one; run again to finish)", err, n, len(names))
 		}
 		return fmt.Errorf("tenant rotate-key: %w", err)
-	}
-	for _, name := range names {
-		// Re-encrypted now or found under the new key already: either
-		// way its secrets are under this key from here on.
-		auditCLI(ctx, st, stderr, name, "key-rotated", "ok", cliDetail{Key: keys.ID()})
 	}
 	note := ""
 	if n == 0 && len(names) > 0 {

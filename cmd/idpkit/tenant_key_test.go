@@ -287,11 +287,11 @@ func TestTenantNames(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			all, err := tenantNames(ctx, dsn, false)
+			all, err := tenantNames(ctx, dsn, secretsAny)
 			if err != nil {
 				t.Fatal(err)
 			}
-			enc, err := tenantNames(ctx, dsn, true)
+			enc, err := tenantNames(ctx, dsn, secretsSealed)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -347,5 +347,56 @@ func TestKeyFilePermissions(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestDamagedSecretStarts: with the right key, one tenant whose stored
+// secret does not open (damaged, or copied from another tenant) no longer
+// stops serve for every tenant: it starts and names that tenant, and it
+// names a secret still stored in clear beside a key; a key that opens
+// none of the secrets is still refused.
+func TestDamagedSecretStarts(t *testing.T) {
+	ctx := context.Background()
+	db := "sqlite:" + filepath.Join(t.TempDir(), "idpkit.db")
+	keyFile, _ := writeKey(t, 1)
+	otherFile, _ := writeKey(t, 2)
+	raw, err := sqlstore.Open(ctx, db, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := sealed.NewKeys(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sealed.New(raw, k)
+	for _, n := range []string{"acme", "globex"} {
+		if err := st.CreateTenant(ctx, store.Tenant{Name: n, TokenHash: []byte{1}, ClientSecret: "secret-of-" + n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := raw.CreateTenant(ctx, store.Tenant{Name: "initech", TokenHash: []byte{1}, ClientSecret: "in-clear"}); err != nil {
+		t.Fatal(err)
+	}
+	// globex gets acme's sealed value: it names acme in its additional data.
+	acme, err := raw.GetTenant(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.UpdateTenant(ctx, "globex", func(tn *store.Tenant) error { tn.ClientSecret = acme.ClientSecret; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	code, out := serveOnce(t, db, nil, "--secret-key-file", keyFile)
+	for _, want := range []string{`the client secret of tenant \"globex\" does not open with the key that opens the others'`, `its sign-ins are refused`, `the client secret of tenant \"initech\" is stored in clear`} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("serve exited %d; want it running and saying %q:\n%s", code, want, out)
+		}
+	}
+	if strings.Contains(out, `\"acme\" does not open`) {
+		t.Errorf("acme is named as damaged:\n%s", out)
+	}
+	if code, out := serveOnce(t, db, nil, "--secret-key-file", otherFile); code != 1 || !strings.Contains(out, "does not open the encrypted secrets") {
+		t.Errorf("serve with a key that opens nothing exited %d, want 1:\n%s", code, out)
 	}
 }

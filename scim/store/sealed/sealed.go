@@ -356,20 +356,20 @@ func (s *Store) Check(ctx context.Context, names []string) error {
 // Rotate seals the secrets of each named tenant under the primary key, each
 // tenant in its own UpdateTenant, so that a rotation stopped half-way is
 // finished by running it again. Tenants whose secrets are empty or already
-// sealed under the primary key are left alone. It returns how many
-// tenants it rewrote.
-func (s *Store) Rotate(ctx context.Context, names []string) (int, error) {
+// sealed under the primary key are left alone. It returns the tenants it
+// rewrote, in the order of names, also when it stops at an error.
+func (s *Store) Rotate(ctx context.Context, names []string) ([]string, error) {
 	if s.keys == nil {
-		return 0, ErrNoKey
+		return nil, ErrNoKey
 	}
-	n := 0
+	var done []string
 	for _, name := range names {
 		raw, err := s.Store.GetTenant(ctx, name)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return n, err
+			return done, err
 		}
 		if raw.ClientSecret == "" || SealedKeyID(raw.ClientSecret) == s.keys.primary {
 			continue
@@ -377,12 +377,12 @@ func (s *Store) Rotate(ctx context.Context, names []string) (int, error) {
 		// A secret none of the keys opens is an error, not something to
 		// write back as it is.
 		if _, err := s.open(raw); err != nil {
-			return n, err
+			return done, err
 		}
 		if _, err := s.UpdateTenant(ctx, name, func(*store.Tenant) error { return nil }); err != nil {
-			return n, err
+			return done, err
 		}
-		n++
+		done = append(done, name)
 	}
-	return n, nil
+	return done, nil
 }

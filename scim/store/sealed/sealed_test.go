@@ -287,8 +287,8 @@ func TestStoreErrors(t *testing.T) {
 				t.Errorf("Check = %v, want %v", err, tt.want)
 			}
 			// (A value under the primary key is skipped by Rotate, moved or not.)
-			if n, err := tt.st.Rotate(ctx, []string{tt.tenant}); tt.name != "moved" && !errors.Is(err, tt.want) || n != 0 {
-				t.Errorf("Rotate = %d, %v, want 0, %v", n, err, tt.want)
+			if done, err := tt.st.Rotate(ctx, []string{tt.tenant}); tt.name != "moved" && !errors.Is(err, tt.want) || len(done) != 0 {
+				t.Errorf("Rotate = %q, %v, want none, %v", done, err, tt.want)
 			}
 		})
 	}
@@ -363,19 +363,19 @@ func TestRotate(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Without the old key, the first sealed tenant stops the rotation.
-	if n, err := sealed.New(inner, keys(t, nw)).Rotate(ctx, names); !errors.Is(err, sealed.ErrUnknownKey) || n != 0 {
-		t.Errorf("Rotate without the old key = %d, %v; want 0, ErrUnknownKey", n, err)
+	if done, err := sealed.New(inner, keys(t, nw)).Rotate(ctx, names); !errors.Is(err, sealed.ErrUnknownKey) || len(done) != 0 {
+		t.Errorf("Rotate without the old key = %q, %v; want none, ErrUnknownKey", done, err)
 	}
 	rot := sealed.New(inner, keys(t, nw, old))
 	// Half a rotation, then the whole: the second run finishes the rest.
-	if n, err := rot.Rotate(ctx, names[:1]); err != nil || n != 1 {
-		t.Fatalf("Rotate(a) = %d, %v", n, err)
+	if done, err := rot.Rotate(ctx, names[:1]); err != nil || !slices.Equal(done, names[:1]) {
+		t.Fatalf("Rotate(a) = %q, %v", done, err)
 	}
-	if n, err := rot.Rotate(ctx, append(names, "gone")); err != nil || n != 3 {
-		t.Fatalf("Rotate(all) = %d, %v; want 3 (b, c, clear)", n, err)
+	if done, err := rot.Rotate(ctx, append(names, "gone")); err != nil || len(done) != 3 || slices.Contains(done, names[0]) {
+		t.Fatalf("Rotate(all) = %q, %v; want the 3 others (b, c, clear)", done, err)
 	}
-	if n, err := rot.Rotate(ctx, names); err != nil || n != 0 {
-		t.Fatalf("Rotate again = %d, %v; want 0", n, err)
+	if done, err := rot.Rotate(ctx, names); err != nil || len(done) != 0 {
+		t.Fatalf("Rotate again = %q, %v; want none", done, err)
 	}
 	only := sealed.New(inner, keys(t, nw))
 	var got []string

@@ -133,6 +133,11 @@ func Restore(ctx context.Context, dsn, file string, force bool) (BackupInfo, err
 	if err != nil {
 		return BackupInfo{}, err
 	}
+	// Through a symbolic link, the database is the file it names: that is
+	// the one to replace, not the link.
+	if real, err := filepath.EvalSymlinks(dst); err == nil {
+		dst = real
+	}
 	if _, err := os.Stat(file); err != nil {
 		return BackupInfo{}, fmt.Errorf("sqlstore: restore: backup %w", err)
 	}
@@ -195,6 +200,11 @@ func Restore(ctx context.Context, dsn, file string, force bool) (BackupInfo, err
 	// the backup (it holds token hashes and client secrets).
 	if fi, err := os.Stat(dst); err == nil {
 		if err := os.Chmod(tmp, fi.Mode().Perm()); err != nil {
+			return BackupInfo{}, fmt.Errorf("sqlstore: restore: %w", err)
+		}
+		// And its owner, so that a restore run as root leaves a database
+		// the server's own user can still open.
+		if err := sameOwner(tmp, fi); err != nil {
 			return BackupInfo{}, fmt.Errorf("sqlstore: restore: %w", err)
 		}
 	}

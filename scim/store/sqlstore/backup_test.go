@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -356,6 +357,22 @@ func TestRestore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, false},
+		{"through a symbolic link", func(t *testing.T, path string) {
+			real := filepath.Join(filepath.Dir(path), "real.db")
+			openAt(t, "sqlite:"+real, len(migrations), Options{}).Close()
+			if err := os.Symlink("real.db", path); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"another owner", func(t *testing.T, path string) {
+			openAt(t, "sqlite:"+path, len(migrations), Options{}).Close()
+			if os.Geteuid() == 0 {
+				// As root (CI): a database of the server's own user.
+				if err := os.Chown(path, 65534, 65534); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, false},
 		{"force over other tenants", func(t *testing.T, path string) {
 			s := openAt(t, "sqlite:"+path, len(migrations), Options{})
 			if err := s.CreateTenant(t.Context(), backupTenant("initech")); err != nil {
@@ -398,6 +415,21 @@ func TestRestore(t *testing.T) {
 				t.Errorf("restored tables (-source +restored):\n%s", diff)
 			}
 			integrityCheck(t, target)
+			switch tc.name {
+			case "through a symbolic link":
+				if fi, err := os.Lstat(target); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+					t.Errorf("the link was replaced: %v %v", fi, err)
+				}
+			case "another owner":
+				want := uint32(os.Geteuid())
+				if want == 0 {
+					want = 65534
+				}
+				fi, _ := os.Stat(target)
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok && (st.Uid != want || st.Gid != want && os.Geteuid() == 0) {
+					t.Errorf("restored file owned by %d:%d, want the target's %d", st.Uid, st.Gid, want)
+				}
+			}
 			left, _ := filepath.Glob(filepath.Join(dir, "sub", ".*tmp-*"))
 			if len(left) > 0 {
 				t.Errorf("temporary files left: %q", left)
