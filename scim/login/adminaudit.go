@@ -1,7 +1,6 @@
 package login
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -27,97 +26,17 @@ func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	recs, err := h.latestAudit(r.Context(), t.Name, since, adminapi.MaxAudit)
+	recs, err := h.store.LatestAudit(r.Context(), t.Name, since, adminapi.MaxAudit)
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "read audit", "tenant", t.Name, "err", err)
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not read the tenant's audit trail; try again")
 		return
 	}
 	out := adminapi.Audit{Records: make([]adminapi.AuditEntry, 0, len(recs))}
-	for i := len(recs) - 1; i >= 0; i-- {
-		out.Records = append(out.Records, auditEntry(recs[i]))
+	for _, rec := range recs {
+		out.Records = append(out.Records, auditEntry(rec))
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// How many records one read of latestAudit returns at most: auditScan
-// for each probe; auditInstant for the last read, of the records that
-// share one microsecond (each record of a Bulk request has its time, and
-// a Bulk request has at most 1,000 operations).
-const (
-	auditScan    = 500
-	auditInstant = 20000
-)
-
-// latestAudit returns the tenant's last n (at most auditScan) audit
-// records at or after since, oldest first. store.Store.ListAudit reads
-// oldest first from a start time, so this looks for a start after which
-// at least n but fewer than auditScan records lie: one read for a tenant
-// with fewer than auditScan records since since; otherwise starts back
-// from now by windows that double (1 minute, 2, 4, …) until one holds too
-// many, then halve between the last two starts. Each read returns at most
-// auditScan records; a typical busy tenant needs a few reads, the worst
-// case (records packed into a microsecond, since at the zero time) about
-// 30 doublings and 56 halvings. Records of one microsecond (a large Bulk
-// request) keep the order they were appended in; of more than
-// auditInstant in one microsecond, only the first auditInstant are seen.
-func (h *Handler) latestAudit(ctx context.Context, tenant string, since time.Time, n int) ([]store.AuditRecord, error) {
-	last := func(recs []store.AuditRecord) []store.AuditRecord {
-		if len(recs) > n {
-			return recs[len(recs)-n:]
-		}
-		return recs
-	}
-	recs, err := h.store.ListAudit(ctx, tenant, since, auditScan)
-	if err != nil || len(recs) < auditScan {
-		return last(recs), err
-	}
-	// In microseconds, the store's precision: early is a start with
-	// auditScan or more records after it, late one with fewer than n
-	// (lateRecs, once read).
-	early, late := since.UnixMicro(), h.now().UnixMicro()
-	var lateRecs []store.AuditRecord
-	lateRead, growing := false, true
-	window := time.Minute.Microseconds()
-	for late-early > 1 {
-		start := early + (late-early)/2
-		if growing {
-			if start = late - window; start <= early {
-				growing = false
-				continue
-			}
-			window *= 2
-		}
-		recs, err := h.store.ListAudit(ctx, tenant, time.UnixMicro(start).UTC(), auditScan)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case len(recs) >= auditScan:
-			early, growing = start, false
-		case len(recs) >= n:
-			return last(recs), nil
-		default:
-			late, lateRecs, lateRead = start, recs, true
-		}
-	}
-	// The records before late are all of the instant early.
-	if !lateRead {
-		if lateRecs, err = h.store.ListAudit(ctx, tenant, time.UnixMicro(late).UTC(), auditScan); err != nil {
-			return nil, err
-		}
-	}
-	recs, err = h.store.ListAudit(ctx, tenant, time.UnixMicro(early).UTC(), auditInstant)
-	if err != nil {
-		return nil, err
-	}
-	var at []store.AuditRecord
-	for _, r := range recs {
-		if r.At.Before(time.UnixMicro(late)) {
-			at = append(at, r)
-		}
-	}
-	return last(append(at, lateRecs...)), nil
 }
 
 // auditEntry is a store record as the dialog reads it: the detail JSON's

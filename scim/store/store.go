@@ -333,6 +333,11 @@ type Store interface {
 	// oldest first (records of one instant in the order appended), at
 	// most limit of them (0: all).
 	ListAudit(ctx context.Context, tenant string, since time.Time, limit int) ([]AuditRecord, error)
+	// LatestAudit returns a tenant's newest audit records at or after
+	// since, newest first (records of one instant in the reverse of the
+	// order appended), at most limit of them (0: all): ListAudit's
+	// records, reversed, and the last limit of them.
+	LatestAudit(ctx context.Context, tenant string, since time.Time, limit int) ([]AuditRecord, error)
 	// PruneAudit deletes the audit records of every tenant from before
 	// before and returns how many it deleted.
 	PruneAudit(ctx context.Context, before time.Time) (int, error)

@@ -89,10 +89,21 @@ func auditInsert(n int) string {
 // ListAudit returns a tenant's audit records at or after since, oldest
 // first, at most limit (0: all).
 func (s *Store) ListAudit(ctx context.Context, tenant string, since time.Time, limit int) ([]store.AuditRecord, error) {
+	return s.listAudit(ctx, tenant, since, limit, "ORDER BY at, seq")
+}
+
+// LatestAudit returns a tenant's newest audit records at or after since,
+// newest first, at most limit (0: all): one read of the (tenant, at, seq)
+// index backwards.
+func (s *Store) LatestAudit(ctx context.Context, tenant string, since time.Time, limit int) ([]store.AuditRecord, error) {
+	return s.listAudit(ctx, tenant, since, limit, "ORDER BY at DESC, seq DESC")
+}
+
+func (s *Store) listAudit(ctx context.Context, tenant string, since time.Time, limit int, order string) ([]store.AuditRecord, error) {
 	if !storable(tenant) {
 		return nil, nil
 	}
-	q := `SELECT at, kind, actor, source, action, target, detail, outcome FROM audit WHERE tenant = $1 AND at >= $2 ORDER BY at, seq`
+	q := `SELECT at, kind, actor, source, action, target, detail, outcome FROM audit WHERE tenant = $1 AND at >= $2 ` + order
 	args := []any{tenant, toDB(since)}
 	if limit > 0 {
 		q += ` LIMIT $3`

@@ -244,6 +244,14 @@ func (s *Store) ListAudit(ctx context.Context, tenant string, since time.Time, l
 	return rs, err
 }
 
+// LatestAudit implements store.Store.
+func (s *Store) LatestAudit(ctx context.Context, tenant string, since time.Time, limit int) ([]store.AuditRecord, error) {
+	start := s.now()
+	rs, err := s.next.LatestAudit(ctx, tenant, since, limit)
+	s.observe("LatestAudit", start, err)
+	return rs, err
+}
+
 // PruneAudit implements store.Store.
 func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 	start := s.now()

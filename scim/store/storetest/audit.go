@@ -63,6 +63,28 @@ var auditTests = []test{
 				}
 			})
 		}
+		latest := []struct {
+			name  string
+			since time.Time
+			limit int
+			want  []store.AuditRecord
+		}{
+			{"latest all", time.Time{}, 0, withTenant("acme", c, b, a)},
+			{"latest since", at(time.Second), 0, withTenant("acme", c, b)},
+			{"latest limit", time.Time{}, 2, withTenant("acme", c, b)},
+			{"latest after", at(time.Hour), 0, nil},
+		}
+		for _, tc := range latest {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := s.LatestAudit(ctxOf(t), "acme", tc.since, tc.limit)
+				if err != nil {
+					t.Fatalf("LatestAudit: %v", err)
+				}
+				if diff := cmp.Diff(tc.want, got, opts); diff != "" {
+					t.Errorf("LatestAudit (-want +got):\n%s", diff)
+				}
+			})
+		}
 	}},
 	{"Isolation", func(t *testing.T, s store.Store) {
 		mustAppendAudit(t, s, "acme", auditRec(0, "create", "User/1"))

@@ -660,6 +660,15 @@ func (m *memStore) ListAudit(_ context.Context, tenant string, since time.Time, 
 	return out, nil
 }
 
+func (m *memStore) LatestAudit(ctx context.Context, tenant string, since time.Time, limit int) ([]store.AuditRecord, error) {
+	all, err := m.ListAudit(ctx, tenant, since, 0)
+	slices.Reverse(all)
+	if limit > 0 && len(all) > limit {
+		all = all[:limit]
+	}
+	return all, err
+}
+
 func (m *memStore) PruneAudit(_ context.Context, before time.Time) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
