@@ -161,7 +161,7 @@ func TestAuditProvisioningRun(t *testing.T) {
 				"scim create User/" + ids[2] + ` ["active","emails","name","password","userName"] 201`,
 				"scim patch User/" + ids[0] + ` ["active","password"] 200`,
 				"scim delete User/" + ids[1] + "  204",
-				`scim auth-refused User {"method":"POST","reason":"wrong-token"} 401`,
+				`scim auth-refused User {"count":1,"method":"POST","reason":"wrong-token"} 401`,
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("audit --json (-want +got):\n%s", diff)

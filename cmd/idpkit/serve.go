@@ -2,17 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -107,7 +110,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	raw, err := sqlstore.Open(ctx, *dsn, sqlstore.Options{Logger: log})
 	if err != nil {
-		return err
+		return redactedError{err, *dsn}
 	}
 	defer raw.Close()
 	// Secrets at rest: refuse to start when the database holds encrypted
@@ -165,12 +168,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		// 1 MiB (Go's default), so that a long query string reaches the
-		// SCIM server and gets its own SCIM error (a filter over
-		// server.MaxFilterLength is 400 invalidFilter) rather than Go's
-		// plain-text 431. Headers beyond 1 MiB still get that 431.
-		MaxHeaderBytes: 1 << 20,
-		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Every connection may hold this much of a request's headers in
+		// memory while they arrive (within ReadHeaderTimeout), so it is
+		// kept small: Go's default of 1 MiB let a few thousand idle
+		// connections take gigabytes. It is still above
+		// server.MaxFilterLength plus the rest of a request, so a filter
+		// just over that limit reaches the SCIM server and gets its SCIM
+		// error (400 invalidFilter); a longer request line or header gets
+		// Go's plain-text 431.
+		MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog:       serverErrorLog(log),
 	}
 	log.Info("idpkit serving", "addr", ln.Addr().String(), "public_url", pub, "db", redactDSN(*dsn), "store_password_hashes", *keepHashes, "oidc_response_mode", *responseMode,
 		"tls", certs != nil, "trust_proxy", *trustProxy, "metrics", *metrics, "max_tenant_requests", *maxTenant,
@@ -265,11 +272,39 @@ func flagsFromEnv(fs *flag.FlagSet, vars []flagEnv) error {
 	return nil
 }
 
-// redactDSN hides the password of a postgres:// DSN for logging.
+// maxHeaderBytes is serve's http.Server.MaxHeaderBytes: twice
+// server.MaxFilterLength (64 KiB), so that a filter over that limit, with
+// the rest of the request line and Okta's few headers, still reaches the
+// SCIM server.
+const maxHeaderBytes = 2 * server.MaxFilterLength
+
+// redactDSN returns dsn fit for logs and messages, without its secrets:
+// a sqlite: DSN as it is; a URL (postgres://…) with the password of its
+// user info and the values of its password and sslpassword parameters
+// replaced by ***; a key=value DSN (host=… password=…) with the values of
+// its password and sslpassword keys replaced; any other text that holds
+// an @ as its scheme alone.
 func redactDSN(dsn string) string {
-	if !strings.Contains(dsn, "@") {
-		return dsn // no user info, so no password
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return dsn
+	case strings.Contains(dsn, "://"):
+		return redactURL(dsn)
+	case strings.Contains(dsn, "="):
+		return kvPassword.ReplaceAllString(dsn, "${1}=***")
+	case strings.Contains(dsn, "@"):
+		scheme, _, _ := strings.Cut(dsn, ":")
+		return scheme + ":…"
 	}
+	return dsn
+}
+
+// kvPassword finds the secret values of a key=value DSN, as libpq parses
+// them: a quoted value (with \' and \\ escapes) or one up to white space.
+var kvPassword = regexp.MustCompile(`(?i)\b((?:ssl)?password)\s*=\s*(?:'(?:[^'\\]|\\.)*'?|\S*)`)
+
+// redactURL is redactDSN for a URL.
+func redactURL(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		// The text cannot be shown safely; the scheme tells enough.
@@ -278,27 +313,101 @@ func redactDSN(dsn string) string {
 	}
 	if _, ok := u.User.Password(); ok {
 		u.User = url.UserPassword(u.User.Username(), "***")
-		return strings.Replace(u.String(), "%2A%2A%2A", "***", 1)
 	}
-	return dsn
+	if u.RawQuery != "" {
+		params := strings.Split(u.RawQuery, "&")
+		for i, p := range params {
+			k, _, _ := strings.Cut(p, "=")
+			if key, err := url.QueryUnescape(k); err != nil || secretParam(key) {
+				params[i] = k + "=***"
+			}
+		}
+		u.RawQuery = strings.Join(params, "&")
+	}
+	return strings.ReplaceAll(u.String(), "%2A%2A%2A", "***")
 }
+
+// secretParam reports whether a DSN parameter holds a secret.
+func secretParam(key string) bool {
+	switch strings.ToLower(strings.TrimSpace(key)) {
+	case "password", "sslpassword":
+		return true
+	}
+	return false
+}
+
+// redactedError is err, whose text may quote dsn, with dsn redacted
+// (redactDSN).
+type redactedError struct {
+	err error
+	dsn string
+}
+
+func (e redactedError) Error() string {
+	msg := e.err.Error()
+	if e.dsn == "" {
+		return msg
+	}
+	return strings.ReplaceAll(msg, e.dsn, redactDSN(e.dsn))
+}
+
+func (e redactedError) Unwrap() error { return e.err }
 
 // certCheckEvery is how often, at most, serve looks whether the
 // --tls-cert and --tls-key files changed (on a TLS handshake).
 const certCheckEvery = 5 * time.Second
 
-// serverTLSConfig is serve's TLS: 1.2 at least, Go's default cipher
-// suites (only AEAD, forward-secret ones for TLS 1.2; TLS 1.3's are not
-// configurable), the certificate from c.
-func serverTLSConfig(c *certReloader) *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: c.GetCertificate}
+// tls12Suites are the TLS 1.2 cipher suites serve accepts: ECDHE (forward
+// secrecy) with an AEAD cipher (AES-GCM, ChaCha20-Poly1305), for RSA and
+// ECDSA certificates. Go's default list also has ECDHE with AES-CBC and
+// SHA-1 MACs, which are not AEAD. TLS 1.3's suites are all AEAD and not
+// configurable.
+var tls12Suites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
-// fileStamp tells whether a file changed: its modification time and
-// size.
+// serverTLSConfig is serve's TLS: 1.2 at least, with only AEAD,
+// forward-secret cipher suites for TLS 1.2 (tls12Suites), the
+// certificate from c.
+func serverTLSConfig(c *certReloader) *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: tls12Suites, GetCertificate: c.GetCertificate}
+}
+
+// serverErrorLog is the http.Server's ErrorLog: its lines go to log at
+// Warn, but for failed TLS handshakes ("http: TLS handshake error from
+// …"), which any client can cause as often as it likes (a port scan, a
+// plain-http request, a client that does not trust the certificate):
+// those go at Debug, so that strangers do not decide how much is logged
+// at Warn.
+func serverErrorLog(log *slog.Logger) *stdlog.Logger {
+	return stdlog.New(errorLogWriter{log}, "", 0)
+}
+
+// errorLogWriter writes each line of the http.Server's ErrorLog to log.
+type errorLogWriter struct{ log *slog.Logger }
+
+func (w errorLogWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	level := slog.LevelWarn
+	if strings.HasPrefix(msg, "http: TLS handshake error") {
+		level = slog.LevelDebug
+	}
+	w.log.Log(context.Background(), level, msg)
+	return len(p), nil
+}
+
+// fileStamp tells whether a file changed: its modification time, size
+// and a hash of its contents (a renewal copied with cp -p, rsync -t or
+// tar keeps the old time, and often has the same size).
 type fileStamp struct {
 	mod  time.Time
 	size int64
+	sum  [sha256.Size]byte
 }
 
 // certReloader serves a certificate and key pair from two files and
@@ -350,7 +459,13 @@ func (c *certReloader) stat() ([2]fileStamp, error) {
 		if err != nil {
 			return s, fmt.Errorf("serve: TLS: %w", err)
 		}
-		s[i] = fileStamp{fi.ModTime(), fi.Size()}
+		// Certificate and key files are a few kilobytes: reading them at
+		// each check (every certCheckEvery at most) costs nothing.
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return s, fmt.Errorf("serve: TLS: %w", err)
+		}
+		s[i] = fileStamp{fi.ModTime(), fi.Size(), sha256.Sum256(b)}
 	}
 	return s, nil
 }

@@ -10,11 +10,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/idpkit/idpkit/scim/server"
 )
 
-// TestServeLongQuery: serve accepts request headers up to 1 MiB, so a
-// long filter reaches the SCIM server and gets its SCIM error (400
-// invalidFilter) instead of Go's plain-text 431 (it did at 64 KiB).
+// TestServeLongQuery: serve accepts request headers up to 128 KiB
+// (maxHeaderBytes), so a filter just over server.MaxFilterLength reaches
+// the SCIM server and gets its SCIM error (400 invalidFilter); a request
+// line of half a megabyte gets Go's plain-text 431 instead of costing
+// every connection a megabyte.
 func TestServeLongQuery(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "idpkit.db")
 	addr := freeAddr(t)
@@ -43,7 +47,10 @@ func TestServeLongQuery(t *testing.T) {
 		want   []any
 	}{
 		{"70,000 bytes", strings.Repeat("a", 70_000) + " pr", []any{400, "application/scim+json; charset=utf-8", "invalidFilter"}},
-		{"500,000 bytes", strings.Repeat("a", 500_000) + " pr", []any{400, "application/scim+json; charset=utf-8", "invalidFilter"}},
+		{"MaxFilterLength+1 bytes", strings.Repeat("a", server.MaxFilterLength-2) + " pr", []any{400, "application/scim+json; charset=utf-8", "invalidFilter"}},
+		{"125,000 bytes", strings.Repeat("a", 125_000) + " pr", []any{400, "application/scim+json; charset=utf-8", "invalidFilter"}},
+		{"140,000 bytes", strings.Repeat("a", 140_000) + " pr", []any{431, "text/plain; charset=utf-8", nil}},
+		{"500,000 bytes", strings.Repeat("a", 500_000) + " pr", []any{431, "text/plain; charset=utf-8", nil}},
 		{"short", "userName pr", []any{200, "application/scim+json; charset=utf-8", nil}},
 	}
 	for _, tt := range tests {

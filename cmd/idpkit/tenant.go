@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -94,16 +93,10 @@ type tenantDB struct {
 	given bool
 }
 
-// shown is the dsn without a password (postgres://user:xxxxx@host/db).
+// shown is the dsn without its secrets (redactDSN: postgres://user:***@host/db,
+// and no password= parameter).
 func (d tenantDB) shown() string {
-	if strings.HasPrefix(d.dsn, "sqlite:") {
-		return d.dsn
-	}
-	u, err := url.Parse(d.dsn)
-	if err != nil {
-		return "the database given by --db"
-	}
-	return u.Redacted()
+	return redactDSN(d.dsn)
 }
 
 // hint says where to look when a tenant or the database is not found.

@@ -26,11 +26,50 @@ type Settings struct {
 	// AdminGroup is the displayName of the SCIM group whose members may
 	// sign in as admins with Okta (GET …/admin/signin); "" for none.
 	AdminGroup string `json:"adminGroup"`
-	CSRF       string `json:"csrf"`
+	// AdminSignInURL is where the admin group's members sign in with
+	// Okta (absolute, from the public URL); it works once sign-in is
+	// saved and AdminGroup is set.
+	AdminSignInURL string `json:"adminSignInUrl"`
+	// Session is whose admin session this is, and until when.
+	Session AdminSession `json:"session"`
+	CSRF    string       `json:"csrf"`
 	// Checks are the steps of the sign-in check, in the order they ran;
 	// only the answer of POST …/api/oidc carries them.
 	Checks []Check `json:"checks,omitempty"`
 }
+
+// AdminSession says whose admin session the dialog runs in.
+type AdminSession struct {
+	// Via is SessionOkta (signed in with Okta at …/admin/signin) or
+	// SessionLink (a one-time admin link).
+	Via string `json:"via"`
+	// Sub and UserName name the Okta user of a SessionOkta session: the
+	// Okta user id and the SCIM user's userName.
+	Sub      string `json:"sub,omitempty"`
+	UserName string `json:"userName,omitempty"`
+	// Expires is when the session ends at the latest.
+	Expires time.Time `json:"expires"`
+}
+
+// AdminSession.Via values.
+const (
+	SessionOkta = "okta"
+	SessionLink = "admin-link"
+)
+
+// Error codes (Error.Error) of the admin API that the dialog acts on.
+const (
+	// ErrLoginRequired: no admin session, or it has expired or ended.
+	ErrLoginRequired = "login_required"
+	// ErrAdminRemoved: the session ended because Okta no longer lists its
+	// user as an active member of the tenant's admin group (or the group
+	// changed); the description says which.
+	ErrAdminRemoved = "admin_removed"
+	// ErrWouldLockOut: POST …/api/admin-group refused, because the admin
+	// who signed in with Okta is not an active member of the group named
+	// and would lose access at once; the description says what to do.
+	ErrWouldLockOut = "would_lock_out"
+)
 
 // Check names of the sign-in check, in the order they run.
 const (
@@ -179,6 +218,10 @@ type AdminGroupSaved struct {
 	// GroupMembers is the number of users in the group(s) of that
 	// displayName, active or not; 0 when GroupFound is false.
 	GroupMembers int `json:"groupMembers"`
+	// GroupSuggestion is the displayName of a provisioned group that
+	// differs from Group only in case or spacing, when GroupFound is
+	// false ("did you mean …?").
+	GroupSuggestion string `json:"groupSuggestion,omitempty"`
 }
 
 // Audit kinds (AuditEntry.Kind), as the store keeps them.

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +150,54 @@ func TestTenantRateUnknownTenants(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[int]int{401: 400}, statuses); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestTenantRateTokenlessPaths: requests without a token to paths under
+// /t/{tenant}/scim/ that the app answers without any credential check (the
+// catch-all 404 of paths that are no SCIM endpoint, ServeMux's redirect
+// of a path that is not clean) spend nothing of the tenant's SCIM budget,
+// so however many come, Okta's right token keeps its whole burst. Tenant
+// names that are no valid name (a 100 kB one) are not limited either.
+func TestTenantRateTokenlessPaths(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "x.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := app.Config{Store: st, PublicURL: "http://idpkit.example", TenantRate: httpx.TenantRateConfig{Rate: 1, Burst: 3}}
+	h := app.New(cfg)
+	created, err := app.Tenants(cfg).Create(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := "/t/" + strings.Repeat("a", 100_000)
+	paths := []string{"/t/acme/scim/x", "/t/acme/scim/", "/t/acme/scim/v2%2FUsers", "/t/acme/scim/v2//Users", "/t/acme/scim/v2/./Users", "/t/acme/scim/x/../v2/Users",
+		huge + "/scim/x", huge + "/scim/v2/Users", "/t/ACME/scim/v2/Users"}
+	statuses := map[int]int{}
+	for range 10 {
+		for _, p := range paths {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.URL.RawPath, req.RequestURI = p, p
+			req.URL.Path, _ = url.PathUnescape(p)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			statuses[w.Code/100*100]++
+		}
+	}
+	if _, ok := statuses[429]; ok {
+		t.Errorf("tokenless requests got 429: %v", statuses)
+	}
+	var got []int
+	for range 4 {
+		req := httptest.NewRequest("GET", "/t/acme/scim/v2/Users", nil)
+		req.Header.Set("Authorization", "Bearer "+created.Token)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		got = append(got, w.Code)
+	}
+	if diff := cmp.Diff([]int{200, 200, 200, 429}, got); diff != "" {
+		t.Errorf("Okta after %v tokenless requests (-want +got):\n%s", statuses, diff)
 	}
 }

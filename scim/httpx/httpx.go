@@ -97,6 +97,12 @@ func ParseTrustedProxies(s string) (TrustedProxies, error) {
 				return nil, fmt.Errorf("httpx: %q is not a CIDR prefix such as 10.0.0.0/8: %w", item, err)
 			}
 			if p.Addr().Is4In6() {
+				// ::ffff:a.b.c.d/N is the IPv4 prefix a.b.c.d/(N-96), which
+				// needs N of 96 or more; a shorter one would reach beyond the
+				// IPv4-mapped space, and as an IPv4 prefix trust nothing.
+				if p.Bits() < 96 {
+					return nil, fmt.Errorf("httpx: %q is an IPv4-mapped prefix shorter than /96; write the IPv4 prefix instead (::ffff:10.0.0.0/104 is 10.0.0.0/8)", item)
+				}
 				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 			}
 			t = append(t, p.Masked())

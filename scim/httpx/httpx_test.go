@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/idpkit/idpkit/scim/tenant"
 )
 
 func TestParseTrustedProxies(t *testing.T) {
@@ -26,6 +29,9 @@ func TestParseTrustedProxies(t *testing.T) {
 		{"10.0.0.0/8, 127.0.0.1,,::1", []string{"10.0.0.0/8", "127.0.0.1/32", "::1/128"}, false},
 		{"10.1.2.3/8", []string{"10.0.0.0/8"}, false},
 		{"::ffff:10.0.0.0/104", []string{"10.0.0.0/8"}, false},
+		{"::ffff:10.0.0.0/96", []string{"0.0.0.0/0"}, false},
+		{"::ffff:0:0/80", nil, true},
+		{"::ffff:10.0.0.0/95", nil, true},
 		{"10.0.0.0/33", nil, true},
 		{"proxy.internal", nil, true},
 	}
@@ -162,31 +168,32 @@ func TestHSTS(t *testing.T) {
 	}
 }
 
-// TestLimitTenants: with two of acme's requests running, a third gets
-// 503 (a SCIM error on SCIM paths) while other tenants and /healthz go
-// through; once one finishes, acme is served again.
+// TestLimitTenants: each case starts requests that block after their
+// handler answered (as a client that never reads its answer makes them
+// do), then sends one more. A tenant's SCIM cap and the cap of its
+// other paths are separate; a request answered other than 2xx (a 401 for
+// a wrong token, a 404, a redirect) holds no slot while it blocks; the
+// dialog's assets, invalid tenant names and paths outside /t/ are not
+// counted.
 func TestLimitTenants(t *testing.T) {
-	release := make(chan struct{})
 	started := make(chan struct{}, 10)
+	var release chan struct{}
 	h := LimitTenants(2, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status := http.StatusOK
+		if s := r.URL.Query().Get("status"); s != "" {
+			status, _ = strconv.Atoi(s)
+		}
+		w.WriteHeader(status)
 		if r.URL.Query().Get("block") != "" {
 			started <- struct{}{}
 			<-release
 		}
-		w.WriteHeader(http.StatusOK)
 	}))
 	do := func(target string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", target, nil))
 		return w
 	}
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() { do("/t/acme/scim/v2/Users?block=1") })
-	}
-	<-started
-	<-started
-
 	type answer struct {
 		Status                 int
 		RetryAfter, Type, Body string
@@ -199,33 +206,74 @@ func TestLimitTenants(t *testing.T) {
 		}
 		return a
 	}
+	scimBusy := answer{503, "1", "application/scim+json; charset=utf-8", "503 urn:ietf:params:scim:api:messages:2.0:Error"}
+	otherBusy := answer{503, "1", "text/plain; charset=utf-8", ""}
+	served := answer{Status: 200}
+	const users = "/t/acme/scim/v2/Users"
 	tests := []struct {
-		target string
-		want   answer
+		name    string
+		holders []string
+		target  string
+		want    answer
 	}{
-		{"/t/acme/scim/v2/Users", answer{503, "1", "application/scim+json; charset=utf-8", "503 urn:ietf:params:scim:api:messages:2.0:Error"}},
-		{"/t/acme/me", answer{503, "1", "text/plain; charset=utf-8", ""}},
-		{"/t/other/scim/v2/Users", answer{Status: 200}},
-		{"/healthz", answer{Status: 200}},
+		{"two SCIM requests fill the SCIM cap", []string{users + "?block=1", users + "?block=1"}, users, scimBusy},
+		{"but not the other paths' cap", []string{users + "?block=1", users + "?block=1"}, "/t/acme/me", served},
+		{"nor another tenant's", []string{users + "?block=1", users + "?block=1"}, "/t/other/scim/v2/Users", served},
+		{"nor paths outside /t/", []string{users + "?block=1", users + "?block=1"}, "/healthz", served},
+		{"two sign-in requests fill the other paths' cap", []string{"/t/acme/me?block=1", "/t/acme/oidc/callback?block=1"}, "/t/acme/login", otherBusy},
+		{"and leave the SCIM cap to Okta", []string{"/t/acme/me?block=1", "/t/acme/oidc/callback?block=1"}, users, served},
+		{"401 answers hold no slot while written", []string{users + "?block=1&status=401", users + "?block=1&status=401", users + "?block=1&status=401"}, users, served},
+		{"nor do 404s and redirects", []string{"/t/acme/scim/x?block=1&status=404", "/t/acme/scim/v2//Users?block=1&status=307", "/t/acme/me?block=1&status=404", "/t/acme/me?block=1&status=302"}, "/t/acme/me", served},
+		{"the dialog's assets are not counted", []string{"/t/acme/admin/assets/dialog.wasm?block=1", "/t/acme/admin/assets/dialog.wasm?block=1", "/t/acme/admin/assets/wasm_exec.js?block=1"}, "/t/acme/me", served},
+		{"invalid tenant names are not counted", []string{"/t/Not_A_Name/scim/v2/Users?block=1", "/t/Not_A_Name/scim/v2/Users?block=1"}, "/t/Not_A_Name/scim/v2/Users", served},
 	}
 	for _, tt := range tests {
-		t.Run(tt.target, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, got(do(tt.target))); diff != "" {
+		t.Run(tt.name, func(t *testing.T) {
+			release = make(chan struct{})
+			var wg sync.WaitGroup
+			for _, target := range tt.holders {
+				wg.Go(func() {
+					if w := do(target); w.Code == http.StatusServiceUnavailable {
+						t.Errorf("holder %s: 503", target)
+						started <- struct{}{} // it never reached the handler
+					}
+				})
+			}
+			for range tt.holders {
+				<-started
+			}
+			answer := got(do(tt.target))
+			close(release)
+			wg.Wait()
+			if diff := cmp.Diff(tt.want, answer); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
 			}
+			if w := do(tt.target); w.Code != 200 {
+				t.Errorf("after the running requests finished: %d, want 200", w.Code)
+			}
 		})
-	}
-	close(release)
-	wg.Wait()
-	if w := do("/t/acme/scim/v2/Users"); w.Code != 200 {
-		t.Errorf("after the running requests finished: %d, want 200", w.Code)
 	}
 }
 
 func TestTenantOf(t *testing.T) {
-	for in, want := range map[string]string{"/t/acme/scim/v2/Users": "acme", "/t/acme": "acme", "/healthz": "", "/t/": "", "/conform/": ""} {
+	long := strings.Repeat("a", MaxTenantName)
+	for in, want := range map[string]string{
+		"/t/acme/scim/v2/Users": "acme", "/t/acme": "acme", "/healthz": "", "/t/": "", "/conform/": "",
+		"/t/" + long + "/scim/v2/Users": long, "/t/" + long + "a/scim/v2/Users": "",
+		"/t/Acme/scim/": "", "/t/acme%2F/x": "", "/t/-acme/x": "", "/t/a.b/x": "", "/t/ac me/x": "", "/t/é/x": "",
+	} {
 		if got := TenantOf(in); got != want {
-			t.Errorf("TenantOf(%q) = %q, want %q", in, got, want)
+			t.Errorf("TenantOf(%.80q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestValidTenant: the rule is scim/tenant.ValidateName's.
+func TestValidTenant(t *testing.T) {
+	for _, name := range []string{"acme", "a", "a-1", "0", strings.Repeat("z", 63), strings.Repeat("z", 64), "", "-a", "a-", "A", "a_b", "a.b", "a b", "é", "a\x00", "a/b", "%41"} {
+		want := tenant.ValidateName(name) == nil
+		if got := ValidTenant(name); got != want {
+			t.Errorf("ValidTenant(%q) = %v, tenant.ValidateName says %v", name, got, want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,21 +61,27 @@ type FailureLimiterConfig struct {
 // window. It is safe for concurrent use.
 //
 // It is built so that an attacker cannot lock out a legitimate client
-// such as Okta, which comes from other addresses with the right
-// credentials:
+// such as Okta, which comes with the right credentials, even from an
+// address it shares with the attacker (Okta's provisioning egress
+// addresses serve every org of a cell; a NAT, or a proxy sending no
+// usable X-Forwarded-For, makes one address of many clients):
 //
-//   - An address over its budget is refused before any credential check
-//     (Allow); only that address is refused.
-//   - A tenant over its budget refuses only failed attempts (Failed tells
-//     the caller to answer 429 instead of 401/403); a request whose
-//     credentials are right still passes.
+//   - The credential is always checked. Only a failed attempt consults
+//     the budgets (Failed): while its address or its tenant is over
+//     budget, the failure is answered 429 instead of 401/403, and keeps
+//     that budget empty; a request whose credentials are right passes,
+//     whatever the budgets say.
+//   - So the limit does not slow a client that holds a right credential,
+//     and tells one that guesses to stop: with 256-bit tokens and one-time
+//     links, the 401-or-429 answer is no guessing oracle worth having.
 //
-// Refused requests (Allow false) are not counted, so an address that
-// keeps trying gets its budget's rate and no more. IPv6 addresses are
-// counted per /64, which one host usually has for itself; loopback
-// addresses are not counted per address unless CountLoopback. Memory is
-// bounded by MaxKeys per kind of key; a forgotten key starts again with
-// a full budget.
+// An address that keeps failing stays at 429 until it stops for long
+// enough to earn one attempt back. IPv6 addresses are counted per /64,
+// which one host usually has for itself; loopback addresses are not
+// counted per address unless CountLoopback. Memory is bounded by MaxKeys
+// per kind of key, of bounded size (an address key is an IP or a /64;
+// a tenant key a valid tenant name, ValidTenant, or nothing); a
+// forgotten key starts again with a full budget.
 type FailureLimiter struct {
 	addrRate, tenantRate float64 // tokens per second
 	addrCap, tenantCap   float64
@@ -119,22 +126,21 @@ func NewFailureLimiter(cfg FailureLimiterConfig) *FailureLimiter {
 	}
 }
 
-// Allow reports whether a request from address ip (an IP, or a
-// RemoteAddr "host:port") to tenant may have its credentials checked.
-// When the address has used its budget, ok is false and retryAfter is
-// how long until it may try again; the caller answers 429 without
-// looking at the credentials. The tenant's budget never refuses here
-// (see Failed), so tenant only names the request. A nil limiter allows
-// everything.
+// Allow reports whether address ip (an IP, or a RemoteAddr "host:port")
+// has failure budget left, and if not, how long until it has. It never
+// gates a credential check (see FailureLimiter): a caller that checks a
+// credential calls only Failed. It is for steps that check no credential
+// but start something only worth starting with budget left. The tenant
+// names the request only. A nil limiter allows everything.
 func (l *FailureLimiter) Allow(ip, tenant string) (retryAfter time.Duration, ok bool) {
-	if l == nil || l.addrOff {
+	if l == nil || l.addrOff || !l.countLoopback && isLoopback(ip) {
 		return 0, true
 	}
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.addrs.peek(AddressKey(ip))
-	if b == nil || !l.countLoopback && isLoopback(ip) {
+	if b == nil {
 		return 0, true
 	}
 	tokens := b.level(now, l.addrRate, l.addrCap)
@@ -145,11 +151,12 @@ func (l *FailureLimiter) Allow(ip, tenant string) (retryAfter time.Duration, ok 
 }
 
 // Failed records a failed attempt from ip to tenant ("" when the attempt
-// concerns no tenant's budget: only the address is counted). limited
-// tells the caller to answer 429 rather than the refusal it had, with
-// retryAfter: the attempt failed while the tenant's budget was used up
-// (or while the address's was, which Allow normally refuses first). A
-// nil limiter records nothing.
+// concerns no tenant's budget, and a name that is no valid tenant name,
+// ValidTenant, is not counted either: only the address is). limited tells
+// the caller to answer 429, with Retry-After retryAfter, rather than the
+// refusal it had: the attempt failed while its address's budget or its
+// tenant's was used up; that budget stays empty. A nil limiter records
+// nothing.
 func (l *FailureLimiter) Failed(ip, tenant string) (retryAfter time.Duration, limited bool) {
 	if l == nil {
 		return 0, false
@@ -159,22 +166,18 @@ func (l *FailureLimiter) Failed(ip, tenant string) (retryAfter time.Duration, li
 	defer l.mu.Unlock()
 	if !l.addrOff && (l.countLoopback || !isLoopback(ip)) {
 		a := l.addrs.get(AddressKey(ip), now, l.addrCap)
-		// Below zero only when requests raced past Allow together.
-		if left := a.take(now, l.addrRate, l.addrCap); left < 0 {
-			retryAfter, limited = wait(left, l.addrRate), true
+		if a.spend(now, l.addrRate, l.addrCap) {
+			retryAfter, limited = wait(0, l.addrRate), true
 		}
 	}
-	if tenant == "" || l.tenantOff {
+	if tenant == "" || l.tenantOff || !ValidTenant(tenant) {
 		return retryAfter, limited
 	}
-	t := l.tenants.get(tenant, now, l.tenantCap)
-	if t.level(now, l.tenantRate, l.tenantCap) < 1 {
-		// Over the tenant's budget: this failure is answered 429 and
-		// keeps the budget empty.
-		t.tokens, t.at = 0, now
-		return max(retryAfter, wait(0, l.tenantRate)), true
+	// A copy: tenant is often a slice of the request's path.
+	t := l.tenants.get(strings.Clone(tenant), now, l.tenantCap)
+	if t.spend(now, l.tenantRate, l.tenantCap) {
+		retryAfter, limited = max(retryAfter, wait(0, l.tenantRate)), true
 	}
-	t.take(now, l.tenantRate, l.tenantCap)
 	return retryAfter, limited
 }
 
@@ -189,6 +192,9 @@ func (l *FailureLimiter) Keys() (addresses, tenants int) {
 	return len(l.addrs.m), len(l.tenants.m)
 }
 
+// maxOtherKey bounds the key of an address that is no IP.
+const maxOtherKey = 64
+
 // AddressKey returns the key an address is counted under: the IP of a
 // "host:port" or bare IP, IPv4-mapped IPv6 as IPv4, other IPv6 as its
 // /64 prefix; a string that is no IP is its own key.
@@ -199,7 +205,9 @@ func AddressKey(s string) string {
 	}
 	a, err := netip.ParseAddr(host)
 	if err != nil {
-		return host
+		// Not from net/http, whose RemoteAddr is always an IP and port;
+		// bounded and copied all the same.
+		return strings.Clone(host[:min(len(host), maxOtherKey)])
 	}
 	a = a.Unmap().WithZone("")
 	if a.Is6() {
@@ -220,16 +228,27 @@ func isLoopback(s string) bool {
 	return err == nil && a.Unmap().IsLoopback()
 }
 
+// MaxRetryAfter caps the Retry-After a limiter sends: a day, whatever
+// tiny rate it was given.
+const MaxRetryAfter = 24 * time.Hour
+
 // RetryAfterSeconds renders d as the value of a Retry-After header:
-// whole seconds, rounded up, at least 1.
+// whole seconds, rounded up, at least 1 and at most MaxRetryAfter.
 func RetryAfterSeconds(d time.Duration) int {
+	d = min(d, MaxRetryAfter)
 	s := int(math.Ceil(d.Seconds()))
 	return max(s, 1)
 }
 
-// wait is how long a bucket at tokens takes to reach one token.
+// wait is how long a bucket at tokens takes to reach one token, at most
+// MaxRetryAfter (a rate so low that the wait would not fit a
+// time.Duration must not wrap around to a short one).
 func wait(tokens, rate float64) time.Duration {
-	return time.Duration((1 - tokens) / rate * float64(time.Second))
+	secs := (1 - tokens) / rate
+	if !(secs < MaxRetryAfter.Seconds()) {
+		return MaxRetryAfter
+	}
+	return time.Duration(secs * float64(time.Second))
 }
 
 // bucket is a token bucket: tokens at time at.
@@ -248,12 +267,13 @@ func (b *bucket) level(now time.Time, rate, cap float64) float64 {
 	return min(cap, b.tokens+d*rate)
 }
 
-// take removes one token (not below zero) and returns what was there
-// before, less one.
-func (b *bucket) take(now time.Time, rate, cap float64) float64 {
+// spend takes one token for a failure, and reports whether there was
+// none: the bucket was over budget, and stays empty (the failure earns
+// nothing back).
+func (b *bucket) spend(now time.Time, rate, cap float64) (over bool) {
 	left := b.level(now, rate, cap) - 1
 	b.tokens, b.at = max(left, 0), now
-	return left
+	return left < 0
 }
 
 // buckets is a map of buckets with least-recently-used eviction.

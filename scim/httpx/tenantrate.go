@@ -48,11 +48,19 @@ func DefaultBurst(rate float64) int {
 // budget and lock its identity provider (Okta) out:
 //
 //   - A request is refused (429) only when the budget is empty before it
-//     runs; the budget is charged after the handler answered, and only
-//     when the answer is not 401 Unauthorized, 403 Forbidden or 429 Too
-//     Many Requests — a request refused for its credentials, or by the
-//     FailureLimiter, costs nothing. A flood of wrong or missing tokens
-//     leaves the budget whole (the FailureLimiter is what limits those).
+//     runs; the budget is charged after the handler answered. The SCIM
+//     budget is charged only for a 2xx answer, which the SCIM service
+//     gives only to a request whose token was right: a request refused
+//     for its credentials (401), by the FailureLimiter (429), or answered
+//     without credentials at all (a 404 for a path that is no SCIM
+//     endpoint, ServeMux's 3xx redirect for an unclean path) costs
+//     nothing. A flood of wrong or missing tokens leaves the budget whole
+//     (the FailureLimiter is what limits those). Okta's own failed
+//     requests (a 404 for a user it asks for by id, a 409) are not
+//     charged either, which only errs in its favour. The other budget is
+//     charged for every answer but 401 Unauthorized, 403 Forbidden and
+//     429 Too Many Requests, since its pages (sign-in) need no
+//     credentials to be answered 2xx.
 //   - Each tenant has two budgets of the same size: one for its SCIM
 //     service (/t/{tenant}/scim/…) and one for everything else under
 //     /t/{tenant}/ (sign-in, admin), so that anyone loading the sign-in
@@ -61,7 +69,9 @@ func DefaultBurst(rate float64) int {
 // Requests running at once all pass the check before any is charged; the
 // budget then goes below zero (not below -Burst), and the requests that
 // follow wait for it to come back, so the rate holds on average. Memory
-// is bounded by MaxTenants budgets.
+// is bounded by MaxTenants budgets of at most MaxTenantName bytes of key
+// each: a path naming no valid tenant (ValidTenant) is not limited and
+// leaves nothing behind.
 type TenantRate struct {
 	rate  float64 // tokens per second
 	burst float64
@@ -123,7 +133,7 @@ func (l *TenantRate) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		scimPath := strings.HasPrefix(r.URL.Path[len("/t/")+len(name):], "/scim/")
+		scimPath := isSCIMPath(r.URL.Path, name)
 		key := budgetKey{name, scimPath}
 		if retry, ok := l.allow(key); !ok {
 			l.refuse(w, r, name, scimPath, retry)
@@ -131,7 +141,7 @@ func (l *TenantRate) Handler(next http.Handler) http.Handler {
 		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		if charged(sw.status) {
+		if charged(scimPath, sw.status) {
 			l.charge(key)
 		}
 	})
@@ -148,10 +158,14 @@ func (l *TenantRate) Budgets() int {
 	return len(l.budgets.m)
 }
 
-// charged reports whether an answer with status spends the budget: not
-// when the request was refused for its credentials (401, 403) or by a
+// charged reports whether an answer with status spends the budget: on
+// the SCIM paths only a 2xx answer (a request whose token was right);
+// elsewhere any answer but a refusal for credentials (401, 403) or by a
 // rate limit (429).
-func charged(status int) bool {
+func charged(scimPath bool, status int) bool {
+	if scimPath {
+		return 200 <= status && status < 300
+	}
 	switch status {
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests:
 		return false

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,9 +109,14 @@ func TestTenantRate(t *testing.T) {
 		want    answer
 	}{
 		{"1 of the burst", 0, "/t/acme/scim/v2/Users", "good", "", ok},
-		{"2 of the burst, a 404", 0, "/t/acme/scim/v2/Users/x", "good", "404", answer{Status: 404}},
-		{"3 of the burst, a 201", 0, "/t/acme/scim/v2/Users", "good", "201", answer{Status: 201}},
-		{"4 of the burst, a 500", 0, "/t/acme/scim/v2/Users", "good", "500", answer{Status: 500}},
+		// On the SCIM paths only 2xx answers are charged: they are the
+		// ones a request without the right token cannot get.
+		{"a 404 costs nothing", 0, "/t/acme/scim/v2/Users/x", "good", "404", answer{Status: 404}},
+		{"2 of the burst, a 201", 0, "/t/acme/scim/v2/Users", "good", "201", answer{Status: 201}},
+		{"a 500 costs nothing", 0, "/t/acme/scim/v2/Users", "good", "500", answer{Status: 500}},
+		{"a 307 costs nothing", 0, "/t/acme/scim/v2//Users", "good", "307", answer{Status: 307}},
+		{"3 of the burst, a 204", 0, "/t/acme/scim/v2/Users/x", "good", "204", answer{Status: 204}},
+		{"4 of the burst", 0, "/t/acme/scim/v2/Users", "good", "", ok},
 		{"the 5th is refused", 0, "/t/acme/scim/v2/Users", "good", "", tooMany("1")},
 		{"refused before the token is looked at", 0, "/t/acme/scim/v2/Users", "wrong", "", tooMany("1")},
 		{"another tenant is not limited", 0, "/t/other/scim/v2/Users", "good", "", ok},
@@ -253,6 +259,73 @@ func TestTenantRateMemory(t *testing.T) {
 				t.Errorf("status %d, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+// uncredentialed answers like the app's: the SCIM server under
+// /t/{tenant}/scim/v2 (okta), a catch-all 404 for other paths under
+// /t/{tenant}/ (the login package's), and ServeMux's 307 for a path that
+// is not clean.
+func uncredentialed() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/t/{tenant}/scim/v2/", okta)
+	mux.HandleFunc("/t/{tenant}/", http.NotFound)
+	return mux
+}
+
+// TestTenantRateUncredentialedPaths: requests without a token to paths
+// under /t/{tenant}/scim/ that are answered without any credential check
+// (404, 3xx) spend nothing of the SCIM budget, so they cannot lock Okta
+// out with 429 however many there are.
+func TestTenantRateUncredentialedPaths(t *testing.T) {
+	paths := []string{"/t/acme/scim/x", "/t/acme/scim/", "/t/acme/scim/v2%2FUsers", "/t/acme/scim/v2//Users", "/t/acme/scim/v2/./Users", "/t/acme/scim/x/../v2/Users"}
+	for _, p := range paths {
+		t.Run(p, func(t *testing.T) {
+			l, h, _ := newTestRate(TenantRateConfig{Rate: 1, Burst: 3}, uncredentialed())
+			statuses := map[int]int{}
+			for range 100 {
+				req := httptest.NewRequest("GET", "http://idpkit.test/", nil)
+				req.URL.Path, req.URL.RawPath = p, ""
+				if strings.Contains(p, "%") {
+					req.URL.RawPath = p
+					req.URL.Path = strings.ReplaceAll(p, "%2F", "/")
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				statuses[w.Code]++
+			}
+			if _, ok := statuses[http.StatusTooManyRequests]; ok {
+				t.Errorf("tokenless requests got 429: %v", statuses)
+			}
+			if n := l.Budgets(); n != 0 {
+				t.Errorf("%d budgets after tokenless requests only, want 0 (%v)", n, statuses)
+			}
+			var got []int
+			for range 4 {
+				got = append(got, call(h, "/t/acme/scim/v2/Users", "good").Status)
+			}
+			if diff := cmp.Diff([]int{200, 200, 200, 429}, got); diff != "" {
+				t.Errorf("the right token afterwards (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestTenantRateInvalidNames: a path naming no valid tenant (a huge name,
+// capitals, dots) is not limited and leaves no budget, on any kind of
+// path and whatever its answer.
+func TestTenantRateInvalidNames(t *testing.T) {
+	l, h, _ := newTestRate(TenantRateConfig{Rate: 1, Burst: 1}, uncredentialed())
+	huge := strings.Repeat("a", 100_000)
+	for i := range 100 {
+		for _, p := range []string{"/t/%d" + huge + "/scim/x", "/t/%d" + huge + "/login", "/t/Acme%d/login", "/t/a.%d/scim/v2/Users"} {
+			if got := call(h, fmt.Sprintf(p, i), "good").Status; got == http.StatusTooManyRequests {
+				t.Fatalf("%.40s: 429", p)
+			}
+		}
+	}
+	if n := l.Budgets(); n != 0 {
+		t.Errorf("%d budgets, want 0", n)
 	}
 }
 

@@ -28,13 +28,61 @@ type adminSession struct {
 	// User is the SCIM user id of an admin who signed in with Okta (see
 	// stillAdmin), and Sub their Okta user id; both empty for a session
 	// opened by a one-time admin link.
-	User string `json:"user,omitempty"`
-	Sub  string `json:"sub,omitempty"`
+	User     string `json:"user,omitempty"`
+	Sub      string `json:"sub,omitempty"`
+	UserName string `json:"userName,omitempty"` // shown in the dialog, never audited
+	// Expires is the session token's end, filled in by adminSession.
+	Expires time.Time `json:"-"`
+}
+
+// sessionEndedError is adminSession's error for a session that ended
+// because its Okta user is no longer an admin (stillAdmin): the dialog
+// says so (adminapi.ErrAdminRemoved) rather than "expired".
+type sessionEndedError struct {
+	reason string // not-provisioned, deactivated or not-admin
+	group  string // the tenant's admin group now
+}
+
+func (e *sessionEndedError) Error() string { return "login: admin session ended: " + e.reason }
+
+// sentence says, to the person whose session ended, why.
+func (e *sessionEndedError) sentence() string {
+	switch {
+	case e.reason == "deactivated":
+		return "Your admin session has ended: Okta has deactivated your user, or unassigned it from this app."
+	case e.reason == "not-provisioned":
+		return "Your admin session has ended: Okta no longer provisions your user to this app."
+	case e.group == "":
+		return "Your admin session has ended: this tenant no longer lets admins sign in with Okta."
+	default:
+		return "Your admin session has ended: Okta no longer lists you as a member of the admin group " + e.group + "."
+	}
 }
 
 // actorLink is the audit actor of a session opened by a one-time admin
 // link, which names nobody.
 const actorLink = "admin-link"
+
+// wire is the session as the dialog reads it (Settings.Session).
+func (s adminSession) wire() adminapi.AdminSession {
+	if s.Sub != "" {
+		return adminapi.AdminSession{Via: adminapi.SessionOkta, Sub: s.Sub, UserName: s.UserName, Expires: s.Expires}
+	}
+	return adminapi.AdminSession{Via: adminapi.SessionLink, Expires: s.Expires}
+}
+
+// signInNeeded is the page for a browser without an admin session: why,
+// and how to get one — signing in with Okta when the tenant has an admin
+// group and sign-in saved, else (and always for the operator) a new
+// one-time admin link.
+func (h *Handler) signInNeeded(t store.Tenant, title, why string) page {
+	link := "Ask your idpkit operator for a new one-time admin link (idpkit tenant admin-link " + t.Name + "); each works once, for 15 minutes."
+	if t.Issuer != "" && t.ClientID != "" && t.AdminGroup != "" {
+		return page{Title: title, Message: why + " Members of the group " + t.AdminGroup + " sign in with Okta. " + link,
+			LinkHref: adminPath(t.Name) + "/signin", LinkText: "Sign in with Okta"}
+	}
+	return page{Title: title, Message: why + " " + link}
+}
 
 // actor is who the session's changes are recorded as in the audit trail:
 // the Okta sub of an admin who signed in with Okta, else actorLink.
@@ -71,7 +119,7 @@ func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 		if h.failedAttempt(w, r) {
 			return
 		}
-		h.page(w, http.StatusForbidden, page{Title: "This admin link does not work", Message: "The link is invalid, has expired or was already used; each admin link works once, for 15 minutes. Ask your idpkit operator for a new one (idpkit tenant admin-link " + t.Name + ")."})
+		h.page(w, http.StatusForbidden, h.signInNeeded(t, "This admin link does not work", "The link is invalid, has expired or was already used; each admin link works once, for 15 minutes."))
 		return
 	}
 	if err != nil {
@@ -102,7 +150,9 @@ func (h *Handler) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 	h.page(w, http.StatusOK, page{Title: "Signed in", Message: "You are signed in as the tenant's admin; the Connect Okta dialog opens now.", LinkHref: dialog, LinkText: "Open the Connect Okta dialog", Refresh: dialog})
 }
 
-// adminSession returns the request's admin session for tenant name.
+// adminSession returns the request's admin session for tenant name; a
+// *sessionEndedError when it has just ended because its Okta user is no
+// longer an admin (the session is then deleted).
 func (h *Handler) adminSession(r *http.Request, name string) (adminSession, bool, error) {
 	c, err := r.Cookie(AdminCookie)
 	if err != nil || c.Value == "" {
@@ -119,11 +169,11 @@ func (h *Handler) adminSession(r *http.Request, name string) (adminSession, bool
 	if tok.Tenant != name || !h.now().Before(tok.Expires) || json.Unmarshal(tok.Value, &s) != nil || s.CSRF == "" {
 		return adminSession{}, false, nil
 	}
+	s.Expires = tok.Expires
 	if s.User != "" {
 		// Signed in with Okta: an admin only while Okta keeps them an
 		// active member of the admin group.
-		ok, err := h.stillAdmin(r, name, s, tok.Key)
-		if err != nil || !ok {
+		if err := h.stillAdmin(r, name, s, tok.Key); err != nil {
 			return adminSession{}, false, err
 		}
 	}
@@ -139,6 +189,11 @@ func (h *Handler) requireAdminAPI(w http.ResponseWriter, r *http.Request) (store
 		return store.Tenant{}, adminSession{}, false
 	}
 	s, ok, err := h.adminSession(r, t.Name)
+	var ended *sessionEndedError
+	if errors.As(err, &ended) {
+		writeJSONError(w, http.StatusUnauthorized, adminapi.ErrAdminRemoved, ended.sentence())
+		return store.Tenant{}, adminSession{}, false
+	}
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "read admin session", "tenant", t.Name, "err", err)
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not read the admin session; try again")
@@ -177,13 +232,18 @@ func (h *Handler) handleConnectOkta(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, ok, err := h.adminSession(r, t.Name)
+	var ended *sessionEndedError
+	if errors.As(err, &ended) {
+		h.page(w, http.StatusUnauthorized, h.signInNeeded(t, "Admin access ended", ended.sentence()))
+		return
+	}
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "read admin session", "tenant", t.Name, "err", err)
 		h.page(w, http.StatusInternalServerError, page{Title: "Something went wrong", Message: "The server could not read the admin session; try again in a moment."})
 		return
 	}
 	if !ok {
-		h.page(w, http.StatusUnauthorized, page{Title: "Admin sign-in needed", Message: "Open the one-time admin link for this tenant to use the Connect Okta dialog; links work once, for 15 minutes."})
+		h.page(w, http.StatusUnauthorized, h.signInNeeded(t, "Admin sign-in needed", "Your admin session is missing or has ended."))
 		return
 	}
 	b, err := h.readAsset("connect-okta.html")
@@ -258,6 +318,8 @@ func (h *Handler) settings(r *http.Request, t store.Tenant, s adminSession) (Set
 		ClientID:        t.ClientID,
 		ClientSecretSet: t.ClientSecret != "",
 		AdminGroup:      t.AdminGroup,
+		AdminSignInURL:  h.tenants.PublicURL + adminPath(t.Name) + "/signin",
+		Session:         s.wire(),
 		Users:           users,
 		Groups:          groups,
 		CSRF:            s.CSRF,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/idpkit/idpkit/scim/adminapi"
 	"github.com/idpkit/idpkit/scim/secret"
 )
 
@@ -54,7 +55,7 @@ func TestAdminLink(t *testing.T) {
 	t.Run("works once", func(t *testing.T) {
 		r := newBrowser(t).get(e.created.AdminURL)
 		if r.status != http.StatusForbidden || setCookieFor(r, AdminCookie) != nil || !strings.Contains(r.body, "already used") ||
-			!strings.Contains(r.body, "Ask your idpkit operator for a new one (idpkit tenant admin-link acme).") {
+			!strings.Contains(r.body, "Ask your idpkit operator for a new one-time admin link (idpkit tenant admin-link acme)") {
 			t.Errorf("second use = %d %s", r.status, r.body)
 		}
 	})
@@ -111,6 +112,8 @@ func TestAdminSettings(t *testing.T) {
 		Tenant: "acme", SCIMBaseURL: e.app.URL + "/t/acme/scim/v2", RedirectURI: e.app.URL + "/t/acme/oidc/callback",
 		OktaDomain: e.op.srv.URL, Issuer: e.op.srv.URL, ClientID: "0oaclient", ClientSecretSet: true,
 		Users: 2, Groups: 0, CSRF: got.CSRF,
+		AdminSignInURL: e.app.URL + "/t/acme/admin/signin",
+		Session:        adminapi.AdminSession{Via: adminapi.SessionLink, Expires: e.now.Add(AdminSessionTTL).UTC()},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/idpkit/idpkit/scim/adminapi"
@@ -66,10 +67,11 @@ func (h *Handler) finishAdminSignIn(w http.ResponseWriter, r *http.Request, t st
 		log.WarnContext(ctx, "admin sign-in: not in the admin group", "user", u.id, "sub", sub)
 		h.auditRecord(r, t.Name, store.AuditAdmin, "admin-signin", sub, "User/"+u.id, auditDetail{Reason: "not-admin"}, "refused")
 		h.page(w, http.StatusForbidden, page{Title: "No admin access",
-			Message: "You are signed in as " + u.userName + ", but only members of the group " + t.AdminGroup + " may manage this tenant."})
+			Message:  "You are signed in as " + u.userName + ", but only members of the group " + t.AdminGroup + " may manage this tenant.",
+			LinkHref: adminPath(t.Name) + "/signin?prompt=login", LinkText: "Sign in as someone else"})
 		return
 	}
-	sid, err := h.newAdminSession(ctx, t.Name, adminSession{User: u.id, Sub: sub})
+	sid, err := h.newAdminSession(ctx, t.Name, adminSession{User: u.id, Sub: sub, UserName: u.userName})
 	if err != nil {
 		log.ErrorContext(ctx, "store admin session", "err", err)
 		h.page(w, http.StatusInternalServerError, page{Title: "Something went wrong", Message: "The server could not start the admin session; try again in a moment."})
@@ -196,6 +198,27 @@ func (h *Handler) handleAdminGroup(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "invalid_request", "the group name is longer than 256 bytes")
 		return
 	}
+	if s.User != "" {
+		// An admin who signed in with Okta may not name a group that
+		// leaves them out: their session, and maybe every admin's, would
+		// end at once, with only an operator's admin link to recover.
+		member, err := h.inGroup(r.Context(), t.Name, s.User, group)
+		if err != nil {
+			h.log.ErrorContext(r.Context(), "set admin group: read groups", "tenant", t.Name, "err", err)
+			writeJSONError(w, http.StatusInternalServerError, "server_error", "the server could not check the group's members; try again")
+			return
+		}
+		if !member {
+			msg := "You are not a member of a group named " + strconv.Quote(group) + ", so saving it would end your own admin access at once. Name a group you are in, or sign in with a one-time admin link to hand admin access to another group."
+			if group == "" {
+				msg = "Turning admin sign-in with Okta off would end your own admin access at once. Sign in with a one-time admin link to turn it off."
+			} else if sug, _ := h.groupSuggestion(r.Context(), t.Name, group); sug != "" {
+				msg = "You are not a member of a group named " + strconv.Quote(group) + " (Okta pushed " + strconv.Quote(sug) + ": the name must match exactly), so saving it would end your own admin access at once."
+			}
+			writeJSONError(w, http.StatusConflict, adminapi.ErrWouldLockOut, msg)
+			return
+		}
+	}
 	nt, err := h.store.UpdateTenant(r.Context(), t.Name, func(tn *store.Tenant) error {
 		tn.AdminGroup = group
 		tn.Modified = h.now()
@@ -211,12 +234,32 @@ func (h *Handler) handleAdminGroup(w http.ResponseWriter, r *http.Request) {
 	if out.Settings, err = h.settings(r, nt, s); err == nil {
 		out.GroupFound, out.GroupMembers, err = h.groupMembers(r.Context(), t.Name, group)
 	}
+	if err == nil && !out.GroupFound && group != "" {
+		out.GroupSuggestion, err = h.groupSuggestion(r.Context(), t.Name, group)
+	}
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "read admin group", "tenant", t.Name, "err", err)
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "the admin group was saved, but the server could not read the tenant; reload the page")
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// groupSuggestion returns the displayName of a provisioned group that
+// differs from group only in case or in spaces ("" for none): what the
+// admin probably meant.
+func (h *Handler) groupSuggestion(ctx context.Context, tenantName, group string) (string, error) {
+	squash := func(v string) string { return strings.ToLower(strings.Join(strings.Fields(v), " ")) }
+	recs, err := h.store.ListResources(ctx, tenantName, store.TypeGroup, store.Query{Where: store.Eq(store.FieldDisplayName, group), Limit: 10})
+	if err != nil {
+		return "", err
+	}
+	for _, g := range recs {
+		if g.DisplayName != group && squash(g.DisplayName) == squash(group) {
+			return g.DisplayName, nil
+		}
+	}
+	return "", nil
 }
 
 // groupMembers reports whether the tenant has a provisioned group whose
@@ -245,19 +288,19 @@ func (h *Handler) groupMembers(ctx context.Context, tenantName, group string) (b
 	return found, members, nil
 }
 
-// stillAdmin reports whether the SCIM user s.User, who opened an admin
+// stillAdmin returns nil while the SCIM user s.User, who opened an admin
 // session by signing in with Okta, is still an admin of the tenant: the
 // tenant still names an admin group, and the user is still provisioned,
 // active and a member of it. Okta deactivating the user, removing them
 // from the group, or the operator changing the group ends the session at
-// its next request: the session (stored under key) is deleted and the
-// end recorded in the audit trail.
-func (h *Handler) stillAdmin(r *http.Request, tenantName string, s adminSession, key string) (bool, error) {
+// its next request: the session (stored under key) is deleted, the end
+// recorded in the audit trail, and a *sessionEndedError returned.
+func (h *Handler) stillAdmin(r *http.Request, tenantName string, s adminSession, key string) error {
 	userID := s.User
 	ctx := r.Context()
 	t, err := h.store.GetTenant(ctx, tenantName)
 	if err != nil {
-		return false, err
+		return err
 	}
 	reason := ""
 	rec, err := h.store.GetResource(ctx, tenantName, store.TypeUser, userID)
@@ -265,25 +308,29 @@ func (h *Handler) stillAdmin(r *http.Request, tenantName string, s adminSession,
 	case errors.Is(err, store.ErrNotFound):
 		reason = "not-provisioned"
 	case err != nil:
-		return false, err
+		return err
 	case !parseUser(rec).active:
 		reason = "deactivated"
 	default:
 		member, err := h.inGroup(ctx, tenantName, userID, t.AdminGroup)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if !member {
 			reason = "not-admin"
 		}
 	}
 	if reason == "" {
-		return true, nil
+		return nil
 	}
-	if err := h.store.DeleteToken(ctx, KindAdminSession, key); err != nil {
-		return false, err
+	// Taken, not deleted: of two requests that find it ended at once,
+	// only one records the end.
+	switch _, err := h.store.TakeToken(ctx, KindAdminSession, key); {
+	case err == nil:
+		h.log.WarnContext(ctx, "admin session ended: no longer an admin", "tenant", tenantName, "user", userID, "reason", reason)
+		h.auditRecord(r, tenantName, store.AuditAdmin, "admin-session-ended", s.Sub, "User/"+userID, auditDetail{Reason: reason}, "refused")
+	case !errors.Is(err, store.ErrNotFound):
+		return err
 	}
-	h.log.WarnContext(ctx, "admin session ended: no longer an admin", "tenant", tenantName, "user", userID, "reason", reason)
-	h.auditRecord(r, tenantName, store.AuditAdmin, "admin-session-ended", s.Sub, "User/"+userID, auditDetail{Reason: reason}, "refused")
-	return false, nil
+	return &sessionEndedError{reason: reason, group: t.AdminGroup}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
@@ -212,10 +213,11 @@ func (h *Handler) startLoginAs(w http.ResponseWriter, r *http.Request, t store.T
 	if h.mode == ResponseModeFormPost {
 		opts = append(opts, oauth2.SetAuthURLParam("response_mode", ResponseModeFormPost))
 	}
-	if test != "" {
+	if test != "" || admin && r.URL.Query().Get("prompt") == "login" {
 		// OpenID Connect Core §3.1.2.1: Okta shows its sign-in form even
 		// to a browser it has a session for, so the admin can test as
-		// anyone, not only as whoever signed in at Okta last.
+		// anyone, not only as whoever signed in at Okta last (and a
+		// refused admin can sign in as someone else).
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
 	}
 	u := h.oauthConfig(t, cp.p).AuthCodeURL(state, opts...)
@@ -255,6 +257,13 @@ func (h *Handler) callbackParams(w http.ResponseWriter, r *http.Request, loginLi
 		again(http.StatusUnsupportedMediaType, "Sign-in could not be completed", "This sign-in response is not a form; please start again.")
 		return nil, false
 	}
+	// The form is small and sent with its headers; a client trickling it
+	// must not hold the request (and one of the tenant's
+	// --max-tenant-requests slots) for the server's whole ReadTimeout. The
+	// deadline is the connection's, so it is on the real clock, not h.now.
+	// A writer that cannot set one (a test recorder) goes without.
+	const bodyTimeout = 5 * time.Second
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, maxCallbackBody)
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
@@ -278,9 +287,8 @@ func (h *Handler) callbackParams(w http.ResponseWriter, r *http.Request, loginLi
 func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	log := h.log.With("tenant", r.PathValue("tenant"))
-	if !h.allowAttempt(w, r) {
-		return
-	}
+	// The state is always checked, even from an address over its failure
+	// budget; a failure from such an address is 429 (failedAttempt).
 	t, ok := h.getTenant(w, r, false)
 	if !ok {
 		return

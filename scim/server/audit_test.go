@@ -75,7 +75,7 @@ func TestAuditWrites(t *testing.T) {
 		{"scim", actor, "127.0.0.1", "create", "User/" + id, `["active","emails","password","userName"]`, "201"},
 		{"scim", actor, "127.0.0.1", "patch", "User/" + id, `["displayName","emails.primary"]`, "200"},
 		{"scim", actor, "127.0.0.1", "replace", "User/" + id, `["active","userName"]`, "200"},
-		{"scim", "", "127.0.0.1", "auth-refused", "User", `{"method":"POST","reason":"wrong-token"}`, "401"}, // the body of a refused write is not read
+		{"scim", "", "127.0.0.1", "auth-refused", "User", `{"count":1,"method":"POST","reason":"wrong-token"}`, "401"}, // the body of a refused write is not read
 		{"scim", actor, "127.0.0.1", "create", "User/" + bobID, `["name","userName"]`, "201"},
 		{"scim", actor, "127.0.0.1", "delete", "User/" + id, "", "204"},
 		{"scim", actor, "127.0.0.1", "delete", "User/" + bobID, "", "204"},

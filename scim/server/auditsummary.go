@@ -238,9 +238,12 @@ func authReason(h http.Header) string {
 // answered 401, whatever its method: no actor (no token matched), the
 // endpoint's kind as target, the method and the reason as detail.
 func (s *Server) auditAuthRefused(r *request, rest string, at time.Time) {
+	// Summarised: anyone can send wrong tokens at will (within the
+	// failure limits), and one row each would push every real event out
+	// of the dialog's Recent activity.
 	d, _ := json.Marshal(refusalDetail{Method: auditMethod(r.Method), Reason: authReason(r.Header)})
-	s.audit.Add(r.tenant, store.AuditRecord{
-		At: at, Kind: store.AuditSCIM, Source: clientHost(r.RemoteAddr),
+	s.audit.Summarize(r.tenant, store.AuditRecord{
+		Kind: store.AuditSCIM, Source: clientHost(r.RemoteAddr),
 		Action: auditAuthRefused, Target: endpointKind(rest), Detail: d, Outcome: "401",
 	})
 }

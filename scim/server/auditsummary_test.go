@@ -162,12 +162,12 @@ func TestAuditRefusals(t *testing.T) {
 	aw.Close()
 	got, _ := auditRows(t, f.store, "acme")
 	want := []auditRow{
-		{"scim", "", "127.0.0.1", "auth-refused", "User", `{"method":"GET","reason":"no-token"}`, "401"},
-		{"scim", "", "127.0.0.1", "auth-refused", "User", `{"method":"GET","reason":"wrong-token"}`, "401"},
-		{"scim", "", "127.0.0.1", "auth-refused", "Group", `{"method":"PATCH","reason":"wrong-token"}`, "401"},
-		{"scim", "", "127.0.0.1", "auth-refused", "Bulk", `{"method":"DELETE","reason":"not-bearer"}`, "401"},
-		{"scim", "", "127.0.0.1", "auth-refused", "ServiceProviderConfig", `{"method":"GET","reason":"wrong-token"}`, "401"},
-		{"scim", "", "127.0.0.1", "auth-refused", "", `{"method":"GET","reason":"wrong-token"}`, "401"},
+		{"scim", "", "127.0.0.1", "auth-refused", "User", `{"count":1,"method":"GET","reason":"no-token"}`, "401"},
+		{"scim", "", "127.0.0.1", "auth-refused", "User", `{"count":1,"method":"GET","reason":"wrong-token"}`, "401"},
+		{"scim", "", "127.0.0.1", "auth-refused", "Group", `{"count":1,"method":"PATCH","reason":"wrong-token"}`, "401"},
+		{"scim", "", "127.0.0.1", "auth-refused", "Bulk", `{"count":1,"method":"DELETE","reason":"not-bearer"}`, "401"},
+		{"scim", "", "127.0.0.1", "auth-refused", "ServiceProviderConfig", `{"count":1,"method":"GET","reason":"wrong-token"}`, "401"},
+		{"scim", "", "127.0.0.1", "auth-refused", "", `{"count":1,"method":"GET","reason":"wrong-token"}`, "401"},
 		{"scim", "", "198.51.100.7", "rate-limited", "User", `{"count":1}`, "429"},
 		// The count of the two later 429s, written at Close, with the
 		// time the count started.

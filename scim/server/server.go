@@ -62,11 +62,12 @@
 // with another secret; later requests with that secret make no store
 // call for it.
 //
-// Rate limits (Config.Limiter, an httpx.FailureLimiter): an address that
-// has spent its budget of failed authentications gets 429 with
-// Retry-After and a SCIM error body before its token is checked; a wrong
-// token while the tenant has spent its budget gets 429 rather than 401.
-// The right token from an address with budget left always passes.
+// Rate limits (Config.Limiter, an httpx.FailureLimiter): the token is
+// always checked; a wrong one from an address that has spent its budget
+// of failed authentications, or to a tenant that has spent its, gets 429
+// with Retry-After and a SCIM error body rather than 401. The right
+// token always passes, even from such an address (Okta's egress
+// addresses are shared with every other Okta org).
 package server
 
 import (
@@ -115,14 +116,15 @@ type Config struct {
 	Activity *activity.Log
 
 	// Limiter, when set, limits failed bearer-token attempts per source
-	// address and per tenant (see httpx.FailureLimiter): an address over
-	// its budget gets 429 before its token is checked; a wrong token
-	// while the tenant is over its budget gets 429 instead of 401, and
-	// the right token always passes. Nil means no limit.
+	// address and per tenant (see httpx.FailureLimiter): a wrong token
+	// while its address or its tenant is over budget gets 429 instead of
+	// 401, and the right token always passes. Nil means no limit.
 	Limiter *httpx.FailureLimiter
 
-	// Audit, when set, receives the audit trail of every SCIM write to
-	// an existing tenant, refused ones included (see auditWrite).
+	// Audit, when set, receives the audit trail of an existing tenant:
+	// every SCIM write, refused ones included (see auditWrite), every
+	// request refused for its token (auth-refused, reads too), and the
+	// failure limiter's 429s as summaries (AuditWriter.Summarize).
 	Audit *AuditWriter
 }
 
@@ -269,13 +271,10 @@ func (s *Server) handle(f handlerFunc) http.Handler {
 		hr.Body = http.MaxBytesReader(w, hr.Body, limit)
 		r.audit = s.tapAudit(hr, w)
 		r.base = s.origin(hr) + "/t/" + r.tenant + "/scim/v2"
-		// Rate limits on failed authentication (Config.Limiter): an
-		// address over its budget is refused before its token is looked
-		// at; a failure while the tenant is over its budget is 429, not 401.
-		if retry, ok := s.limiter.Allow(hr.RemoteAddr, r.tenant); !ok {
-			r.failure = s.tooManyFailures(w, hr, retry)
-			return
-		}
+		// Rate limits on failed authentication (Config.Limiter): the token
+		// is always checked, so the right one passes even from an address
+		// (or to a tenant) over its budget; a failure while either is
+		// over budget is 429, not 401.
 		t, found, err := s.authenticate(r) // sets r.tokenHash
 		r.found, r.currentHash = found, t.TokenHash
 		if err != nil {

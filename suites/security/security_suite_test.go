@@ -68,7 +68,8 @@
 //
 //	attack                                             audit records asserted
 //	-------------------------------------------------  ------------------------------------------------------------------
-//	tenant A's token (and no token) on tenant B's      B: one scim auth-refused per request, reads included (85), no actor,
+//	tenant A's token (and no token) on tenant B's      B: scim auth-refused counting every request, reads included (85),
+//	  (summarised: at most two rows per kind)            no actor,
 //	  every SCIM route                                   target the endpoint (User, Group, Bulk, .search, Schemas, …,
 //	                                                     never the id), detail {method, reason: wrong-token | no-token},
 //	                                                     outcome 401; A: none
