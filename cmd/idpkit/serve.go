@@ -159,7 +159,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		FailureLimits: limits.failures, TenantRate: limits.rate})
 	h = proxies.HandlerLogged(httpx.HSTSUnder(pub, httpx.LimitTenants(*maxTenant, h)), log, time.Now)
 	if strings.HasPrefix(pub, "https://") && certs == nil && *trustProxy == "" {
-		log.Warn("the public URL is https but serve speaks plain http and trusts no proxy: if a TLS-terminating proxy or load balancer is in front, name it with --trust-proxy (IDPKIT_TRUST_PROXY), else every request seems to come from the proxy's address, and the failure limits that refuse one address refuse everyone, Okta included",
+		log.Warn("the public URL is https but serve speaks plain http and trusts no proxy: if a TLS-terminating proxy or load balancer is in front, name it with --trust-proxy (IDPKIT_TRUST_PROXY), else every request seems to come from the proxy's address: the audit trail and logs name the proxy, and all clients share one failure budget",
 			"public_url", pub)
 	}
 	srv := &http.Server{

@@ -195,7 +195,7 @@ func newServer(cfg app.Config) *http.Server {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    1 << 20,
+		MaxHeaderBytes:    2 * server.MaxFilterLength, // as idpkit serve
 	}
 }
 

@@ -247,8 +247,7 @@ func sqlitePath(op, dsn string) (string, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return "", fmt.Errorf("sqlstore: %s: %w", op, ErrPostgresBackup)
 	case !strings.HasPrefix(dsn, "sqlite:"):
-		scheme, _, _ := strings.Cut(dsn, ":")
-		return "", fmt.Errorf("sqlstore: %s: unsupported database %q: want sqlite:PATH", op, scheme)
+		return "", fmt.Errorf("sqlstore: %s: unsupported database %s: want sqlite:PATH", op, dsnScheme(dsn))
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
 	if path == "" || strings.ContainsAny(path, "?#") || path == ":memory:" || strings.HasPrefix(path, "file:") {

@@ -71,3 +71,24 @@ func TestNewSQLiteFileMode(t *testing.T) {
 		t.Errorf("an existing file changed mode to %04o", fi.Mode().Perm())
 	}
 }
+
+// TestUnsupportedDSNHidesIt: a DSN of another kind is refused naming its
+// scheme only, never the rest (a key=value DSN has no scheme, and holds
+// the password in the clear).
+func TestUnsupportedDSNHidesIt(t *testing.T) {
+	for _, tc := range []struct{ dsn, want string }{
+		{"host=db.internal user=idpkit password=zq7k9v dbname=idpkit", "not a URL"},
+		{"mysql://idpkit:zq7k9v@db.internal/idpkit", `"mysql:"`},
+		{"zq7k9v", "not a URL"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			_, err := sqlstore.Open(context.Background(), tc.dsn, sqlstore.Options{})
+			_, berr := sqlstore.Backup(context.Background(), tc.dsn, filepath.Join(t.TempDir(), "b.db"), false)
+			for _, e := range []error{err, berr} {
+				if e == nil || strings.Contains(e.Error(), "zq7k9v") || !strings.Contains(e.Error(), tc.want) {
+					t.Errorf("error %v: want one saying %q without the password", e, tc.want)
+				}
+			}
+		})
+	}
+}

@@ -200,7 +200,7 @@ func TestOpenErrors(t *testing.T) {
 		name, dsn, want string
 	}{
 		{"empty", "", "unsupported database"},
-		{"unknown scheme", "mysql://root@localhost/x", `unsupported database "mysql"`},
+		{"unknown scheme", "mysql://root@localhost/x", `unsupported database "mysql:"`},
 		{"no path", "sqlite:", "no file path"},
 		{"memory", "sqlite::memory:", "plain file name"},
 		{"query in path", "sqlite:" + dir + "/x.db?mode=ro", "plain file name"},

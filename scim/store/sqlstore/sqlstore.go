@@ -160,8 +160,7 @@ func open(ctx context.Context, dsn string, opts Options, upTo int) (*Store, erro
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		err = s.openPostgres(ctx, dsn)
 	default:
-		scheme, _, _ := strings.Cut(dsn, ":")
-		return nil, fmt.Errorf("sqlstore: unsupported database %q: want sqlite:PATH or postgres://…", scheme)
+		return nil, fmt.Errorf("sqlstore: unsupported database %s: want sqlite:PATH or postgres://…", dsnScheme(dsn))
 	}
 	if err != nil {
 		return nil, err
@@ -394,4 +393,21 @@ func dsnError(err error) error {
 		}
 	}
 	return fmt.Errorf("sqlstore: the PostgreSQL DSN does not parse (%s); percent-encode special characters in the user name and password, such as / as %%2F, @ as %%40, : as %%3A, # as %%23", reason)
+}
+
+// dsnScheme names the kind of an unsupported DSN for an error without
+// quoting the DSN itself, which may hold a password (a key=value DSN such
+// as "host=db password=…" has no scheme at all).
+func dsnScheme(dsn string) string {
+	scheme, _, found := strings.Cut(dsn, ":")
+	valid := found && scheme != ""
+	for _, c := range scheme {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			valid = false
+		}
+	}
+	if !valid || len(scheme) > 32 {
+		return "(not a URL; a key=value DSN is not supported: write it as postgres://user:password@host:port/db, a file as sqlite:PATH)"
+	}
+	return strconv.Quote(scheme + ":")
 }
