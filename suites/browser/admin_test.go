@@ -19,6 +19,7 @@ import (
 	"github.com/idpkit/idpkit/scim/server"
 	"github.com/idpkit/idpkit/scim/store/sqlstore"
 	"github.com/idpkit/idpkit/scim/tenant"
+	"github.com/idpkit/idpkit/wasm/connect"
 )
 
 // auditedApp starts the real app server, with the audit trail on, on
@@ -102,21 +103,44 @@ var _ = Describe("the Connect Okta dialog's admin side on the app server", Label
 		Expect(expect.Locator(log.Nth(1)).ToContainText("Okta (current secret ")).To(Succeed())
 		Expect(page.Locator("#audit-rows").TextContent()).NotTo(ContainSubstring("alice@example.com"), "the audit holds identifiers only")
 
+		By("Okta uses the secret now: Generate new secret asks first, with the focus on Cancel, and Escape cancels")
+		Expect(expect.Locator(page.Locator("#connection-status")).ToContainText("✓ Okta has connected")).To(Succeed())
+		Expect(expect.Locator(page.Locator("#lead-first")).ToBeHidden()).To(Succeed())
+		Expect(button("Generate new secret").Click()).To(Succeed())
+		Expect(expect.Locator(page.Locator("#replace-confirm")).ToBeVisible()).To(Succeed())
+		Expect(expect.Locator(button("Cancel")).ToBeFocused()).To(Succeed())
+		Expect(page.Keyboard().Press("Escape")).To(Succeed())
+		Expect(expect.Locator(page.Locator("#replace-confirm")).ToBeHidden()).To(Succeed())
+		Expect(expect.Locator(button("Generate new secret")).ToBeFocused()).To(Succeed())
+
 		By("a group Okta has not pushed is saved with a warning")
 		Expect(label("Admin group").Fill("Idpkit Admns")).To(Succeed())
 		Expect(button("Set admin group").Click()).To(Succeed())
 		Expect(expect.Locator(page.Locator("#admin-group-status")).ToHaveText("✓ Saved: admin group “Idpkit Admns”.")).To(Succeed())
 		Expect(expect.Locator(page.Locator("#admin-group-warning")).ToContainText("Okta has not pushed a group named “Idpkit Admns”")).To(Succeed())
 
+		By("the warning follows what Okta pushes, without another Set admin group")
+		Expect(expect.Locator(page.Locator("#admin-signin-state")).Not().ToHaveText(connect.AdminSignInReady)).To(Succeed())
+		scimCreate(created.SCIMBaseURL, created.Token, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Idpkit Admns"}`)
+		Expect(expect.Locator(page.Locator("#admin-group-warning")).ToHaveText("The group “Idpkit Admns” has no members yet: assign the admins to it in Okta.")).To(Succeed())
+
+		By("a name that differs only in case: did you mean, and a button that fills it in")
+		Expect(label("Admin group").Fill("idpkit admins")).To(Succeed())
+		Expect(button("Set admin group").Click()).To(Succeed())
+		Expect(expect.Locator(page.Locator("#admin-group-warning")).ToContainText("did you mean “Idpkit Admins”?")).To(Succeed())
+		Expect(button("Use “Idpkit Admins”").Click()).To(Succeed())
+		Expect(expect.Locator(label("Admin group")).ToHaveValue("Idpkit Admins")).To(Succeed())
+		Expect(expect.Locator(button("Set admin group")).ToBeFocused()).To(Succeed())
+
 		By("the pushed group is saved with ✓ and its members, and the change is listed at once")
-		Expect(label("Admin group").Fill("Idpkit Admins")).To(Succeed())
 		Expect(page.Keyboard().Press("Enter")).To(Succeed())
 		Expect(expect.Locator(page.Locator("#admin-group-status")).ToHaveText("✓ Saved: admin group “Idpkit Admins”, 1 member.")).To(Succeed())
 		Expect(expect.Locator(page.Locator("#admin-group-status")).ToHaveClass("status ok")).To(Succeed())
 		Expect(expect.Locator(page.Locator("#admin-group-warning")).ToBeHidden()).To(Succeed())
-		Expect(expect.Locator(log.Filter(playwright.LocatorFilterOptions{HasText: "✓ Admin group set"})).ToHaveCount(2, playwright.LocatorAssertionsToHaveCountOptions{Timeout: playwright.Float(3000)})).To(Succeed(),
+		Expect(expect.Locator(log.Filter(playwright.LocatorFilterOptions{HasText: "✓ Admin group set"})).ToHaveCount(3, playwright.LocatorAssertionsToHaveCountOptions{Timeout: playwright.Float(3000)})).To(Succeed(),
 			"the admin's own change is not listed right after it")
-		Expect(expect.Locator(log.First()).ToContainText("Admin from 127.0.0.1")).To(Succeed())
+		Expect(expect.Locator(log.First()).ToContainText("Admin with a one-time link from 127.0.0.1")).To(Succeed())
+		Expect(expect.Locator(page.Locator("#admin-signin-state")).ToHaveText(connect.AdminSignInNeedsSettings)).To(Succeed())
 		_, err = page.Shot("admin-1-recent-activity")
 		Expect(err).NotTo(HaveOccurred())
 
@@ -169,5 +193,37 @@ var _ = Describe("the Connect Okta dialog's admin side on the app server", Label
 		_, err = page.Reload()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(expect.Locator(page.GetByRole("heading", playwright.PageGetByRoleOptions{Name: "Admin sign-in needed"})).ToBeVisible()).To(Succeed())
+	})
+
+	It("stops at once when the server ends the session, and says how to come back", func() {
+		srv, tenants, polls := auditedApp()
+		created, err := tenants.Create(context.Background(), "acme")
+		Expect(err).NotTo(HaveOccurred())
+		page := newPage(srv.URL)
+		expect := playwright.NewPlaywrightAssertions(10000)
+		_, err = page.Goto(created.AdminURL)
+		Expect(err).NotTo(HaveOccurred())
+		signOut := page.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Sign out", Exact: playwright.Bool(true)})
+		Expect(expect.Locator(signOut).ToBeEnabled()).To(Succeed(), "the dialog did not load its settings")
+		Expect(expect.Locator(page.Locator("#session-info")).ToContainText("Signed in with a one-time admin link, until ")).To(Succeed())
+		Eventually(polls.Load, "5s").Should(BeNumerically(">=", 2))
+
+		By("the session cookie is gone (as when the session expired or was ended in another tab)")
+		page.AllowStatus("/t/acme/admin/api/activity", http.StatusUnauthorized)
+		page.AllowStatus("/t/acme/admin/api/audit", http.StatusUnauthorized)
+		Expect(page.Context().ClearCookies()).To(Succeed())
+		Expect(expect.Locator(page.GetByRole("heading", playwright.PageGetByRoleOptions{Name: connect.SessionEndedTitle, Exact: playwright.Bool(true)})).ToBeVisible()).To(Succeed())
+		Expect(expect.Locator(page.Locator("#signed-out-text")).ToContainText("idpkit tenant admin-link acme")).To(Succeed())
+		for _, panel := range []string{"SCIM provisioning", "Sign-in", "Admins", "Recent activity"} {
+			Expect(expect.Locator(page.GetByRole("heading", playwright.PageGetByRoleOptions{Name: panel, Exact: playwright.Bool(true)})).ToBeHidden()).To(Succeed(), panel)
+		}
+		Expect(expect.Locator(signOut).ToBeHidden()).To(Succeed())
+		_, err = page.Shot("admin-4-session-ended")
+		Expect(err).NotTo(HaveOccurred())
+
+		By("no request follows, not even when the page gets the focus")
+		n := polls.Load()
+		Expect(page.Evaluate("() => window.dispatchEvent(new Event('focus'))")).Error().NotTo(HaveOccurred())
+		Consistently(polls.Load, "1500ms", "250ms").Should(Equal(n), "the dialog polls after the session ended")
 	})
 })

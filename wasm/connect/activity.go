@@ -17,16 +17,19 @@ import (
 // document.createElement and sets its text with textContent, so server
 // data never goes through an HTML parser.
 type Node struct {
-	Tag      string // one of AllowedTag's; "" for a text node
-	Class    string
-	Text     string
+	Tag   string // one of AllowedTag's; "" for a text node
+	Class string
+	Text  string
+	// Href is the address of an "a" element; the glue sets it only when
+	// SafeHref allows it.
+	Href     string
 	Children []Node
 }
 
 // AllowedTag reports whether the glue may create an element tag for a Node.
 func AllowedTag(tag string) bool {
 	switch tag {
-	case "tr", "td", "li", "dt", "dd", "div", "span", "strong", "code":
+	case "tr", "td", "li", "dt", "dd", "div", "span", "strong", "code", "a":
 		return true
 	}
 	return false
@@ -49,19 +52,41 @@ func clock(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("15:04:05")
 }
 
+// OktaUserAgent starts the User-Agent of Okta's SCIM client ("Okta SCIM
+// Client 1.0.0").
+const OktaUserAgent = "Okta SCIM Client"
+
+// FromOkta reports whether a request carries Okta's User-Agent.
+func FromOkta(r adminapi.Request) bool { return strings.HasPrefix(r.UserAgent, OktaUserAgent) }
+
 // Connection returns the connection status line for an activity and its
-// class: ✗ when the newest request was refused for its secret (HTTP 401)
-// after refusedAfter and after the connection; else ✓ when Okta has
-// connected with the current secret; else the waiting spinner.
+// class. Requests refused for their secret (HTTP 401) count only after
+// refusedAfter and after the connection. Once Okta has connected, only a
+// refusal from Okta's User-Agent (Okta using an old secret) newer than
+// Okta's last accepted request gives ✗; anyone else's wrong secret does
+// not change the ✓. Before, the newest request decides: a refusal from
+// Okta gives ✗, one from another agent a neutral waiting line.
 func Connection(a adminapi.Activity, loc *time.Location, refusedAfter time.Time) (text, class string) {
-	if len(a.Requests) > 0 {
-		r := a.Requests[0]
-		if r.Status == http.StatusUnauthorized && r.At.After(refusedAfter) && (a.Connected == nil || r.At.After(a.Connected.At)) {
-			return "✗ Okta sent a wrong secret at " + clock(r.At, loc) +
-				": paste the newest secret into Okta, then click Test API Credentials again.", ClassError
-		}
+	counts := func(r adminapi.Request) bool {
+		return r.At.After(refusedAfter) && (a.Connected == nil || r.At.After(a.Connected.At))
+	}
+	wrong := func(r adminapi.Request) string {
+		return "✗ Okta sent a wrong secret at " + clock(r.At, loc) +
+			": paste the newest secret into Okta, then click Test API Credentials again."
 	}
 	if c := a.Connected; c != nil {
+		for _, r := range a.Requests {
+			if !counts(r) {
+				break
+			}
+			if !FromOkta(r) {
+				continue
+			}
+			if r.Status == http.StatusUnauthorized {
+				return wrong(r), ClassError
+			}
+			break // Okta's newest request got through
+		}
 		s := "✓ Okta has connected"
 		if c.Action != "" {
 			s += ": " + c.Action
@@ -72,7 +97,39 @@ func Connection(a adminapi.Activity, loc *time.Location, refusedAfter time.Time)
 		}
 		return s + ".", ClassOK
 	}
+	if len(a.Requests) > 0 {
+		if r := a.Requests[0]; r.Status == http.StatusUnauthorized && counts(r) {
+			if FromOkta(r) {
+				return wrong(r), ClassError
+			}
+			return NotOktaText(r, loc), ClassBusy
+		}
+	}
 	return ConnectionWaiting, ClassBusy
+}
+
+// NotOktaText is the waiting line after a request with a wrong secret
+// that did not come from Okta's SCIM client.
+func NotOktaText(r adminapi.Request, loc *time.Location) string {
+	from := "a client that gave no User-Agent"
+	if r.UserAgent != "" {
+		from = "“" + r.UserAgent + "”"
+	}
+	return "Waiting for Okta: a request with a wrong secret came from " + from + " at " + clock(r.At, loc) +
+		", not from Okta. In Okta, enter these two values and click Test API Credentials."
+}
+
+// zoneName is the name of loc's zone at t ("UTC", "CET", or "UTC+1" in a
+// browser).
+func zoneName(t time.Time, loc *time.Location) string {
+	name, _ := t.In(loc).Zone()
+	return name
+}
+
+// timeHeads name the time zone in the time columns' headers.
+func timeHeads(loc *time.Location, now time.Time) []Set {
+	h := "Time (" + zoneName(now, loc) + ")"
+	return []Set{{IDRequestTimeHead, PropText, h}, {IDAuditTimeHead, PropText, h}}
 }
 
 // connectionSets shows text in the connection status line; a text that
@@ -189,9 +246,10 @@ func outcome(r adminapi.Request) Node {
 }
 
 // lostContact is the connection line after MaxPollFailures failed polls.
+// (A 401 ends the session at once instead, see endSession.)
 func lostContact(err error) []Set {
 	var ae *APIError
-	if errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden) {
+	if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
 		return connectionSets("✗ " + Sentence(err))
 	}
 	return connectionSets("✗ " + LostContact)
@@ -216,12 +274,16 @@ func (d *Dialog) Poll(ctx context.Context) {
 		d.failures++
 		n := d.failures
 		d.mu.Unlock()
+		if d.endSession(err) {
+			return
+		}
 		if n == MaxPollFailures {
 			d.apply(lostContact(err))
 		}
 		return
 	}
 	d.failures = 0
+	d.groups = &a.Groups
 	if len(a.Requests) > 0 {
 		d.newest = a.Requests[0].At
 	}
@@ -237,8 +299,11 @@ func (d *Dialog) Poll(ctx context.Context) {
 	} else {
 		d.waitingSince = time.Time{}
 	}
+	view := adminView(d.settings, d.groups, d.groupSaved)
 	d.mu.Unlock()
-	d.applyChanged(ShowActivity(a, d.loc(), since, longWait))
+	sets := ShowActivity(a, d.loc(), since, longWait)
+	sets = append(sets, Set{IDLeadFirst, PropHidden, a.Connected != nil})
+	d.applyChanged(append(sets, view...))
 }
 
 // Watch polls the activity every PollEvery while visible reports true

@@ -16,8 +16,13 @@ var (
 func TestConnection(t *testing.T) {
 	connected := &Request{At: t0, Method: "GET", Path: "/Users?startIndex=1&count=1", Status: 200,
 		Action: "Test API Credentials", UserAgent: "Okta SCIM Client 1.0.0"}
-	refused := Request{At: t1, Method: "GET", Path: "/Users?startIndex=1&count=1", Status: 401, Action: "Wrong secret"}
-	ok := Request{At: t1, Method: "POST", Path: "/Users", Status: 201, Action: "Create user"}
+	refused := Request{At: t1, Method: "GET", Path: "/Users?startIndex=1&count=1", Status: 401, Action: "Wrong secret", UserAgent: "Okta SCIM Client 1.0.0"}
+	curl := Request{At: t1, Method: "GET", Path: "/ServiceProviderConfig", Status: 401, Action: "Wrong secret", UserAgent: "curl/8.5.0"}
+	anon := Request{At: t1, Method: "GET", Path: "/Users", Status: 401, Action: "Wrong secret"}
+	ok := Request{At: t1, Method: "POST", Path: "/Users", Status: 201, Action: "Create user", UserAgent: "Okta SCIM Client 1.0.0"}
+	later := func(r Request) Request { r.At = r.At.Add(5 * time.Second); return r }
+	wrong := "✗ Okta sent a wrong secret at 19:52:13: paste the newest secret into Okta, then click Test API Credentials again."
+	hello := "✓ Okta has connected: Test API Credentials at 19:52:03 (Okta SCIM Client 1.0.0)."
 	tests := []struct {
 		name         string
 		a            Activity
@@ -34,10 +39,16 @@ func TestConnection(t *testing.T) {
 			"✓ Okta has connected at 19:52:03.", ClassOK},
 		{"connected, later requests fine", Activity{Connected: connected, Requests: []Request{ok, *connected}}, time.Time{}, time.UTC,
 			"✓ Okta has connected: Test API Credentials at 19:52:03 (Okta SCIM Client 1.0.0).", ClassOK},
-		{"wrong secret before any connection", Activity{Requests: []Request{refused}}, time.Time{}, time.UTC,
-			"✗ Okta sent a wrong secret at 19:52:13: paste the newest secret into Okta, then click Test API Credentials again.", ClassError},
-		{"wrong secret after the connection", Activity{Connected: connected, Requests: []Request{refused, *connected}}, time.Time{}, time.UTC,
-			"✗ Okta sent a wrong secret at 19:52:13: paste the newest secret into Okta, then click Test API Credentials again.", ClassError},
+		{"wrong secret from Okta before any connection", Activity{Requests: []Request{refused}}, time.Time{}, time.UTC, wrong, ClassError},
+		{"wrong secret from curl before any connection", Activity{Requests: []Request{curl}}, time.Time{}, time.UTC,
+			"Waiting for Okta: a request with a wrong secret came from “curl/8.5.0” at 19:52:13, not from Okta. In Okta, enter these two values and click Test API Credentials.", ClassBusy},
+		{"wrong secret without agent before any connection", Activity{Requests: []Request{anon}}, time.Time{}, time.UTC,
+			"Waiting for Okta: a request with a wrong secret came from a client that gave no User-Agent at 19:52:13, not from Okta. In Okta, enter these two values and click Test API Credentials.", ClassBusy},
+		{"Okta's old secret after the connection", Activity{Connected: connected, Requests: []Request{refused, *connected}}, time.Time{}, time.UTC, wrong, ClassError},
+		{"Okta's old secret, then others' wrong secrets", Activity{Connected: connected, Requests: []Request{later(curl), later(anon), refused, *connected}}, time.Time{}, time.UTC, wrong, ClassError},
+		{"curl's wrong secret after the connection", Activity{Connected: connected, Requests: []Request{curl, *connected}}, time.Time{}, time.UTC, hello, ClassOK},
+		{"no agent's wrong secret after the connection", Activity{Connected: connected, Requests: []Request{anon, ok, *connected}}, time.Time{}, time.UTC, hello, ClassOK},
+		{"Okta got through after its refusal", Activity{Connected: connected, Requests: []Request{later(ok), refused, *connected}}, time.Time{}, time.UTC, hello, ClassOK},
 		{"wrong secret before the connection", Activity{Connected: &Request{At: t1.Add(time.Second), Action: "Test API Credentials"}, Requests: []Request{refused}},
 			time.Time{}, time.UTC, "✓ Okta has connected: Test API Credentials at 19:52:14.", ClassOK},
 		{"older refusal than the last rotation", Activity{Requests: []Request{refused}}, t1, time.UTC, ConnectionWaiting, ClassBusy},
@@ -128,7 +139,7 @@ func TestLostContact(t *testing.T) {
 	}{
 		{"network", errors.New("fetch failed"), "✗ Lost contact with the idpkit server; retrying…"},
 		{"server error", &APIError{Status: 502}, "✗ Lost contact with the idpkit server; retrying…"},
-		{"session ended", &APIError{Status: 401}, "✗ Your admin session has ended; open a new admin link for this tenant and try again."},
+		{"refused", &APIError{Status: 403, Description: "the request is missing its CSRF header; reload the page"}, "✗ The request is missing its CSRF header; reload the page."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

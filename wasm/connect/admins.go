@@ -28,7 +28,8 @@ func AdminSignInURL(s Settings) string {
 	return ""
 }
 
-// adminSignInState says whether the admin sign-in URL works yet.
+// adminSignInState says whether the admin sign-in URL works yet, as far
+// as settings tell.
 func adminSignInState(s Settings) string {
 	switch {
 	case !canTest(s):
@@ -45,13 +46,144 @@ func adminSets(s Settings, group bool) []Set {
 	sets := []Set{
 		{IDSaveAdminGroup, PropDisabled, false},
 		{IDSignOut, PropDisabled, false},
-		{IDAdminSignInURL, PropValue, AdminSignInURL(s)},
+		{IDAdminSignInURL, PropValue, signInURL(s)},
 		{IDAdminSignInState, PropText, adminSignInState(s)},
 	}
 	if group {
 		sets = append(sets, Set{IDAdminGroup, PropValue, s.AdminGroup})
 	}
 	return sets
+}
+
+// GroupState is what the dialog knows about the saved admin group.
+type GroupState struct {
+	Known   bool // false: nothing is known yet (no list, no answer)
+	Found   bool // a provisioned group has exactly that displayName
+	Members int  // in the group(s) of that name
+	// Suggestion is a provisioned group whose displayName differs only
+	// in case or spacing, when Found is false.
+	Suggestion string
+}
+
+// LookupGroup says what is known about the group name: from the
+// activity's provisioned groups (the live list; nil when none was read),
+// else, when the list may leave it out (more groups than it shows), from
+// the answer of the last save of that group (nil when none).
+func LookupGroup(name string, groups *ResourceList, saved *AdminGroupSaved) GroupState {
+	if name == "" {
+		return GroupState{}
+	}
+	var st GroupState
+	if groups != nil {
+		for _, g := range groups.Recent {
+			switch {
+			case g.Name == name:
+				st.Found = true
+				st.Members += g.Members
+			case st.Suggestion == "" && sameName(g.Name, name):
+				st.Suggestion = g.Name
+			}
+		}
+		if st.Found {
+			return GroupState{Known: true, Found: true, Members: st.Members}
+		}
+		if groups.Total <= len(groups.Recent) {
+			st.Known = true
+			if st.Suggestion == "" && saved != nil && saved.AdminGroup == name {
+				st.Suggestion = saved.GroupSuggestion
+			}
+			return st
+		}
+	}
+	if saved != nil && saved.AdminGroup == name {
+		sug := saved.GroupSuggestion
+		if sug == "" {
+			sug = st.Suggestion
+		}
+		if saved.GroupFound {
+			sug = ""
+		}
+		return GroupState{Known: true, Found: saved.GroupFound, Members: saved.GroupMembers, Suggestion: sug}
+	}
+	return GroupState{Suggestion: st.Suggestion}
+}
+
+// sameName: a and b differ only in case or spacing.
+func sameName(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+}
+
+// Sentences of the Admins panel's sign-in state when the group does not
+// let anyone in yet.
+const (
+	AdminSignInGroupMissing = "Not yet: Okta has not pushed the admin group, so nobody can sign in here with Okta (see above)."
+	AdminSignInGroupEmpty   = "Not yet: the admin group has no members, so nobody can sign in here with Okta (see above)."
+)
+
+// GroupWarning is the warning under the admin group name, for what is
+// known about it; "" when there is none.
+func GroupWarning(name string, st GroupState) string {
+	switch {
+	case name == "" || !st.Known:
+		return ""
+	case !st.Found && st.Suggestion != "":
+		return "Okta has not pushed a group named " + quote(name) + " to this tenant; did you mean " + quote(st.Suggestion) + "? The name must match exactly, or nobody can sign in as an admin with Okta."
+	case !st.Found:
+		return "Okta has not pushed a group named " + quote(name) + " to this tenant: push it from the SCIM app's Push Groups tab, or check the spelling (it must match exactly), or nobody can sign in as an admin with Okta."
+	case st.Members == 0:
+		return "The group " + quote(name) + " has no members yet: assign the admins to it in Okta."
+	}
+	return ""
+}
+
+// UseSuggestionText is the label of the button that fills in a suggested
+// group.
+func UseSuggestionText(group string) string { return "Use " + quote(group) }
+
+// AdminView is the Admins panel's warning, its "did you mean" button and
+// the sign-in state, for the saved settings and what is known about the
+// group (see LookupGroup): never "Ready" while the warning says that
+// nobody can sign in.
+func AdminView(s Settings, st GroupState) []Set {
+	warn := GroupWarning(s.AdminGroup, st)
+	state := adminSignInState(s)
+	if state == AdminSignInReady && st.Known {
+		switch {
+		case !st.Found:
+			state = AdminSignInGroupMissing
+		case st.Members == 0:
+			state = AdminSignInGroupEmpty
+		}
+	}
+	sug := ""
+	if st.Known && !st.Found {
+		sug = st.Suggestion
+	}
+	return []Set{
+		{IDAdminGroupWarning, PropText, warn},
+		{IDAdminGroupWarning, PropHidden, warn == ""},
+		{IDUseSuggestion, PropText, UseSuggestionText(sug)},
+		{IDUseSuggestion, PropHidden, sug == ""},
+		{IDAdminSignInState, PropText, state},
+	}
+}
+
+// adminView is AdminView for the dialog's state.
+func adminView(s Settings, groups *ResourceList, saved *AdminGroupSaved) []Set {
+	return AdminView(s, LookupGroup(s.AdminGroup, groups, saved))
+}
+
+// UseSuggestion fills the admin group field with the group the warning
+// suggests and moves the focus to "Set admin group"; nothing is saved
+// until it is pressed.
+func (d *Dialog) UseSuggestion() {
+	d.mu.Lock()
+	st := LookupGroup(d.settings.AdminGroup, d.groups, d.groupSaved)
+	d.mu.Unlock()
+	if st.Found || st.Suggestion == "" {
+		return
+	}
+	d.apply([]Set{{IDAdminGroup, PropValue, st.Suggestion}, {IDSaveAdminGroup, PropFocus, true}})
 }
 
 // SavingAdminGroup shows that the admin group is being saved.
@@ -81,32 +213,24 @@ func AdminGroupSentence(out AdminGroupSaved) string {
 }
 
 // AdminGroupWarning is the warning under a saved admin group that nobody
-// could sign in with yet; "" when there is none.
+// could sign in with yet, from the server's answer alone; "" when there
+// is none.
 func AdminGroupWarning(out AdminGroupSaved) string {
-	switch {
-	case out.AdminGroup == "":
-		return ""
-	case !out.GroupFound:
-		return "Okta has not pushed a group named " + quote(out.AdminGroup) + " to this tenant: push it from the SCIM app's Push Groups tab, or check the spelling (it must match exactly), or nobody can sign in as an admin with Okta."
-	case out.GroupMembers == 0:
-		return "The group " + quote(out.AdminGroup) + " has no members yet: assign the admins to it in Okta."
-	}
-	return ""
+	return GroupWarning(out.AdminGroup, LookupGroup(out.AdminGroup, nil, &out))
 }
 
 // AdminGroupSavedSets shows ✓ with what was saved, and a warning when the
-// group is not provisioned or empty.
+// group is not provisioned or empty (from the answer alone; the dialog
+// adds what the activity's groups say).
 func AdminGroupSavedSets(out AdminGroupSaved) []Set {
-	warn := AdminGroupWarning(out)
 	sets := []Set{
 		{IDAdminGroupStatus, PropText, "✓ " + AdminGroupSentence(out)},
 		{IDAdminGroupStatus, PropClass, ClassOK},
 		{IDAdminGroupStatus, PropBusy, "false"},
 		{IDAdminGroupStatus, PropHidden, false},
-		{IDAdminGroupWarning, PropText, warn},
-		{IDAdminGroupWarning, PropHidden, warn == ""},
 	}
-	return append(sets, adminSets(out.Settings, true)...)
+	sets = append(sets, adminSets(out.Settings, true)...)
+	return append(sets, AdminView(out.Settings, LookupGroup(out.AdminGroup, nil, &out))...)
 }
 
 // AdminGroupFailed shows ✗ with the reason; the field keeps what was
@@ -117,7 +241,6 @@ func AdminGroupFailed(err error) []Set {
 		{IDAdminGroupStatus, PropClass, ClassError},
 		{IDAdminGroupStatus, PropBusy, "false"},
 		{IDAdminGroupStatus, PropHidden, false},
-		{IDAdminGroupWarning, PropHidden, true},
 	}
 }
 
@@ -134,17 +257,31 @@ func (d *Dialog) SaveAdminGroup(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	out, err := d.API.SaveAdminGroup(ctx, s.CSRF, group)
+	if d.endSession(err) {
+		return
+	}
 	if err != nil {
+		// ErrWouldLockOut among others: ✗ with the server's words; the
+		// saved group, its warning and the state stay as they were.
 		d.apply(AdminGroupFailed(err))
+		d.mu.Lock()
+		view := adminView(d.settings, d.groups, d.groupSaved)
+		d.mu.Unlock()
+		d.apply(view)
 		return
 	}
 	if out.CSRF == "" {
 		out.CSRF = s.CSRF
 	}
+	if out.Session.Via == "" {
+		out.Session = s.Session
+	}
 	d.mu.Lock()
 	d.settings = out.Settings
+	d.groupSaved = &out
+	view := adminView(d.settings, d.groups, d.groupSaved)
 	d.mu.Unlock()
-	d.apply(AdminGroupSavedSets(out))
+	d.apply(append(AdminGroupSavedSets(out), view...))
 	d.auditSoon()
 }
 
@@ -161,19 +298,6 @@ func (d *Dialog) isSignedOut() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.signedOut
-}
-
-// SignedOutText is how to come back after signing out.
-func SignedOutText(s Settings) string {
-	text := "You are signed out of this tenant's admin pages, on the server too. To come back, open a new one-time admin link (your idpkit operator makes one with idpkit tenant admin-link " + s.Tenant + ")"
-	url := AdminSignInURL(s)
-	switch {
-	case url == "":
-		return text + "."
-	case adminSignInState(s) == AdminSignInReady:
-		return text + ", or sign in with Okta at " + url + "."
-	}
-	return text + "; once sign-in and an admin group are saved, admins can also sign in with Okta at " + url + "."
 }
 
 // SigningOut shows that the sign-out runs.
@@ -201,26 +325,6 @@ func SignOutFailed(err error) []Set {
 	}
 }
 
-// SignedOut replaces the panels with the signed-out box, which says how to
-// come back, and moves the focus to it.
-func SignedOut(s Settings) []Set {
-	return []Set{
-		{IDSignOutStatus, PropHidden, true},
-		{IDSignOutStatus, PropBusy, "false"},
-		{IDSignOut, PropHidden, true},
-		{IDPageStatus, PropHidden, true},
-		{IDSCIMPanel, PropHidden, true},
-		{IDSignInPanel, PropHidden, true},
-		{IDAdminsPanel, PropHidden, true},
-		{IDAuditPanel, PropHidden, true},
-		{IDCopyStatus, PropText, ""},
-		{IDSecret, PropValue, ""},
-		{IDSignedOutText, PropText, SignedOutText(s)},
-		{IDSignedOut, PropHidden, false},
-		{IDSignedOut, PropFocus, true},
-	}
-}
-
 // SignOut ends the admin session on the server (POST …/admin/logout with
 // the CSRF header) and shows the signed-out state: no more polling, and a
 // line saying how to come back. On failure the dialog stays as it was.
@@ -244,6 +348,9 @@ func (d *Dialog) SignOut(ctx context.Context) {
 		d.mu.Lock()
 		d.signingOut = false
 		d.mu.Unlock()
+		if d.endSession(err) {
+			return
+		}
 		d.apply(SignOutFailed(err))
 		return
 	}

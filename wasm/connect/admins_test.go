@@ -13,13 +13,17 @@ import (
 	"github.com/idpkit/idpkit/wasm/connect/admintest"
 )
 
-// many reads several "id.prop" values of page.
+// many reads several "id.prop" values of page; children are read as
+// their text.
 func (p *fakePage) many(keys ...string) map[string]any {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := map[string]any{}
 	for _, k := range keys {
 		out[k] = p.props[k]
+		if nodes, ok := p.props[k].([]connect.Node); ok {
+			out[k] = connect.Text(nodes)
+		}
 	}
 	return out
 }
@@ -69,14 +73,14 @@ func TestDialogAdminGroup(t *testing.T) {
 		t.Errorf("groups the server got (-want +got):\n%s", diff)
 	}
 
-	t.Run("refused", func(t *testing.T) {
+	t.Run("refused: the session is over", func(t *testing.T) {
 		jar := d.API.Client.Jar
 		d.API.Client.Jar = nil // no session cookie
 		defer func() { d.API.Client.Jar = jar }()
 		d.SaveAdminGroup(ctx)
 		if diff := cmp.Diff(map[string]any{
-			keys[0]: "✗ Your admin session has ended; open a new admin link for this tenant.", keys[1]: connect.ClassError, keys[2]: true, keys[3]: "",
-		}, page.many(keys...)); diff != "" {
+			"signed-out.hidden": false, "admins-panel.hidden": true, "signed-out-title.textContent": connect.SessionEndedTitle,
+		}, page.many("signed-out.hidden", "admins-panel.hidden", "signed-out-title.textContent")); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
@@ -161,7 +165,8 @@ func TestDialogSignOut(t *testing.T) {
 	want := map[string]any{
 		"signed-out.hidden": false, "scim-panel.hidden": true, "signin-panel.hidden": true, "admins-panel.hidden": true,
 		"audit-panel.hidden": true, "sign-out.hidden": true, "sign-out-status.hidden": true, "signed-out.focus": true,
-		"signed-out-text.textContent": "You are signed out of this tenant's admin pages, on the server too. To come back, open a new one-time admin link (your idpkit operator makes one with idpkit tenant admin-link acme); once sign-in and an admin group are saved, admins can also sign in with Okta at http://app.test/t/acme/admin/signin.",
+		"signed-out-text.children":     "You are signed out of this tenant's admin pages, on the server too. To come back, open a new one-time admin link (your idpkit operator makes one with idpkit tenant admin-link acme); once sign-in and an admin group are saved, admins can also sign in with Okta at http://app.test/t/acme/admin/signin. " + connect.OktaSessionNote,
+		"signed-out-title.textContent": connect.SignedOutTitle,
 	}
 	keys := []string{}
 	for k := range want {

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -88,19 +89,65 @@ var refusalWords = map[string]string{
 
 // reasonWords are the reason codes said in words; others stay codes.
 var reasonWords = map[string]string{
-	"not-admin":    "not a member of the admin group",
-	"invalid-link": "invalid, expired or already used",
-	"check-failed": "",
-	"no-session":   "no admin session",
-	"csrf":         "without the page's check value",
-	"cross-site":   "sent by another site's page",
+	"not-admin":      "not a member of the admin group",
+	"invalid-link":   "invalid, expired or already used",
+	"check-failed":   "",
+	"no-session":     "no admin session",
+	"csrf":           "missing check value",
+	"cross-site":     "from another site",
+	"wrong-token":    "wrong secret",
+	"no-token":       "no secret",
+	"not-bearer":     "not a Bearer token",
+	"several-tokens": "more than one secret",
+}
+
+// sessionEndedWords: why Okta ended an admin session
+// (admin-session-ended), by its reason.
+var sessionEndedWords = map[string]string{
+	"not-admin":       "Admin session ended: removed from the admin group",
+	"deactivated":     "Admin session ended: deactivated in Okta",
+	"not-provisioned": "Admin session ended: not provisioned",
+}
+
+// AuditView is what DescribeAudit needs besides the record: whose
+// session the dialog runs in (its rows say "You"), the time zone of the
+// times it names and the clock.
+type AuditView struct {
+	Me  adminapi.AdminSession
+	Loc *time.Location // nil means UTC
+	Now time.Time
+}
+
+func (v AuditView) loc() *time.Location {
+	if v.Loc == nil {
+		return time.UTC
+	}
+	return v.Loc
+}
+
+// summaryDetail is what a record's detail JSON adds to AuditEntry: the
+// method of a refused request and, for a summary of refusals, since when
+// it counts.
+type summaryDetail struct {
+	Method string    `json:"method"`
+	Since  time.Time `json:"since"`
+}
+
+func parseDetail(detail string) summaryDetail {
+	var d summaryDetail
+	if strings.HasPrefix(detail, "{") {
+		_ = json.Unmarshal([]byte(detail), &d)
+	}
+	return d
 }
 
 // DescribeAudit puts an audit record into words for an admin. It knows
 // every action the server writes today; any other is shown as its code,
 // ✓ or ✗ by its outcome, so that new actions never break the panel.
-func DescribeAudit(e AuditEntry) AuditLine {
-	l := AuditLine{OK: auditOK(e), Target: e.Target, Who: auditWho(e)}
+func DescribeAudit(e AuditEntry, v AuditView) AuditLine {
+	l := AuditLine{OK: auditOK(e), Target: e.Target, Who: auditWho(e, v.Me)}
+	extra := parseDetail(e.Detail)
+	reasonSaid := false
 	var details []string
 	if len(e.Attributes) > 0 {
 		details = append(details, "changed "+strings.Join(e.Attributes, ", "))
@@ -131,13 +178,23 @@ func DescribeAudit(e AuditEntry) AuditLine {
 			l.What = w[1]
 		}
 		if e.Action == "secret-rotated" && e.Grace != "" {
-			details = append(details, graceWords(e.Grace))
+			details = append(details, graceWords(e.Grace, e.At, v))
 		}
 		if e.Key != "" {
 			details = append(details, "key "+e.Key)
 		}
+	case e.Kind == adminapi.AuditAdmin && e.Action == "admin-session-ended":
+		l.What = "Admin session ended"
+		if w := sessionEndedWords[e.Reason]; w != "" {
+			l.What, reasonSaid = w, true
+		}
 	case refusalWords[e.Action] != "":
 		l.What = refusalWords[e.Action]
+		if m := extra.Method; m != "" && e.Target != "" {
+			l.Target = m + " " + e.Target
+		} else if m != "" {
+			l.Target = m
+		}
 	default:
 		l.What = e.Action
 		if e.Test {
@@ -154,7 +211,7 @@ func DescribeAudit(e AuditEntry) AuditLine {
 		}
 	}
 	// A reason already said by the words is not repeated.
-	if r := e.Reason; r != "" && r != e.Action {
+	if r := e.Reason; r != "" && r != e.Action && !reasonSaid {
 		if w, ok := reasonWords[r]; ok {
 			if w != "" {
 				details = append(details, w)
@@ -164,7 +221,10 @@ func DescribeAudit(e AuditEntry) AuditLine {
 		}
 	}
 	if e.Count > 1 {
-		details = append(details, strconv.Itoa(e.Count)+" times")
+		l.What += " — " + strconv.Itoa(e.Count) + " times"
+		if !extra.Since.IsZero() {
+			l.What += " since " + extra.Since.In(v.loc()).Format("15:04")
+		}
 	}
 	l.Details = strings.Join(details, "; ")
 	return l
@@ -191,8 +251,9 @@ func noun(target string) string {
 	return "resource"
 }
 
-// graceWords says how long the previous secret kept working.
-func graceWords(grace string) string {
+// graceWords says how long the previous secret of a rotation at at keeps
+// working: until when while it does, how long once it is over.
+func graceWords(grace string, at time.Time, v AuditView) string {
 	d, err := time.ParseDuration(grace)
 	if err != nil {
 		return "grace " + grace
@@ -200,20 +261,31 @@ func graceWords(grace string) string {
 	if d <= 0 {
 		return "the previous secret stopped at once"
 	}
+	if until := at.Add(d); !at.IsZero() && v.Now.Before(until) {
+		return "the previous secret keeps working until " + until.In(v.loc()).Format("15:04")
+	}
 	return "the previous secret kept working for " + minutes(d)
 }
 
-// auditWho names the actor of a record, and the address it came from.
-func auditWho(e AuditEntry) string {
+// auditWho names the actor of a record, and the address it came from;
+// me is the dialog's own session, whose Okta user is "You".
+func auditWho(e AuditEntry, me adminapi.AdminSession) string {
 	who := e.Actor
 	slot, id, hasSlot := strings.Cut(e.Actor, ":")
 	switch {
+	case e.Kind != adminapi.AuditSCIM && e.Actor != "" && me.Via == adminapi.SessionOkta && e.Actor == me.Sub:
+		who = "You"
+		if me.UserName != "" {
+			who = "You (" + me.UserName + ")"
+		}
 	case e.Kind == adminapi.AuditSCIM && hasSlot && (slot == "current" || slot == "previous"):
 		who = "Okta (" + slot + " secret " + id + ")"
 	case e.Kind == adminapi.AuditSCIM && e.Actor == "":
 		who = "No valid secret"
 	case e.Actor == "admin":
 		who = "Admin"
+	case e.Actor == "admin-link":
+		who = "Admin with a one-time link"
 	case e.Kind == adminapi.AuditAdmin && e.Actor == "cli":
 		who = "Operator (idpkit command)"
 		if e.Source != "" {
@@ -222,6 +294,8 @@ func auditWho(e AuditEntry) string {
 		return who
 	case e.Kind == adminapi.AuditSignIn && e.Actor != "":
 		who = "Okta user " + e.Actor
+	case e.Kind == adminapi.AuditAdmin && e.Actor != "" && e.Actor != "cli":
+		who = "Admin " + e.Actor + " (Okta)"
 	case e.Actor == "":
 		who = "Someone"
 	}
@@ -245,12 +319,14 @@ func auditClock(t, now time.Time, loc *time.Location) string {
 }
 
 // ShowAudit fills the Recent activity panel from the audit trail, newest
-// first, or shows its empty-state line; times are in loc, with the date
-// for records of another day than now.
-func ShowAudit(a Audit, loc *time.Location, now time.Time) []Set {
+// first, or shows its empty-state line; times are in v.Loc (the zone is
+// named in the column's header), with the date for records of another
+// day than v.Now.
+func ShowAudit(a Audit, v AuditView) []Set {
+	loc, now := v.loc(), v.Now
 	rows := make([]Node, 0, len(a.Records))
 	for _, e := range a.Records {
-		l := DescribeAudit(e)
+		l := DescribeAudit(e, v)
 		mark, class := "✓ ", "ok"
 		if !l.OK {
 			mark, class = "✗ ", "error"
@@ -312,14 +388,18 @@ func (d *Dialog) PollAudit(ctx context.Context) {
 		d.auditFailures++
 		n := d.auditFailures
 		d.mu.Unlock()
+		if d.endSession(err) {
+			return
+		}
 		if n == MaxPollFailures {
 			d.apply(auditFailed(err))
 		}
 		return
 	}
 	d.auditFailures = 0
+	me := d.settings.Session
 	d.mu.Unlock()
-	d.applyChanged(ShowAudit(a, d.loc(), d.now()))
+	d.applyChanged(ShowAudit(a, AuditView{Me: me, Loc: d.loc(), Now: d.now()}))
 }
 
 // auditSoon reads the trail again shortly after an admin's own change, so

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/idpkit/idpkit/scim/adminapi"
 )
 
 func TestDescribeAudit(t *testing.T) {
@@ -63,7 +65,33 @@ func TestDescribeAudit(t *testing.T) {
 		{"key rotated", AuditEntry{Kind: "admin", Actor: "cli", Action: "key-rotated", Key: "k2", Outcome: "ok"},
 			AuditLine{true, "Secret key rotated: stored secrets re-encrypted", "", "key k2", "Operator (idpkit command)"}},
 		{"a wrong secret, summed up", AuditEntry{Kind: "scim", Action: "auth-refused", Target: "User", Source: "192.0.2.1", Outcome: "401", Count: 12, Detail: `{"count":12}`},
-			AuditLine{false, "Wrong or missing SCIM secret", "User", "12 times", "No valid secret from 192.0.2.1"}},
+			AuditLine{false, "Wrong or missing SCIM secret — 12 times", "User", "", "No valid secret from 192.0.2.1"}},
+		{"a wrong secret, summed up since", AuditEntry{Kind: "scim", Action: "auth-refused", Target: "User", Source: "192.0.2.1", Outcome: "401", Reason: "wrong-token", Count: 12,
+			Detail: `{"count":12,"method":"GET","reason":"wrong-token","since":"2026-12-03T22:57:00Z"}`},
+			AuditLine{false, "Wrong or missing SCIM secret — 12 times since 22:57", "GET User", "wrong secret", "No valid secret from 192.0.2.1"}},
+		{"no secret, first of its kind", AuditEntry{Kind: "scim", Action: "auth-refused", Target: "Group", Outcome: "401", Reason: "no-token", Count: 1,
+			Detail: `{"count":1,"method":"POST","reason":"no-token"}`},
+			AuditLine{false, "Wrong or missing SCIM secret", "POST Group", "no secret", "No valid secret"}},
+		{"not bearer", AuditEntry{Kind: "scim", Action: "auth-refused", Target: "User", Outcome: "401", Reason: "not-bearer", Detail: `{"method":"DELETE","reason":"not-bearer"}`},
+			AuditLine{false, "Wrong or missing SCIM secret", "DELETE User", "not a Bearer token", "No valid secret"}},
+		{"several tokens", AuditEntry{Kind: "scim", Action: "auth-refused", Outcome: "401", Reason: "several-tokens", Detail: `{"method":"GET","reason":"several-tokens"}`},
+			AuditLine{false, "Wrong or missing SCIM secret", "GET", "more than one secret", "No valid secret"}},
+		{"csrf", AuditEntry{Kind: "admin", Action: "admin-refused", Target: "admin/api/secret", Reason: "csrf", Outcome: "403", Detail: `{"method":"POST","reason":"csrf"}`},
+			AuditLine{false, "Admin request refused", "POST admin/api/secret", "missing check value", "Someone"}},
+		{"cross-site", AuditEntry{Kind: "admin", Action: "signout-refused", Target: "admin/logout", Reason: "cross-site", Outcome: "403"},
+			AuditLine{false, "Sign-out refused", "admin/logout", "from another site", "Someone"}},
+		{"removed from the admin group", AuditEntry{Kind: "admin", Actor: "00u9bob", Action: "admin-session-ended", Target: "User/u2", Reason: "not-admin", Outcome: "refused"},
+			AuditLine{false, "Admin session ended: removed from the admin group", "User/u2", "", "Admin 00u9bob (Okta)"}},
+		{"deactivated in Okta", AuditEntry{Kind: "admin", Actor: "00u9bob", Action: "admin-session-ended", Reason: "deactivated", Outcome: "refused"},
+			AuditLine{false, "Admin session ended: deactivated in Okta", "", "", "Admin 00u9bob (Okta)"}},
+		{"not provisioned any more", AuditEntry{Kind: "admin", Actor: "00u9bob", Action: "admin-session-ended", Reason: "not-provisioned", Outcome: "refused"},
+			AuditLine{false, "Admin session ended: not provisioned", "", "", "Admin 00u9bob (Okta)"}},
+		{"a one-time link admin's change", AuditEntry{Kind: "admin", Actor: "admin-link", Source: "192.0.2.9", Action: "admin-group-saved", Outcome: "ok"},
+			AuditLine{true, "Admin group set", "", "", "Admin with a one-time link from 192.0.2.9"}},
+		{"an Okta admin's change", AuditEntry{Kind: "admin", Actor: "00u9bob", Source: "192.0.2.9", Action: "admin-group-saved", Outcome: "ok"},
+			AuditLine{true, "Admin group set", "", "", "Admin 00u9bob (Okta) from 192.0.2.9"}},
+		{"my own change", AuditEntry{Kind: "admin", Actor: "00u1alice", Source: "192.0.2.9", Action: "secret-rotated", Grace: "0s", Outcome: "ok"},
+			AuditLine{true, "New SCIM secret generated", "", "the previous secret stopped at once", "You (alice@example.com) from 192.0.2.9"}},
 		{"rate limited", AuditEntry{Kind: "signin", Action: "rate-limited", Target: "oidc/callback", Outcome: "429", Count: 1},
 			AuditLine{false, "Refused: too many failed attempts from this address", "oidc/callback", "", "Someone"}},
 		{"an admin request without a session", AuditEntry{Kind: "admin", Action: "admin-refused", Target: "admin/api/secret", Reason: "no-session", Outcome: "401"},
@@ -76,7 +104,28 @@ func TestDescribeAudit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, DescribeAudit(tt.e)); diff != "" {
+			me := adminapi.AdminSession{Via: adminapi.SessionOkta, Sub: "00u1alice", UserName: "alice@example.com"}
+			if diff := cmp.Diff(tt.want, DescribeAudit(tt.e, AuditView{Me: me, Loc: time.UTC})); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGraceWords(t *testing.T) {
+	at := time.Date(2026, 12, 3, 22, 57, 34, 0, time.UTC)
+	e := AuditEntry{At: at, Kind: "admin", Actor: "cli", Action: "secret-rotated", Grace: "10m0s", Outcome: "ok"}
+	tests := []struct {
+		name string
+		now  time.Time
+		want string
+	}{
+		{"while it runs", at.Add(time.Minute), "the previous secret keeps working until 23:07"},
+		{"once it is over", at.Add(11 * time.Minute), "the previous secret kept working for 10 minutes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, DescribeAudit(e, AuditView{Loc: time.UTC, Now: tt.now}).Details); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -111,7 +160,7 @@ func TestShowAudit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, ShowAudit(tt.a, tt.loc, now)); diff != "" {
+			if diff := cmp.Diff(tt.want, ShowAudit(tt.a, AuditView{Loc: tt.loc, Now: now})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -165,19 +214,111 @@ func TestSignedOutText(t *testing.T) {
 	base := Settings{Tenant: "acme", RedirectURI: "https://app.example.com/t/acme/oidc/callback"}
 	ready := base
 	ready.Issuer, ready.ClientID, ready.AdminGroup = "https://dev-1.okta.com", "0oa1", "Idpkit Admins"
-	const start = "You are signed out of this tenant's admin pages, on the server too. To come back, open a new one-time admin link (your idpkit operator makes one with idpkit tenant admin-link acme)"
+	ready.AdminSignInURL = "https://admin.example.com/t/acme/admin/signin"
+	const start = "You are signed out of this tenant's admin pages, on the server too. "
+	const okta = " Okta's own session stays signed in on this computer: on a shared computer, sign out of Okta too."
+	const link = "open a new one-time admin link (your idpkit operator makes one with idpkit tenant admin-link acme)"
 	tests := []struct {
 		name string
 		s    Settings
 		want string
 	}{
-		{"admin sign-in ready", ready, start + ", or sign in with Okta at https://app.example.com/t/acme/admin/signin."},
-		{"not set up", base, start + "; once sign-in and an admin group are saved, admins can also sign in with Okta at https://app.example.com/t/acme/admin/signin."},
-		{"no URL", Settings{Tenant: "acme"}, start + "."},
+		{"admin sign-in ready", ready, start + "To come back, sign in with Okta at https://admin.example.com/t/acme/admin/signin, or " + link + "." + okta},
+		{"not set up", base, start + "To come back, " + link + "; once sign-in and an admin group are saved, admins can also sign in with Okta at https://app.example.com/t/acme/admin/signin." + okta},
+		{"no URL", Settings{Tenant: "acme"}, start + "To come back, " + link + "." + okta},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if diff := cmp.Diff(tt.want, SignedOutText(tt.s)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestComeBackLink(t *testing.T) {
+	ready := Settings{Tenant: "acme", Issuer: "https://dev-1.okta.com", ClientID: "0oa1", AdminGroup: "Idpkit Admins",
+		AdminSignInURL: "https://admin.example.com/t/acme/admin/signin"}
+	notReady := ready
+	notReady.AdminGroup = ""
+	links := func(nodes []Node) []Node {
+		var out []Node
+		for _, n := range nodes {
+			if n.Tag == "a" || n.Tag == "code" {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		s    Settings
+		want []Node
+	}{
+		{"ready: a link and the command", ready, []Node{
+			{Tag: "a", Href: "https://admin.example.com/t/acme/admin/signin", Text: "https://admin.example.com/t/acme/admin/signin"},
+			{Tag: "code", Text: "idpkit tenant admin-link acme"},
+		}},
+		{"no admin group: the command only", notReady, []Node{{Tag: "code", Text: "idpkit tenant admin-link acme"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, links(ComeBack(tt.s))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSafeHref(t *testing.T) {
+	for href, want := range map[string]bool{
+		"https://app.example.com/t/acme/admin/signin": true, "http://127.0.0.1:8080/x": true,
+		"javascript:alert(1)": false, "//evil.example": false, "": false, "data:text/html,x": false,
+	} {
+		if got := SafeHref(href); got != want {
+			t.Errorf("SafeHref(%q) = %v, want %v", href, got, want)
+		}
+	}
+}
+
+func TestEndedSentence(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"removed, as the server says it", &APIError{Status: 401, Code: adminapi.ErrAdminRemoved,
+			Description: "Okta no longer lists you as an active member of the group Idpkit Admins"},
+			"Okta no longer lists you as an active member of the group Idpkit Admins."},
+		{"removed, no description", &APIError{Status: 401, Code: adminapi.ErrAdminRemoved}, "Okta no longer lists you as an active member of the admin group."},
+		{"expired", &APIError{Status: 401, Code: adminapi.ErrLoginRequired}, "Your admin session has ended or expired."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, EndedSentence(tt.err)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSessionLine(t *testing.T) {
+	now := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		s    adminapi.AdminSession
+		want string
+	}{
+		{"Okta", adminapi.AdminSession{Via: adminapi.SessionOkta, Sub: "00u1", UserName: "alice@example.com", Expires: now.Add(3*time.Hour + 45*time.Minute)},
+			"Signed in as alice@example.com with Okta, until 23:45"},
+		{"Okta without a userName", adminapi.AdminSession{Via: adminapi.SessionOkta, Sub: "00u1", Expires: now.Add(time.Hour)}, "Signed in as 00u1 with Okta, until 21:00"},
+		{"link", adminapi.AdminSession{Via: adminapi.SessionLink, Expires: now.Add(3*time.Hour + 45*time.Minute)}, "Signed in with a one-time admin link, until 23:45"},
+		{"link, ends tomorrow", adminapi.AdminSession{Via: adminapi.SessionLink, Expires: now.Add(5 * time.Hour)}, "Signed in with a one-time admin link, until 2026-12-04 01:00"},
+		{"unknown", adminapi.AdminSession{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, SessionLine(tt.s, time.UTC, now)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})

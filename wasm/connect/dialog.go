@@ -96,6 +96,8 @@ type Dialog struct {
 	auditFailures int                // audit reads failed in a row
 	signingOut    bool               // a sign-out runs: nothing more is read
 	signedOut     bool               // the session ended: the dialog is done
+	groups        *ResourceList      // the provisioned groups of the last activity; nil before
+	groupSaved    *AdminGroupSaved   // the answer of the last admin group save; nil before
 
 	pageMu sync.Mutex     // serialises page updates and guards shown
 	shown  map[string]any // "id\x00prop" → what applyChanged last set
@@ -235,7 +237,10 @@ func (d *Dialog) Load(ctx context.Context) {
 	d.mu.Lock()
 	d.settings, d.loaded = s, true
 	d.mu.Unlock()
-	d.apply(Loaded(s))
+	sets := Loaded(s)
+	sets = append(sets, sessionSets(s.Session, d.loc(), d.now())...)
+	sets = append(sets, timeHeads(d.loc(), d.now())...)
+	d.apply(append(sets, adminView(s, nil, nil)...))
 }
 
 // Refresh re-reads the settings and updates only the counts, so that what
@@ -247,7 +252,7 @@ func (d *Dialog) Refresh(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	s, err := d.API.Settings(ctx)
-	if err != nil {
+	if d.endSession(err) || err != nil {
 		return
 	}
 	d.apply(counts(s))
@@ -257,7 +262,7 @@ func (d *Dialog) Refresh(ctx context.Context) {
 // has connected with the current secret it only asks first (AskReplace);
 // ReplaceSecret then rotates it.
 func (d *Dialog) Generate(ctx context.Context) {
-	if _, ok := d.current(); !ok {
+	if _, ok := d.current(); !ok || d.leaving() {
 		return
 	}
 	d.mu.Lock()
@@ -289,7 +294,7 @@ func (d *Dialog) CancelReplace() { d.apply(ReplaceCancelled()) }
 // rotateWith rotates the secret; the previous one keeps working for grace.
 func (d *Dialog) rotateWith(ctx context.Context, grace time.Duration) {
 	s, ok := d.current()
-	if !ok || !d.start("generate") {
+	if !ok || d.leaving() || !d.start("generate") {
 		return
 	}
 	defer d.done("generate")
@@ -297,6 +302,9 @@ func (d *Dialog) rotateWith(ctx context.Context, grace time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	tok, err := d.API.RotateSecret(ctx, s.CSRF, grace)
+	if d.endSession(err) {
+		return
+	}
 	if err != nil {
 		d.apply(GenerateFailed(err))
 		return
@@ -320,7 +328,7 @@ func (d *Dialog) rotateWith(ctx context.Context, grace time.Duration) {
 // or ✗ with the reason.
 func (d *Dialog) Save(ctx context.Context) {
 	s, ok := d.current()
-	if !ok || !d.start("save") {
+	if !ok || d.leaving() || !d.start("save") {
 		return
 	}
 	defer d.done("save")
@@ -342,6 +350,9 @@ func (d *Dialog) Save(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	ns, err := d.API.SaveSignIn(ctx, s.CSRF, in)
+	if d.endSession(err) {
+		return
+	}
 	if err != nil {
 		d.apply(SaveFailed(err))
 		var ae *APIError
@@ -353,10 +364,14 @@ func (d *Dialog) Save(ctx context.Context) {
 	if ns.CSRF == "" {
 		ns.CSRF = s.CSRF
 	}
+	if ns.Session.Via == "" {
+		ns.Session = s.Session
+	}
 	d.mu.Lock()
 	d.settings = ns
+	view := adminView(ns, d.groups, d.groupSaved)
 	d.mu.Unlock()
-	d.apply(Saved(ns))
+	d.apply(append(Saved(ns), view...))
 	d.auditSoon()
 }
 
@@ -468,11 +483,12 @@ func GraceWarning(until time.Time, loc *time.Location) string {
 }
 
 // AskReplace asks before a secret Okta is using is replaced: the warning
-// with "Replace secret" and "Cancel"; the focus moves to "Replace secret".
+// with "Replace secret" and "Cancel"; the focus moves to "Cancel", the
+// choice that changes nothing (Escape cancels too, see the glue).
 func AskReplace() []Set {
 	return []Set{
 		{IDReplaceBox, PropHidden, false},
-		{IDReplaceSecret, PropFocus, true},
+		{IDCancelReplace, PropFocus, true},
 	}
 }
 

@@ -271,7 +271,10 @@ func TestDialogPoll(t *testing.T) {
 				Users: adminapi.ResourceList{Total: 1, Recent: []adminapi.Provisioned{{Name: "alice@example.com", Active: true}}}})
 		}, 1, []any{connected, connect.ClassOK, true, true, "1"}, 1},
 		{"a wrong secret", func() {
-			admin.AddRequest(adminapi.Request{At: t0.Add(2 * time.Second), Method: "GET", Path: "/Users", Status: 401, Action: "Wrong secret"})
+			admin.AddRequest(adminapi.Request{At: t0.Add(2 * time.Second), Method: "GET", Path: "/Users", Status: 401, Action: "Wrong secret", UserAgent: "curl/8.5.0"})
+		}, 1, []any{connected, connect.ClassOK, true, true, "1"}, 1},
+		{"Okta's old secret", func() {
+			admin.AddRequest(adminapi.Request{At: t0.Add(2 * time.Second), Method: "GET", Path: "/Users", Status: 401, Action: "Wrong secret", UserAgent: "Okta SCIM Client 1.0.0"})
 		}, 1, []any{wrong("19:52:05"), connect.ClassError, true, true, "1"}, 1},
 		{"two failed polls are not shown", func() { admin.SetActivityStatus(http.StatusBadGateway) }, 2,
 			[]any{wrong("19:52:05"), connect.ClassError, true, true, "1"}, 0},
@@ -297,10 +300,10 @@ func TestDialogPoll(t *testing.T) {
 		})
 	}
 
-	t.Run("Okta uses the secret: Generate asks first, Cancel keeps it", func(t *testing.T) {
+	t.Run("Okta uses the secret: Generate asks first, with the focus on Cancel, which keeps it", func(t *testing.T) {
 		before := page.applyCount()
 		d.Generate(ctx)
-		got := []any{page.get(connect.IDReplaceBox, connect.PropHidden), page.get(connect.IDReplaceSecret, connect.PropFocus), admin.Rotations(), page.applyCount() - before}
+		got := []any{page.get(connect.IDReplaceBox, connect.PropHidden), page.get(connect.IDCancelReplace, connect.PropFocus), admin.Rotations(), page.applyCount() - before}
 		if diff := cmp.Diff([]any{false, true, 0, 1}, got); diff != "" {
 			t.Errorf("after the first click (-want +got):\n%s", diff)
 		}
@@ -336,7 +339,7 @@ func TestDialogPoll(t *testing.T) {
 		if diff := cmp.Diff(connect.ConnectionWaiting, page.text(connect.IDConnection)); diff != "" {
 			t.Errorf("after the next poll (-want +got):\n%s", diff)
 		}
-		admin.AddRequest(adminapi.Request{At: t0.Add(time.Minute), Method: "GET", Path: "/Users", Status: 401})
+		admin.AddRequest(adminapi.Request{At: t0.Add(time.Minute), Method: "GET", Path: "/Users", Status: 401, UserAgent: "Okta SCIM Client 1.0.0"})
 		d.Poll(ctx)
 		if diff := cmp.Diff(wrong("19:53:03"), page.text(connect.IDConnection)); diff != "" {
 			t.Errorf("a refusal after the rotation (-want +got):\n%s", diff)

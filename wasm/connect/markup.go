@@ -57,10 +57,13 @@ const (
 	IDClaims     = "claims" // a <dl> of the ID token's claims
 
 	// The header's Sign out and the signed-out state.
-	IDSignOut       = "sign-out" // the "Sign out" button
-	IDSignOutStatus = "sign-out-status"
-	IDSignedOut     = "signed-out"      // the box shown instead of the panels after sign-out
-	IDSignedOutText = "signed-out-text" // how to come back
+	IDSignOut        = "sign-out" // the "Sign out" button
+	IDSignOutStatus  = "sign-out-status"
+	IDSignedOut      = "signed-out"       // the box shown instead of the panels after sign-out
+	IDSignedOutText  = "signed-out-text"  // how to come back
+	IDSignedOutTitle = "signed-out-title" // "Signed out" or "Admin session ended"
+	IDSessionInfo    = "session-info"     // who is signed in, and until when
+	IDLeadFirst      = "lead-first"       // "Create the SCIM app first.", until Okta has connected
 
 	// The panels, hidden after sign-out.
 	IDSCIMPanel   = "scim-panel"
@@ -77,6 +80,7 @@ const (
 	IDAdminSignInURL    = "admin-signin-url"
 	IDCopyAdminSignIn   = "copy-admin-signin-url"
 	IDAdminSignInState  = "admin-signin-state" // whether the URL works yet
+	IDUseSuggestion     = "use-suggestion"     // fills the admin group field with the group Okta pushed
 
 	// The Recent activity panel, filled from GET …/api/audit.
 	IDAuditWrap   = "audit-table-wrap"
@@ -84,6 +88,10 @@ const (
 	IDAuditRows   = "audit-rows"
 	IDAuditEmpty  = "audit-empty"
 	IDAuditStatus = "audit-status"
+
+	// The time columns' headers, which name the time zone.
+	IDRequestTimeHead = "request-time-head"
+	IDAuditTimeHead   = "audit-time-head"
 )
 
 // CopyButtons lists the ids of the copy buttons, in page order.
@@ -118,10 +126,10 @@ func Markup(tenant string) string {
 const markup = `<header>
 <div class="titlebar">
 <h1>Connect Okta</h1>
-<button type="button" id="sign-out" disabled>Sign out</button>
+<div class="session"><span id="session-info" hidden></span> <button type="button" id="sign-out" disabled>Sign out</button></div>
 </div>
 <p id="sign-out-status" class="status" role="status" aria-live="polite" hidden></p>
-<p class="lead">Tenant <strong id="tenant-name">{{tenant}}</strong>. Okta needs two app integrations: a SCIM app that provisions users and an OIDC app that signs them in. Create the SCIM app first.</p>
+<p class="lead">Tenant <strong id="tenant-name">{{tenant}}</strong>. Okta needs two app integrations: a SCIM app that provisions users and an OIDC app that signs them in.<span id="lead-first"> Create the SCIM app first.</span></p>
 <p id="page-status" class="status" role="alert" hidden></p>
 </header>
 <section id="signed-out" class="panel" aria-labelledby="signed-out-title" tabindex="-1" hidden>
@@ -141,7 +149,7 @@ const markup = `<header>
 <p class="help">Okta's "OAuth Bearer Token": the secret Okta sends with every SCIM request.</p>
 <div id="replace-confirm" class="confirm" hidden>
 <p class="warning" id="replace-warning">Okta is using the current secret: after you replace it, it keeps working for 10 minutes; paste the new one into Okta within that time, or provisioning stops.</p>
-<div class="actions"><button type="button" id="replace-secret" aria-describedby="replace-warning">Replace secret</button><button type="button" id="cancel-replace">Cancel</button></div>
+<div class="actions"><button type="button" id="replace-secret" aria-describedby="replace-warning">Replace secret</button><button type="button" id="cancel-replace" aria-keyshortcuts="Escape">Cancel</button></div>
 </div>
 <p id="secret-status" class="status" role="status" aria-live="polite" hidden></p>
 </div>
@@ -182,7 +190,7 @@ const markup = `<header>
 <p id="requests-empty" class="empty" hidden>No requests yet: they appear here as soon as Okta sends one.</p>
 <div id="request-table-wrap" class="table-wrap" role="region" aria-labelledby="requests-title" tabindex="0" hidden>
 <table id="request-table" class="requests" aria-labelledby="requests-title">
-<thead><tr><th scope="col">Time</th><th scope="col">What Okta did</th><th scope="col">Request</th><th scope="col">Outcome</th></tr></thead>
+<thead><tr><th scope="col" id="request-time-head">Time</th><th scope="col">What Okta did</th><th scope="col">Request</th><th scope="col">Outcome</th></tr></thead>
 <tbody id="request-rows"></tbody>
 </table>
 </div>
@@ -250,6 +258,7 @@ const markup = `<header>
 <p id="admin-group-status" class="status" role="status" aria-live="polite" hidden></p>
 </div>
 <p id="admin-group-warning" class="warning" role="status" hidden></p>
+<button type="button" id="use-suggestion" hidden></button>
 </form>
 <div class="field">
 <label for="admin-signin-url">Admin sign-in URL</label>
@@ -264,7 +273,7 @@ const markup = `<header>
 <p id="audit-empty" class="empty" hidden>No activity yet: Okta's changes, sign-ins and admin changes appear here.</p>
 <div id="audit-table-wrap" class="log-wrap" role="region" aria-labelledby="audit-title" tabindex="0" hidden>
 <table id="audit-table" class="audit" aria-labelledby="audit-title">
-<thead><tr><th scope="col">Time</th><th scope="col">What happened</th><th scope="col">Details</th><th scope="col">Who</th></tr></thead>
+<thead><tr><th scope="col" id="audit-time-head">Time</th><th scope="col">What happened</th><th scope="col">Details</th><th scope="col">Who</th></tr></thead>
 <tbody id="audit-rows"></tbody>
 </table>
 </div>

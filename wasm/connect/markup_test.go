@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/idpkit/idpkit/scim/adminapi"
 	"golang.org/x/net/html"
 )
 
@@ -156,8 +158,8 @@ func TestUpdatesTargetMarkup(t *testing.T) {
 		"ReplaceCancel":  ReplaceCancelled(),
 		"ClearTest":      ClearTest(),
 		"CopyReset":      CopyReset(IDCopySCIMURL),
-		"ShowAudit":      ShowAudit(Audit{Records: []AuditEntry{{Kind: "scim", Action: "create", Target: "User/u1", Outcome: "201", Attributes: []string{"userName"}}, {Kind: "admin", Action: "x", Outcome: "ok"}}}, time.UTC, time.Time{}),
-		"empty audit":    ShowAudit(Audit{}, time.UTC, time.Time{}),
+		"ShowAudit":      ShowAudit(Audit{Records: []AuditEntry{{Kind: "scim", Action: "create", Target: "User/u1", Outcome: "201", Attributes: []string{"userName"}}, {Kind: "admin", Action: "x", Outcome: "ok"}}}, AuditView{Loc: time.UTC}),
+		"empty audit":    ShowAudit(Audit{}, AuditView{Loc: time.UTC}),
 		"auditFailed":    auditFailed(errors.New("x")),
 		"SavingAdmin":    SavingAdminGroup(),
 		"AdminSaved":     AdminGroupSavedSets(AdminGroupSaved{Settings: s}),
@@ -165,9 +167,13 @@ func TestUpdatesTargetMarkup(t *testing.T) {
 		"SigningOut":     SigningOut(),
 		"SignOutFailed":  SignOutFailed(errors.New("x")),
 		"SignedOut":      SignedOut(s),
+		"SessionOver":    SessionOver(s, &APIError{Status: 401, Code: "admin_removed"}),
+		"AdminView":      AdminView(s, GroupState{Known: true, Suggestion: "G"}),
+		"sessionSets":    sessionSets(adminapi.AdminSession{Via: adminapi.SessionLink}, time.UTC, time.Time{}),
+		"timeHeads":      timeHeads(time.UTC, time.Time{}),
 	}
 	// Lists are rebuilt only inside these containers.
-	containers := map[string]string{IDUserRows: "tbody", IDGroupRows: "tbody", IDRequestRows: "tbody", IDAuditRows: "tbody", IDChecks: "ul", IDClaims: "dl"}
+	containers := map[string]string{IDUserRows: "tbody", IDGroupRows: "tbody", IDRequestRows: "tbody", IDAuditRows: "tbody", IDChecks: "ul", IDClaims: "dl", IDSignedOutText: "p"}
 	var checkNodes func(t *testing.T, where string, nodes []Node)
 	checkNodes = func(t *testing.T, where string, nodes []Node) {
 		for _, n := range nodes {

@@ -50,7 +50,7 @@ type Popup interface {
 // loaded and sign-in is saved. The glue asks before it opens the popup.
 func (d *Dialog) CanTestSignIn() bool {
 	s, ok := d.current()
-	return ok && canTest(s)
+	return ok && canTest(s) && !d.leaving()
 }
 
 // PopupBlocked says that window.open gave no window.
@@ -115,6 +115,10 @@ func (d *Dialog) TestSignIn(ctx context.Context, id string, popup Popup) {
 			return
 		}
 		if err != nil {
+			if SessionEnded(err) {
+				d.endSession(err) // it stops this test sign-in too
+				return
+			}
 			if fails++; fails >= MaxPollFailures {
 				d.apply(testSets("✗ "+Sentence(err), nil, nil))
 				return

@@ -35,6 +35,14 @@ func main() {
 	on(page.el(connect.IDGenerateSecret), "click", func(js.Value) { go d.Generate(ctx) })
 	on(page.el(connect.IDReplaceSecret), "click", func(js.Value) { go d.ReplaceSecret(ctx) })
 	on(page.el(connect.IDCancelReplace), "click", func(js.Value) { go d.CancelReplace() })
+	// Escape in the question before a secret is replaced cancels it.
+	on(page.el(connect.IDReplaceBox), "keydown", func(e js.Value) {
+		if e.Get("key").String() == "Escape" {
+			e.Call("preventDefault")
+			go d.CancelReplace()
+		}
+	})
+	on(page.el(connect.IDUseSuggestion), "click", func(js.Value) { go d.UseSuggestion() })
 	on(page.el(connect.IDForm), "submit", func(e js.Value) {
 		e.Call("preventDefault")
 		go d.Save(ctx)
@@ -216,6 +224,9 @@ func (p domPage) node(n connect.Node) (js.Value, bool) {
 	}
 	if n.Text != "" {
 		el.Set("textContent", n.Text)
+	}
+	if n.Tag == "a" && connect.SafeHref(n.Href) {
+		el.Set("href", n.Href)
 	}
 	for _, c := range n.Children {
 		if k, ok := p.node(c); ok {

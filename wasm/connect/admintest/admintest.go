@@ -10,7 +10,10 @@
 // OAuth shape of RFC 6749 §5.2 (adminapi.Error).
 //
 // Tests set what the activity shows (SetActivity, AddRequest,
-// SetConnected), what the audit trail lists (AddAudit; saving the admin
+// SetConnected), whose session it is (SetSession: an admin signed in
+// with Okta cannot save a group they are not in, adminapi.ErrWouldLockOut),
+// when it ends (EndSession: adminapi.ErrLoginRequired or ErrAdminRemoved;
+// APICalls counts what the dialog still sends), what the audit trail lists (AddAudit; saving the admin
 // group adds its record, as the server does), which groups are
 // provisioned (SetGroup), which step of the sign-in check fails (FailCheck), and
 // what the test sign-in page at /t/{tenant}/admin/test-sign-in?id=… stores
@@ -79,6 +82,12 @@ type Admin struct {
 	groups      map[string]int // provisioned groups: displayName → members
 	adminGroups []string       // every admin group saved, in order
 	signOuts    int
+
+	memberOf   map[string]bool // the groups the Okta-signed-in admin is an active member of
+	endCode    string          // non-empty: the session has ended; every API call answers 401 with it
+	endDesc    string
+	apiCalls   int // requests to …/api/… and …/logout
+	refusedAPI int // of them, answered 401
 }
 
 // DefaultTestSignIn is what the test sign-in page stores unless
@@ -98,12 +107,14 @@ func New(tenant, publicURL string, users, groups int) *Admin {
 		session:   random(),
 		secret:    random(),
 		settings: connect.Settings{
-			Tenant:      tenant,
-			SCIMBaseURL: publicURL + "/t/" + tenant + "/scim/v2",
-			RedirectURI: publicURL + "/t/" + tenant + "/oidc/callback",
-			Users:       users,
-			Groups:      groups,
-			CSRF:        random(),
+			Tenant:         tenant,
+			SCIMBaseURL:    publicURL + "/t/" + tenant + "/scim/v2",
+			RedirectURI:    publicURL + "/t/" + tenant + "/oidc/callback",
+			AdminSignInURL: publicURL + "/t/" + tenant + "/admin/signin",
+			Session:        adminapi.AdminSession{Via: adminapi.SessionLink, Expires: time.Now().Add(8 * time.Hour).Truncate(time.Minute)},
+			Users:          users,
+			Groups:         groups,
+			CSRF:           random(),
 		},
 		activity: adminapi.Activity{
 			Requests: []adminapi.Request{},
@@ -114,7 +125,55 @@ func New(tenant, publicURL string, users, groups int) *Admin {
 		tests:       map[string]adminapi.TestSignIn{},
 		audit:       []adminapi.AuditEntry{},
 		groups:      map[string]int{},
+		memberOf:    map[string]bool{},
 	}
+}
+
+// SetSession makes the settings name s as the admin session, e.g. one
+// signed in with Okta (adminapi.SessionOkta) whose user is an active
+// member of the groups memberOf: as the server, POST api/admin-group then
+// refuses (409, adminapi.ErrWouldLockOut) a group that user is not in.
+func (a *Admin) SetSession(s adminapi.AdminSession, memberOf ...string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.settings.Session = s
+	a.memberOf = map[string]bool{}
+	for _, g := range memberOf {
+		a.memberOf[g] = true
+	}
+}
+
+// EndSession ends the admin session as the server does when it expires
+// (adminapi.ErrLoginRequired) or when Okta no longer lists the admin in
+// the admin group (adminapi.ErrAdminRemoved): from then on every API
+// request and the sign-out answer 401 with code and description.
+func (a *Admin) EndSession(code, description string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.endCode, a.endDesc = code, description
+}
+
+// APICalls returns how many requests reached the API and the sign-out,
+// and how many of them were answered 401.
+func (a *Admin) APICalls() (total, refused int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.apiCalls, a.refusedAPI
+}
+
+// suggestion is a provisioned group whose name differs from group only in
+// case or spacing; "" when there is none or group is provisioned.
+func (a *Admin) suggestion(group string) string {
+	if _, ok := a.groups[group]; ok || group == "" {
+		return ""
+	}
+	norm := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+	for name := range a.groups {
+		if norm(name) == norm(group) {
+			return name
+		}
+	}
+	return ""
 }
 
 // AddAudit puts e first in what GET api/audit answers, keeping at most
@@ -369,6 +428,12 @@ func writeError(w http.ResponseWriter, status int, e adminapi.Error) {
 func (a *Admin) logout(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.apiCalls++
+	if a.endCode != "" {
+		a.refusedAPI++
+		oauthError(w, http.StatusUnauthorized, a.endCode, a.endDesc)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if a.authedLocked(r) && r.Header.Get(connect.CSRFHeader) != a.settings.CSRF {
 		w.WriteHeader(http.StatusForbidden)
@@ -489,8 +554,19 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 func (a *Admin) api(w http.ResponseWriter, r *http.Request, op string) {
-	if !a.authed(r) {
-		oauthError(w, http.StatusUnauthorized, "unauthorized", "Your admin session has ended; open a new admin link for this tenant.")
+	a.mu.Lock()
+	a.apiCalls++
+	authed, code, desc := a.authedLocked(r), a.endCode, a.endDesc
+	if !authed || code != "" {
+		a.refusedAPI++
+	}
+	a.mu.Unlock()
+	if code != "" {
+		oauthError(w, http.StatusUnauthorized, code, desc)
+		return
+	}
+	if !authed {
+		oauthError(w, http.StatusUnauthorized, adminapi.ErrLoginRequired, "Your admin session has ended; open a new admin link for this tenant.")
 		return
 	}
 	a.mu.Lock()
@@ -552,10 +628,19 @@ func (a *Admin) api(w http.ResponseWriter, r *http.Request, op string) {
 		}
 		group := strings.TrimSpace(in.Group)
 		a.mu.Lock()
+		if s := a.settings.Session; s.Via == adminapi.SessionOkta && !a.memberOf[group] {
+			a.mu.Unlock()
+			who := s.UserName
+			if who == "" {
+				who = s.Sub
+			}
+			oauthError(w, http.StatusConflict, adminapi.ErrWouldLockOut, fmt.Sprintf("not saved: you (%s) are not an active member of %q, so saving it would sign you out; add yourself to that group in Okta first, or check the spelling", who, group))
+			return
+		}
 		a.settings.AdminGroup = group
 		a.adminGroups = append(a.adminGroups, group)
 		members, found := a.groups[group]
-		out := adminapi.AdminGroupSaved{Settings: a.settings, GroupFound: found && group != "", GroupMembers: members}
+		out := adminapi.AdminGroupSaved{Settings: a.settings, GroupFound: found && group != "", GroupMembers: members, GroupSuggestion: a.suggestion(group)}
 		a.addAudit(adminapi.AuditEntry{At: time.Now(), Kind: adminapi.AuditAdmin, Actor: "admin", Source: "127.0.0.1", Action: "admin-group-saved", Outcome: "ok"})
 		a.mu.Unlock()
 		writeJSON(w, out)
