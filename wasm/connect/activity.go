@@ -259,30 +259,11 @@ func lostContact(err error) []Set {
 // the MaxPollFailures-th in a row on; the next success replaces them.
 // Polls do not overlap: one that starts while another runs does nothing.
 func (d *Dialog) Poll(ctx context.Context) {
-	if _, ok := d.current(); !ok || d.leaving() || !d.start("poll") {
-		return
-	}
-	defer d.done("poll")
-	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
-	defer cancel()
-	a, err := d.API.Activity(ctx)
-	if d.leaving() {
+	a, ok := pollOnce(ctx, d, "poll", d.API.Activity, &d.failures, lostContact)
+	if !ok {
 		return
 	}
 	d.mu.Lock()
-	if err != nil {
-		d.failures++
-		n := d.failures
-		d.mu.Unlock()
-		if d.endSession(err) {
-			return
-		}
-		if n == MaxPollFailures {
-			d.apply(lostContact(err))
-		}
-		return
-	}
-	d.failures = 0
 	d.groups = &a.Groups
 	if len(a.Requests) > 0 {
 		d.newest = a.Requests[0].At
@@ -304,6 +285,39 @@ func (d *Dialog) Poll(ctx context.Context) {
 	sets := ShowActivity(a, d.loc(), since, longWait)
 	sets = append(sets, Set{IDLeadFirst, PropHidden, a.Connected != nil})
 	d.applyChanged(append(sets, view...))
+}
+
+// pollOnce is one read of a poll named name (activity, audit): nothing
+// while the dialog has no settings yet, is leaving, or runs that poll
+// already; the read has pollTimeout. A failure is counted in *failures
+// (under d.mu) and ends the session on a 401 (endSession), else shows
+// failed(err) from the MaxPollFailures-th in a row on. A success resets
+// the count and returns the value.
+func pollOnce[T any](ctx context.Context, d *Dialog, name string, fetch func(context.Context) (T, error), failures *int, failed func(error) []Set) (T, bool) {
+	var zero T
+	if _, ok := d.current(); !ok || d.leaving() || !d.start(name) {
+		return zero, false
+	}
+	defer d.done(name)
+	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
+	defer cancel()
+	v, err := fetch(ctx)
+	if d.leaving() {
+		return zero, false
+	}
+	d.mu.Lock()
+	if err != nil {
+		*failures++
+		n := *failures
+		d.mu.Unlock()
+		if !d.endSession(err) && n == MaxPollFailures {
+			d.apply(failed(err))
+		}
+		return zero, false
+	}
+	*failures = 0
+	d.mu.Unlock()
+	return v, true
 }
 
 // Watch polls the activity every PollEvery while visible reports true

@@ -373,30 +373,11 @@ func auditFailed(err error) []Set {
 // from the MaxPollFailures-th in a row on. Reads do not overlap, and none
 // starts once the admin is signing out.
 func (d *Dialog) PollAudit(ctx context.Context) {
-	if _, ok := d.current(); !ok || d.leaving() || !d.start("audit") {
-		return
-	}
-	defer d.done("audit")
-	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
-	defer cancel()
-	a, err := d.API.Audit(ctx)
-	if d.leaving() {
+	a, ok := pollOnce(ctx, d, "audit", d.API.Audit, &d.auditFailures, auditFailed)
+	if !ok {
 		return
 	}
 	d.mu.Lock()
-	if err != nil {
-		d.auditFailures++
-		n := d.auditFailures
-		d.mu.Unlock()
-		if d.endSession(err) {
-			return
-		}
-		if n == MaxPollFailures {
-			d.apply(auditFailed(err))
-		}
-		return
-	}
-	d.auditFailures = 0
 	me := d.settings.Session
 	d.mu.Unlock()
 	d.applyChanged(ShowAudit(a, AuditView{Me: me, Loc: d.loc(), Now: d.now()}))
