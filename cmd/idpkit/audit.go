@@ -109,7 +109,22 @@ func printAudit(w io.Writer, recs []store.AuditRecord, asJSON bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tKIND\tACTOR\tSOURCE\tACTION\tTARGET\tOUTCOME")
 	for _, r := range recs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.At.UTC().Format(time.RFC3339), cell(r.Kind), cell(r.Actor), cell(r.Source), cell(r.Action), cell(r.Target), cell(r.Outcome))
+		action := r.Action
+		var d struct {
+			Test  bool
+			Count int
+		}
+		if json.Unmarshal(r.Detail, &d) == nil {
+			// What the table would otherwise hide: a test sign-in from the
+			// dialog is no real one, and a summary stands for many.
+			if d.Test {
+				action += " (test)"
+			}
+			if d.Count > 1 {
+				action += fmt.Sprintf(" ×%d", d.Count)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.At.UTC().Format(time.RFC3339), cell(r.Kind), cell(r.Actor), cell(r.Source), cell(action), cell(r.Target), cell(r.Outcome))
 	}
 	return tw.Flush()
 }

@@ -272,3 +272,30 @@ func TestAuditRetention(t *testing.T) {
 		t.Fatal("pruneAudit did not stop with its context")
 	}
 }
+
+// TestAuditTableMarks: the table marks what its columns would hide: a
+// test sign-in from the dialog, and a summary's count of refusals.
+func TestAuditTableMarks(t *testing.T) {
+	at := time.Date(2026, 12, 3, 22, 0, 0, 0, time.UTC)
+	var out bytes.Buffer
+	err := printAudit(&out, []store.AuditRecord{
+		{At: at, Kind: "signin", Actor: "00u1", Action: "signed-in", Target: "User/1", Detail: []byte(`{"test":true}`), Outcome: "ok"},
+		{At: at, Kind: "scim", Source: "192.0.2.1", Action: "auth-refused", Target: "User", Detail: []byte(`{"count":12,"method":"GET","reason":"wrong-token"}`), Outcome: "401"},
+		{At: at, Kind: "scim", Actor: "current:0123abcd", Action: "patch", Target: "User/1", Detail: []byte(`["active"]`), Outcome: "200"},
+	}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n")[1:] {
+		got = append(got, strings.Fields(line)[4])
+	}
+	if diff := cmp.Diff([]string{"signed-in", "auth-refused", "patch"}, got); diff != "" {
+		t.Errorf("actions (-want +got):\n%s", diff)
+	}
+	for _, want := range []string{"signed-in (test)", "auth-refused ×12"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table does not say %q:\n%s", want, out.String())
+		}
+	}
+}
