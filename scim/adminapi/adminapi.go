@@ -112,6 +112,10 @@ type Activity struct {
 	// modified first.
 	Users  ResourceList `json:"users"`
 	Groups ResourceList `json:"groups"`
+	// PreviousSecretUntil is when the SCIM secret before the current one
+	// stops working, while a rotation's grace period runs (from the
+	// dialog or from idpkit tenant rotate-token --grace); absent else.
+	PreviousSecretUntil *time.Time `json:"previousSecretUntil,omitempty"`
 }
 
 // MaxRequests and MaxRecent bound the lists of Activity.

@@ -47,6 +47,10 @@ func (h *Handler) activityOf(ctx context.Context, t store.Tenant) (adminapi.Acti
 	if a.Groups, err = h.recent(ctx, t.Name, store.TypeGroup); err != nil {
 		return adminapi.Activity{}, err
 	}
+	if len(t.PrevTokenHash) > 0 && h.now().Before(t.PrevTokenExpires) {
+		until := t.PrevTokenExpires.UTC()
+		a.PreviousSecretUntil = &until
+	}
 	return a, nil
 }
 

@@ -352,6 +352,23 @@ func TestActivity(t *testing.T) {
 		}
 	})
 
+	t.Run("a rotation with grace says until when the previous secret works", func(t *testing.T) {
+		if got, raw := acme.activity(); got.PreviousSecretUntil != nil || strings.Contains(raw, "previousSecretUntil") {
+			t.Fatalf("before: previousSecretUntil %v", got.PreviousSecretUntil)
+		}
+		st, body := acme.do("POST", acme.api("secret"), map[string]string{adminapi.CSRFHeader: acme.csrf, "Content-Type": "application/json"}, `{"graceSeconds":600}`)
+		if st != http.StatusOK {
+			t.Fatalf("rotate: %d %s", st, body)
+		}
+		got, _ := acme.activity()
+		if u := got.PreviousSecretUntil; u == nil || u.Before(time.Now().Add(9*time.Minute)) || u.After(time.Now().Add(11*time.Minute)) {
+			t.Errorf("previousSecretUntil = %v, want about 10 minutes from now", u)
+		}
+		if got, _ := beta.activity(); got.PreviousSecretUntil != nil {
+			t.Errorf("beta's activity carries acme's grace: %v", got.PreviousSecretUntil)
+		}
+	})
+
 	t.Run("a mark that is not JSON reads as null", func(t *testing.T) {
 		err := srv.Config.Store.PutToken(context.Background(), store.Token{Kind: activity.KindConnected, Key: "beta", Tenant: "beta", Value: []byte("{oops"), Expires: time.Now().Add(time.Hour)})
 		if err != nil {

@@ -38,7 +38,12 @@ func AllowedTag(tag string) bool {
 // Sentences of the connection status line.
 const (
 	ConnectionWaiting = "Waiting for Okta: in Okta, enter these two values and click Test API Credentials."
-	LostContact       = "Lost contact with the idpkit server; retrying…"
+	// ConnectionWaitingGrace, with the time the previous secret stops
+	// working, replaces ConnectionWaiting during a rotation's grace
+	// period: the new secret may have been made elsewhere (idpkit tenant
+	// rotate-token) and not be on this page.
+	ConnectionWaitingGrace = "Waiting for Okta to use the new SCIM secret: paste it into Okta (API token) and click Test API Credentials. The previous secret keeps working until %s; if you do not have the new one, generate another here."
+	LostContact            = "Lost contact with the idpkit server; retrying…"
 	// WaitingHint is added to ConnectionWaiting after WaitHintAfter: the
 	// dialog cannot see requests Okta sends to another URL.
 	WaitingHint = "If Okta reports an error, check that Okta's SCIM 2.0 Base Url is exactly the Tenant URL above."
@@ -104,6 +109,9 @@ func Connection(a adminapi.Activity, loc *time.Location, refusedAfter time.Time)
 			}
 			return NotOktaText(r, loc), ClassBusy
 		}
+	}
+	if u := a.PreviousSecretUntil; u != nil {
+		return fmt.Sprintf(ConnectionWaitingGrace, clock(*u, loc)), ClassBusy
 	}
 	return ConnectionWaiting, ClassBusy
 }

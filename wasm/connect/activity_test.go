@@ -54,6 +54,12 @@ func TestConnection(t *testing.T) {
 		{"older refusal than the last rotation", Activity{Requests: []Request{refused}}, t1, time.UTC, ConnectionWaiting, ClassBusy},
 		{"a refused request that is not the newest", Activity{Requests: []Request{ok, refused}}, time.Time{}, time.UTC, ConnectionWaiting, ClassBusy},
 		{"another error is not a wrong secret", Activity{Requests: []Request{{At: t1, Status: 403}}}, time.Time{}, time.UTC, ConnectionWaiting, ClassBusy},
+		// After a rotation with grace (here, or idpkit tenant rotate-token
+		// --grace), the line says until when the previous secret works,
+		// also after a reload.
+		{"waiting during a rotation's grace period", Activity{PreviousSecretUntil: &t1}, time.Time{}, time.FixedZone("CET", 3600),
+			"Waiting for Okta to use the new SCIM secret: paste it into Okta (API token) and click Test API Credentials. The previous secret keeps working until 20:52:13; if you do not have the new one, generate another here.", ClassBusy},
+		{"connected again during the grace period", Activity{Connected: connected, PreviousSecretUntil: &t1}, time.Time{}, time.UTC, hello, ClassOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
