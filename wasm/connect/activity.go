@@ -334,23 +334,30 @@ func pollOnce[T any](ctx context.Context, d *Dialog, name string, fetch func(con
 // out. It polls first at
 // once.
 func (d *Dialog) Watch(ctx context.Context, visible func() bool, wake <-chan struct{}) {
-	t := time.NewTicker(d.pollEvery())
+	d.watch(ctx, d.pollEvery(), d.Poll, visible, wake)
+}
+
+// watch calls poll at once, then every every while visible reports true
+// (nil means always) and on every receive from wake, until ctx ends or
+// the admin signs out: the loop of Watch and WatchAudit.
+func (d *Dialog) watch(ctx context.Context, every time.Duration, poll func(context.Context), visible func() bool, wake <-chan struct{}) {
+	t := time.NewTicker(every)
 	defer t.Stop()
-	poll := true
+	due := true
 	for {
 		if d.isSignedOut() {
 			return
 		}
-		if poll {
-			d.Poll(ctx)
+		if due {
+			poll(ctx)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			poll = visible == nil || visible()
+			due = visible == nil || visible()
 		case <-wake:
-			poll = true
+			due = true
 		}
 	}
 }

@@ -395,23 +395,5 @@ func (d *Dialog) auditSoon() {
 // true (nil means always), and at once on every receive from wake, until
 // ctx ends or the admin signs out. It reads first at once.
 func (d *Dialog) WatchAudit(ctx context.Context, visible func() bool, wake <-chan struct{}) {
-	t := time.NewTicker(d.auditEvery())
-	defer t.Stop()
-	poll := true
-	for {
-		if d.isSignedOut() {
-			return
-		}
-		if poll {
-			d.PollAudit(ctx)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			poll = visible == nil || visible()
-		case <-wake:
-			poll = true
-		}
-	}
+	d.watch(ctx, d.auditEvery(), d.PollAudit, visible, wake)
 }
